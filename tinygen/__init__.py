@@ -1,0 +1,28 @@
+"""tinygen: a from-scratch autograd engine on NumPy and CuPy, with PyTorch's names.
+
+    import tinygen as tg
+    x = tg.randn(3, requires_grad=True)
+    (x.tanh() ** 2).sum().backward()
+    x.grad
+"""
+
+__version__ = "0.1.0"
+
+from tinygen.tensor import Tensor  # noqa: E402  (first: the modules below import it)
+
+from tinygen import autograd, cuda, dtypes  # noqa: E402
+from tinygen.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa
+from tinygen.backend import (  # noqa: E402
+    Device, device, get_array_module, initial_seed, manual_seed, set_default_device)
+from tinygen.creation import (  # noqa: E402
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+    ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from tinygen.dtypes import (  # noqa: E402
+    bool, double, float, float16, float32, float64, get_default_dtype, half, int32, int64, long,
+    set_default_dtype, uint8)
+from tinygen.ops import (  # noqa: E402
+    abs, add, all, amax, amin, any, argmax, argmin, broadcast_to, cat, chunk, clamp, clip, clone,
+    concatenate, cos, div, eq, exp, expand, flatten, flip, gather, ge, gt, isfinite, isinf,
+    isnan, le, log, log1p, log_softmax, logsumexp, lt, masked_fill, matmul, max, maximum, mean,
+    min, minimum, mul, ne, neg, permute, pow, relu, reshape, rsqrt, sigmoid, sign, sin, softmax,
+    split, sqrt, square, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze, var, where)

@@ -1,0 +1,250 @@
+"""The backward engine: reverse-mode differentiation over the recorded graph.
+
+1. Order the nodes reachable from the outputs so that every node comes before the nodes its inputs
+   came from (a topological order, found by an iterative depth-first search: a graph 100,000 ops
+   deep needs no recursion).
+2. Walk that order once. Each node receives the sum of the gradients flowing into each of its
+   outputs, calls its Function's ``backward`` and passes one gradient along each input edge.
+   The engine undoes broadcasting here, once for every op: a gradient larger than its input is
+   summed back to the input's shape (``sum_to``).
+3. Leaf tensors collect their gradients last: added into ``.grad`` by ``backward()``, or returned
+   by ``grad()``.
+
+With ``create_graph=False`` the walk runs with recording off, so it builds nothing; with
+``create_graph=True`` the backward ops are recorded like any others and can be differentiated.
+"""
+
+from tinygen.autograd.function import Node, _check_finite
+from tinygen.autograd.grad_mode import set_grad_enabled, state
+from tinygen.backend import get_array_module
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+    """Add the gradients of ``tensors`` (weighted by ``grad_tensors``) into the leaves' ``.grad``."""
+    roots, root_grads = _roots_and_grads(tensors, grad_tensors, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    leaf_grads = _run(roots, root_grads, retain_graph, create_graph, targets=None)
+    for leaf, grad in leaf_grads.items():
+        _accumulate(leaf, grad, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned, not stored in ``.grad``."""
+    single_input = not isinstance(inputs, (tuple, list))
+    inputs = (inputs,) if single_input else tuple(inputs)
+    for i, tensor in enumerate(inputs):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"input {i} of grad() does not require grad; create it with "
+                               f"requires_grad=True or call .requires_grad_()")
+    roots, root_grads = _roots_and_grads(outputs, grad_outputs, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = _run(roots, root_grads, retain_graph, create_graph, targets=inputs)
+    results = []
+    for i, tensor in enumerate(inputs):
+        key = tensor if tensor.grad_fn is None else (tensor.grad_fn, tensor._output_nr)
+        g = found.get(key)
+        if g is None and not allow_unused:
+            raise RuntimeError(f"input {i} of grad() (shape {tuple(tensor.shape)}) was not used "
+                               f"to compute the outputs; pass allow_unused=True to get None")
+        results.append(g)
+    return results[0] if single_input else tuple(results)
+
+
+def _roots_and_grads(tensors, grad_tensors, create_graph):
+    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,) * len(tensors) if grad_tensors is None else (grad_tensors,)
+    grad_tensors = tuple(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise ValueError(f"got {len(tensors)} outputs but {len(grad_tensors)} gradients")
+    roots, root_grads = [], []
+    for i, (tensor, g) in enumerate(zip(tensors, grad_tensors)):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"element {i} of the outputs does not require grad and has no "
+                               f"grad_fn: nothing it was computed from requires grad")
+        if g is None:
+            if tensor.numel() != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient works only for a one-element output, got "
+                    f"shape {tuple(tensor.shape)}; pass gradient= a tensor of that shape "
+                    f"(e.g. loss.sum().backward() or y.backward(tg.ones_like(y)))")
+            g = Tensor(get_array_module(tensor.array).ones_like(tensor.array))
+        elif not isinstance(g, Tensor):
+            g = Tensor(get_array_module(tensor.array).asarray(g, dtype=tensor.dtype))
+        if tuple(g.shape) != tuple(tensor.shape):
+            raise RuntimeError(f"gradient for output {i} has shape {tuple(g.shape)} but the "
+                               f"output has shape {tuple(tensor.shape)}")
+        if not create_graph:
+            g = g.detach()
+        roots.append(tensor)
+        root_grads.append(g)
+    return roots, root_grads
+
+
+def _topological_order(roots):
+    """Nodes reachable from ``roots``, each before every node its inputs came from."""
+    order, visited = [], set()
+    for root in roots:
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(root.next_edges))]
+        while stack:
+            node, edges = stack[-1]
+            for edge in edges:
+                if edge is not None and type(edge[0]) is Node and edge[0] not in visited:
+                    child = edge[0]
+                    visited.add(child)
+                    stack.append((child, iter(child.next_edges)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def _nodes_to_run(order, targets):
+    """For grad(): the nodes whose backward leads to some target (others are skipped)."""
+    target_leaves = {t for t in targets if t.grad_fn is None}
+    target_nodes = {t.grad_fn for t in targets if t.grad_fn is not None}
+    run, receive = set(), set(target_nodes)
+    for node in reversed(order):            # inputs' nodes before the nodes that consumed them
+        for edge in node.next_edges:
+            if edge is None:
+                continue
+            if (edge[0] in receive) if type(edge[0]) is Node else (edge[0] in target_leaves):
+                run.add(node)
+                receive.add(node)
+                break
+    return run
+
+
+def _run(roots, root_grads, retain_graph, create_graph, targets):
+    """Walk the graph from ``roots``; return leaf gradients (or, with ``targets``, theirs)."""
+    buffers = {}
+    leaf_grads = {}
+    for root, g in zip(roots, root_grads):
+        if root.grad_fn is None:
+            _add(leaf_grads, root, g)
+        else:
+            _add_to_buffer(buffers, root.grad_fn, root._output_nr, g)
+    order = _topological_order([r.grad_fn for r in roots if r.grad_fn is not None])
+    if targets is not None:
+        targets = set(targets)              # tensors hash by identity, so sets are safe
+    to_run = None if targets is None else _nodes_to_run(order, targets)
+    wanted_outputs = {} if targets is None else {
+        (t.grad_fn, t._output_nr): t for t in targets if t.grad_fn is not None}
+    found = {}
+    with set_grad_enabled(create_graph):
+        for node in order:
+            grads = buffers.pop(node, None)
+            if grads is None:
+                continue
+            if node.output_hooks:
+                grads = _run_output_hooks(node, grads)
+            for index, g in enumerate(grads):
+                if (node, index) in wanted_outputs:
+                    found[(node, index)] = g
+            if to_run is not None and node not in to_run:
+                continue
+            _propagate(node, grads, buffers, leaf_grads, targets, create_graph)
+            if not retain_graph:
+                node.release()
+    if targets is None:
+        return leaf_grads
+    found.update((t, leaf_grads[t]) for t in targets if t.grad_fn is None and t in leaf_grads)
+    return found
+
+
+def _propagate(node, grads, buffers, leaf_grads, targets, create_graph):
+    """Call ``node``'s backward and hand each input gradient to the node or leaf it belongs to."""
+    if any(g is None for g in grads):
+        xp = get_array_module(next(g for g in grads if g is not None).array)
+        grads = [g if g is not None else _zeros(node, i, xp) for i, g in enumerate(grads)]
+    input_grads = node.fn.backward(node, *grads)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    if len(input_grads) != len(node.next_edges):
+        raise RuntimeError(f"{node.fn.__name__}.backward returned {len(input_grads)} gradients "
+                           f"but forward took {len(node.next_edges)} arguments")
+    for position, (edge, g) in enumerate(zip(node.next_edges, input_grads)):
+        if edge is None or g is None:
+            continue
+        g = _fit_to_input(node, position, g)
+        if state.anomaly_enabled:
+            _check_finite((g.array,), f"{node.name()} (gradient for input {position})",
+                          node.creation_site)
+        target, index = edge
+        if type(target) is Node:
+            _add_to_buffer(buffers, target, index, g)
+        elif targets is None or target in targets:
+            _add(leaf_grads, target, g)
+
+
+def _fit_to_input(node, position, g):
+    """The gradient as a Tensor of the input's shape and dtype (broadcasting summed away)."""
+    if not isinstance(g, Tensor):
+        g = Tensor(g)
+    shape, dtype = node.input_meta[position]
+    if g.shape != shape:
+        try:
+            g = sum_to(g, shape)
+        except ValueError:
+            raise RuntimeError(f"{node.fn.__name__}.backward returned a gradient of shape "
+                               f"{tuple(g.shape)} for input {position} of shape {tuple(shape)}"
+                               ) from None
+    if g.dtype != dtype:
+        g = g.to(dtype)
+    return g
+
+
+def _zeros(node, index, xp):
+    """A zero gradient for an output of a multi-output op that no later op used."""
+    shape, dtype = node.output_meta[index]
+    return Tensor(xp.zeros(shape, dtype))
+
+
+def _add_to_buffer(buffers, node, index, g):
+    grads = buffers.get(node)
+    if grads is None:
+        grads = buffers[node] = [None] * node.n_outputs
+    grads[index] = g if grads[index] is None else grads[index] + g
+
+
+def _add(leaf_grads, leaf, g):
+    previous = leaf_grads.get(leaf)
+    leaf_grads[leaf] = g if previous is None else previous + g
+
+
+def _run_output_hooks(node, grads):
+    grads = list(grads)
+    for index, hooks in node.output_hooks.items():
+        if grads[index] is None:
+            continue
+        for hook in hooks:
+            result = hook(grads[index])
+            if result is not None:
+                grads[index] = result
+    return grads
+
+
+def _accumulate(leaf, g, create_graph):
+    """Run the leaf's hooks, then add ``g`` into ``leaf.grad`` (a fresh array, never shared)."""
+    for hook in leaf._hooks or ():
+        result = hook(g)
+        if result is not None:
+            g = result
+    if leaf.grad is None:
+        leaf.grad = g if create_graph else Tensor(g.array.copy())
+    elif create_graph:
+        leaf.grad = leaf.grad + g
+    else:
+        leaf.grad = Tensor(leaf.grad.array + g.array)
+
+
+from tinygen.ops.shape import sum_to  # noqa: E402  (ops import the autograd package)
+from tinygen.tensor import Tensor  # noqa: E402

@@ -1,0 +1,248 @@
+"""``Function``: one differentiable op, and ``Node``: the record it leaves in the graph.
+
+A Function's ``forward(ctx, *args)`` sees raw arrays (numpy or cupy) and returns arrays; its
+``backward(ctx, *grad_outputs)`` sees Tensors and returns Tensors, one per forward argument. Because
+backward is written in tensor ops, running it with graph recording on (``create_graph=True``)
+records the backward pass itself, so gradients can be differentiated again.
+
+``Function.apply`` runs forward and, when some input requires grad, links a ``Node`` (which is also
+the ``ctx``) into the graph: each node knows the nodes (or leaf tensors) its inputs came from.
+
+Adding an op takes one class::
+
+    class Cube(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):               # x: numpy or cupy array
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad_y):         # grad_y: Tensor
+            (x,) = ctx.saved_tensors       # x comes back as the input Tensor
+            return grad_y * 3 * x ** 2
+
+    y = Cube.apply(x)
+
+Save inputs and outputs of forward with ``save_for_backward``: they come back as Tensors linked to
+the graph. Any other array saved is a constant to backward, which is right for masks but wrong
+for second derivatives of anything computed from the inputs.
+"""
+
+import os
+import traceback
+
+import numpy as np
+
+from tinygen.autograd.grad_mode import state
+from tinygen.backend import get_array_module
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+FREED_GRAPH_MESSAGE = (
+    "Trying to backward through the graph a second time (or to use tensors saved by {op} after "
+    "they were freed). Saved tensors are freed after backward() to save memory; pass "
+    "retain_graph=True to the first backward() or grad() call if you need to backward twice.")
+
+_SAVED_INPUT, _SAVED_OUTPUT, _SAVED_CONSTANT = 0, 1, 2
+
+
+class Node:
+    """The context of one op call and its node in the backward graph.
+
+    Attributes the engine reads: ``fn`` (the Function class), ``next_edges`` (for each forward
+    argument, ``(node_or_leaf_tensor, output_index)`` or None), ``input_meta`` (shape and dtype of
+    each tensor argument), ``n_outputs`` and ``output_meta``.
+    """
+
+    def __init__(self, fn, needs_input_grad):
+        self.fn = fn
+        self.needs_input_grad = needs_input_grad
+        self.to_save = ()
+        self.saved = None
+        self.freed = False
+        self.output_hooks = None
+        self.creation_site = None
+
+    def __repr__(self):
+        return f"<{self.name()} node>"
+
+    def name(self):
+        return self.fn.__name__ + "Backward"
+
+    def save_for_backward(self, *items):
+        """Keep arrays (or Tensors) for backward; inputs and outputs come back linked to the graph."""
+        self.to_save = items
+
+    @property
+    def saved_tensors(self):
+        """The saved items as Tensors, after checking none was changed in place since saving."""
+        if self.freed:
+            raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=self.name()))
+        if self.saved is None:
+            return ()
+        return tuple(self._unpack(i, entry) for i, entry in enumerate(self.saved))
+
+    def _unpack(self, position, entry):
+        kind, item, version_box, version = entry
+        if version_box is not None and version_box[0] != version:
+            where = f" (created at {self.creation_site})" if self.creation_site else ""
+            raise RuntimeError(
+                f"one of the tensors needed for gradient computation has been modified by an "
+                f"in-place operation: saved tensor {position} of {self.name()}{where} has "
+                f"version {version_box[0]}, expected version {version}. Use an out-of-place op "
+                f"(e.g. x = x + y instead of x += y) or .clone() the tensor before changing it.")
+        if kind == _SAVED_INPUT:
+            return item
+        if kind == _SAVED_OUTPUT:
+            array, index = item
+            return Tensor._from_op(array, self, index, version_box)
+        return Tensor(item) if hasattr(item, "shape") else item
+
+    def release(self):
+        """Drop what was saved for backward; a later backward through this node is an error."""
+        if self.saved is not None:
+            self.saved = None
+            self.freed = True
+
+
+class Function:
+    """Base class of differentiable ops: subclass it with static ``forward`` and ``backward``."""
+
+    is_view = False                # outputs share memory and version counter with input 0
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
+
+    @classmethod
+    def apply(cls, *args):
+        """Run forward on the arrays of ``args``; record a node when some input requires grad."""
+        arrays = []
+        needs_grad = []
+        record = False
+        array_type = None
+        for arg in args:
+            if isinstance(arg, Tensor):
+                array = arg.array
+                if array_type is None:
+                    array_type, first = type(array), arg
+                elif type(array) is not array_type or (
+                        array_type is not np.ndarray and arg.device != first.device):
+                    _raise_device_mismatch(cls, first, arg)
+                arrays.append(array)
+                needs_grad.append(arg.requires_grad)
+                record = record or arg.requires_grad
+            else:
+                arrays.append(arg)
+                needs_grad.append(False)
+        record = record and state.grad_enabled
+        ctx = Node(cls, tuple(needs_grad) if record else (False,) * len(args))
+        try:
+            outputs = cls.forward(ctx, *arrays)
+        except (ValueError, TypeError, IndexError) as error:
+            shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
+            raise type(error)(f"{cls.__name__}: {error} (input shapes: {shapes})") from error
+        single = not isinstance(outputs, tuple)
+        if single:
+            outputs = (outputs,)
+        raw_outputs = outputs
+        outputs = tuple(_as_array(out) for out in outputs)
+        if state.anomaly_enabled:
+            ctx.creation_site = _user_call_site()
+            _check_finite(outputs, f"{cls.__name__} (forward)", ctx.creation_site)
+        if not record:
+            results = tuple(Tensor(out) for out in outputs)
+        else:
+            results = _link(cls, ctx, args, outputs, raw_outputs)
+        return results[0] if single else results
+
+
+def _link(cls, ctx, args, outputs, raw_outputs):
+    """Wire ``ctx`` into the graph: edges to the inputs' nodes, saved tensors, output tensors."""
+    edges = []
+    meta = []
+    for arg in args:
+        if isinstance(arg, Tensor):
+            meta.append((arg.shape, arg.dtype))
+            if arg.grad_fn is not None:
+                edges.append((arg.grad_fn, arg._output_nr))
+            elif arg.requires_grad:
+                edges.append((arg, 0))
+            else:
+                edges.append(None)
+        else:
+            meta.append(None)
+            edges.append(None)
+    ctx.next_edges = tuple(edges)
+    ctx.input_meta = tuple(meta)
+    ctx.n_outputs = len(outputs)
+    ctx.output_meta = tuple((out.shape, out.dtype) for out in outputs)
+    view_of = args[0] if cls.is_view else None
+    results = tuple(Tensor._from_op(out, ctx, i, _view_box(view_of, out))
+                    for i, out in enumerate(outputs))
+    if ctx.to_save:
+        ctx.saved = tuple(_saved_entry(item, args, outputs, raw_outputs, results)
+                          for item in ctx.to_save)
+        ctx.to_save = ()
+    return results
+
+
+def _view_box(base, out):
+    """A view shares its base's version counter, so in-place changes to either are noticed."""
+    if base is not None and out.base is not None:
+        return base._version_box
+    return None
+
+
+def _saved_entry(item, args, outputs, raw_outputs, results):
+    if not hasattr(item, "shape"):            # None, Python numbers, dtypes: kept as they are
+        return (_SAVED_CONSTANT, item, None, None)
+    if isinstance(item, Tensor):
+        return (_SAVED_INPUT, item, item._version_box, item._version_box[0])
+    for arg in args:
+        if isinstance(arg, Tensor) and arg.array is item:
+            return (_SAVED_INPUT, arg, arg._version_box, arg._version_box[0])
+    for index, (out, raw) in enumerate(zip(outputs, raw_outputs)):
+        if item is out or item is raw:          # raw: a NumPy scalar before it became 0-d
+            box = results[index]._version_box
+            return (_SAVED_OUTPUT, (out, index), box, box[0])
+    return (_SAVED_CONSTANT, item, None, None)
+
+
+def _as_array(out):
+    if isinstance(out, (np.generic, int, float, bool)):
+        return np.asarray(out)
+    return out
+
+
+def _raise_device_mismatch(cls, a, b):
+    raise RuntimeError(f"{cls.__name__}: expected all tensors on the same device, got {a.device} "
+                       f"(shape {tuple(a.shape)}) and {b.device} (shape {tuple(b.shape)}); "
+                       f"move one with .to(device)")
+
+
+def _user_call_site():
+    """'file:line: code' of the innermost stack frame outside the tinygen package."""
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
+            return f"{frame.filename}:{frame.lineno}: {frame.line}"
+    return "inside tinygen"
+
+
+def _check_finite(arrays, what, site):
+    """Anomaly mode: raise if any floating array holds NaN or inf."""
+    for i, array in enumerate(arrays):
+        if array is None or array.dtype.kind != "f":
+            continue
+        xp = get_array_module(array)
+        if not bool(xp.isfinite(array).all()):
+            bad = "nan" if bool(xp.isnan(array).any()) else "inf"
+            raise RuntimeError(f"Function {what} returned {bad} values in its output {i}; "
+                               f"the op was created at {site}")
+
+
+from tinygen.tensor import Tensor  # noqa: E402  (tensor.py imports this module at its end)

@@ -1,0 +1,127 @@
+"""Gradient checks: compare backward with central finite differences, in float64.
+
+For a function f and random upstream gradients v (one per output), backward gives the
+vector-Jacobian product J^T v. Finite differences give the same number for each input element e:
+
+    (J^T v)[e]  ~  ( <v, f(x + eps e)> - <v, f(x - eps e)> ) / (2 eps)
+
+A random v matters: with v = ones (the gradient of ``f(x).sum()``), softmax or a normalisation
+whose outputs sum to a constant has J^T v = 0, so a backward returning zeros would pass.
+``gradgradcheck`` runs gradcheck on the function (x, v) -> J^T v, computed with
+``create_graph=True``: second derivatives are checked the same way.
+"""
+
+import numpy as np
+
+from tinygen.autograd.engine import grad
+from tinygen.backend import get_array_module
+
+
+class GradcheckError(RuntimeError):
+    """An analytic gradient differs from its finite-difference estimate."""
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
+    """True when backward matches finite differences for every input that requires grad."""
+    inputs = _as_tuple(inputs)
+    checked = [i for i, x in enumerate(inputs) if _requires_grad(x)]
+    for i in checked:
+        if inputs[i].dtype != np.float64:
+            raise ValueError(f"gradcheck needs float64 inputs for accurate finite differences; "
+                             f"input {i} is {inputs[i].dtype} (use .double())")
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+    outputs = _as_tuple(fn(*inputs))
+    rng = np.random.default_rng(seed)
+    upstream = [_random_like(out, rng) for out in outputs]
+    analytic = _analytic(outputs, upstream, [inputs[i] for i in checked])
+    for position, i in enumerate(checked):
+        numeric = _numeric(fn, inputs, i, upstream, eps)
+        found = analytic[position]
+        error = np.abs(found - numeric) - (atol + rtol * np.abs(numeric))
+        if error.size and error.max() > 0:
+            worst = np.unravel_index(int(np.argmax(error)), error.shape)
+            message = (f"gradcheck failed for input {i} (shape {tuple(inputs[i].shape)}): "
+                       f"at index {tuple(int(k) for k in worst)} the analytic gradient is "
+                       f"{found[worst]:.8g} but the numeric one is {numeric[worst]:.8g} "
+                       f"(atol={atol}, rtol={rtol}, eps={eps})")
+            if raise_exception:
+                raise GradcheckError(message)
+            return False
+    return True
+
+
+def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
+    """True when second derivatives (the gradient of the gradient) match finite differences."""
+    from tinygen.tensor import Tensor
+    inputs = _as_tuple(inputs)
+    checked = [i for i, x in enumerate(inputs) if _requires_grad(x)]
+    rng = np.random.default_rng(seed + 1)
+    outputs = [out for out in _as_tuple(fn(*inputs)) if _requires_grad(out)]
+    upstream = [Tensor(_random_like(out, rng), requires_grad=True) for out in outputs]
+    n = len(inputs)
+
+    def first_derivatives(*args):
+        xs, vs = args[:n], args[n:]
+        outs = [out for out in _as_tuple(fn(*xs)) if _requires_grad(out)]
+        grads = grad(outs, [xs[i] for i in checked], vs, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None and g.requires_grad)
+
+    return gradcheck(first_derivatives, inputs + tuple(upstream), eps, atol, rtol,
+                     raise_exception, seed)
+
+
+def _as_tuple(values):
+    return tuple(values) if isinstance(values, (tuple, list)) else (values,)
+
+
+def _requires_grad(x):
+    return getattr(x, "requires_grad", False)
+
+
+def _host(array):
+    return array if isinstance(array, np.ndarray) else array.get()
+
+
+def _random_like(tensor, rng):
+    """A random upstream gradient on the tensor's device (never all ones)."""
+    return _like(tensor.array, rng.standard_normal(tensor.shape).astype(tensor.dtype))
+
+
+def _like(array, values):
+    """``values`` (a NumPy array) on the device of ``array``."""
+    return get_array_module(array).asarray(values)
+
+
+def _analytic(outputs, upstream, inputs):
+    """J^T v for each input, as float64 NumPy arrays (zeros where an input was unused)."""
+    from tinygen.tensor import Tensor
+    pairs = [(out, Tensor(v)) for out, v in zip(outputs, upstream) if _requires_grad(out)]
+    if not pairs:
+        return [np.zeros(x.shape) for x in inputs]
+    grads = grad([p[0] for p in pairs], inputs, [p[1] for p in pairs], retain_graph=True,
+                 allow_unused=True)
+    return [np.zeros(x.shape) if g is None else _host(g.array).astype(np.float64)
+            for x, g in zip(inputs, grads)]
+
+
+def _numeric(fn, inputs, i, upstream, eps):
+    """Central differences of <v, f(x)> with respect to every element of input ``i``."""
+    x = inputs[i]
+    original = x.array
+    flat = _host(original).astype(np.float64).reshape(-1)
+    result = np.zeros(flat.size)
+    try:
+        for k in range(flat.size):
+            values = []
+            for step in (eps, -eps):
+                perturbed = flat.copy()
+                perturbed[k] += step
+                x.array = _like(original, perturbed.reshape(original.shape))
+                outs = _as_tuple(fn(*inputs))     # grad on: fn may itself call grad()
+                values.append(sum(float((_host(o.array).astype(np.float64) * _host(v)).sum())
+                                  for o, v in zip(outs, upstream)))
+            result[k] = (values[0] - values[1]) / (2 * eps)
+    finally:
+        x.array = original
+    return result.reshape(x.shape)

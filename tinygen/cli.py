@@ -1,0 +1,52 @@
+"""The ``tinygen`` command. Each subcommand is a ``cmd_<name>(args)`` function plus a few lines
+in ``build_parser``; heavy imports happen inside the command so ``tinygen --help`` stays fast."""
+
+import argparse
+import sys
+
+GIB = 1024**3
+
+
+def cmd_info(args):
+    """Print the versions, backends and devices that tinygen sees."""
+    import numpy
+
+    from tinygen import __version__, backend, cuda
+
+    print(f"tinygen  {__version__}")
+    print(f"Python   {sys.version.split()[0]}")
+    print(f"NumPy    {numpy.__version__}")
+    print(f"Numba    {backend.numba_version() or 'not installed'}")
+    if cuda.is_available():
+        cupy = backend.cupy_module()
+        print(f"CuPy     {cupy.__version__} (CUDA runtime {cuda.runtime_version()})")
+        for index in range(cuda.device_count()):
+            _, total = cuda.get_device_memory(index)
+            print(f"  cuda:{index}  {cuda.get_device_name(index)}, {total / GIB:.1f} GiB")
+    else:
+        print(f"CuPy     not available ({backend.CUDA_INSTALL_HINT})")
+    try:
+        device = backend.default_device()
+    except ValueError as error:
+        print(f"tinygen info: error: bad $TINYGEN_DEVICE: {error}", file=sys.stderr)
+        return 2
+    usable = device.type == "cpu" or cuda.is_available()
+    note = "default; set with $TINYGEN_DEVICE" if usable else "default, but CuPy has no GPU"
+    print(f"Device   {device} ({note})")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="tinygen", description="A small autograd engine that trains generative models.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    info = commands.add_parser("info", help="show versions, backends and devices")
+    info.set_defaults(run=cmd_info)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``tinygen`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    return args.run(args)

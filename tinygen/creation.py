@@ -1,0 +1,180 @@
+"""Making tensors: from data, filled with constants, ranges, and random numbers.
+
+Every function takes ``dtype`` (default: float32 for floating values) and ``device`` (default:
+``tg.backend.default_device()``, set by $TINYGEN_DEVICE), as in PyTorch. Random tensors draw
+from the device's generator, which ``tg.manual_seed`` resets.
+"""
+
+import numpy as np
+
+from tinygen import backend, dtypes
+from tinygen.tensor import Tensor, _array_from_data
+
+
+def _place(dtype, device):
+    return (dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype),
+            backend.default_device() if device is None else backend.Device(device))
+
+
+def _shape(size):
+    """Accept ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    for n in size:
+        if int(n) < 0:
+            raise ValueError(f"negative dimension in shape {tuple(size)}")
+    return tuple(int(n) for n in size)
+
+
+def _make(array_fn, dtype, device, requires_grad):
+    dtype, device = _place(dtype, device)
+    array = backend.on_device(lambda xp: array_fn(xp, dtype), device)
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of ``data`` (a number, nested lists, an array, a tensor)."""
+    if isinstance(data, Tensor):
+        array = data.array
+    elif hasattr(data, "__array_namespace__") or isinstance(data, np.generic):
+        array = data
+    else:
+        array = _array_from_data(data)
+    if device is None:
+        device = backend.device_of(array) if not isinstance(array, np.ndarray) else \
+            backend.default_device()
+    array = backend.to_device(array, device)
+    array = array.astype(dtypes.as_dtype(dtype) if dtype is not None else array.dtype, copy=True)
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor``, but shares memory with ``data`` when no conversion is needed."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)) \
+            and (device is None or data.device == backend.Device(device)):
+        return data
+    if isinstance(data, np.ndarray) and dtype is None and device in (None, "cpu"):
+        return Tensor(data)
+    return tensor(data, dtype, device)
+
+
+def from_numpy(array):
+    """A tensor sharing ``array``'s memory (and dtype)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, dt: xp.zeros(_shape(size), dt), dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, dt: xp.ones(_shape(size), dt), dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, dt: xp.empty(_shape(size), dt), dtype, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = dtypes.as_dtype(type(fill_value)) if isinstance(fill_value, (bool, int)) \
+            else None
+    return _make(lambda xp, dt: xp.full(_shape((size,)), fill_value, dt), dtype, device,
+                 requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, dt: xp.eye(n, m, dtype=dt), dtype, device, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """[start, end) in steps; integer arguments give int64, as in PyTorch."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None and all(isinstance(v, int) for v in (start, end, step)):
+        dtype = dtypes.int64
+    return _make(lambda xp, dt: xp.arange(start, end, step).astype(dt), dtype, device,
+                 requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, dt: xp.linspace(start, end, steps).astype(dt), dtype, device,
+                 requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return zeros(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                 requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return ones(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    return empty(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                 requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def random_array(kind, shape, dtype, device, a=0.0, b=1.0):
+    """An array of ``kind`` 'normal' (mean a, std b) or 'uniform' ([a, b)) from the device's
+    generator, drawn in ``dtype`` directly (no float64 detour)."""
+    dtype = dtypes.as_dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"random {kind} numbers need a floating dtype, got {dtype}")
+    gen = backend.generator(device)
+    draw_dtype = dtype if dtype in (dtypes.float32, dtypes.float64) else dtypes.float32
+
+    def draw(xp):
+        if kind == "normal":
+            x = gen.standard_normal(size=shape, dtype=draw_dtype)
+            return (x * b + a if (a, b) != (0.0, 1.0) else x).astype(dtype, copy=False)
+        x = gen.random(size=shape, dtype=draw_dtype)
+        return (x * (b - a) + a if (a, b) != (0.0, 1.0) else x).astype(dtype, copy=False)
+    return backend.on_device(draw, device)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples."""
+    dtype, device = _place(dtype, device)
+    return Tensor(random_array("normal", _shape(size), dtype, device), requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1)."""
+    dtype, device = _place(dtype, device)
+    return Tensor(random_array("uniform", _shape(size), dtype, device), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None):
+    """Integers uniform in [low, high) (int64 by default)."""
+    if high is None:
+        low, high = 0, low
+    dtype, device = _place(dtype or dtypes.int64, device)
+    gen = backend.generator(device)
+    return Tensor(backend.on_device(
+        lambda xp: gen.integers(low, high, size=_shape((size,)) if size != () else ()
+                                ).astype(dtype), device))
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                 requires_grad=requires_grad)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def randperm(n, device=None):
+    gen = backend.generator(_place(None, device)[1])
+    return Tensor(gen.permutation(n).astype(dtypes.int64))

@@ -1,0 +1,41 @@
+"""``tg.cuda``: is a GPU usable, and what is it. Mirrors the small part of ``torch.cuda`` that
+scripts ask about; everything answers False or 0 when CuPy or a GPU is absent."""
+
+from tinygen import backend
+
+
+def is_available():
+    """True when CuPy imports and sees at least one CUDA GPU."""
+    return backend.has_cupy()
+
+
+def device_count():
+    return backend.cupy_module().cuda.runtime.getDeviceCount() if is_available() else 0
+
+
+def get_device_name(index=0):
+    props = backend.cupy_module().cuda.runtime.getDeviceProperties(index)
+    name = props["name"]
+    return name.decode() if isinstance(name, bytes) else name
+
+
+def get_device_memory(index=0):
+    """(free, total) bytes of GPU ``index``."""
+    cupy = backend.cupy_module()
+    with cupy.cuda.Device(index):
+        return cupy.cuda.runtime.memGetInfo()
+
+
+def runtime_version():
+    """The CUDA runtime version as 'major.minor', e.g. '12.4'."""
+    version = backend.cupy_module().cuda.runtime.runtimeGetVersion()
+    return f"{version // 1000}.{version % 1000 // 10}"
+
+
+def synchronize(index=None):
+    """Wait for every kernel queued on GPU ``index`` (the current one by default)."""
+    cupy = backend.cupy_module()
+    if index is None:
+        cupy.cuda.Device().synchronize()
+    else:
+        cupy.cuda.Device(index).synchronize()

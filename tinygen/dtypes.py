@@ -1,0 +1,89 @@
+"""Data types and PyTorch's promotion rules.
+
+tinygen's dtypes are NumPy's dtype objects, so ``x.dtype == tg.float32`` and ``x.numpy().dtype``
+agree. The rules below are PyTorch's, which differ from NumPy's in two places:
+
+* integer or bool inputs to a floating-point op (``exp``, true division, ``int_tensor * 0.5``)
+  give the *default* float dtype (float32), where NumPy would give float64;
+* a Python number or a 0-dim tensor never widens a dimensioned tensor of the same category:
+  ``float32_tensor * 2.0`` and ``float32_tensor + tg.tensor(1.0, dtype=tg.float64)`` stay float32.
+"""
+
+import builtins
+
+import numpy as np
+
+float16 = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+uint8 = np.dtype("uint8")
+bool = np.dtype("bool")
+half, float, double, long, int = float16, float32, float64, int64, int32
+
+_default_float = [float32]
+
+_PYTHON_TYPES = {builtins.float: float32, builtins.int: int64, builtins.bool: bool}
+
+
+def get_default_dtype():
+    return _default_float[0]
+
+
+def set_default_dtype(dtype):
+    dtype = as_dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"the default dtype must be a floating point type, got {dtype}")
+    _default_float[0] = dtype
+
+
+def as_dtype(dtype):
+    """A NumPy dtype from a tinygen dtype, a NumPy dtype, a string or a Python type."""
+    if dtype is builtins.float:
+        return get_default_dtype()
+    try:
+        return _PYTHON_TYPES.get(dtype) or np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{dtype!r} is not a dtype; use tg.float32, tg.float64, tg.int64 "
+                        f"or tg.bool") from None
+
+
+def is_floating_point(dtype):
+    return dtype.kind == "f"
+
+
+def _category(dtype):
+    """bool < integer < floating: promotion moves only upward between categories."""
+    return {"b": 0, "i": 1, "u": 1, "f": 2}.get(dtype.kind, 3)
+
+
+def _scalar_dtype(value):
+    if isinstance(value, builtins.bool):
+        return bool
+    if isinstance(value, builtins.int):
+        return int64
+    if isinstance(value, builtins.float):
+        return get_default_dtype()
+    raise TypeError(f"unsupported operand of type {type(value).__name__}")
+
+
+def result_type(a_dtype, a_ndim, b_dtype, b_ndim, b_is_number=False):
+    """The dtype of a binary op between an array of ``a_dtype`` and one of ``b_dtype``.
+
+    The operand of the higher category (bool < integer < floating) decides; a Python number
+    (``b_is_number``) of a higher category gives the default dtype of that category. Within one
+    category a Python number or a 0-dim operand yields to a dimensioned operand.
+    """
+    if a_dtype == b_dtype:
+        return a_dtype
+    cat_a, cat_b = _category(a_dtype), _category(b_dtype)
+    if cat_a != cat_b:
+        if cat_b > cat_a and b_is_number:
+            return get_default_dtype() if b_dtype.kind == "f" else b_dtype
+        return b_dtype if cat_b > cat_a else a_dtype
+    if b_is_number or (b_ndim == 0 and a_ndim > 0):
+        return a_dtype
+    if a_ndim == 0 and b_ndim > 0:
+        return b_dtype
+    return np.promote_types(a_dtype, b_dtype)

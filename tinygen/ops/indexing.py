@@ -1,0 +1,146 @@
+"""Indexing: ``x[index]``, ``x[index] = v``, gather and masked_fill.
+
+An index is anything NumPy accepts that PyTorch does too: ints, slices (with steps), ``None``,
+``Ellipsis``, integer arrays and boolean masks (as tensors, lists or arrays). Basic indexing
+(no arrays) gives a view. The backward of a read is a scatter-*add* into zeros, so an element read
+twice (``x[[0, 0]]``) gets both gradients; the backward of that scatter is the read again.
+"""
+
+import numpy as np
+
+from tinygen.autograd.function import Function
+from tinygen.backend import get_array_module, to_device
+from tinygen.tensor import Tensor
+
+
+class GetItem(Function):
+    """y = x[index] for an index with integer-array or mask parts (a copy)."""
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index = x.shape, index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return IndexAdd.apply(grad_y, ctx.shape, ctx.index), None
+
+
+class BasicGetItem(GetItem):
+    """y = x[index] for ints, slices, None and Ellipsis only: a view, no copy."""
+    is_view = True
+
+
+class IndexAdd(Function):
+    """y = zeros(shape) with ``values`` added at ``index`` (repeated positions add up)."""
+    @staticmethod
+    def forward(ctx, values, shape, index):
+        ctx.index = index
+        xp = get_array_module(values)
+        out = xp.zeros(shape, dtype=values.dtype)
+        if _has_repeats(index):
+            _scatter_add(xp, out, index, values)
+        else:
+            out[index] = values
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return getitem(grad_y, ctx.index), None, None
+
+
+class IndexPut(Function):
+    """y = a copy of x with ``y[index] = value``: the gradient of x is zeroed where it was
+    overwritten; value's gradient is what lands on the positions it was written to."""
+    @staticmethod
+    def forward(ctx, x, index, value):
+        ctx.index = index
+        out = x.copy()
+        out[index] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        grad_x = index_put(grad_y, ctx.index, 0) if ctx.needs_input_grad[0] else None
+        grad_value = getitem(grad_y, ctx.index) if ctx.needs_input_grad[2] else None
+        return grad_x, None, grad_value
+
+
+def _has_repeats(index):
+    """Integer arrays may name a position twice; slices, ints and masks cannot."""
+    return any(hasattr(item, "dtype") and item.dtype.kind in "iu" for item in index)
+
+
+def _scatter_add(xp, out, index, values):
+    if xp is np:
+        np.add.at(out, index, values)
+    else:
+        import cupyx
+        cupyx.scatter_add(out, index, values)
+
+
+def _normalize_index(index, x):
+    """The index as a tuple NumPy/CuPy understands, and whether it is basic (view) indexing."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    items, basic = [], True
+    for item in index:
+        if isinstance(item, Tensor):
+            item = item.array
+        elif isinstance(item, (list, np.ndarray)) or (
+                hasattr(item, "__array_namespace__") and hasattr(item, "dtype")):
+            item = np.asarray(item) if isinstance(item, list) else item
+        elif isinstance(item, (bool, np.bool_)):
+            item = np.asarray(item)
+        elif isinstance(item, (int, np.integer)):
+            items.append(int(item))
+            continue
+        elif item is None or item is Ellipsis or isinstance(item, slice):
+            items.append(item)
+            continue
+        else:
+            raise IndexError(f"unsupported index of type {type(item).__name__}; use ints, "
+                             f"slices, None, Ellipsis, integer tensors or boolean masks")
+        if item.dtype.kind not in "iub":
+            raise IndexError(f"tensors used as indices must be integer or bool, got "
+                             f"{item.dtype}")
+        items.append(to_device(item, x.device))
+        basic = False
+    if basic and Ellipsis not in items:
+        items.append(Ellipsis)              # so that x[0] of a 1-d x is a 0-d view, not a copy
+    return tuple(items), basic
+
+
+def getitem(x, index):
+    index, basic = _normalize_index(index, x)
+    return (BasicGetItem if basic else GetItem).apply(x, index)
+
+
+def index_put(x, index, value):
+    """``x`` with ``x[index] = value`` applied, out of place (``x[index] = v`` uses it in place)."""
+    index, _ = _normalize_index(index, x)
+    if isinstance(value, Tensor):
+        if value.dtype != x.dtype:
+            value = value.to(x.dtype)
+        if value.device != x.device:
+            raise RuntimeError(f"index_put: value is on {value.device} but the tensor is on "
+                               f"{x.device}")
+    return IndexPut.apply(x, index, value)
+
+
+def gather(x, dim, index):
+    """out[i][j][k] = x[i][index[i][j][k]][k] for dim=1 (PyTorch's gather)."""
+    from tinygen.ops.shape import normalize_dim
+    axis = normalize_dim(dim, x.ndim, "gather")
+    index = index.array if isinstance(index, Tensor) else index
+    if index.ndim != x.ndim:
+        raise RuntimeError(f"gather: index has {index.ndim} dims but input has {x.ndim}")
+    xp = get_array_module(index)
+    grid = list(xp.ogrid[tuple(slice(0, n) for n in index.shape)]) if index.ndim else []
+    grid[axis] = index
+    return getitem(x, tuple(grid))
+
+
+def masked_fill(x, mask, value):
+    """x with ``value`` where ``mask`` is True (mask broadcasts against x)."""
+    from tinygen.ops.elementwise import where
+    return where(mask, value, x)

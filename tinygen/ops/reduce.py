@@ -1,0 +1,257 @@
+"""Reductions and the normalising exponentials: sum, mean, var/std, amax/amin, max/min with
+indices, argmax, logsumexp, softmax, log_softmax.
+
+``dim`` is an int, a tuple of ints (negative counts from the end) or None for all dims, and
+``keepdim`` keeps reduced dims with size 1, as in PyTorch. A reduction's backward broadcasts the
+gradient back over the reduced dims, so it needs the gradient with those dims kept (``_unsqueeze``).
+"""
+
+from collections import namedtuple
+
+from tinygen import dtypes
+from tinygen.autograd.function import Function
+from tinygen.backend import get_array_module
+from tinygen.ops.elementwise import _float_input, _mask, exp, where
+from tinygen.ops.shape import expand, normalize_dim, normalize_dims, reshape
+from tinygen.tensor import Tensor
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _kept_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """y = sum of x over ``axes``;  every summed element gets the gradient of its sum."""
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ctx.shape, ctx.axes = x.shape, axes
+        return x.sum(axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        grad = reshape(grad_y, _kept_shape(ctx.shape, ctx.axes))
+        return expand(grad, ctx.shape), None, None
+
+
+class Amax(Function):
+    """y = max of x over ``axes``;  ties share the gradient equally (as PyTorch's amax)."""
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        y = x.max(axis=axes, keepdims=True)
+        _save_argextreme(ctx, x, y, axes)
+        return y if keepdim else y.reshape(tuple(n for i, n in enumerate(y.shape)
+                                                 if i not in axes))
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (share,) = ctx.saved_tensors
+        grad = reshape(grad_y, _kept_shape(ctx.shape, ctx.axes))
+        return expand(grad, ctx.shape) * _mask(share.array, grad_y), None, None
+
+
+class Amin(Amax):
+    """y = min of x over ``axes``;  ties share the gradient equally (as PyTorch's amin)."""
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        y = x.min(axis=axes, keepdims=True)
+        _save_argextreme(ctx, x, y, axes)
+        return y if keepdim else y.reshape(tuple(n for i, n in enumerate(y.shape)
+                                                 if i not in axes))
+
+
+def _save_argextreme(ctx, x, y, axes):
+    """Save each element's share of the gradient: 1/count where it equals the extreme, else 0."""
+    ctx.shape, ctx.axes = x.shape, axes
+    hits = x == y
+    ctx.save_for_backward(hits / hits.sum(axis=axes, keepdims=True))
+
+
+class Softmax(Function):
+    """y = exp(x - max) / sum(exp(x - max));  dx = y * (dy - sum(dy * y)) (saved output only)."""
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        xp = get_array_module(x)
+        e = xp.exp(x - _finite_max(xp, x, dim))
+        y = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (y,) = ctx.saved_tensors
+        return y * (grad_y - sum(grad_y * y, ctx.dim, keepdim=True)), None
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x);  dx = dy - softmax(x) * sum(dy), with softmax(x) = exp(y)."""
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        xp = get_array_module(x)
+        shifted = x - _finite_max(xp, x, dim)
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (y,) = ctx.saved_tensors
+        return grad_y - exp(y) * sum(grad_y, ctx.dim, keepdim=True), None
+
+
+def _finite_max(xp, x, dim):
+    """The max along ``dim`` (kept), with infinities replaced by 0 so that x - max stays finite
+    for rows of all -inf (the result is then -inf or nan, as in PyTorch) and never overflows."""
+    m = x.max(axis=dim, keepdims=True) if x.size else xp.zeros(
+        _kept_shape(x.shape, (dim,)), x.dtype)
+    return xp.where(xp.isfinite(m), m, 0).astype(x.dtype, copy=False)
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "bi" or x.dtype.kind == "u":
+        x = x.to(dtypes.int64)
+    return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
+
+
+def mean(x, dim=None, keepdim=False):
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"mean() needs a floating point input, got {x.dtype}; "
+                           f"use x.float().mean()")
+    axes = normalize_dims(dim, x.ndim, "mean")
+    return sum(x, axes, keepdim) * _reciprocal(_count(x, axes))
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """Variance over ``dim``, divided by N - correction (default 1, Bessel's correction)."""
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    axes = normalize_dims(dim, x.ndim, "var")
+    centred = x - mean(x, axes, keepdim=True)
+    return sum(centred * centred, axes, keepdim) * _reciprocal(_count(x, axes) - correction)
+
+
+def _count(x, axes):
+    count = 1
+    for axis in axes:
+        count *= x.shape[axis]
+    return count
+
+
+def _reciprocal(n):
+    """1 / n, or nan when there is nothing to average (as PyTorch returns)."""
+    return 1.0 / n if n > 0 else float("nan")
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    return var(x, dim, unbiased, keepdim, correction).sqrt()
+
+
+def amax(x, dim=None, keepdim=False):
+    _refuse_empty(x, dim, "amax")
+    return Amax.apply(x, normalize_dims(dim, x.ndim, "amax"), keepdim)
+
+
+def amin(x, dim=None, keepdim=False):
+    _refuse_empty(x, dim, "amin")
+    return Amin.apply(x, normalize_dims(dim, x.ndim, "amin"), keepdim)
+
+
+def _refuse_empty(x, dim, op):
+    if x.numel() == 0:
+        raise RuntimeError(f"{op}(): expected a non-empty tensor (shape {tuple(x.shape)}) "
+                           f"since the operation has no identity")
+
+
+def max(x, dim=None, keepdim=False):
+    """``max(x)``: the largest value; ``max(x, dim)``: (values, indices) along ``dim``;
+    ``max(x, other_tensor)``: the elementwise maximum."""
+    if isinstance(dim, Tensor):
+        from tinygen.ops.elementwise import maximum
+        return maximum(x, dim)
+    if dim is None:
+        return amax(x)
+    return _extreme_with_indices(x, dim, keepdim, "argmax")
+
+
+def min(x, dim=None, keepdim=False):
+    """Like ``max``: the smallest value, (values, indices) along ``dim``, or elementwise."""
+    if isinstance(dim, Tensor):
+        from tinygen.ops.elementwise import minimum
+        return minimum(x, dim)
+    if dim is None:
+        return amin(x)
+    return _extreme_with_indices(x, dim, keepdim, "argmin")
+
+
+def _extreme_with_indices(x, dim, keepdim, arg_name):
+    from tinygen.ops.indexing import gather
+    _refuse_empty(x, dim, arg_name[3:])
+    axis = normalize_dim(dim, x.ndim, arg_name[3:])
+    indices = getattr(get_array_module(x.array), arg_name)(x.array, axis=axis, keepdims=True)
+    values = gather(x, axis, indices)        # the gradient goes to the chosen element only
+    if not keepdim:
+        values, indices = reshape(values, _drop(values.shape, axis)), indices.reshape(
+            _drop(indices.shape, axis))
+    return values_indices(values, Tensor(indices.astype(dtypes.int64, copy=False)))
+
+
+def _drop(shape, axis):
+    return shape[:axis] + shape[axis + 1:]
+
+
+def argmax(x, dim=None, keepdim=False):
+    return _arg(x, dim, keepdim, "argmax")
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _arg(x, dim, keepdim, "argmin")
+
+
+def _arg(x, dim, keepdim, name):
+    xp = get_array_module(x.array)
+    if dim is None:
+        result = getattr(xp, name)(x.array.reshape(-1))
+        if keepdim:
+            result = result.reshape((1,) * x.ndim)
+    else:
+        axis = normalize_dim(dim, x.ndim, name)
+        result = getattr(xp, name)(x.array, axis=axis, keepdims=keepdim)
+    return Tensor(xp.asarray(result, dtype=dtypes.int64))
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log(sum(exp(x))) over ``dim``, computed as m + log(sum(exp(x - m))) so it never
+    overflows (m = the max, held constant: the total derivative with respect to m is 0)."""
+    x = _float_input(x)
+    axes = normalize_dims(dim, x.ndim, "logsumexp")
+    m = amax(x.detach(), axes, keepdim=True) if x.numel() else Tensor(
+        get_array_module(x.array).zeros(_kept_shape(x.shape, axes), x.dtype))
+    m = where(m.isfinite(), m, 0)
+    out = (x - m).exp().sum(axes, keepdim=True).log() + m
+    return out if keepdim else reshape(out, tuple(n for i, n in enumerate(out.shape)
+                                                  if i not in axes))
+
+
+def softmax(x, dim, dtype=None):
+    x = _float_input(x if dtype is None else x.to(dtype))
+    return Softmax.apply(x, normalize_dim(dim, x.ndim, "softmax"))
+
+
+def log_softmax(x, dim, dtype=None):
+    x = _float_input(x if dtype is None else x.to(dtype))
+    return LogSoftmax.apply(x, normalize_dim(dim, x.ndim, "log_softmax"))
+
+
+def all(x, dim=None, keepdim=False):
+    axes = normalize_dims(dim, x.ndim, "all")
+    return Tensor(get_array_module(x.array).asarray(x.array.all(axis=axes, keepdims=keepdim)))
+
+
+def any(x, dim=None, keepdim=False):
+    axes = normalize_dims(dim, x.ndim, "any")
+    return Tensor(get_array_module(x.array).asarray(x.array.any(axis=axes, keepdims=keepdim)))

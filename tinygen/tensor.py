@@ -1,0 +1,711 @@
+"""``Tensor``: one array of the active backend, plus what autograd needs to know about it.
+
+A tensor holds a ``numpy.ndarray`` or a ``cupy.ndarray`` (``.array``) and, when it was computed
+by a recorded op, the node of that op (``.grad_fn``). Leaves are tensors made by the user; a leaf
+with ``requires_grad=True`` collects gradients in ``.grad``. Every method here is a thin call into
+``tinygen.ops``, where the differentiable ops live.
+
+In-place methods (``add_``, ``x[i] = v`` ...) compute the out-of-place result, write it into the
+same array and bump the version counter that the tensor shares with its views; a node that saved
+the tensor for backward notices the change and says so instead of computing a wrong gradient.
+"""
+
+import weakref
+
+import numpy as np
+
+from tinygen import dtypes
+from tinygen.backend import Device, device_of, get_array_module
+
+
+class Tensor:
+    """A multi-dimensional array with automatic differentiation.
+
+    ``Tensor(array)`` wraps an existing numpy/cupy array without copying; use ``tg.tensor(data)``
+    to copy data into a new tensor, as in PyTorch.
+    """
+
+    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_output_nr", "_version_box",
+                 "_hooks", "_base", "__weakref__")
+    __array_ufunc__ = None              # numpy defers to Tensor's reflected operators
+
+    def __init__(self, data, requires_grad=False):
+        if isinstance(data, Tensor):
+            data = data.array
+        elif not hasattr(data, "__array_namespace__"):
+            data = _array_from_data(data)
+        self.array = data
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version_box = [0]
+        self._hooks = None
+        self._base = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    @classmethod
+    def _from_op(cls, array, node, index, version_box=None):
+        """An output of a recorded op (fast path: no argument checking)."""
+        t = cls.__new__(cls)
+        t.array = array
+        t.grad = None
+        t.grad_fn = node
+        t._output_nr = index
+        t._version_box = [0] if version_box is None else version_box
+        t._hooks = None
+        t._base = None
+        t.requires_grad = True
+        return t
+
+    # What a tensor is
+
+    @property
+    def shape(self):
+        return self.array.shape
+
+    @property
+    def dtype(self):
+        return self.array.dtype
+
+    @property
+    def device(self):
+        return device_of(self.array)
+
+    @property
+    def ndim(self):
+        return self.array.ndim
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def _version(self):
+        return self._version_box[0]
+
+    @property
+    def data(self):
+        """The same array as a tensor outside the graph (and, as in PyTorch, outside version
+        counting: ``p.data.add_(...)`` changes ``p`` without tripping saved-tensor checks)."""
+        return Tensor(self.array)
+
+    @data.setter
+    def data(self, other):
+        self.array = other.array if isinstance(other, Tensor) else other
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self):
+        return self.array.ndim
+
+    def numel(self):
+        return int(self.array.size)
+
+    def element_size(self):
+        return self.array.itemsize
+
+    def is_floating_point(self):
+        return self.array.dtype.kind == "f"
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        prefix = "tensor("
+        body = np.array2string(self._host_array(), separator=", ", prefix=prefix, precision=4)
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool) or (
+                self.numel() == 0):
+            extras.append(f"dtype=tg.{self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return prefix + ", ".join([body] + extras) + ")"
+
+    # To and from the host
+
+    def _host_array(self):
+        return self.array if isinstance(self.array, np.ndarray) else self.array.get()
+
+    def numpy(self):
+        """The array as numpy.ndarray (shared, not copied). CPU tensors outside the graph only."""
+        if self.requires_grad:
+            raise RuntimeError("can't call numpy() on a tensor that requires grad; "
+                               "use tensor.detach().numpy()")
+        if not isinstance(self.array, np.ndarray):
+            raise TypeError(f"can't convert a {self.device} tensor to numpy; "
+                            f"use tensor.cpu().numpy() to copy it to the host first")
+        return self.array
+
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a tensor with {self.numel()} elements cannot be converted to "
+                               f"a Python number; item() needs exactly one element")
+        return self.array.item()
+
+    def tolist(self):
+        return self._host_array().tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.numel()} elements is "
+                               f"ambiguous; use .any() or .all()")
+        return bool(self.item())
+
+    # Autograd
+
+    def requires_grad_(self, requires_grad=True):
+        """Mark a leaf tensor as one whose gradient ``backward()`` should compute."""
+        if not self.is_leaf:
+            if not requires_grad:
+                raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach()")
+            return self
+        if requires_grad and self.dtype.kind != "f":
+            raise RuntimeError(f"only floating point tensors can require gradients, got "
+                               f"{self.dtype}; convert with .float() first")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Add d(self)/d(leaf), weighted by ``gradient``, into each leaf's ``.grad``."""
+        engine.backward(self, gradient, retain_graph, create_graph)
+
+    def detach(self):
+        """The same data outside the graph (shares memory and version counter)."""
+        t = Tensor(self.array)
+        t._version_box = self._version_box
+        return t
+
+    def detach_(self):
+        if self._base is not None and self.grad_fn is not None:
+            raise RuntimeError("detach_() on a view is not supported; use detach()")
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters the hook."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require grad")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if self.grad_fn.output_hooks is None:
+                self.grad_fn.output_hooks = {}
+            hooks = self.grad_fn.output_hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        if self.grad_fn is None:
+            return
+        self_ref = weakref.ref(self)          # a strong reference would make a cycle via grad_fn
+
+        def store(grad):
+            tensor = self_ref()
+            if tensor is not None:
+                tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+        self.register_hook(store)
+
+    # In place
+
+    def _write_(self, result, name):
+        """Make ``result`` (computed out of place) this tensor's value and place in the graph."""
+        if result.dtype != self.dtype and not np.can_cast(result.dtype, self.dtype,
+                                                          "same_kind"):
+            raise RuntimeError(f"{name}: result type {result.dtype} can't be cast to the "
+                               f"desired output type {self.dtype}")
+        if result.shape != self.shape:
+            raise RuntimeError(f"{name}: output with shape {tuple(self.shape)} doesn't match "
+                               f"the broadcast shape {tuple(result.shape)}")
+        self.array[...] = result.array
+        self._version_box[0] += 1
+        return self
+
+    def _inplace_(self, name, op, *args):
+        """Apply ``op(self, *args)`` in place; see the module docstring."""
+        recording = grad_mode.state.grad_enabled and (self.requires_grad or any(
+            isinstance(a, Tensor) and a.requires_grad for a in args))
+        if not recording:
+            with grad_mode.no_grad():
+                return self._write_(op(self, *args), name)
+        if self.grad_fn is None and self.requires_grad:
+            raise RuntimeError(f"a leaf tensor that requires grad is used in the in-place "
+                               f"operation {name}; do it under `with tg.no_grad():` or use "
+                               f"the out-of-place form")
+        if self._base is not None:
+            raise RuntimeError(f"in-place operation {name} on a view of another tensor while "
+                               f"recording gradients is not supported; use the out-of-place "
+                               f"form or .clone() the view first")
+        # The op sees a snapshot of the old value, so the nodes it records keep the old value
+        # even after the write below changes this tensor's array.
+        before = Tensor._from_op(self.array.copy(), self.grad_fn, self._output_nr)
+        before.requires_grad = self.requires_grad
+        result = op(before, *args)
+        self._write_(result, name)
+        self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+        self.requires_grad = result.requires_grad
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace_("add_", lambda t, o: t + (o * alpha if alpha != 1 else o), other)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace_("sub_", lambda t, o: t - (o * alpha if alpha != 1 else o), other)
+
+    def mul_(self, other):
+        return self._inplace_("mul_", ops.mul, other)
+
+    def div_(self, other):
+        return self._inplace_("div_", ops.div, other)
+
+    def pow_(self, exponent):
+        return self._inplace_("pow_", ops.pow, exponent)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace_("clamp_", ops.clamp, min, max)
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast, cast and moved as needed) into this tensor."""
+        src = src if isinstance(src, Tensor) else Tensor(src)
+        return self._inplace_("copy_", lambda t, s: ops.expand(s.to(t.device, t.dtype), t.shape),
+                              src)
+
+    def zero_(self):
+        return self._fill_from_array(0)
+
+    def fill_(self, value):
+        return self._fill_from_array(value.array if isinstance(value, Tensor) else value)
+
+    def _fill_from_array(self, value):
+        if grad_mode.state.grad_enabled and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf tensor that requires grad is used in an in-place "
+                               "operation; do it under `with tg.no_grad():`")
+        self.array[...] = value
+        self._version_box[0] += 1
+        if grad_mode.state.grad_enabled and self.grad_fn is not None:
+            self.grad_fn, self.requires_grad = None, False    # the old graph no longer applies
+        return self
+
+    def uniform_(self, a=0.0, b=1.0):
+        return self._fill_from_array(creation.random_array("uniform", self.shape, self.dtype,
+                                                           self.device, a, b))
+
+    def normal_(self, mean=0.0, std=1.0):
+        return self._fill_from_array(creation.random_array("normal", self.shape, self.dtype,
+                                                           self.device, mean, std))
+
+    def __setitem__(self, index, value):
+        self._inplace_("__setitem__", ops.index_put, index, value)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # Moving and casting
+
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+        device = kwargs.pop("device", None)
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (str, Device)):
+                device = arg
+            else:
+                dtype = arg
+        result = self
+        if dtype is not None and dtypes.as_dtype(dtype) != self.dtype:
+            result = ops.cast(result, dtypes.as_dtype(dtype))
+        if device is not None and Device(device) != self.device:
+            result = ops.to_device(result, Device(device))
+        return result
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else Device("cuda", device))
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def new_tensor(self, data):
+        return creation.tensor(data, dtype=self.dtype, device=self.device)
+
+    def new_zeros(self, *shape):
+        return creation.zeros(*shape, dtype=self.dtype, device=self.device)
+
+    def new_ones(self, *shape):
+        return creation.ones(*shape, dtype=self.dtype, device=self.device)
+
+    def clone(self):
+        return ops.clone(self)
+
+    def contiguous(self):
+        return self
+
+    # Math, reductions and shapes: thin calls into tinygen.ops
+
+    def add(self, other, alpha=1):
+        return ops.add(self, other * alpha if alpha != 1 else other)
+
+    def sub(self, other, alpha=1):
+        return ops.sub(self, other * alpha if alpha != 1 else other)
+
+    def mul(self, other):
+        return ops.mul(self, other)
+
+    def div(self, other):
+        return ops.div(self, other)
+
+    def pow(self, exponent):
+        return ops.pow(self, exponent)
+
+    def matmul(self, other):
+        return ops.matmul(self, other)
+
+    def exp(self):
+        return ops.exp(self)
+
+    def log(self):
+        return ops.log(self)
+
+    def log1p(self):
+        return ops.log1p(self)
+
+    def sqrt(self):
+        return ops.sqrt(self)
+
+    def rsqrt(self):
+        return ops.rsqrt(self)
+
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def tanh(self):
+        return ops.tanh(self)
+
+    def sigmoid(self):
+        return ops.sigmoid(self)
+
+    def relu(self):
+        return ops.relu(self)
+
+    def abs(self):
+        return ops.abs(self)
+
+    def neg(self):
+        return ops.neg(self)
+
+    def square(self):
+        return ops.square(self)
+
+    def sign(self):
+        return ops.sign(self)
+
+    def clamp(self, min=None, max=None):
+        return ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return ops.maximum(self, other)
+
+    def minimum(self, other):
+        return ops.minimum(self, other)
+
+    def where(self, condition, other):
+        return ops.where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        return ops.masked_fill(self, mask, value)
+
+    def isnan(self):
+        return ops.isnan(self)
+
+    def isfinite(self):
+        return ops.isfinite(self)
+
+    def eq(self, other):
+        return ops.eq(self, other)
+
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        return ops.sum(self, dim, keepdim, dtype)
+
+    def mean(self, dim=None, keepdim=False):
+        return ops.mean(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        return ops.var(self, dim, unbiased, keepdim, correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
+        return ops.std(self, dim, unbiased, keepdim, correction)
+
+    def max(self, dim=None, keepdim=False):
+        return ops.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return ops.min(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim=False):
+        return ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return ops.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return ops.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return ops.logsumexp(self, dim, keepdim)
+
+    def softmax(self, dim, dtype=None):
+        return ops.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        return ops.log_softmax(self, dim, dtype)
+
+    def all(self, dim=None, keepdim=False):
+        return ops.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return ops.any(self, dim, keepdim)
+
+    def reshape(self, *shape):
+        return ops.reshape(self, *shape)
+
+    def view(self, *shape):
+        return ops.view(self, *shape)
+
+    def view_as(self, other):
+        return ops.view(self, other.shape)
+
+    def reshape_as(self, other):
+        return ops.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return ops.flatten(self, start_dim, end_dim)
+
+    def permute(self, *dims):
+        return ops.permute(self, *dims)
+
+    def transpose(self, dim0, dim1):
+        return ops.transpose(self, dim0, dim1)
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dims, got {self.ndim}")
+        return self.T
+
+    def expand(self, *shape):
+        return ops.expand(self, *shape)
+
+    def expand_as(self, other):
+        return ops.expand_as(self, other)
+
+    def squeeze(self, dim=None):
+        return ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return ops.unsqueeze(self, dim)
+
+    def split(self, split_size_or_sections, dim=0):
+        return ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return ops.chunk(self, chunks, dim)
+
+    def flip(self, dims):
+        return ops.flip(self, dims)
+
+    def gather(self, dim, index):
+        return ops.gather(self, dim, index)
+
+    # Arithmetic and comparison operators
+
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, exponent):
+        return ops.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return ops.pow(base, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __mod__(self, other):
+        return ops.remainder(self, other)
+
+    def __eq__(self, other):
+        return ops.eq(self, other)
+
+    def __ne__(self, other):
+        return ops.ne(self, other)
+
+    def __lt__(self, other):
+        return ops.lt(self, other)
+
+    def __le__(self, other):
+        return ops.le(self, other)
+
+    def __gt__(self, other):
+        return ops.gt(self, other)
+
+    def __ge__(self, other):
+        return ops.ge(self, other)
+
+    def __invert__(self):
+        return ops.logical_not(self)
+
+    def __and__(self, other):
+        return ops.logical_and(self, other)
+
+    def __or__(self, other):
+        return ops.logical_or(self, other)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    @property
+    def T(self):
+        return ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return ops.transpose(self, -2, -1)
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def _array_from_data(data):
+    """A numpy array from Python data: floats become the default dtype, ints int64."""
+    array = np.asarray(data)
+    if array.dtype.kind == "f" and not isinstance(data, np.ndarray) and not isinstance(
+            data, np.generic):
+        array = array.astype(dtypes.get_default_dtype(), copy=False)
+    elif array.dtype.kind in "iu" and not isinstance(data, (np.ndarray, np.generic)):
+        array = array.astype(dtypes.int64, copy=False)
+    elif array.dtype.kind not in "biuf":
+        raise TypeError(f"can't make a tensor from {type(data).__name__} with dtype "
+                        f"{array.dtype}")
+    return array
+
+
+from tinygen import creation, ops  # noqa: E402  (these modules import Tensor from here)
+from tinygen.autograd import engine, grad_mode  # noqa: E402
