@@ -46,6 +46,17 @@ class Tensor:
             self.requires_grad_()
 
     @classmethod
+    def _wrap(cls, array):
+        """A tensor outside the graph around ``array`` (fast path: no argument checking)."""
+        t = cls.__new__(cls)
+        t.array = array
+        t.grad = t.grad_fn = t._hooks = t._base = None
+        t._output_nr = 0
+        t._version_box = [0]
+        t.requires_grad = False
+        return t
+
+    @classmethod
     def _from_op(cls, array, node, index, version_box=None):
         """An output of a recorded op (fast path: no argument checking)."""
         t = cls.__new__(cls)

@@ -85,25 +85,32 @@ def _roots_and_grads(tensors, grad_tensors, create_graph):
 
 
 def _topological_order(roots):
-    """Nodes reachable from ``roots``, each before every node its inputs came from."""
-    order, visited = [], set()
-    for root in roots:
-        if root in visited:
-            continue
-        visited.add(root)
-        stack = [(root, iter(root.next_edges))]
-        while stack:
-            node, edges = stack[-1]
-            for edge in edges:
-                if edge is not None and type(edge[0]) is Node and edge[0] not in visited:
-                    child = edge[0]
-                    visited.add(child)
-                    stack.append((child, iter(child.next_edges)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    order.reverse()
+    """Nodes reachable from ``roots``, each before every node its inputs came from.
+
+    Kahn's algorithm: count each node's consumers, then release a node once all of them are
+    done. Both passes use explicit stacks, so depth costs no recursion.
+    """
+    consumers = {}
+    stack, seen = list(roots), set(roots)
+    while stack:
+        for edge in stack.pop().next_edges:
+            if edge is not None and type(edge[0]) is Node:
+                child = edge[0]
+                consumers[child] = consumers.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    order = []
+    ready = [node for node in dict.fromkeys(roots) if node not in consumers]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for edge in node.next_edges:
+            if edge is not None and type(edge[0]) is Node:
+                child = edge[0]
+                consumers[child] -= 1
+                if consumers[child] == 0:
+                    ready.append(child)
     return order
 
 
@@ -146,11 +153,12 @@ def _run(roots, root_grads, retain_graph, create_graph, targets):
                 continue
             if node.output_hooks:
                 grads = _run_output_hooks(node, grads)
-            for index, g in enumerate(grads):
-                if (node, index) in wanted_outputs:
-                    found[(node, index)] = g
-            if to_run is not None and node not in to_run:
-                continue
+            if to_run is not None:
+                for index, g in enumerate(grads):
+                    if (node, index) in wanted_outputs:
+                        found[(node, index)] = g
+                if node not in to_run:
+                    continue
             _propagate(node, grads, buffers, leaf_grads, targets, create_graph)
             if not retain_graph:
                 node.release()
@@ -162,7 +170,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets):
 
 def _propagate(node, grads, buffers, leaf_grads, targets, create_graph):
     """Call ``node``'s backward and hand each input gradient to the node or leaf it belongs to."""
-    if any(g is None for g in grads):
+    if node.n_outputs > 1 and any(g is None for g in grads):
         xp = get_array_module(next(g for g in grads if g is not None).array)
         grads = [g if g is not None else _zeros(node, i, xp) for i, g in enumerate(grads)]
     input_grads = node.fn.backward(node, *grads)
@@ -190,14 +198,14 @@ def _fit_to_input(node, position, g):
     if not isinstance(g, Tensor):
         g = Tensor(g)
     shape, dtype = node.input_meta[position]
-    if g.shape != shape:
+    if g.array.shape != shape:
         try:
             g = sum_to(g, shape)
         except ValueError:
             raise RuntimeError(f"{node.fn.__name__}.backward returned a gradient of shape "
                                f"{tuple(g.shape)} for input {position} of shape {tuple(shape)}"
                                ) from None
-    if g.dtype != dtype:
+    if g.array.dtype != dtype:
         g = g.to(dtype)
     return g
 
@@ -212,12 +220,17 @@ def _add_to_buffer(buffers, node, index, g):
     grads = buffers.get(node)
     if grads is None:
         grads = buffers[node] = [None] * node.n_outputs
-    grads[index] = g if grads[index] is None else grads[index] + g
+    grads[index] = g if grads[index] is None else _sum(grads[index], g)
 
 
 def _add(leaf_grads, leaf, g):
     previous = leaf_grads.get(leaf)
-    leaf_grads[leaf] = g if previous is None else previous + g
+    leaf_grads[leaf] = g if previous is None else _sum(previous, g)
+
+
+def _sum(a, b):
+    """a + b; recorded only when the backward pass itself is being recorded (create_graph)."""
+    return a + b if state.grad_enabled else Tensor._wrap(a.array + b.array)
 
 
 def _run_output_hooks(node, grads):

@@ -54,14 +54,15 @@ class Node:
     each tensor argument), ``n_outputs`` and ``output_meta``.
     """
 
+    to_save = ()                      # class-level defaults: most nodes never change them,
+    saved = None                      # and a node is made for every op call, so __init__
+    freed = False                     # sets only what differs
+    output_hooks = None
+    creation_site = None
+
     def __init__(self, fn, needs_input_grad):
         self.fn = fn
         self.needs_input_grad = needs_input_grad
-        self.to_save = ()
-        self.saved = None
-        self.freed = False
-        self.output_hooks = None
-        self.creation_site = None
 
     def __repr__(self):
         return f"<{self.name()} node>"
@@ -80,10 +81,12 @@ class Node:
             raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=self.name()))
         if self.saved is None:
             return ()
-        return tuple(self._unpack(i, entry) for i, entry in enumerate(self.saved))
+        return tuple([self._unpack(i, entry) for i, entry in enumerate(self.saved)])
 
     def _unpack(self, position, entry):
         kind, item, version_box, version = entry
+        if kind == _SAVED_INPUT and version_box[0] == version:
+            return item                                       # the common case, first
         if version_box is not None and version_box[0] != version:
             where = f" (created at {self.creation_site})" if self.creation_site else ""
             raise RuntimeError(
@@ -122,43 +125,42 @@ class Function:
     def apply(cls, *args):
         """Run forward on the arrays of ``args``; record a node when some input requires grad."""
         arrays = []
-        needs_grad = []
         record = False
-        array_type = None
+        first = None
         for arg in args:
             if isinstance(arg, Tensor):
                 array = arg.array
-                if array_type is None:
-                    array_type, first = type(array), arg
-                elif type(array) is not array_type or (
-                        array_type is not np.ndarray and arg.device != first.device):
+                if first is None:
+                    first = arg
+                elif type(array) is not type(first.array) or (
+                        type(array) is not np.ndarray and arg.device != first.device):
                     _raise_device_mismatch(cls, first, arg)
+                if arg.requires_grad:
+                    record = True
                 arrays.append(array)
-                needs_grad.append(arg.requires_grad)
-                record = record or arg.requires_grad
             else:
                 arrays.append(arg)
-                needs_grad.append(False)
         record = record and state.grad_enabled
-        ctx = Node(cls, tuple(needs_grad) if record else (False,) * len(args))
+        ctx = Node(cls, tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+                   if record else (False,) * len(args))
         try:
             outputs = cls.forward(ctx, *arrays)
         except (ValueError, TypeError, IndexError) as error:
             shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
             raise type(error)(f"{cls.__name__}: {error} (input shapes: {shapes})") from error
-        single = not isinstance(outputs, tuple)
-        if single:
-            outputs = (outputs,)
-        raw_outputs = outputs
-        outputs = tuple(_as_array(out) for out in outputs)
+        if not record and not state.anomaly_enabled and type(outputs) is not tuple:
+            return Tensor._wrap(_as_array(outputs))               # the fast, common case
+        multiple = type(outputs) is tuple
+        raw_outputs = outputs if multiple else (outputs,)
+        outputs = tuple(map(_as_array, raw_outputs))
         if state.anomaly_enabled:
             ctx.creation_site = _user_call_site()
             _check_finite(outputs, f"{cls.__name__} (forward)", ctx.creation_site)
-        if not record:
-            results = tuple(Tensor(out) for out in outputs)
-        else:
+        if record:
             results = _link(cls, ctx, args, outputs, raw_outputs)
-        return results[0] if single else results
+        else:
+            results = tuple(map(Tensor._wrap, outputs))
+        return results if multiple else results[0]
 
 
 def _link(cls, ctx, args, outputs, raw_outputs):
@@ -167,7 +169,7 @@ def _link(cls, ctx, args, outputs, raw_outputs):
     meta = []
     for arg in args:
         if isinstance(arg, Tensor):
-            meta.append((arg.shape, arg.dtype))
+            meta.append((arg.array.shape, arg.array.dtype))
             if arg.grad_fn is not None:
                 edges.append((arg.grad_fn, arg._output_nr))
             elif arg.requires_grad:
@@ -180,13 +182,13 @@ def _link(cls, ctx, args, outputs, raw_outputs):
     ctx.next_edges = tuple(edges)
     ctx.input_meta = tuple(meta)
     ctx.n_outputs = len(outputs)
-    ctx.output_meta = tuple((out.shape, out.dtype) for out in outputs)
+    ctx.output_meta = tuple([(out.shape, out.dtype) for out in outputs])
     view_of = args[0] if cls.is_view else None
-    results = tuple(Tensor._from_op(out, ctx, i, _view_box(view_of, out))
-                    for i, out in enumerate(outputs))
+    results = tuple([Tensor._from_op(out, ctx, i, _view_box(view_of, out))
+                     for i, out in enumerate(outputs)])
     if ctx.to_save:
-        ctx.saved = tuple(_saved_entry(item, args, outputs, raw_outputs, results)
-                          for item in ctx.to_save)
+        ctx.saved = tuple([_saved_entry(item, args, outputs, raw_outputs, results)
+                           for item in ctx.to_save])
         ctx.to_save = ()
     return results
 
@@ -214,7 +216,8 @@ def _saved_entry(item, args, outputs, raw_outputs, results):
 
 
 def _as_array(out):
-    if isinstance(out, (np.generic, int, float, bool)):
+    """Forward's output as an array: NumPy reductions return NumPy scalars, not 0-d arrays."""
+    if type(out) is not np.ndarray and isinstance(out, (np.generic, int, float, bool)):
         return np.asarray(out)
     return out
 

@@ -21,6 +21,13 @@ def _operands(a, b, float_result=False):
     At least one of ``a``, ``b`` is a Tensor. ``float_result`` is for ops whose result is
     always floating point (true division): integer operands then give the default float dtype.
     """
+    if isinstance(a, Tensor):                # fast paths: the common cases need no promotion
+        kind = a.array.dtype.kind
+        if isinstance(b, Tensor):
+            if a.array.dtype == b.array.dtype and (kind == "f" or not float_result):
+                return a, b
+        elif kind == "f" and type(b) in (float, int):
+            return a, b
     a_number, b_number = not isinstance(a, Tensor), not isinstance(b, Tensor)
     if a_number:
         a = _number_or_tensor(a, b)
@@ -243,7 +250,22 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
-        return grad_y * (1 - y * y)
+        return TanhBackward.apply(grad_y, y)
+
+
+class TanhBackward(Function):
+    """z = g (1 - y**2), tanh's backward as one op;  dz/dg = 1 - y**2,  dz/dy = -2 g y."""
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        return g * (1 - y * y)
+
+    @staticmethod
+    def backward(ctx, grad_z):
+        g, y = ctx.saved_tensors
+        grad_g = TanhBackward.apply(grad_z, y) if ctx.needs_input_grad[0] else None
+        grad_y = grad_z * g * y * -2 if ctx.needs_input_grad[1] else None
+        return grad_g, grad_y
 
 
 class Sigmoid(Function):
@@ -258,7 +280,22 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
-        return grad_y * y * (1 - y)
+        return SigmoidBackward.apply(grad_y, y)
+
+
+class SigmoidBackward(Function):
+    """z = g y (1 - y), sigmoid's backward as one op;  dz/dg = y (1 - y),  dz/dy = g (1 - 2 y)."""
+    @staticmethod
+    def forward(ctx, g, y):
+        ctx.save_for_backward(g, y)
+        return g * y * (1 - y)
+
+    @staticmethod
+    def backward(ctx, grad_z):
+        g, y = ctx.saved_tensors
+        grad_g = SigmoidBackward.apply(grad_z, y) if ctx.needs_input_grad[0] else None
+        grad_y = grad_z * g * (1 - 2 * y) if ctx.needs_input_grad[1] else None
+        return grad_g, grad_y
 
 
 class Relu(Function):
