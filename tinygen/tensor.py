@@ -32,13 +32,13 @@ class Tensor:
     def __init__(self, data, requires_grad=False):
         if isinstance(data, Tensor):
             data = data.array
-        elif not hasattr(data, "__array_namespace__"):
+        elif isinstance(data, np.generic) or not hasattr(data, "__array_namespace__"):
             data = _array_from_data(data)
         self.array = data
         self.grad = None
         self.grad_fn = None
         self._output_nr = 0
-        self._version_box = [0]
+        self._version_box = None
         self._hooks = None
         self._base = None
         self.requires_grad = False
@@ -52,7 +52,7 @@ class Tensor:
         t.array = array
         t.grad = t.grad_fn = t._hooks = t._base = None
         t._output_nr = 0
-        t._version_box = [0]
+        t._version_box = None
         t.requires_grad = False
         return t
 
@@ -64,7 +64,7 @@ class Tensor:
         t.grad = None
         t.grad_fn = node
         t._output_nr = index
-        t._version_box = [0] if version_box is None else version_box
+        t._version_box = version_box
         t._hooks = None
         t._base = None
         t.requires_grad = True
@@ -98,7 +98,15 @@ class Tensor:
 
     @property
     def _version(self):
-        return self._version_box[0]
+        return 0 if self._version_box is None else self._version_box[0]
+
+    def _shared_version(self):
+        """The version counter (a one-item list) this tensor shares with its views. Made on first
+        use: most tensors are never saved for backward nor changed in place, and a list per
+        tensor would give Python's cycle collector much more to scan."""
+        if self._version_box is None:
+            self._version_box = [0]
+        return self._version_box
 
     @property
     def data(self):
@@ -214,7 +222,7 @@ class Tensor:
     def detach(self):
         """The same data outside the graph (shares memory and version counter)."""
         t = Tensor(self.array)
-        t._version_box = self._version_box
+        t._version_box = self._shared_version()
         return t
 
     def detach_(self):
@@ -264,7 +272,7 @@ class Tensor:
             raise RuntimeError(f"{name}: output with shape {tuple(self.shape)} doesn't match "
                                f"the broadcast shape {tuple(result.shape)}")
         self.array[...] = result.array
-        self._version_box[0] += 1
+        self._shared_version()[0] += 1
         return self
 
     def _inplace_(self, name, op, *args):
@@ -327,7 +335,7 @@ class Tensor:
             raise RuntimeError("a leaf tensor that requires grad is used in an in-place "
                                "operation; do it under `with tg.no_grad():`")
         self.array[...] = value
-        self._version_box[0] += 1
+        self._shared_version()[0] += 1
         if grad_mode.state.grad_enabled and self.grad_fn is not None:
             self.grad_fn, self.requires_grad = None, False    # the old graph no longer applies
         return self

@@ -14,7 +14,7 @@ With ``create_graph=False`` the walk runs with recording off, so it builds nothi
 ``create_graph=True`` the backward ops are recorded like any others and can be differentiated.
 """
 
-from tinygen.autograd.function import Node, _check_finite
+from tinygen.autograd.function import Node, _as_array, _check_finite
 from tinygen.autograd.grad_mode import set_grad_enabled, state
 from tinygen.backend import get_array_module
 
@@ -174,15 +174,17 @@ def _propagate(node, grads, buffers, leaf_grads, targets, create_graph):
         xp = get_array_module(next(g for g in grads if g is not None).array)
         grads = [g if g is not None else _zeros(node, i, xp) for i, g in enumerate(grads)]
     input_grads = node.fn.backward(node, *grads)
-    if not isinstance(input_grads, tuple):
+    if type(input_grads) is not tuple:
         input_grads = (input_grads,)
     if len(input_grads) != len(node.next_edges):
         raise RuntimeError(f"{node.fn.__name__}.backward returned {len(input_grads)} gradients "
                            f"but forward took {len(node.next_edges)} arguments")
-    for position, (edge, g) in enumerate(zip(node.next_edges, input_grads)):
+    for position, (edge, g, meta) in enumerate(zip(node.next_edges, input_grads,
+                                                    node.input_meta)):
         if edge is None or g is None:
             continue
-        g = _fit_to_input(node, position, g)
+        if type(g) is not Tensor or g.array.shape != meta[0] or g.array.dtype != meta[1]:
+            g = _fit_to_input(node, position, g)
         if state.anomaly_enabled:
             _check_finite((g.array,), f"{node.name()} (gradient for input {position})",
                           node.creation_site)
@@ -230,7 +232,7 @@ def _add(leaf_grads, leaf, g):
 
 def _sum(a, b):
     """a + b; recorded only when the backward pass itself is being recorded (create_graph)."""
-    return a + b if state.grad_enabled else Tensor._wrap(a.array + b.array)
+    return a + b if state.grad_enabled else Tensor._wrap(_as_array(a.array + b.array))
 
 
 def _run_output_hooks(node, grads):

@@ -51,18 +51,21 @@ class Node:
 
     Attributes the engine reads: ``fn`` (the Function class), ``next_edges`` (for each forward
     argument, ``(node_or_leaf_tensor, output_index)`` or None), ``input_meta`` (shape and dtype of
-    each tensor argument), ``n_outputs`` and ``output_meta``.
+    each tensor argument), ``n_outputs`` and, for ops with several outputs, ``output_meta``.
     """
 
-    to_save = ()                      # class-level defaults: most nodes never change them,
-    saved = None                      # and a node is made for every op call, so __init__
-    freed = False                     # sets only what differs
-    output_hooks = None
-    creation_site = None
+    __slots__ = ("fn", "needs_input_grad", "next_edges", "input_meta", "n_outputs",
+                 "output_meta", "saved", "freed", "output_hooks", "creation_site", "to_save",
+                 "__dict__")               # __dict__ (made only when used) for ctx.anything = ...
 
     def __init__(self, fn, needs_input_grad):
         self.fn = fn
         self.needs_input_grad = needs_input_grad
+        self.to_save = ()
+        self.saved = None
+        self.freed = False
+        self.output_hooks = None
+        self.creation_site = None
 
     def __repr__(self):
         return f"<{self.name()} node>"
@@ -81,12 +84,11 @@ class Node:
             raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=self.name()))
         if self.saved is None:
             return ()
-        return tuple([self._unpack(i, entry) for i, entry in enumerate(self.saved)])
+        return tuple([entry[1] if entry[0] == _SAVED_INPUT and entry[2][0] == entry[3]
+                      else self._unpack(i, entry) for i, entry in enumerate(self.saved)])
 
     def _unpack(self, position, entry):
         kind, item, version_box, version = entry
-        if kind == _SAVED_INPUT and version_box[0] == version:
-            return item                                       # the common case, first
         if version_box is not None and version_box[0] != version:
             where = f" (created at {self.creation_site})" if self.creation_site else ""
             raise RuntimeError(
@@ -131,25 +133,29 @@ class Function:
             if isinstance(arg, Tensor):
                 array = arg.array
                 if first is None:
-                    first = arg
-                elif type(array) is not type(first.array) or (
-                        type(array) is not np.ndarray and arg.device != first.device):
+                    first, array_type = arg, type(array)
+                elif type(array) is not array_type or (
+                        array_type is not np.ndarray and arg.device != first.device):
                     _raise_device_mismatch(cls, first, arg)
                 if arg.requires_grad:
                     record = True
                 arrays.append(array)
             else:
                 arrays.append(arg)
-        record = record and state.grad_enabled
-        ctx = Node(cls, tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-                   if record else (False,) * len(args))
+        if record and state.grad_enabled:
+            edges, meta = _edges_and_meta(args)
+            ctx = Node(cls, tuple([edge is not None for edge in edges]))
+            ctx.next_edges, ctx.input_meta = edges, meta
+        else:
+            record = False
+            ctx = Node(cls, _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args))
         try:
             outputs = cls.forward(ctx, *arrays)
         except (ValueError, TypeError, IndexError) as error:
             shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
             raise type(error)(f"{cls.__name__}: {error} (input shapes: {shapes})") from error
-        if not record and not state.anomaly_enabled and type(outputs) is not tuple:
-            return Tensor._wrap(_as_array(outputs))               # the fast, common case
+        if not record and type(outputs) is np.ndarray and not state.anomaly_enabled:
+            return Tensor._wrap(outputs)                          # the fast, common case
         multiple = type(outputs) is tuple
         raw_outputs = outputs if multiple else (outputs,)
         outputs = tuple(map(_as_array, raw_outputs))
@@ -163,8 +169,12 @@ class Function:
         return results if multiple else results[0]
 
 
-def _link(cls, ctx, args, outputs, raw_outputs):
-    """Wire ``ctx`` into the graph: edges to the inputs' nodes, saved tensors, output tensors."""
+_NO_GRADS = [(False,) * n for n in range(8)]
+
+
+def _edges_and_meta(args):
+    """For each argument: where its gradient goes (its node, or itself if a leaf that requires
+    grad, else None) and the shape and dtype the gradient must have."""
     edges = []
     meta = []
     for arg in args:
@@ -172,45 +182,50 @@ def _link(cls, ctx, args, outputs, raw_outputs):
             meta.append((arg.array.shape, arg.array.dtype))
             if arg.grad_fn is not None:
                 edges.append((arg.grad_fn, arg._output_nr))
-            elif arg.requires_grad:
-                edges.append((arg, 0))
             else:
-                edges.append(None)
+                edges.append((arg, 0) if arg.requires_grad else None)
         else:
             meta.append(None)
             edges.append(None)
-    ctx.next_edges = tuple(edges)
-    ctx.input_meta = tuple(meta)
+    return edges, meta
+
+
+def _link(cls, ctx, args, outputs, raw_outputs):
+    """Wire ``ctx``'s outputs into the graph and resolve what forward saved."""
     ctx.n_outputs = len(outputs)
-    ctx.output_meta = tuple([(out.shape, out.dtype) for out in outputs])
-    view_of = args[0] if cls.is_view else None
-    results = tuple([Tensor._from_op(out, ctx, i, _view_box(view_of, out))
-                     for i, out in enumerate(outputs)])
+    if cls.is_view:
+        results = tuple([Tensor._from_op(out, ctx, i, _view_box(args[0], out))
+                         for i, out in enumerate(outputs)])
+    elif len(outputs) == 1:
+        results = (Tensor._from_op(outputs[0], ctx, 0),)
+    else:
+        results = tuple([Tensor._from_op(out, ctx, i) for i, out in enumerate(outputs)])
+        ctx.output_meta = [(out.shape, out.dtype) for out in outputs]   # to fill unused grads
     if ctx.to_save:
-        ctx.saved = tuple([_saved_entry(item, args, outputs, raw_outputs, results)
-                           for item in ctx.to_save])
+        ctx.saved = [_saved_entry(item, args, outputs, raw_outputs, results)
+                     for item in ctx.to_save]
         ctx.to_save = ()
     return results
 
 
 def _view_box(base, out):
     """A view shares its base's version counter, so in-place changes to either are noticed."""
-    if base is not None and out.base is not None:
-        return base._version_box
-    return None
+    return base._shared_version() if out.base is not None else None
 
 
 def _saved_entry(item, args, outputs, raw_outputs, results):
+    for arg in args:
+        if isinstance(arg, Tensor) and arg.array is item:
+            box = arg._shared_version()
+            return (_SAVED_INPUT, arg, box, box[0])
     if not hasattr(item, "shape"):            # None, Python numbers, dtypes: kept as they are
         return (_SAVED_CONSTANT, item, None, None)
     if isinstance(item, Tensor):
-        return (_SAVED_INPUT, item, item._version_box, item._version_box[0])
-    for arg in args:
-        if isinstance(arg, Tensor) and arg.array is item:
-            return (_SAVED_INPUT, arg, arg._version_box, arg._version_box[0])
+        box = item._shared_version()
+        return (_SAVED_INPUT, item, box, box[0])
     for index, (out, raw) in enumerate(zip(outputs, raw_outputs)):
         if item is out or item is raw:          # raw: a NumPy scalar before it became 0-d
-            box = results[index]._version_box
+            box = results[index]._shared_version()
             return (_SAVED_OUTPUT, (out, index), box, box[0])
     return (_SAVED_CONSTANT, item, None, None)
 
