@@ -36,9 +36,11 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array, a tensor)."""
     if isinstance(data, Tensor):
         array = data.array
-    elif hasattr(data, "__array_namespace__") or isinstance(data, np.generic):
+    elif hasattr(data, "__array_namespace__") and not isinstance(data, np.generic):
         array = data
-    else:
+    elif dtype is not None:                 # straight to dtype: 0.7 must not pass through float32
+        array = np.asarray(data, dtype=dtypes.as_dtype(dtype))
+    else:                                   # NumPy scalars become 0-d arrays, keeping dtype
         array = _array_from_data(data)
     if device is None:
         device = backend.device_of(array) if not isinstance(array, np.ndarray) else \

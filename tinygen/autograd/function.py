@@ -155,7 +155,10 @@ class Function:
             shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
             raise type(error)(f"{cls.__name__}: {error} (input shapes: {shapes})") from error
         if not record and type(outputs) is np.ndarray and not state.anomaly_enabled:
-            return Tensor._wrap(outputs)                          # the fast, common case
+            result = Tensor._wrap(outputs)                        # the fast, common case
+            if cls.is_view:
+                result._version_box = _view_box(args[0], outputs)
+            return result
         multiple = type(outputs) is tuple
         raw_outputs = outputs if multiple else (outputs,)
         outputs = tuple(map(_as_array, raw_outputs))
@@ -166,6 +169,9 @@ class Function:
             results = _link(cls, ctx, args, outputs, raw_outputs)
         else:
             results = tuple(map(Tensor._wrap, outputs))
+            if cls.is_view:
+                for result in results:
+                    result._version_box = _view_box(args[0], result.array)
         return results if multiple else results[0]
 
 

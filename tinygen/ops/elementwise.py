@@ -66,9 +66,12 @@ def _mask(array, like):
     return Tensor(array.astype(like.dtype, copy=False))
 
 
-def _is_zero(value):
-    """x ** 0 == 1 has zero derivative even at x == 0, where b * x**(b-1) would give nan."""
-    return isinstance(value, (int, float)) and value == 0
+def _exponent_minus_one(b):
+    """b - 1 for d(a**b)/da = b a**(b-1), but 1 where b == 0: there the derivative is 0 (x**0 is
+    constant), while b * a**(b-1) at a == 0 would give 0 * inf = nan."""
+    if isinstance(b, Tensor):
+        return where(b == 0, 1, b - 1)
+    return 1 if b == 0 else b - 1
 
 
 def _float_input(x):
@@ -152,7 +155,7 @@ class Pow(Function):
         a, b, y = ctx.saved_tensors
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = grad_y * 0 if _is_zero(b) else grad_y * b * a ** (b - 1)
+            grad_a = grad_y * b * a ** _exponent_minus_one(b)
         if ctx.needs_input_grad[1]:
             safe_log = log(where(a == 0, 1, a))       # 0 ** b has derivative 0 in b (for b > 0)
             grad_b = grad_y * y * safe_log
@@ -274,8 +277,9 @@ class Sigmoid(Function):
     def forward(ctx, x):
         xp = get_array_module(x)
         y = xp.exp(-xp.logaddexp(0, -x))       # = 1 / (1 + exp(-x)) without overflow at -1e4
+        y = xp.asarray(y, dtype=x.dtype)
         ctx.save_for_backward(y)
-        return y.astype(x.dtype, copy=False)
+        return y
 
     @staticmethod
     def backward(ctx, grad_y):

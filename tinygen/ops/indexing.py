@@ -88,7 +88,8 @@ def _normalize_index(index, x):
             item = item.array
         elif isinstance(item, (list, np.ndarray)) or (
                 hasattr(item, "__array_namespace__") and hasattr(item, "dtype")):
-            item = np.asarray(item) if isinstance(item, list) else item
+            if isinstance(item, list):        # [] selects nothing, as an empty int index
+                item = np.asarray(item) if item else np.zeros(0, dtype=np.int64)
         elif isinstance(item, (bool, np.bool_)):
             item = np.asarray(item)
         elif isinstance(item, (int, np.integer)):
@@ -129,11 +130,13 @@ def index_put(x, index, value):
 
 def gather(x, dim, index):
     """out[i][j][k] = x[i][index[i][j][k]][k] for dim=1 (PyTorch's gather)."""
-    from tinygen.ops.shape import normalize_dim
+    from tinygen.ops.shape import normalize_dim, reshape
     axis = normalize_dim(dim, x.ndim, "gather")
     index = index.array if isinstance(index, Tensor) else index
     if index.ndim != x.ndim:
         raise RuntimeError(f"gather: index has {index.ndim} dims but input has {x.ndim}")
+    if x.ndim == 0:                          # as a 1-element vector, back to 0-d
+        return reshape(gather(reshape(x, 1), 0, index.reshape(1)), ())
     xp = get_array_module(index)
     grid = list(xp.ogrid[tuple(slice(0, n) for n in index.shape)]) if index.ndim else []
     grid[axis] = index

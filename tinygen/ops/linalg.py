@@ -21,8 +21,9 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         a2 = unsqueeze(a, 0) if a.ndim == 1 else a
         b2 = unsqueeze(b, -1) if b.ndim == 1 else b
-        g = unsqueeze(grad_y, -2) if a.ndim == 1 else grad_y
-        g = unsqueeze(g, -1) if b.ndim == 1 else g
+        # b's dim first, so that the 0-d grad_y of 1-D @ 1-D becomes (1, 1)
+        g = unsqueeze(grad_y, -1) if b.ndim == 1 else grad_y
+        g = unsqueeze(g, -2) if a.ndim == 1 else g
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
             grad_a = g @ transpose(b2, -1, -2)

@@ -152,19 +152,23 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 
 def amax(x, dim=None, keepdim=False):
-    _refuse_empty(x, dim, "amax")
-    return Amax.apply(x, normalize_dims(dim, x.ndim, "amax"), keepdim)
+    axes = normalize_dims(dim, x.ndim, "amax")
+    _refuse_empty(x, axes, "amax")
+    return Amax.apply(x, axes, keepdim)
 
 
 def amin(x, dim=None, keepdim=False):
-    _refuse_empty(x, dim, "amin")
-    return Amin.apply(x, normalize_dims(dim, x.ndim, "amin"), keepdim)
+    axes = normalize_dims(dim, x.ndim, "amin")
+    _refuse_empty(x, axes, "amin")
+    return Amin.apply(x, axes, keepdim)
 
 
-def _refuse_empty(x, dim, op):
-    if x.numel() == 0:
-        raise RuntimeError(f"{op}(): expected a non-empty tensor (shape {tuple(x.shape)}) "
-                           f"since the operation has no identity")
+def _refuse_empty(x, axes, op):
+    """Max and min have no identity, so reducing a size-0 dim is an error (other dims may be 0)."""
+    for axis in axes:
+        if x.shape[axis] == 0:
+            raise RuntimeError(f"{op}(): expected reduction dim {axis} to have non-zero size "
+                               f"(shape {tuple(x.shape)}), since the operation has no identity")
 
 
 def max(x, dim=None, keepdim=False):
@@ -190,8 +194,10 @@ def min(x, dim=None, keepdim=False):
 
 def _extreme_with_indices(x, dim, keepdim, arg_name):
     from tinygen.ops.indexing import gather
-    _refuse_empty(x, dim, arg_name[3:])
     axis = normalize_dim(dim, x.ndim, arg_name[3:])
+    if x.ndim == 0:                          # as a 1-element vector: 0-d values and indices
+        return _extreme_with_indices(reshape(x, 1), 0, False, arg_name)
+    _refuse_empty(x, (axis,), arg_name[3:])
     indices = getattr(get_array_module(x.array), arg_name)(x.array, axis=axis, keepdims=True)
     values = gather(x, axis, indices)        # the gradient goes to the chosen element only
     if not keepdim:

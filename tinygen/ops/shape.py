@@ -182,6 +182,9 @@ def expand(x, *shape):
                            f"shape {tuple(x.shape)}")
     shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n
                   for i, n in enumerate(shape))
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"expand: invalid target shape {shape} for input shape "
+                           f"{tuple(x.shape)} (-1 may only keep an existing dim)")
     for i, n in enumerate(x.shape):
         if n != 1 and n != shape[lead + i]:
             raise RuntimeError(f"expand: the input shape {tuple(x.shape)} can't be broadcast "
@@ -274,7 +277,9 @@ def chunk(x, chunks, dim=0):
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     length = x.shape[normalize_dim(dim, x.ndim, "chunk")]
-    return split(x, max(-(-length // chunks), 1), dim)
+    if length == 0:                          # PyTorch gives `chunks` empty pieces
+        return split(x, [0] * chunks, dim)
+    return split(x, -(-length // chunks), dim)
 
 
 def flip(x, dims):

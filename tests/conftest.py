@@ -1,0 +1,47 @@
+"""Shared test fixtures: the devices to run on, a seeded RNG and float64 leaf tensors.
+
+Tests that take a ``device`` argument run once per entry of ``DEVICES``: "cpu" always, and "cuda"
+(marked ``cuda``, so ``-m "not cuda"`` deselects it) when CuPy sees a GPU.
+"""
+
+import numpy as np
+import pytest
+
+import tinygen as tg
+
+DEVICES = ["cpu"] + ([pytest.param("cuda", marks=pytest.mark.cuda)]
+                     if tg.cuda.is_available() else [])
+
+
+@pytest.fixture(params=DEVICES, scope="session")
+def device(request):
+    """Each available device in turn ("cpu", then "cuda" when there is a GPU)."""
+    return request.param
+
+
+@pytest.fixture
+def rng():
+    """A NumPy generator seeded the same way in every test, so failures reproduce."""
+    return np.random.default_rng(0)
+
+
+def make_leaf(rng, *shape, device="cpu", low=-1.0, high=1.0, away_from=(), gap=0.1,
+              dtype=tg.float64, requires_grad=True):
+    """A leaf tensor of uniform values in [low, high), float64 by default.
+
+    Values closer than ``gap`` to a point of ``away_from`` are pushed out to that distance, so
+    inputs stay off kinks (relu and abs at 0, clamp bounds) where finite differences would
+    straddle two slopes.
+    """
+    values = rng.uniform(low, high, size=shape)
+    for point in away_from:
+        near = np.abs(values - point) < gap
+        values[near] = point + np.where(values[near] >= point, gap, -gap)
+    return tg.tensor(values, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+@pytest.fixture(scope="session")
+def leaf():
+    """``leaf(rng, *shape, device=, low=, high=, away_from=, gap=, dtype=, requires_grad=)``: see
+    ``make_leaf``. Session-scoped (it keeps no state), so Hypothesis tests can use it too."""
+    return make_leaf

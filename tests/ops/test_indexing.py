@@ -1,0 +1,301 @@
+"""Indexing: x[index] for every kind of index, x[index] = v, gather and masked_fill; values
+against NumPy, gradients against finite differences (repeated indices add up)."""
+
+import numpy as np
+import pytest
+
+import tinygen as tg
+from tinygen.autograd import gradcheck, gradgradcheck
+from tinygen.ops import index_put
+
+SHAPE = (3, 4, 2)
+
+
+def host(t):
+    return t.detach().cpu().numpy()
+
+
+def _mask(device):
+    return tg.tensor(np.arange(24).reshape(SHAPE) % 3 == 0, device=device)
+
+
+# name, index (built on the device), the same index for NumPy
+INDICES = [
+    ("int", lambda d: 1, 1),
+    ("negative int", lambda d: -1, -1),
+    ("ints", lambda d: (2, 0), (2, 0)),
+    ("three ints (0-d)", lambda d: (2, 0, 1), (2, 0, 1)),
+    ("0-d int tensor", lambda d: tg.tensor(2, device=d), 2),
+    ("slice", lambda d: slice(1, 3), slice(1, 3)),
+    ("slice with step", lambda d: (slice(None), slice(None, None, 2)),
+     (slice(None), slice(None, None, 2))),
+    ("slice with step 3", lambda d: (slice(None), slice(1, None, 3), 0),
+     (slice(None), slice(1, None, 3), 0)),
+    ("negative step", lambda d: slice(None, None, -2), slice(None, None, -2)),
+    ("empty slice", lambda d: slice(2, 2), slice(2, 2)),
+    ("None", lambda d: (None, 1), (None, 1)),
+    ("Ellipsis", lambda d: (Ellipsis, 1), (Ellipsis, 1)),
+    ("int, Ellipsis, None", lambda d: (0, Ellipsis, None), (0, Ellipsis, None)),
+    ("int list", lambda d: [0, 2, 1], [0, 2, 1]),
+    ("repeated int list", lambda d: [0, 0, 1, 0], [0, 0, 1, 0]),
+    ("negative int list", lambda d: [-1, 0], [-1, 0]),
+    ("empty list", lambda d: [], np.zeros(0, dtype=np.int64)),
+    ("int tensor 2-d", lambda d: tg.tensor([[0, 1], [1, 1]], device=d),
+     np.array([[0, 1], [1, 1]])),
+    ("numpy int array", lambda d: np.array([2, 2]), np.array([2, 2])),
+    ("two int arrays", lambda d: ([0, 1, 1], [3, 0, 3]), ([0, 1, 1], [3, 0, 3])),
+    ("arrays split by slice", lambda d: ([0, 2], slice(None), [1, 0]),
+     ([0, 2], slice(None), [1, 0])),
+    ("slice then array", lambda d: (slice(None), [2, 0, 2]), (slice(None), [2, 0, 2])),
+    ("int and array", lambda d: (1, [3, 3, 0]), (1, [3, 3, 0])),
+    ("full bool mask", _mask, np.arange(24).reshape(SHAPE) % 3 == 0),
+    ("bool mask on dim 1", lambda d: (slice(None), tg.tensor([True, False, True, True],
+                                                             device=d)),
+     (slice(None), np.array([True, False, True, True]))),
+    ("bool list", lambda d: [True, False, True], np.array([True, False, True])),
+    ("all-false mask", lambda d: tg.zeros(3, device=d) > 1, np.zeros(3, dtype=bool)),
+]
+INDEX_IDS = [case[0] for case in INDICES]
+
+
+@pytest.mark.parametrize("name, index, np_index", INDICES, ids=INDEX_IDS)
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float64])
+def test_getitem_matches_numpy(name, index, np_index, dtype, device, rng, leaf):
+    x = leaf(rng, *SHAPE, device=device, dtype=dtype, requires_grad=False)
+    y = x[index(device)]
+    expected = host(x)[np_index]
+    assert y.dtype == dtype
+    assert y.shape == expected.shape
+    np.testing.assert_array_equal(host(y), expected)
+
+
+@pytest.mark.parametrize("name, index, np_index", INDICES, ids=INDEX_IDS)
+def test_getitem_gradcheck(name, index, np_index, device, rng, leaf):
+    x = leaf(rng, *SHAPE, device=device)
+    idx = index(device)
+    assert gradcheck(lambda x: x[idx], (x,))
+    assert gradgradcheck(lambda x: x[idx], (x,))
+    y = x[idx]
+    g = rng.standard_normal(y.shape)
+    y.backward(tg.tensor(g, device=device))
+    source = np.arange(np.prod(SHAPE)).reshape(SHAPE)[np_index]   # where each output came from
+    expected = np.zeros(np.prod(SHAPE))
+    np.add.at(expected, source.reshape(-1), g.reshape(-1))       # so repeats add up
+    np.testing.assert_allclose(host(x.grad), expected.reshape(SHAPE), rtol=1e-15)
+
+
+def test_repeated_indices_add_up(device, rng, leaf):
+    x = leaf(rng, 5, device=device)
+    x[[0, 0, 1]].backward(tg.ones(3, dtype=tg.float64, device=device))
+    np.testing.assert_array_equal(host(x.grad), [2.0, 1.0, 0.0, 0.0, 0.0])
+    x.grad = None
+    g = np.array([0.5, -2.0, 3.0, 7.0])
+    x[tg.tensor([4, 1, 4, 4], device=device)].backward(tg.tensor(g, device=device))
+    np.testing.assert_array_equal(host(x.grad), [0.0, -2.0, 0.0, 0.0, 10.5])
+
+
+def test_indexing_zero_size_tensor(device, rng, leaf):
+    x = leaf(rng, 0, 3, device=device)
+    for index, shape in [((slice(None), 1), (0,)), ((Ellipsis, [2, 0]), (0, 2)),
+                         (slice(None, None, 2), (0, 3)), ((None, slice(None)), (1, 0, 3))]:
+        y = x[index]
+        assert y.shape == shape
+        x.grad = None
+        y.sum().backward()
+        assert x.grad.shape == (0, 3)
+
+
+def test_basic_indexing_is_a_view(device):
+    x = tg.zeros(3, 4, device=device)
+    y = x[1, ::2]
+    with tg.no_grad():
+        x.add_(2)
+    np.testing.assert_array_equal(host(y), [2.0, 2.0])
+
+
+# name, index, NumPy index, shape of the value written
+SETITEMS = [
+    ("int", 1, 1, (4, 2)),
+    ("int, broadcast value", 1, 1, (2,)),
+    ("ints", (0, 2), (0, 2), (2,)),
+    ("scalar value", (2, 3, 1), (2, 3, 1), ()),
+    ("slice with step", (slice(None), slice(None, None, 2)),
+     (slice(None), slice(None, None, 2)), (3, 2, 2)),
+    ("Ellipsis", (Ellipsis, 0), (Ellipsis, 0), (3, 1)),
+    ("int array", [2, 0], [2, 0], (2, 4, 2)),
+    ("two int arrays", ([0, 1, 2], [3, 0, 1]), ([0, 1, 2], [3, 0, 1]), (3, 2)),
+    ("bool mask", (slice(None), [True, False, False, True]),
+     (slice(None), np.array([True, False, False, True])), (3, 2, 1)),
+]
+
+
+@pytest.mark.parametrize("name, index, np_index, value_shape", SETITEMS,
+                         ids=[s[0] for s in SETITEMS])
+def test_setitem_forward_and_gradients(name, index, np_index, value_shape, device, rng, leaf):
+    x = leaf(rng, *SHAPE, device=device)
+    v = leaf(rng, *value_shape, device=device, low=2, high=3)
+    y = x * 1                               # a non-leaf, so it may be written in place
+    y[index] = v
+    expected = host(x).copy()
+    expected[np_index] = host(v)
+    np.testing.assert_array_equal(host(y), expected)
+    g = rng.standard_normal(SHAPE)
+    y.backward(tg.tensor(g, device=device))
+    grad_x = g.copy()
+    grad_x[np_index] = 0                    # overwritten elements don't reach x
+    np.testing.assert_array_equal(host(x.grad), grad_x)
+    np.testing.assert_allclose(host(v.grad), np_sum_to(g[np_index], value_shape), rtol=1e-13)
+
+
+def np_sum_to(a, shape):
+    """Sum ``a`` over the dims that broadcasting ``shape`` up to ``a.shape`` added or stretched."""
+    lead = a.ndim - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
+    return a.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+
+
+@pytest.mark.parametrize("name, index, np_index, value_shape", SETITEMS,
+                         ids=[s[0] for s in SETITEMS])
+def test_setitem_gradcheck(name, index, np_index, value_shape, device, rng, leaf):
+    def write(x, v):
+        y = x * 1
+        y[index] = v
+        return y
+
+    x = leaf(rng, *SHAPE, device=device)
+    v = leaf(rng, *value_shape, device=device)
+    assert gradcheck(write, (x, v))
+    assert gradgradcheck(write, (x, v))
+    assert gradcheck(lambda x, v: index_put(x, index, v), (x, v))
+
+
+def test_setitem_with_python_number_and_mask_tensor(device, rng, leaf):
+    x = leaf(rng, *SHAPE, device=device)
+    y = x.clone()
+    mask = y.detach() > 0
+    y[mask] = 0.0
+    np.testing.assert_array_equal(host(y), np.where(host(x) > 0, 0.0, host(x)))
+    y.sum().backward()
+    np.testing.assert_array_equal(host(x.grad), (host(x) <= 0).astype(float))
+
+
+def test_setitem_casts_value_to_tensor_dtype(device):
+    y = tg.zeros(3, device=device)
+    y[tg.tensor([0, 2], device=device)] = tg.tensor([1, 2], device=device)
+    y[1] = tg.tensor(0.5, dtype=tg.float64, device=device)
+    assert y.dtype == tg.float32
+    np.testing.assert_array_equal(host(y), [1.0, 0.5, 2.0])
+
+
+def test_setitem_on_leaf_requiring_grad_is_an_error(device, rng, leaf):
+    x = leaf(rng, 3, device=device)
+    with pytest.raises(RuntimeError, match="leaf"):
+        x[0] = 1.0
+    with tg.no_grad():
+        x[0] = 1.0
+    assert host(x)[0] == 1.0
+
+
+def gather_ref(a, dim, index):
+    """PyTorch's gather: out[i][j][k] = a[i][index[i][j][k]][k] (dim=1); index may be smaller
+    than a in the other dims."""
+    window = tuple(slice(None) if d == dim % a.ndim else slice(0, n)
+                   for d, n in enumerate(index.shape))
+    return np.take_along_axis(a[window], index, axis=dim)
+
+
+@pytest.mark.parametrize("dim, index", [
+    (0, [[0, 2, 1, 0], [2, 2, 0, 1]]),
+    (1, [[3, 3, 0], [1, 0, 2], [0, 0, 0]]),
+    (-1, [[1], [3], [3]]),
+    (1, [[0, 0, 0, 0, 0]]),                  # repeated: the gradient of x[0, 0] adds up
+], ids=str)
+def test_gather(dim, index, device, rng, leaf):
+    x = leaf(rng, 3, 4, device=device)
+    idx = tg.tensor(index, device=device)
+    y = x.gather(dim, idx)
+    np.testing.assert_array_equal(host(y), gather_ref(host(x), dim, np.array(index)))
+    np.testing.assert_array_equal(host(tg.gather(x, dim, idx)), host(y))
+    assert gradcheck(lambda x: x.gather(dim, idx), (x,))
+    assert gradgradcheck(lambda x: x.gather(dim, idx), (x,))
+
+
+def test_gather_repeated_index_gradient(device, rng, leaf):
+    x = leaf(rng, 2, 3, device=device)
+    idx = tg.tensor([[0, 0, 2, 0], [1, 1, 1, 1]], device=device)
+    x.gather(1, idx).backward(tg.tensor(np.arange(8.0).reshape(2, 4), device=device))
+    np.testing.assert_array_equal(host(x.grad), [[0 + 1 + 3, 0, 2], [0, 4 + 5 + 6 + 7, 0]])
+
+
+def test_gather_of_zero_dim_tensor(device):
+    x = tg.tensor(np.array(1.5), device=device, requires_grad=True)
+    y = x.gather(0, tg.tensor(0, device=device))
+    assert y.shape == () and y.item() == 1.5
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_masked_fill(device, rng, leaf):
+    x = leaf(rng, 3, 4, device=device)
+    mask = tg.tensor([True, False, False, True], device=device)
+    y = x.masked_fill(mask, -1e9)
+    np.testing.assert_array_equal(host(y), np.where(host(mask), -1e9, host(x)))
+    assert y.dtype == tg.float64
+    f = lambda x: tg.masked_fill(x, mask, 0.25)        # noqa: E731
+    assert gradcheck(f, (x,))
+    assert gradgradcheck(f, (x,))
+
+
+INDEX_ERRORS = [
+    ("float tensor", lambda d: tg.tensor([0.0, 1.0], device=d), "integer or bool"),
+    ("0-d float tensor", lambda d: tg.tensor(1.0, device=d), "integer or bool"),
+    ("float array", lambda d: np.array([0.5]), "integer or bool"),
+    ("python float", lambda d: 1.0, "float"),
+    ("string", lambda d: "a", "str"),
+    ("out of bounds", lambda d: 3, "out of bounds"),
+    ("array out of bounds", lambda d: [0, 5], "out of bounds"),
+    ("too many indices", lambda d: (0, 0, 0, 0), "too many"),
+    ("mask of wrong shape", lambda d: tg.tensor([True, False], device=d), "did not match"),
+]
+
+
+@pytest.mark.parametrize("name, index, match", INDEX_ERRORS, ids=[e[0] for e in INDEX_ERRORS])
+def test_bad_index_is_an_error(name, index, match, device):
+    with pytest.raises(IndexError, match=match):
+        tg.ones(*SHAPE, device=device)[index(device)]
+
+
+def test_gather_errors(device):
+    x = tg.ones(3, 4, device=device)
+    with pytest.raises(RuntimeError, match="dims"):
+        x.gather(1, tg.tensor([0, 1], device=device))
+    with pytest.raises(IndexError, match="out of range"):
+        x.gather(2, tg.tensor([[0]], device=device))
+    with pytest.raises(IndexError, match="integer or bool"):
+        x.gather(1, tg.tensor([[0.0]], device=device))
+
+
+def test_setitem_value_shape_mismatch_is_an_error(device):
+    y = tg.zeros(3, device=device)
+    with pytest.raises((ValueError, RuntimeError), match=r"\(2,\)"):
+        y[0] = tg.tensor([1.0, 2.0], device=device)
+
+
+def test_matches_torch_for_repeated_and_masked_indices(rng):
+    torch = pytest.importorskip("torch")
+    a = rng.standard_normal(SHAPE)
+    mask = a > 0.3
+    cases = [([0, 0, 2], torch.tensor([0, 0, 2])),
+             ((slice(None), [1, 1, 3]), (slice(None), torch.tensor([1, 1, 3]))),
+             (([2, 2], slice(None), [0, 1]), (torch.tensor([2, 2]), slice(None),
+                                              torch.tensor([0, 1]))),
+             (mask, torch.tensor(mask))]
+    for index, torch_index in cases:
+        x = tg.tensor(a, requires_grad=True)
+        tx = torch.tensor(a, requires_grad=True)
+        y, ty = x[index], tx[torch_index]
+        np.testing.assert_array_equal(host(y), ty.detach().numpy())
+        g = rng.standard_normal(tuple(ty.shape))
+        y.backward(tg.tensor(g))
+        ty.backward(torch.tensor(g))
+        np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-14)

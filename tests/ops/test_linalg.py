@@ -1,0 +1,142 @@
+"""matmul: NumPy's rules for 1-D, 2-D, batched and broadcast operands, values and gradients."""
+
+import operator
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import tinygen as tg
+from tinygen.autograd import gradcheck, gradgradcheck
+
+
+def host(t):
+    return t.detach().cpu().numpy()
+
+
+MATMUL_SHAPES = [
+    ((3,), (3,)),                 # dot product, a 0-d result
+    ((3,), (3, 2)),               # row vector times matrix
+    ((2, 3), (3,)),               # matrix times column vector
+    ((2, 3), (3, 4)),
+    ((1, 3), (3, 1)),
+    ((2, 2, 3), (2, 3, 4)),       # batched
+    ((2, 1, 2, 3), (4, 3, 2)),    # broadcast batch dims
+    ((2, 3), (5, 3, 2)),          # a matrix against a batch
+    ((3,), (2, 3, 2)),            # a vector against a batch
+    ((2, 2, 3), (3,)),
+    ((0, 3), (3, 2)),             # zero-size rows
+    ((2, 0), (0, 3)),             # zero-size inner dim: the result is zeros
+    ((0, 2, 3), (3, 1)),          # zero-size batch
+]
+
+
+@pytest.mark.parametrize("shape_a, shape_b", MATMUL_SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float64])
+def test_matmul_forward_matches_numpy(shape_a, shape_b, dtype, device, rng, leaf):
+    a = leaf(rng, *shape_a, device=device, dtype=dtype, requires_grad=False)
+    b = leaf(rng, *shape_b, device=device, dtype=dtype, requires_grad=False)
+    expected = np.matmul(host(a).astype(np.float64), host(b).astype(np.float64))
+    rtol = 1e-6 if dtype == tg.float32 else 1e-12
+    for y in (a @ b, tg.matmul(a, b), a.matmul(b)):
+        assert y.dtype == dtype
+        assert y.shape == expected.shape
+        np.testing.assert_allclose(host(y), expected, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("shape_a, shape_b", MATMUL_SHAPES, ids=str)
+def test_matmul_gradcheck(shape_a, shape_b, device, rng, leaf):
+    a, b = leaf(rng, *shape_a, device=device), leaf(rng, *shape_b, device=device)
+    assert gradcheck(operator.matmul, (a, b))
+    assert gradgradcheck(operator.matmul, (a, b))
+    y = a @ b
+    y.backward(tg.tensor(rng.standard_normal(y.shape), device=device))
+    assert a.grad.shape == a.shape and b.grad.shape == b.shape
+
+
+def test_matmul_gradient_formula(device, rng, leaf):
+    a, b = leaf(rng, 2, 3, device=device), leaf(rng, 3, 4, device=device)
+    g = rng.standard_normal((2, 4))
+    (a @ b).backward(tg.tensor(g, device=device))
+    np.testing.assert_allclose(host(a.grad), g @ host(b).T, rtol=1e-12)
+    np.testing.assert_allclose(host(b.grad), host(a).T @ g, rtol=1e-12)
+
+
+def test_matmul_zero_inner_dim_gives_zeros(device, rng, leaf):
+    a, b = leaf(rng, 2, 0, device=device), leaf(rng, 0, 3, device=device)
+    y = a @ b
+    np.testing.assert_array_equal(host(y), np.zeros((2, 3)))
+    y.backward(tg.tensor(rng.standard_normal((2, 3)), device=device))
+    assert a.grad.shape == (2, 0) and b.grad.shape == (0, 3)
+
+
+@settings(max_examples=15, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2,
+                                            min_side=0, max_side=3),
+       seed=st.integers(0, 2**32 - 1))
+def test_matmul_broadcasting(shapes, seed, device, leaf):
+    rng = np.random.default_rng(seed)
+    shape_a, shape_b = shapes.input_shapes
+    a, b = leaf(rng, *shape_a, device=device), leaf(rng, *shape_b, device=device)
+    y = a @ b
+    expected = np.matmul(host(a), host(b))
+    assert y.shape == expected.shape == shapes.result_shape
+    np.testing.assert_allclose(host(y), expected, rtol=1e-12, atol=1e-15)
+    assert gradcheck(operator.matmul, (a, b))
+
+
+@pytest.mark.parametrize("dtype_a, dtype_b, expected", [
+    (tg.float32, tg.float64, tg.float64),
+    (tg.int64, tg.float32, tg.float32),
+    (tg.int64, tg.int64, tg.int64),
+], ids=str)
+def test_matmul_dtype_promotion(dtype_a, dtype_b, expected, device):
+    a = tg.ones(2, 3, dtype=dtype_a, device=device)
+    b = tg.ones(3, 2, dtype=dtype_b, device=device)
+    y = a @ b
+    assert y.dtype == expected
+    np.testing.assert_array_equal(host(y), np.full((2, 2), 3))
+
+
+def test_rmatmul_with_numpy_operand(device):
+    if device != "cpu":
+        pytest.skip("a NumPy array operand lives on the CPU")
+    b = tg.ones(3, 2, dtype=tg.float64)
+    y = np.ones((2, 3)) @ b
+    assert isinstance(y, tg.Tensor)
+    np.testing.assert_array_equal(host(y), np.full((2, 2), 3.0))
+
+
+@pytest.mark.parametrize("shape_a, shape_b, match", [
+    ((2, 3), (4, 2), r"\(2, 3\) and \(4, 2\).*3 != 4"),
+    ((3,), (4,), r"3 != 4"),
+    ((2, 2, 3), (2, 2, 3), r"3 != 2"),
+    ((), (3,), "at least 1 dim"),
+    ((3,), (), "at least 1 dim"),
+], ids=str)
+def test_matmul_shape_errors(shape_a, shape_b, match, device):
+    with pytest.raises(RuntimeError, match=match):
+        tg.ones(*shape_a, device=device) @ tg.ones(*shape_b, device=device)
+
+
+def test_matmul_batch_dims_that_dont_broadcast(device):
+    with pytest.raises((ValueError, RuntimeError), match=r"\(2, 2, 3\).*\(3, 3, 2\)"):
+        tg.ones(2, 2, 3, device=device) @ tg.ones(3, 3, 2, device=device)
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((3,), (3,)), ((4, 3), (3,)), ((2, 1, 2, 3),
+                                                                              (4, 3, 2))],
+                         ids=str)
+def test_matmul_matches_torch(shape_a, shape_b, rng):
+    torch = pytest.importorskip("torch")
+    a_np, b_np = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    a, b = tg.tensor(a_np, requires_grad=True), tg.tensor(b_np, requires_grad=True)
+    ta, tb = torch.tensor(a_np, requires_grad=True), torch.tensor(b_np, requires_grad=True)
+    y, ty = a @ b, ta @ tb
+    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-12)
+    g = rng.standard_normal(tuple(ty.shape))
+    y.backward(tg.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(host(a.grad), ta.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(b.grad), tb.grad.numpy(), rtol=1e-12)
