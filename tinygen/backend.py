@@ -18,7 +18,7 @@ CUDA_INSTALL_HINT = (
 
 
 class Device:
-    """Where a tensor's array lives: ``Device("cpu")``, ``Device("cuda")`` or ``Device("cuda:1")``."""
+    """Where a tensor's array lives: ``Device("cpu")``, ``Device("cuda")``, ``Device("cuda:1")``."""
 
     __slots__ = ("type", "index")
 
@@ -39,7 +39,10 @@ class Device:
 
     def __eq__(self, other):
         if isinstance(other, str):
-            other = Device(other)
+            try:
+                other = Device(other)
+            except ValueError:             # not a device name, so not equal (as in PyTorch)
+                return False
         return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):

@@ -20,7 +20,7 @@ from tinygen.backend import get_array_module
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Add the gradients of ``tensors`` (weighted by ``grad_tensors``) into the leaves' ``.grad``."""
+    """Add the gradients of ``tensors`` (weighted by ``grad_tensors``) into leaves' ``.grad``."""
     roots, root_grads = _roots_and_grads(tensors, grad_tensors, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
@@ -31,7 +31,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
-    """The gradients of ``outputs`` with respect to ``inputs``, returned, not stored in ``.grad``."""
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` untouched)."""
     single_input = not isinstance(inputs, (tuple, list))
     inputs = (inputs,) if single_input else tuple(inputs)
     for i, tensor in enumerate(inputs):
@@ -46,6 +46,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, tensor in enumerate(inputs):
         key = tensor if tensor.grad_fn is None else (tensor.grad_fn, tensor._output_nr)
         g = found.get(key)
+        if g is not None and tensor._hooks:
+            g = _run_leaf_hooks(tensor, g)              # as backward() does, and PyTorch
         if g is None and not allow_unused:
             raise RuntimeError(f"input {i} of grad() (shape {tuple(tensor.shape)}) was not used "
                                f"to compute the outputs; pass allow_unused=True to get None")
@@ -173,7 +175,10 @@ def _propagate(node, grads, buffers, leaf_grads, targets, create_graph):
     if node.n_outputs > 1 and any(g is None for g in grads):
         xp = get_array_module(next(g for g in grads if g is not None).array)
         grads = [g if g is not None else _zeros(node, i, xp) for i, g in enumerate(grads)]
-    input_grads = node.fn.backward(node, *grads)
+    if state.anomaly_enabled:
+        input_grads = _anomaly_backward(node, grads)
+    else:
+        input_grads = node.fn.backward(node, *grads)
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
     if len(input_grads) != len(node.next_edges):
@@ -193,6 +198,18 @@ def _propagate(node, grads, buffers, leaf_grads, targets, create_graph):
             _add_to_buffer(buffers, target, index, g)
         elif targets is None or target in targets:
             _add(leaf_grads, target, g)
+
+
+def _anomaly_backward(node, grads):
+    """Anomaly mode: an error inside a node's backward names that node and where it was made."""
+    try:
+        return node.fn.backward(node, *grads)
+    except Exception as error:
+        site = node.creation_site or "an unknown place (run the forward pass inside " \
+                                     "detect_anomaly to record it)"
+        raise RuntimeError(f"Function {node.name()} failed in backward: "
+                           f"{str(error).rstrip('.')}. "
+                           f"Its forward op was created at {site}") from error
 
 
 def _fit_to_input(node, position, g):
@@ -247,12 +264,18 @@ def _run_output_hooks(node, grads):
     return grads
 
 
-def _accumulate(leaf, g, create_graph):
-    """Run the leaf's hooks, then add ``g`` into ``leaf.grad`` (a fresh array, never shared)."""
-    for hook in leaf._hooks or ():
+def _run_leaf_hooks(leaf, g):
+    for hook in leaf._hooks:
         result = hook(g)
         if result is not None:
             g = result
+    return g
+
+
+def _accumulate(leaf, g, create_graph):
+    """Run the leaf's hooks, then add ``g`` into ``leaf.grad`` (a fresh array, never shared)."""
+    if leaf._hooks:
+        g = _run_leaf_hooks(leaf, g)
     if leaf.grad is None:
         leaf.grad = g if create_graph else Tensor(g.array.copy())
     elif create_graph:

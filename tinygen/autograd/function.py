@@ -74,7 +74,7 @@ class Node:
         return self.fn.__name__ + "Backward"
 
     def save_for_backward(self, *items):
-        """Keep arrays (or Tensors) for backward; inputs and outputs come back linked to the graph."""
+        """Keep arrays (or Tensors) for backward; inputs and outputs come back in the graph."""
         self.to_save = items
 
     @property

@@ -1,10 +1,12 @@
 """The differentiable ops, one family per file; ``tg.<op>`` and the Tensor methods call these."""
 
+from tinygen.ops.compare import (
+    clamp, clip, eq, floor_divide, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not,
+    logical_or, lt, maximum, minimum, ne, remainder, sign, where)
+from tinygen.ops.convert import cast, clone, to_device
 from tinygen.ops.elementwise import (
-    abs, add, cast, clamp, clip, clone, cos, div, eq, exp, floor_divide, ge, gt, isfinite, isinf,
-    isnan, le, log, log1p, logical_and, logical_not, logical_or, lt, maximum, minimum, mul, ne,
-    neg, pow, relu, remainder, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tanh, to_device,
-    where)
+    abs, add, cos, div, exp, log, log1p, mul, neg, pow, relu, rsqrt, sigmoid, sin, sqrt, square,
+    sub, tanh)
 from tinygen.ops.indexing import gather, getitem, index_put, masked_fill
 from tinygen.ops.linalg import matmul
 from tinygen.ops.reduce import (

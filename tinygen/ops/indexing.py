@@ -10,6 +10,7 @@ import numpy as np
 
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module, to_device
+from tinygen.ops.compare import where
 from tinygen.tensor import Tensor
 
 
@@ -145,5 +146,4 @@ def gather(x, dim, index):
 
 def masked_fill(x, mask, value):
     """x with ``value`` where ``mask`` is True (mask broadcasts against x)."""
-    from tinygen.ops.elementwise import where
     return where(mask, value, x)

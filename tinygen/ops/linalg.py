@@ -1,7 +1,7 @@
 """Matrix products: ``matmul`` with NumPy's rules for 1-D, 2-D, batched and broadcast operands."""
 
 from tinygen.autograd.function import Function
-from tinygen.ops.elementwise import _operands
+from tinygen.ops.convert import binary_operands
 from tinygen.ops.shape import squeeze, transpose, unsqueeze
 
 
@@ -35,7 +35,7 @@ class MatMul(Function):
 
 
 def matmul(a, b):
-    a, b = _operands(a, b)
+    a, b = binary_operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dim, got shapes "
                            f"{tuple(a.shape)} and {tuple(b.shape)}")

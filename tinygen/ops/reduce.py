@@ -11,7 +11,9 @@ from collections import namedtuple
 from tinygen import dtypes
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
-from tinygen.ops.elementwise import _float_input, _mask, exp, where
+from tinygen.ops.compare import maximum, minimum, where
+from tinygen.ops.convert import constant_like, float_input
+from tinygen.ops.elementwise import exp
 from tinygen.ops.shape import expand, normalize_dim, normalize_dims, reshape
 from tinygen.tensor import Tensor
 
@@ -48,7 +50,7 @@ class Amax(Function):
     def backward(ctx, grad_y):
         (share,) = ctx.saved_tensors
         grad = reshape(grad_y, _kept_shape(ctx.shape, ctx.axes))
-        return expand(grad, ctx.shape) * _mask(share.array, grad_y), None, None
+        return expand(grad, ctx.shape) * constant_like(share.array, grad_y), None, None
 
 
 class Amin(Amax):
@@ -175,7 +177,6 @@ def max(x, dim=None, keepdim=False):
     """``max(x)``: the largest value; ``max(x, dim)``: (values, indices) along ``dim``;
     ``max(x, other_tensor)``: the elementwise maximum."""
     if isinstance(dim, Tensor):
-        from tinygen.ops.elementwise import maximum
         return maximum(x, dim)
     if dim is None:
         return amax(x)
@@ -185,7 +186,6 @@ def max(x, dim=None, keepdim=False):
 def min(x, dim=None, keepdim=False):
     """Like ``max``: the smallest value, (values, indices) along ``dim``, or elementwise."""
     if isinstance(dim, Tensor):
-        from tinygen.ops.elementwise import minimum
         return minimum(x, dim)
     if dim is None:
         return amin(x)
@@ -233,7 +233,7 @@ def _arg(x, dim, keepdim, name):
 def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, computed as m + log(sum(exp(x - m))) so it never
     overflows (m = the max, held constant: the total derivative with respect to m is 0)."""
-    x = _float_input(x)
+    x = float_input(x)
     axes = normalize_dims(dim, x.ndim, "logsumexp")
     m = amax(x.detach(), axes, keepdim=True) if x.numel() else Tensor(
         get_array_module(x.array).zeros(_kept_shape(x.shape, axes), x.dtype))
@@ -244,12 +244,12 @@ def logsumexp(x, dim, keepdim=False):
 
 
 def softmax(x, dim, dtype=None):
-    x = _float_input(x if dtype is None else x.to(dtype))
+    x = float_input(x if dtype is None else x.to(dtype))
     return Softmax.apply(x, normalize_dim(dim, x.ndim, "softmax"))
 
 
 def log_softmax(x, dim, dtype=None):
-    x = _float_input(x if dtype is None else x.to(dtype))
+    x = float_input(x if dtype is None else x.to(dtype))
     return LogSoftmax.apply(x, normalize_dim(dim, x.ndim, "log_softmax"))
 
 

@@ -1,0 +1,119 @@
+"""Operands and conversions: PyTorch's dtype rules for binary ops, and the differentiable
+casts and copies (``cast``, ``to_device``, ``clone``) they rely on.
+
+Binary ops take Tensors or Python numbers. Numbers are passed to forward as they are (they need
+no gradient), so ``x * 2.0`` costs one op; tensors of different dtypes are cast to the common
+dtype first (see dtypes.py).
+"""
+
+import numbers
+
+import numpy as np
+
+from tinygen import dtypes
+from tinygen.autograd.function import Function
+from tinygen.backend import to_device as _array_to_device
+from tinygen.tensor import Tensor
+
+
+def binary_operands(a, b, float_result=False):
+    """Promote a pair of Tensors/Python numbers to PyTorch's common dtype.
+
+    At least one of ``a``, ``b`` is a Tensor. ``float_result`` is for ops whose result is
+    always floating point (true division): integer operands then give the default float dtype.
+    """
+    if isinstance(a, Tensor):                # fast paths: the common cases need no promotion
+        kind = a.array.dtype.kind
+        if isinstance(b, Tensor):
+            if a.array.dtype == b.array.dtype and (kind == "f" or not float_result):
+                return a, b
+        elif kind == "f" and type(b) in (float, int):
+            return a, b
+    a_number, b_number = not isinstance(a, Tensor), not isinstance(b, Tensor)
+    if a_number:
+        a = _number_or_tensor(a, b)
+    if b_number:
+        b = _number_or_tensor(b, a)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        target = dtypes.result_type(a.dtype, a.ndim, b.dtype, b.ndim)
+    elif isinstance(a, Tensor):
+        target = dtypes.result_type(a.dtype, a.ndim, dtypes._scalar_dtype(b), 0, True)
+    else:
+        target = dtypes.result_type(b.dtype, b.ndim, dtypes._scalar_dtype(a), 0, True)
+    if float_result and target.kind != "f":
+        target = dtypes.get_default_dtype()
+    if isinstance(a, Tensor) and a.dtype != target:
+        a = cast(a, target)
+    if isinstance(b, Tensor) and b.dtype != target:
+        b = cast(b, target)
+    return a, b
+
+
+def _number_or_tensor(value, like):
+    """Python numbers stay numbers; arrays and NumPy scalars become tensors on ``like``'s device."""
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, np.generic) and value.ndim == 0:
+        return value.item()
+    if isinstance(value, numbers.Number) or not hasattr(value, "__len__") and not hasattr(
+            value, "__array_namespace__"):
+        raise TypeError(f"unsupported operand type {type(value).__name__} for a tensor op")
+    return Tensor(_array_to_device(np.asarray(value) if isinstance(value, (list, tuple))
+                                   else value, like.device))
+
+
+def constant_like(array, like):
+    """A constant tensor of ``array`` (a mask or weights) in the dtype of ``like``."""
+    return Tensor(array.astype(like.dtype, copy=False))
+
+
+def float_input(x):
+    """Unary float ops (exp, log, ...) promote integer and bool tensors to the default float."""
+    return x if x.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
+
+
+class Cast(Function):
+    """y = x converted to ``dtype``; the gradient is converted back."""
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return cast(grad_y, ctx.dtype), None
+
+
+class ToDevice(Function):
+    """y = x copied to ``device``; the gradient is copied back."""
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.source = Tensor(x).device
+        return _array_to_device(x, device)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return to_device(grad_y, ctx.source), None
+
+
+class Clone(Function):
+    """y = a copy of x with its own memory."""
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return grad_y
+
+
+def cast(x, dtype):
+    return Cast.apply(x, dtype)
+
+
+def to_device(x, device):
+    return ToDevice.apply(x, device)
+
+
+def clone(x):
+    return Clone.apply(x)
