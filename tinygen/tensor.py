@@ -26,7 +26,7 @@ class Tensor:
     """
 
     __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_output_nr", "_version_box",
-                 "_hooks", "_base", "__weakref__")
+                 "_hooks", "__weakref__")
     __array_ufunc__ = None              # numpy defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False):
@@ -40,7 +40,6 @@ class Tensor:
         self._output_nr = 0
         self._version_box = None
         self._hooks = None
-        self._base = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
@@ -50,7 +49,7 @@ class Tensor:
         """A tensor outside the graph around ``array`` (fast path: no argument checking)."""
         t = cls.__new__(cls)
         t.array = array
-        t.grad = t.grad_fn = t._hooks = t._base = None
+        t.grad = t.grad_fn = t._hooks = None
         t._output_nr = 0
         t._version_box = None
         t.requires_grad = False
@@ -66,7 +65,6 @@ class Tensor:
         t._output_nr = index
         t._version_box = version_box
         t._hooks = None
-        t._base = None
         t.requires_grad = True
         return t
 
@@ -95,6 +93,11 @@ class Tensor:
     @property
     def is_cuda(self):
         return self.device.type == "cuda"
+
+    @property
+    def _is_view(self):
+        """Whether a recorded view op (reshape, x[1:], ...) made this tensor from another."""
+        return self.grad_fn is not None and self.grad_fn.fn.is_view
 
     @property
     def _version(self):
@@ -226,7 +229,7 @@ class Tensor:
         return t
 
     def detach_(self):
-        if self._base is not None and self.grad_fn is not None:
+        if self._is_view:
             raise RuntimeError("detach_() on a view is not supported; use detach()")
         self.grad_fn = None
         self.requires_grad = False
@@ -286,7 +289,7 @@ class Tensor:
             raise RuntimeError(f"a leaf tensor that requires grad is used in the in-place "
                                f"operation {name}; do it under `with tg.no_grad():` or use "
                                f"the out-of-place form")
-        if self._base is not None:
+        if self._is_view:
             raise RuntimeError(f"in-place operation {name} on a view of another tensor while "
                                f"recording gradients is not supported; use the out-of-place "
                                f"form or .clone() the view first")
@@ -334,6 +337,10 @@ class Tensor:
         if grad_mode.state.grad_enabled and self.requires_grad and self.grad_fn is None:
             raise RuntimeError("a leaf tensor that requires grad is used in an in-place "
                                "operation; do it under `with tg.no_grad():`")
+        if grad_mode.state.grad_enabled and self._is_view:
+            raise RuntimeError("in-place fill of a view of another tensor while recording "
+                               "gradients is not supported; use the out-of-place form or "
+                               ".clone() the view first")
         self.array[...] = value
         self._shared_version()[0] += 1
         if grad_mode.state.grad_enabled and self.grad_fn is not None:

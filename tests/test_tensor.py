@@ -1,0 +1,369 @@
+"""Tensor: creation functions, dtypes, repr, conversion to Python and NumPy, to/cpu/float/double,
+.data and .detach(), and in-place ops on tensors outside the graph."""
+
+import numpy as np
+import pytest
+
+import tinygen as tg
+
+
+def host(t):
+    return t.detach().cpu().numpy()
+
+
+# Creation
+
+@pytest.mark.parametrize("make, fill", [(tg.zeros, 0.0), (tg.ones, 1.0)])
+@pytest.mark.parametrize("size", [(2, 3), ((2, 3),), ([2, 3],)], ids=["args", "tuple", "list"])
+def test_zeros_and_ones(device, make, fill, size):
+    t = make(*size, device=device)
+    assert t.shape == (2, 3) and t.dtype == tg.float32 and t.device == device
+    np.testing.assert_array_equal(host(t), np.full((2, 3), fill))
+
+
+@pytest.mark.parametrize("make", [tg.zeros, tg.ones, tg.empty, tg.randn, tg.rand])
+def test_creation_takes_dtype_and_requires_grad(make):
+    t = make(2, dtype=tg.float64, requires_grad=True)
+    assert t.dtype == tg.float64 and t.requires_grad and t.is_leaf
+
+
+@pytest.mark.parametrize("make", [tg.zeros, tg.ones, tg.empty, tg.randn])
+def test_negative_size_is_an_error(make):
+    with pytest.raises(ValueError, match=r"negative dimension in shape \(2, -1\)"):
+        make(2, -1)
+
+
+def test_zero_size_tensors():
+    t = tg.zeros(0, 4)
+    assert t.shape == (0, 4) and t.numel() == 0
+    assert t.sum().item() == 0.0
+
+
+@pytest.mark.parametrize("value, dtype", [(3, tg.int64), (2.5, tg.float32), (True, tg.bool)])
+def test_full_infers_dtype_from_the_fill_value(value, dtype):
+    t = tg.full((2, 2), value)
+    assert t.dtype == dtype and t.tolist() == [[value] * 2] * 2
+    assert tg.full((2,), value, dtype=tg.float64).dtype == tg.float64
+
+
+@pytest.mark.parametrize("args, kwargs, values, dtype", [
+    ((4,), {}, [0, 1, 2, 3], tg.int64),
+    ((1, 7, 2), {}, [1, 3, 5], tg.int64),
+    ((0, 1, 0.25), {}, [0, 0.25, 0.5, 0.75], tg.float32),
+    ((3,), {"dtype": tg.float64}, [0, 1, 2], tg.float64),
+])
+def test_arange(args, kwargs, values, dtype):
+    t = tg.arange(*args, **kwargs)
+    assert t.dtype == dtype and t.tolist() == values
+
+
+def test_linspace_eye_and_likes():
+    assert tg.linspace(0, 1, 5).tolist() == [0, 0.25, 0.5, 0.75, 1]
+    assert tg.eye(2, 3).tolist() == [[1, 0, 0], [0, 1, 0]]
+    base = tg.ones(2, 3, dtype=tg.float64)
+    for like in (tg.zeros_like(base), tg.ones_like(base), tg.empty_like(base),
+                 tg.full_like(base, 7.0), tg.randn_like(base), tg.rand_like(base)):
+        assert like.shape == (2, 3) and like.dtype == tg.float64 and not like.requires_grad
+    assert tg.full_like(base, 7.0).tolist() == [[7.0] * 3] * 2
+    assert tg.zeros_like(base, dtype=tg.int64).dtype == tg.int64
+
+
+def test_rand_is_in_the_unit_interval_and_randint_in_its_range():
+    tg.manual_seed(0)
+    r = host(tg.rand(1000))
+    assert r.min() >= 0 and r.max() < 1
+    k = host(tg.randint(3, 7, (1000,)))
+    assert k.dtype == np.int64 and set(k.tolist()) == {3, 4, 5, 6}
+    assert sorted(host(tg.randperm(6)).tolist()) == list(range(6))
+
+
+@pytest.mark.parametrize("make", [tg.randn, tg.rand])
+def test_random_floats_in_float16_and_refused_in_int(make):
+    assert make(3, dtype=tg.float16).dtype == tg.float16
+    with pytest.raises(TypeError, match="floating dtype, got int64"):
+        make(3, dtype=tg.int64)
+
+
+@pytest.mark.parametrize("data, dtype", [
+    (1.5, tg.float32), ([1.0, 2], tg.float32), (2, tg.int64), ([[1, 2]], tg.int64),
+    (True, tg.bool), (np.ones(2), tg.float64), (np.ones(2, np.float32), tg.float32),
+    (np.float64(1.5), tg.float64), (np.int32(3), tg.int32), (np.arange(3), tg.int64),
+], ids=lambda v: type(v).__name__)
+def test_tensor_infers_dtype_like_pytorch(data, dtype):
+    t = tg.tensor(data)
+    assert t.dtype == dtype
+    np.testing.assert_array_equal(t.numpy(), np.asarray(data))
+
+
+def test_tensor_copies_but_as_tensor_and_from_numpy_share():
+    a = np.zeros(3)
+    copied, shared, from_np = tg.tensor(a), tg.as_tensor(a), tg.from_numpy(a)
+    a[0] = 5.0
+    assert copied.tolist()[0] == 0.0
+    assert shared.tolist()[0] == 5.0 and from_np.tolist()[0] == 5.0
+    t = tg.ones(2)
+    assert tg.as_tensor(t) is t
+    assert tg.as_tensor(t, dtype=tg.float64).dtype == tg.float64
+
+
+def test_tensor_of_a_tensor_is_a_new_leaf():
+    x = tg.ones(2, requires_grad=True)
+    y = tg.tensor(x * 2.0)
+    assert y.is_leaf and not y.requires_grad and y.tolist() == [2.0, 2.0]
+    assert not np.shares_memory(y.array, x.array)
+
+
+@pytest.mark.parametrize("bad", ["text", {"a": 1}, object()])
+def test_tensor_refuses_non_numeric_data(bad):
+    with pytest.raises(TypeError):
+        tg.tensor(bad)
+
+
+def test_from_numpy_needs_an_ndarray():
+    with pytest.raises(TypeError, match="numpy.ndarray"):
+        tg.from_numpy([1, 2])
+
+
+def test_set_default_dtype_changes_float_creation():
+    try:
+        tg.set_default_dtype(tg.float64)
+        assert tg.tensor(1.5).dtype == tg.float64
+        assert tg.zeros(2).dtype == tg.float64 and tg.randn(2).dtype == tg.float64
+        assert tg.arange(3).exp().dtype == tg.float64
+    finally:
+        tg.set_default_dtype(tg.float32)
+    assert tg.zeros(2).dtype == tg.float32
+
+
+def test_set_default_dtype_refuses_non_float():
+    with pytest.raises(TypeError, match="floating point"):
+        tg.set_default_dtype(tg.int64)
+    assert tg.get_default_dtype() == tg.float32
+
+
+# What a tensor is
+
+def test_shape_properties():
+    t = tg.zeros(2, 3, 4)
+    assert t.shape == (2, 3, 4) and t.size() == (2, 3, 4) and t.size(1) == 3
+    assert t.ndim == 3 and t.dim() == 3 and t.numel() == 24 and len(t) == 2
+    assert t.element_size() == 4 and t.is_floating_point()
+    assert not tg.arange(3).is_floating_point()
+    assert t.device == "cpu" and not t.is_cuda
+    assert [row.shape for row in t] == [(3, 4), (3, 4)]
+
+
+def test_zero_dim_tensor_has_no_length():
+    with pytest.raises(TypeError, match="len"):
+        len(tg.tensor(1.0))
+    with pytest.raises(TypeError, match="iteration"):
+        iter(tg.tensor(1.0))
+
+
+@pytest.mark.parametrize("t, expected", [
+    (tg.tensor([1.0, 2.5]), "tensor([1. , 2.5])"),
+    (tg.tensor(3.5), "tensor(3.5)"),
+    (tg.tensor([1, 2]), "tensor([1, 2])"),
+    (tg.tensor([1, 2], dtype=tg.int32), "tensor([1, 2], dtype=tg.int32)"),
+    (tg.tensor([1.0], dtype=tg.float64), "tensor([1.], dtype=tg.float64)"),
+    (tg.zeros(0), "tensor([], dtype=tg.float32)"),
+    (tg.ones(2, requires_grad=True), "tensor([1., 1.], requires_grad=True)"),
+    (tg.ones(2, requires_grad=True) * 2.0, "tensor([2., 2.], grad_fn=<MulBackward>)"),
+], ids=["float", "0-d", "int64", "int32", "float64", "empty", "leaf", "non-leaf"])
+def test_repr(t, expected):
+    assert repr(t) == expected
+
+
+def test_repr_of_a_matrix_aligns_rows():
+    assert repr(tg.tensor([[1.0, 2.0], [3.0, 4.0]])) == ("tensor([[1., 2.],\n"
+                                                         "        [3., 4.]])")
+
+
+# To and from Python and NumPy
+
+@pytest.mark.parametrize("t, value, kind", [
+    (tg.tensor(2.5), 2.5, float), (tg.tensor([7]), 7, int), (tg.tensor([[True]]), True, bool),
+], ids=["float", "int", "bool"])
+def test_item_gives_a_python_number(t, value, kind):
+    assert t.item() == value and type(t.item()) is kind
+
+
+def test_item_of_several_elements_is_an_error():
+    with pytest.raises(RuntimeError, match="4 elements.*exactly one"):
+        tg.zeros(2, 2).item()
+
+
+def test_python_conversions():
+    t = tg.tensor(2.75)
+    assert float(t) == 2.75 and int(t) == 2 and bool(t)
+    assert [10, 20, 30][tg.tensor(1)] == 20
+    with pytest.raises(TypeError, match="integer"):
+        [10, 20][tg.tensor(1.0)]
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(tg.ones(2))
+
+
+def test_numpy_shares_memory():
+    t = tg.zeros(3)
+    a = t.numpy()
+    a[1] = 4.0
+    assert t.tolist() == [0.0, 4.0, 0.0]
+
+
+def test_numpy_of_a_tensor_that_requires_grad_points_to_detach():
+    x = tg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"detach\(\)\.numpy\(\)"):
+        x.numpy()
+    with pytest.raises(RuntimeError, match="requires grad"):
+        (x * 2.0).numpy()
+    assert x.detach().numpy().tolist() == [1.0, 1.0]
+
+
+def test_tolist_is_nested_python():
+    values = tg.tensor([[1.5, 2.0], [3.0, 4.0]]).tolist()
+    assert values == [[1.5, 2.0], [3.0, 4.0]] and type(values[0][0]) is float
+    assert tg.tensor(3).tolist() == 3
+
+
+# Moving and casting
+
+def test_to_the_same_place_returns_the_tensor_itself():
+    t = tg.ones(2)
+    assert t.to("cpu") is t and t.cpu() is t and t.float() is t and t.to(tg.float32) is t
+    assert t.to(device="cpu", dtype=tg.float32) is t and t.to(tg.ones(1)) is t
+
+
+@pytest.mark.parametrize("convert, dtype", [
+    (lambda t: t.double(), tg.float64), (lambda t: t.half(), tg.float16),
+    (lambda t: t.long(), tg.int64), (lambda t: t.int(), tg.int32), (lambda t: t.bool(), tg.bool),
+    (lambda t: t.to(tg.float64), tg.float64),
+    (lambda t: t.to("cpu", tg.float64), tg.float64), (lambda t: t.to(dtype=tg.int64), tg.int64),
+    (lambda t: t.type_as(tg.zeros(1, dtype=tg.float64)), tg.float64),
+    (lambda t: t.to(tg.zeros(1, dtype=tg.int32)), tg.int32),
+], ids=["double", "half", "long", "int", "bool", "to-dtype", "to-both", "to-kw",
+        "type_as", "to-tensor"])
+def test_casts(convert, dtype):
+    t = tg.tensor([1.5, -2.0, 0.0])
+    out = convert(t)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out.numpy(), np.array([1.5, -2.0, 0.0]).astype(dtype))
+    assert t.dtype == tg.float32                    # out of place
+
+
+def test_cast_is_differentiable_and_casts_the_gradient_back():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.double()
+    assert y.grad_fn.name() == "CastBackward"
+    (y * y).sum().backward()
+    assert x.grad.dtype == tg.float32 and x.grad.tolist() == [2.0, 4.0]
+
+
+def test_to_with_unknown_arguments_is_an_error():
+    with pytest.raises(TypeError, match="copy"):
+        tg.ones(2).to(tg.float64, copy=True)
+
+
+def test_float_of_an_int_tensor():
+    t = tg.arange(3).float()
+    assert t.dtype == tg.float32 and t.tolist() == [0.0, 1.0, 2.0]
+
+
+# .data and .detach()
+
+def test_data_shares_memory_outside_the_graph():
+    x = tg.ones(3, requires_grad=True)
+    d = x.data
+    assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+    d[0] = 5.0
+    assert x.detach().tolist() == [5.0, 1.0, 1.0]
+
+
+def test_data_view_and_data_assignment():
+    p = tg.zeros(2, 3, requires_grad=True)
+    assert p.data.view(6).shape == (6,)
+    p.data = tg.ones(3, 2)
+    assert p.shape == (3, 2) and p.requires_grad and p.detach().tolist() == [[1.0] * 2] * 3
+    p.data = np.full(2, 4.0)                       # a raw array works too
+    assert p.detach().tolist() == [4.0, 4.0]
+
+
+def test_detach_shares_memory_and_version_counter():
+    x = tg.ones(3, requires_grad=True)
+    y = x * 2.0
+    d = y.detach()
+    assert np.shares_memory(d.array, y.array)
+    version = y._version
+    d.add_(1.0)
+    assert y._version == version + 1 and y.detach().tolist() == [3.0] * 3
+
+
+def test_detach_in_place():
+    x = tg.ones(3, requires_grad=True)
+    y = x * 2.0
+    assert y.detach_() is y
+    assert y.is_leaf and not y.requires_grad
+
+
+def test_clone_copies_and_keeps_the_gradient_flowing():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = x.clone()
+    assert not np.shares_memory(c.array, x.array)
+    (c * c).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+# In-place ops on tensors outside the graph
+
+@pytest.mark.parametrize("op, expected", [
+    (lambda t: t.add_(2.0), [3.0, 4.0, 5.0]),
+    (lambda t: t.add_(tg.ones(3), alpha=3), [4.0, 5.0, 6.0]),
+    (lambda t: t.sub_(1.0), [0.0, 1.0, 2.0]),
+    (lambda t: t.sub_(tg.ones(3), alpha=2), [-1.0, 0.0, 1.0]),
+    (lambda t: t.mul_(tg.tensor([1.0, 0.0, -1.0])), [1.0, 0.0, -3.0]),
+    (lambda t: t.div_(2.0), [0.5, 1.0, 1.5]),
+    (lambda t: t.pow_(2), [1.0, 4.0, 9.0]),
+    (lambda t: t.clamp_(min=1.5, max=2.5), [1.5, 2.0, 2.5]),
+    (lambda t: t.copy_(tg.tensor(7)), [7.0, 7.0, 7.0]),          # broadcast and cast
+    (lambda t: t.zero_(), [0.0, 0.0, 0.0]),
+    (lambda t: t.fill_(-1.0), [-1.0, -1.0, -1.0]),
+    (lambda t: t.__iadd__(1.0), [2.0, 3.0, 4.0]),
+    (lambda t: t.__isub__(1.0), [0.0, 1.0, 2.0]),
+    (lambda t: t.__imul__(2.0), [2.0, 4.0, 6.0]),
+    (lambda t: t.__itruediv__(4.0), [0.25, 0.5, 0.75]),
+], ids=["add_", "add_alpha", "sub_", "sub_alpha", "mul_", "div_", "pow_", "clamp_", "copy_",
+        "zero_", "fill_", "+=", "-=", "*=", "/="])
+def test_in_place_ops_write_into_the_same_array(op, expected):
+    t = tg.tensor([1.0, 2.0, 3.0])
+    array, version = t.array, t._version
+    assert op(t) is t
+    assert t.array is array and t.tolist() == expected
+    assert t._version == version + 1
+
+
+@pytest.mark.parametrize("index, value, expected", [
+    (1, 9.0, [0, 9, 0, 0]),
+    (slice(1, 3), tg.tensor([5.0, 6.0]), [0, 5, 6, 0]),
+    ([0, 3], 2.0, [2, 0, 0, 2]),
+    (tg.tensor([True, False, True, False]), -1.0, [-1, 0, -1, 0]),
+    (tg.tensor([3]), tg.tensor([8.0]), [0, 0, 0, 8]),
+], ids=["int", "slice", "list", "mask", "int-tensor"])
+def test_setitem(index, value, expected):
+    t = tg.zeros(4)
+    t[index] = value
+    assert t.tolist() == expected
+
+
+def test_in_place_through_a_view_changes_the_base():
+    t = tg.zeros(2, 3)
+    t[1].add_(1.0)
+    t.view(6)[0:2].fill_(4.0)
+    assert t.tolist() == [[4.0, 4.0, 0.0], [1.0, 1.0, 1.0]]
+
+
+def test_in_place_result_must_fit_the_tensor():
+    with pytest.raises(RuntimeError, match=r"add_: output with shape \(3,\) doesn't match the "
+                                           r"broadcast shape \(2, 3\)"):
+        tg.zeros(3).add_(tg.ones(2, 3))
+    with pytest.raises(RuntimeError, match="result type float32 can't be cast to the desired "
+                                           "output type int64"):
+        tg.zeros(3, dtype=tg.int64).add_(0.5)
