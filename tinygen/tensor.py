@@ -5,9 +5,7 @@ by a recorded op, the node of that op (``.grad_fn``). Leaves are tensors made by
 with ``requires_grad=True`` collects gradients in ``.grad``. Every method here is a thin call into
 ``tinygen.ops``, where the differentiable ops live.
 
-In-place methods (``add_``, ``x[i] = v`` ...) compute the out-of-place result, write it into the
-same array and bump the version counter that the tensor shares with its views; a node that saved
-the tensor for backward notices the change and says so instead of computing a wrong gradient.
+In-place methods (``add_``, ``x[i] = v`` ...) are explained in ``autograd/inplace.py``.
 """
 
 import weakref
@@ -263,100 +261,49 @@ class Tensor:
                 tensor.grad = grad if tensor.grad is None else tensor.grad + grad
         self.register_hook(store)
 
-    # In place
-
-    def _write_(self, result, name):
-        """Make ``result`` (computed out of place) this tensor's value and place in the graph."""
-        if result.dtype != self.dtype and not np.can_cast(result.dtype, self.dtype,
-                                                          "same_kind"):
-            raise RuntimeError(f"{name}: result type {result.dtype} can't be cast to the "
-                               f"desired output type {self.dtype}")
-        if result.shape != self.shape:
-            raise RuntimeError(f"{name}: output with shape {tuple(self.shape)} doesn't match "
-                               f"the broadcast shape {tuple(result.shape)}")
-        self.array[...] = result.array
-        self._shared_version()[0] += 1
-        return self
-
-    def _inplace_(self, name, op, *args):
-        """Apply ``op(self, *args)`` in place; see the module docstring."""
-        recording = grad_mode.state.grad_enabled and (self.requires_grad or any(
-            isinstance(a, Tensor) and a.requires_grad for a in args))
-        if not recording:
-            with grad_mode.no_grad():
-                return self._write_(op(self, *args), name)
-        if self.grad_fn is None and self.requires_grad:
-            raise RuntimeError(f"a leaf tensor that requires grad is used in the in-place "
-                               f"operation {name}; do it under `with tg.no_grad():` or use "
-                               f"the out-of-place form")
-        if self._is_view:
-            raise RuntimeError(f"in-place operation {name} on a view of another tensor while "
-                               f"recording gradients is not supported; use the out-of-place "
-                               f"form or .clone() the view first")
-        # The op sees a snapshot of the old value, so the nodes it records keep the old value
-        # even after the write below changes this tensor's array.
-        before = Tensor._from_op(self.array.copy(), self.grad_fn, self._output_nr)
-        before.requires_grad = self.requires_grad
-        result = op(before, *args)
-        self._write_(result, name)
-        self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
-        self.requires_grad = result.requires_grad
-        return self
+    # In place (see autograd/inplace.py)
 
     def add_(self, other, alpha=1):
-        return self._inplace_("add_", lambda t, o: t + (o * alpha if alpha != 1 else o), other)
+        return inplace.modify(self, "add_", ops.add, other * alpha if alpha != 1 else other)
 
     def sub_(self, other, alpha=1):
-        return self._inplace_("sub_", lambda t, o: t - (o * alpha if alpha != 1 else o), other)
+        return inplace.modify(self, "sub_", ops.sub, other * alpha if alpha != 1 else other)
 
     def mul_(self, other):
-        return self._inplace_("mul_", ops.mul, other)
+        return inplace.modify(self, "mul_", ops.mul, other)
 
     def div_(self, other):
-        return self._inplace_("div_", ops.div, other)
+        return inplace.modify(self, "div_", ops.div, other)
 
     def pow_(self, exponent):
-        return self._inplace_("pow_", ops.pow, exponent)
+        return inplace.modify(self, "pow_", ops.pow, exponent)
 
     def clamp_(self, min=None, max=None):
-        return self._inplace_("clamp_", ops.clamp, min, max)
+        return inplace.modify(self, "clamp_", ops.clamp, min, max)
 
     def copy_(self, src):
         """Copy ``src`` (broadcast, cast and moved as needed) into this tensor."""
         src = src if isinstance(src, Tensor) else Tensor(src)
-        return self._inplace_("copy_", lambda t, s: ops.expand(s.to(t.device, t.dtype), t.shape),
-                              src)
+        return inplace.modify(self, "copy_", lambda t, s: ops.expand(s.to(t.device, t.dtype),
+                                                                     t.shape), src)
 
     def zero_(self):
-        return self._fill_from_array(0)
+        return inplace.overwrite(self, 0, "zero_")
 
     def fill_(self, value):
-        return self._fill_from_array(value.array if isinstance(value, Tensor) else value)
-
-    def _fill_from_array(self, value):
-        if grad_mode.state.grad_enabled and self.requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf tensor that requires grad is used in an in-place "
-                               "operation; do it under `with tg.no_grad():`")
-        if grad_mode.state.grad_enabled and self._is_view:
-            raise RuntimeError("in-place fill of a view of another tensor while recording "
-                               "gradients is not supported; use the out-of-place form or "
-                               ".clone() the view first")
-        self.array[...] = value
-        self._shared_version()[0] += 1
-        if grad_mode.state.grad_enabled and self.grad_fn is not None:
-            self.grad_fn, self.requires_grad = None, False    # the old graph no longer applies
-        return self
+        return inplace.overwrite(self, value.array if isinstance(value, Tensor) else value,
+                                 "fill_")
 
     def uniform_(self, a=0.0, b=1.0):
-        return self._fill_from_array(creation.random_array("uniform", self.shape, self.dtype,
-                                                           self.device, a, b))
+        return inplace.overwrite(self, creation.random_array(
+            "uniform", self.shape, self.dtype, self.device, a, b), "uniform_")
 
     def normal_(self, mean=0.0, std=1.0):
-        return self._fill_from_array(creation.random_array("normal", self.shape, self.dtype,
-                                                           self.device, mean, std))
+        return inplace.overwrite(self, creation.random_array(
+            "normal", self.shape, self.dtype, self.device, mean, std), "normal_")
 
     def __setitem__(self, index, value):
-        self._inplace_("__setitem__", ops.index_put, index, value)
+        inplace.modify(self, "__setitem__", ops.index_put, index, value)
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -429,13 +376,10 @@ class Tensor:
     def new_ones(self, *shape):
         return creation.ones(*shape, dtype=self.dtype, device=self.device)
 
-    def clone(self):
-        return ops.clone(self)
-
     def contiguous(self):
         return self
 
-    # Math, reductions and shapes: thin calls into tinygen.ops
+    # Methods whose signature differs from the op of the same name (the rest: end of file)
 
     def add(self, other, alpha=1):
         return ops.add(self, other * alpha if alpha != 1 else other)
@@ -443,136 +387,8 @@ class Tensor:
     def sub(self, other, alpha=1):
         return ops.sub(self, other * alpha if alpha != 1 else other)
 
-    def mul(self, other):
-        return ops.mul(self, other)
-
-    def div(self, other):
-        return ops.div(self, other)
-
-    def pow(self, exponent):
-        return ops.pow(self, exponent)
-
-    def matmul(self, other):
-        return ops.matmul(self, other)
-
-    def exp(self):
-        return ops.exp(self)
-
-    def log(self):
-        return ops.log(self)
-
-    def log1p(self):
-        return ops.log1p(self)
-
-    def sqrt(self):
-        return ops.sqrt(self)
-
-    def rsqrt(self):
-        return ops.rsqrt(self)
-
-    def sin(self):
-        return ops.sin(self)
-
-    def cos(self):
-        return ops.cos(self)
-
-    def tanh(self):
-        return ops.tanh(self)
-
-    def sigmoid(self):
-        return ops.sigmoid(self)
-
-    def relu(self):
-        return ops.relu(self)
-
-    def abs(self):
-        return ops.abs(self)
-
-    def neg(self):
-        return ops.neg(self)
-
-    def square(self):
-        return ops.square(self)
-
-    def sign(self):
-        return ops.sign(self)
-
-    def clamp(self, min=None, max=None):
-        return ops.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other):
-        return ops.maximum(self, other)
-
-    def minimum(self, other):
-        return ops.minimum(self, other)
-
     def where(self, condition, other):
         return ops.where(condition, self, other)
-
-    def masked_fill(self, mask, value):
-        return ops.masked_fill(self, mask, value)
-
-    def isnan(self):
-        return ops.isnan(self)
-
-    def isfinite(self):
-        return ops.isfinite(self)
-
-    def eq(self, other):
-        return ops.eq(self, other)
-
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        return ops.sum(self, dim, keepdim, dtype)
-
-    def mean(self, dim=None, keepdim=False):
-        return ops.mean(self, dim, keepdim)
-
-    def var(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return ops.var(self, dim, unbiased, keepdim, correction)
-
-    def std(self, dim=None, unbiased=None, keepdim=False, correction=None):
-        return ops.std(self, dim, unbiased, keepdim, correction)
-
-    def max(self, dim=None, keepdim=False):
-        return ops.max(self, dim, keepdim)
-
-    def min(self, dim=None, keepdim=False):
-        return ops.min(self, dim, keepdim)
-
-    def amax(self, dim=None, keepdim=False):
-        return ops.amax(self, dim, keepdim)
-
-    def amin(self, dim=None, keepdim=False):
-        return ops.amin(self, dim, keepdim)
-
-    def argmax(self, dim=None, keepdim=False):
-        return ops.argmax(self, dim, keepdim)
-
-    def argmin(self, dim=None, keepdim=False):
-        return ops.argmin(self, dim, keepdim)
-
-    def logsumexp(self, dim, keepdim=False):
-        return ops.logsumexp(self, dim, keepdim)
-
-    def softmax(self, dim, dtype=None):
-        return ops.softmax(self, dim, dtype)
-
-    def log_softmax(self, dim, dtype=None):
-        return ops.log_softmax(self, dim, dtype)
-
-    def all(self, dim=None, keepdim=False):
-        return ops.all(self, dim, keepdim)
-
-    def any(self, dim=None, keepdim=False):
-        return ops.any(self, dim, keepdim)
-
-    def reshape(self, *shape):
-        return ops.reshape(self, *shape)
-
-    def view(self, *shape):
-        return ops.view(self, *shape)
 
     def view_as(self, other):
         return ops.view(self, other.shape)
@@ -580,126 +396,13 @@ class Tensor:
     def reshape_as(self, other):
         return ops.reshape(self, other.shape)
 
-    def flatten(self, start_dim=0, end_dim=-1):
-        return ops.flatten(self, start_dim, end_dim)
-
-    def permute(self, *dims):
-        return ops.permute(self, *dims)
-
-    def transpose(self, dim0, dim1):
-        return ops.transpose(self, dim0, dim1)
-
     def t(self):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dims, got {self.ndim}")
         return self.T
 
-    def expand(self, *shape):
-        return ops.expand(self, *shape)
-
-    def expand_as(self, other):
-        return ops.expand_as(self, other)
-
-    def squeeze(self, dim=None):
-        return ops.squeeze(self, dim)
-
-    def unsqueeze(self, dim):
-        return ops.unsqueeze(self, dim)
-
-    def split(self, split_size_or_sections, dim=0):
-        return ops.split(self, split_size_or_sections, dim)
-
-    def chunk(self, chunks, dim=0):
-        return ops.chunk(self, chunks, dim)
-
-    def flip(self, dims):
-        return ops.flip(self, dims)
-
-    def gather(self, dim, index):
-        return ops.gather(self, dim, index)
-
-    # Arithmetic and comparison operators
-
-    def __add__(self, other):
-        return ops.add(self, other)
-
-    def __radd__(self, other):
-        return ops.add(other, self)
-
-    def __sub__(self, other):
-        return ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return ops.sub(other, self)
-
-    def __mul__(self, other):
-        return ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return ops.div(other, self)
-
-    def __pow__(self, exponent):
-        return ops.pow(self, exponent)
-
-    def __rpow__(self, base):
-        return ops.pow(base, self)
-
-    def __matmul__(self, other):
-        return ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return ops.matmul(other, self)
-
-    def __neg__(self):
-        return ops.neg(self)
-
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return ops.abs(self)
-
-    def __floordiv__(self, other):
-        return ops.floor_divide(self, other)
-
-    def __mod__(self, other):
-        return ops.remainder(self, other)
-
-    def __eq__(self, other):
-        return ops.eq(self, other)
-
-    def __ne__(self, other):
-        return ops.ne(self, other)
-
-    def __lt__(self, other):
-        return ops.lt(self, other)
-
-    def __le__(self, other):
-        return ops.le(self, other)
-
-    def __gt__(self, other):
-        return ops.gt(self, other)
-
-    def __ge__(self, other):
-        return ops.ge(self, other)
-
-    def __invert__(self):
-        return ops.logical_not(self)
-
-    def __and__(self, other):
-        return ops.logical_and(self, other)
-
-    def __or__(self, other):
-        return ops.logical_or(self, other)
-
-    def __getitem__(self, index):
-        return ops.getitem(self, index)
 
     @property
     def T(self):
@@ -734,4 +437,38 @@ def _array_from_data(data):
 
 
 from tinygen import creation, ops  # noqa: E402  (these modules import Tensor from here)
-from tinygen.autograd import engine, grad_mode  # noqa: E402
+from tinygen.autograd import engine, inplace  # noqa: E402
+
+# Every op whose first argument is a tensor is also a method: ``x.exp()`` is ``tg.exp(x)`` and
+# ``x.sum(1, keepdim=True)`` is ``tg.sum(x, 1, keepdim=True)`` (the function, same signature).
+_OP_METHODS = (
+    "mul", "div", "pow", "matmul", "exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "tanh",
+    "sigmoid", "relu", "abs", "neg", "square", "sign", "clamp", "maximum", "minimum",
+    "masked_fill", "isnan", "isfinite", "eq", "sum", "mean", "var", "std", "max", "min", "amax",
+    "amin", "argmax", "argmin", "logsumexp", "softmax", "log_softmax", "all", "any", "reshape",
+    "view", "flatten", "permute", "transpose", "expand", "expand_as", "squeeze", "unsqueeze",
+    "split", "chunk", "flip", "gather", "clip", "clone")
+for _name in _OP_METHODS:
+    setattr(Tensor, _name, getattr(ops, _name))
+
+# Python's operators: ``x + y`` is ``tg.add(x, y)``, and the reflected ``2 - x`` is ``tg.sub(2, x)``.
+_OPERATORS = {
+    "__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div", "__pow__": "pow",
+    "__matmul__": "matmul", "__floordiv__": "floor_divide", "__mod__": "remainder",
+    "__neg__": "neg", "__abs__": "abs", "__getitem__": "getitem",
+    "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "__le__": "le", "__gt__": "gt", "__ge__": "ge",
+    "__invert__": "logical_not", "__and__": "logical_and", "__or__": "logical_or"}
+_REFLECTED_OPERATORS = {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul",
+                        "__rtruediv__": "div", "__rpow__": "pow", "__rmatmul__": "matmul"}
+
+
+def _reflected(op):
+    def method(self, other):
+        return op(other, self)
+    return method
+
+
+for _name, _op in _OPERATORS.items():
+    setattr(Tensor, _name, getattr(ops, _op))
+for _name, _op in _REFLECTED_OPERATORS.items():
+    setattr(Tensor, _name, _reflected(getattr(ops, _op)))

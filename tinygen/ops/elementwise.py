@@ -202,7 +202,7 @@ class TanhBackward(Function):
     @staticmethod
     def forward(ctx, g, y):
         ctx.save_for_backward(g, y)
-        return g * (1 - y * y)
+        return g - g * y * y                    # = g (1 - y**2), with no Python scalar (faster)
 
     @staticmethod
     def backward(ctx, grad_z):
