@@ -13,7 +13,7 @@ import weakref
 import numpy as np
 
 from tinygen import dtypes
-from tinygen.backend import Device, device_of, get_array_module
+from tinygen.backend import Device, device_of
 
 
 class Tensor:
@@ -451,7 +451,7 @@ _OP_METHODS = (
 for _name in _OP_METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
 
-# Python's operators: ``x + y`` is ``tg.add(x, y)``, and the reflected ``2 - x`` is ``tg.sub(2, x)``.
+# Python's operators: ``x + y`` is ``tg.add(x, y)``; the reflected ``2 - x`` is ``tg.sub(2, x)``.
 _OPERATORS = {
     "__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div", "__pow__": "pow",
     "__matmul__": "matmul", "__floordiv__": "floor_divide", "__mod__": "remainder",
