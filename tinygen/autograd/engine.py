@@ -175,7 +175,8 @@ def _propagate(node, grads, buffers, leaf_grads, targets, create_graph):
     if node.n_outputs > 1 and any(g is None for g in grads):
         xp = get_array_module(next(g for g in grads if g is not None).array)
         grads = [g if g is not None else _zeros(node, i, xp) for i, g in enumerate(grads)]
-    if state.anomaly_enabled:
+    anomaly = state.anomaly_enabled
+    if anomaly:
         input_grads = _anomaly_backward(node, grads)
     else:
         input_grads = node.fn.backward(node, *grads)
@@ -190,12 +191,15 @@ def _propagate(node, grads, buffers, leaf_grads, targets, create_graph):
             continue
         if type(g) is not Tensor or g.array.shape != meta[0] or g.array.dtype != meta[1]:
             g = _fit_to_input(node, position, g)
-        if state.anomaly_enabled:
+        if anomaly:
             _check_finite((g.array,), f"{node.name()} (gradient for input {position})",
                           node.creation_site)
         target, index = edge
         if type(target) is Node:
-            _add_to_buffer(buffers, target, index, g)
+            if target.n_outputs == 1 and target not in buffers:   # the common case, inlined
+                buffers[target] = [g]
+            else:
+                _add_to_buffer(buffers, target, index, g)
         elif targets is None or target in targets:
             _add(leaf_grads, target, g)
 

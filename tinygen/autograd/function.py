@@ -54,18 +54,19 @@ class Node:
     each tensor argument), ``n_outputs`` and, for ops with several outputs, ``output_meta``.
     """
 
-    __slots__ = ("fn", "needs_input_grad", "next_edges", "input_meta", "n_outputs",
-                 "output_meta", "saved", "freed", "output_hooks", "creation_site", "to_save",
-                 "__dict__")               # __dict__ (made only when used) for ctx.anything = ...
+    __slots__ = ("fn", "needs_input_grad", "next_edges", "input_meta", "n_outputs", "saved",
+                 "to_save", "__dict__")    # __dict__ (made only when used) for ctx.anything = ...
+
+    # Rarely set, so class-level defaults: an instance overrides them in its __dict__.
+    output_meta = None                     # shapes and dtypes, for ops with several outputs
+    output_hooks = None                    # {output index: [hook, ...]} from register_hook
+    creation_site = None                   # "file:line: code", recorded in anomaly mode
 
     def __init__(self, fn, needs_input_grad):
         self.fn = fn
         self.needs_input_grad = needs_input_grad
         self.to_save = ()
-        self.saved = None
-        self.freed = False
-        self.output_hooks = None
-        self.creation_site = None
+        self.saved = None                  # a list of entries; _FREED after release()
 
     def __repr__(self):
         return f"<{self.name()} node>"
@@ -80,10 +81,10 @@ class Node:
     @property
     def saved_tensors(self):
         """The saved items as Tensors, after checking none was changed in place since saving."""
-        if self.freed:
-            raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=self.name()))
         if self.saved is None:
             return ()
+        if self.saved is _FREED:
+            raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=self.name()))
         return tuple([entry[1] if entry[0] == _SAVED_INPUT and entry[2][0] == entry[3]
                       else self._unpack(i, entry) for i, entry in enumerate(self.saved)])
 
@@ -106,8 +107,10 @@ class Node:
     def release(self):
         """Drop what was saved for backward; a later backward through this node is an error."""
         if self.saved is not None:
-            self.saved = None
-            self.freed = True
+            self.saved = _FREED
+
+
+_FREED = object()                        # what `saved` becomes once released
 
 
 class Function:
@@ -143,8 +146,8 @@ class Function:
             else:
                 arrays.append(arg)
         if record and state.grad_enabled:
-            edges, meta = _edges_and_meta(args)
-            ctx = Node(cls, tuple([edge is not None for edge in edges]))
+            needs, edges, meta = _edges_and_meta(args)
+            ctx = Node(cls, tuple(needs))
             ctx.next_edges, ctx.input_meta = edges, meta
         else:
             record = False
@@ -179,21 +182,23 @@ _NO_GRADS = [(False,) * n for n in range(8)]
 
 
 def _edges_and_meta(args):
-    """For each argument: where its gradient goes (its node, or itself if a leaf that requires
-    grad, else None) and the shape and dtype the gradient must have."""
-    edges = []
-    meta = []
+    """For each argument: whether it needs a gradient, where that gradient goes (the node that
+    made the argument, the argument itself if it is a leaf, or None), and the shape and dtype
+    the gradient must have."""
+    needs, edges, meta = [], [], []
     for arg in args:
         if isinstance(arg, Tensor):
+            needs.append(arg.requires_grad)
             meta.append((arg.array.shape, arg.array.dtype))
             if arg.grad_fn is not None:
                 edges.append((arg.grad_fn, arg._output_nr))
             else:
                 edges.append((arg, 0) if arg.requires_grad else None)
         else:
+            needs.append(False)
             meta.append(None)
             edges.append(None)
-    return edges, meta
+    return needs, edges, meta
 
 
 def _link(cls, ctx, args, outputs, raw_outputs):
@@ -208,8 +213,16 @@ def _link(cls, ctx, args, outputs, raw_outputs):
         results = tuple([Tensor._from_op(out, ctx, i) for i, out in enumerate(outputs)])
         ctx.output_meta = [(out.shape, out.dtype) for out in outputs]   # to fill unused grads
     if ctx.to_save:
-        ctx.saved = [_saved_entry(item, args, outputs, raw_outputs, results)
-                     for item in ctx.to_save]
+        saved = []
+        for item in ctx.to_save:
+            for arg in args:                    # most saved items are inputs: check them first
+                if isinstance(arg, Tensor) and arg.array is item:
+                    box = arg._version_box or arg._shared_version()
+                    saved.append((_SAVED_INPUT, arg, box, box[0]))
+                    break
+            else:
+                saved.append(_saved_entry(item, outputs, raw_outputs, results))
+        ctx.saved = saved
         ctx.to_save = ()
     return results
 
@@ -219,11 +232,8 @@ def _view_box(base, out):
     return base._shared_version() if out.base is not None else None
 
 
-def _saved_entry(item, args, outputs, raw_outputs, results):
-    for arg in args:
-        if isinstance(arg, Tensor) and arg.array is item:
-            box = arg._shared_version()
-            return (_SAVED_INPUT, arg, box, box[0])
+def _saved_entry(item, outputs, raw_outputs, results):
+    """How a saved item that is not an input's array comes back (see ``saved_tensors``)."""
     if not hasattr(item, "shape"):            # None, Python numbers, dtypes: kept as they are
         return (_SAVED_CONSTANT, item, None, None)
     if isinstance(item, Tensor):
