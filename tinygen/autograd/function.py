@@ -85,7 +85,8 @@ class Node:
             return ()
         if self.saved is _FREED:
             raise RuntimeError(FREED_GRAPH_MESSAGE.format(op=self.name()))
-        return tuple([entry[1] if entry[0] == _SAVED_INPUT and entry[2][0] == entry[3]
+        return tuple([entry[1] if entry[0] != _SAVED_OUTPUT and (
+                          entry[2] is None or entry[2][0] == entry[3])   # unchanged: as saved
                       else self._unpack(i, entry) for i, entry in enumerate(self.saved)])
 
     def _unpack(self, position, entry):
@@ -97,12 +98,8 @@ class Node:
                 f"in-place operation: saved tensor {position} of {self.name()}{where} has "
                 f"version {version_box[0]}, expected version {version}. Use an out-of-place op "
                 f"(e.g. x = x + y instead of x += y) or .clone() the tensor before changing it.")
-        if kind == _SAVED_INPUT:
-            return item
-        if kind == _SAVED_OUTPUT:
-            array, index = item
-            return Tensor._from_op(array, self, index, version_box)
-        return Tensor(item) if hasattr(item, "shape") else item
+        array, index = item                # an output: linked to this node again
+        return Tensor._from_op(array, self, index, version_box)
 
     def release(self):
         """Drop what was saved for backward; a later backward through this node is an error."""
@@ -151,7 +148,8 @@ class Function:
             ctx.next_edges, ctx.input_meta = edges, meta
         else:
             record = False
-            ctx = Node(cls, _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args))
+            n = len(args)
+            ctx = Node(cls, _NO_GRADS[n] if n < len(_NO_GRADS) else (False,) * n)
         try:
             outputs = cls.forward(ctx, *arrays)
         except (ValueError, TypeError, IndexError) as error:
@@ -243,7 +241,7 @@ def _saved_entry(item, outputs, raw_outputs, results):
         if item is out or item is raw:          # raw: a NumPy scalar before it became 0-d
             box = results[index]._shared_version()
             return (_SAVED_OUTPUT, (out, index), box, box[0])
-    return (_SAVED_CONSTANT, item, None, None)
+    return (_SAVED_CONSTANT, Tensor(item), None, None)   # e.g. a mask: a constant to backward
 
 
 def _as_array(out):
