@@ -195,9 +195,15 @@ def generator(dev):
 
 
 def get_rng_state(dev="cpu"):
-    """The generator's state as a JSON-friendly dict (used by checkpoints)."""
+    """The CPU generator's state as a JSON-friendly dict (for checkpoints). CuPy's generators
+    cannot export their state, so CUDA runs are reproduced from ``manual_seed`` instead."""
+    if Device(dev).type != "cpu":
+        raise RuntimeError("CuPy random generators cannot save their state; reseed with "
+                           "tg.manual_seed() to reproduce a CUDA run")
     return generator(dev).bit_generator.state
 
 
 def set_rng_state(state, dev="cpu"):
+    if Device(dev).type != "cpu":
+        raise RuntimeError("CuPy random generators cannot load a state; use tg.manual_seed()")
     generator(dev).bit_generator.state = state

@@ -178,5 +178,8 @@ def rand_like(t, dtype=None, device=None, requires_grad=False):
 
 
 def randperm(n, device=None):
-    gen = backend.generator(_place(None, device)[1])
-    return Tensor(gen.permutation(n).astype(dtypes.int64))
+    """A random permutation of 0 .. n-1 (int64): the order of n uniform draws, so it works
+    the same with NumPy's and CuPy's generators."""
+    device = _place(None, device)[1]
+    order = random_array("uniform", (n,), dtypes.float64, device).argsort()
+    return Tensor(order.astype(dtypes.int64, copy=False))

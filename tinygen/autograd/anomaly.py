@@ -6,6 +6,8 @@ value raises a RuntimeError naming the op and that place. It slows every op, so 
 not to train.
 """
 
+import functools
+
 from tinygen.autograd.grad_mode import state
 
 
@@ -24,6 +26,7 @@ class detect_anomaly:
         state.anomaly_enabled = self.prev
 
     def __call__(self, fn):
+        @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with detect_anomaly(self.check_nan):
                 return fn(*args, **kwargs)

@@ -152,9 +152,10 @@ class Function:
             ctx = Node(cls, _NO_GRADS[n] if n < len(_NO_GRADS) else (False,) * n)
         try:
             outputs = cls.forward(ctx, *arrays)
-        except (ValueError, TypeError, IndexError) as error:
+        except (IndexError, ValueError, TypeError) as error:      # name the op and the shapes
             shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
-            raise type(error)(f"{cls.__name__}: {error} (input shapes: {shapes})") from error
+            kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(error, k))
+            raise kind(f"{cls.__name__}: {error} (input shapes: {shapes})") from error
         if not record and type(outputs) is np.ndarray and not state.anomaly_enabled:
             result = Tensor._wrap(outputs)                        # the fast, common case
             if cls.is_view:
