@@ -47,19 +47,14 @@ class Maximum(Function):
         return grad_y * share_a, grad_y * (1 - share_a)
 
 
-class Minimum(Function):
-    """y = min(a, b) elementwise; at ties each input gets half of the gradient (as PyTorch)."""
+class Minimum(Maximum):
+    """y = min(a, b) elementwise; at ties each input gets half of the gradient (as PyTorch).
+    The backward is Maximum's: a's share of the gradient was saved by forward."""
     @staticmethod
     def forward(ctx, a, b):
         xp = get_array_module(a)
         ctx.save_for_backward((a < b) + 0.5 * (a == b))
         return xp.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx, grad_y):
-        (share_a,) = ctx.saved_tensors
-        share_a = constant_like(share_a.array, grad_y)
-        return grad_y * share_a, grad_y * (1 - share_a)
 
 
 class Where(Function):
