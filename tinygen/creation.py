@@ -106,24 +106,26 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
                  requires_grad)
 
 
+def _like(make, t, dtype, device, requires_grad, *args):
+    """``make`` with ``t``'s shape, and its dtype and device unless others are given."""
+    return make(t.shape, *args, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
-    return zeros(t.shape, dtype=dtype or t.dtype, device=device or t.device,
-                 requires_grad=requires_grad)
+    return _like(zeros, t, dtype, device, requires_grad)
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False):
-    return ones(t.shape, dtype=dtype or t.dtype, device=device or t.device,
-                requires_grad=requires_grad)
+    return _like(ones, t, dtype, device, requires_grad)
 
 
 def empty_like(t, dtype=None, device=None, requires_grad=False):
-    return empty(t.shape, dtype=dtype or t.dtype, device=device or t.device,
-                 requires_grad=requires_grad)
+    return _like(empty, t, dtype, device, requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
-                requires_grad=requires_grad)
+    return _like(full, t, dtype, device, requires_grad, fill_value)
 
 
 def random_array(kind, shape, dtype, device, a=0.0, b=1.0):
@@ -168,13 +170,11 @@ def randint(low, high=None, size=(), dtype=None, device=None):
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False):
-    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device,
-                 requires_grad=requires_grad)
+    return _like(randn, t, dtype, device, requires_grad)
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False):
-    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device,
-                requires_grad=requires_grad)
+    return _like(rand, t, dtype, device, requires_grad)
 
 
 def randperm(n, device=None):

@@ -41,10 +41,7 @@ class Amax(Function):
     """y = max of x over ``axes``;  ties share the gradient equally (as PyTorch's amax)."""
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        y = x.max(axis=axes, keepdims=True)
-        _save_argextreme(ctx, x, y, axes)
-        return y if keepdim else y.reshape(tuple(n for i, n in enumerate(y.shape)
-                                                 if i not in axes))
+        return _extreme(ctx, x, x.max(axis=axes, keepdims=True), axes, keepdim)
 
     @staticmethod
     def backward(ctx, grad_y):
@@ -57,17 +54,16 @@ class Amin(Amax):
     """y = min of x over ``axes``;  ties share the gradient equally (as PyTorch's amin)."""
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        y = x.min(axis=axes, keepdims=True)
-        _save_argextreme(ctx, x, y, axes)
-        return y if keepdim else y.reshape(tuple(n for i, n in enumerate(y.shape)
-                                                 if i not in axes))
+        return _extreme(ctx, x, x.min(axis=axes, keepdims=True), axes, keepdim)
 
 
-def _save_argextreme(ctx, x, y, axes):
-    """Save each element's share of the gradient: 1/count where it equals the extreme, else 0."""
+def _extreme(ctx, x, y, axes, keepdim):
+    """Save each element's share of the gradient (1/count where it equals the extreme ``y``,
+    else 0) and return ``y`` with or without the reduced dims."""
     ctx.shape, ctx.axes = x.shape, axes
     hits = x == y
     ctx.save_for_backward(hits / hits.sum(axis=axes, keepdims=True))
+    return y if keepdim else y.reshape(tuple(n for i, n in enumerate(y.shape) if i not in axes))
 
 
 class Softmax(Function):
