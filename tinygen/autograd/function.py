@@ -163,7 +163,8 @@ class Function:
             return result
         multiple = type(outputs) is tuple
         raw_outputs = outputs if multiple else (outputs,)
-        outputs = tuple(map(_as_array, raw_outputs))
+        outputs = raw_outputs if type(outputs) is np.ndarray else tuple(map(_as_array,
+                                                                            raw_outputs))
         if state.anomaly_enabled:
             ctx.creation_site = _user_call_site()
             _check_finite(outputs, f"{cls.__name__} (forward)", ctx.creation_site)
@@ -214,7 +215,10 @@ def _link(cls, ctx, args, outputs, raw_outputs):
     if ctx.to_save:
         saved = []
         for item in ctx.to_save:
-            for arg in args:                    # most saved items are inputs: check them first
+            if not hasattr(item, "shape"):      # None, Python numbers, dtypes: kept as they are
+                saved.append((_SAVED_CONSTANT, item, None, None))
+                continue
+            for arg in args:                    # most saved arrays are inputs: check them first
                 if isinstance(arg, Tensor) and arg.array is item:
                     box = arg._version_box or arg._shared_version()
                     saved.append((_SAVED_INPUT, arg, box, box[0]))
@@ -232,9 +236,7 @@ def _view_box(base, out):
 
 
 def _saved_entry(item, outputs, raw_outputs, results):
-    """How a saved item that is not an input's array comes back (see ``saved_tensors``)."""
-    if not hasattr(item, "shape"):            # None, Python numbers, dtypes: kept as they are
-        return (_SAVED_CONSTANT, item, None, None)
+    """How a saved array or tensor that is not an input's array comes back."""
     if isinstance(item, Tensor):
         box = item._shared_version()
         return (_SAVED_INPUT, item, box, box[0])
