@@ -419,3 +419,13 @@ def _compare_with_torch(torch, ours, theirs, a, rng):
     ty.backward(torch.tensor(g, dtype=torch.float64))
     np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-12,
                                equal_nan=True)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "var", "logsumexp"])
+@pytest.mark.parametrize("empty", [(), []], ids=["tuple", "list"])
+def test_an_empty_dim_reduces_every_dim_as_pytorch(name, empty, device, rng, leaf):
+    x = leaf(rng, 2, 3, device=device)
+    whole = getattr(x, name)() if name != "logsumexp" else x.logsumexp((0, 1))
+    reduced = getattr(x, name)(empty)
+    assert reduced.shape == ()
+    np.testing.assert_allclose(host(reduced), host(whole), rtol=1e-12)

@@ -20,6 +20,14 @@ from tinygen.tensor import Tensor
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
+def _reduced_axes(dim, ndim, op):
+    """The axes a reduction sums over: those in ``dim``, or all of them when ``dim`` is None or
+    empty (PyTorch's ``x.sum(dim=())`` reduces everything, unlike NumPy's)."""
+    if dim is not None and not isinstance(dim, int) and len(dim) == 0:
+        dim = None
+    return normalize_dims(dim, ndim, op)
+
+
 def _kept_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
@@ -113,14 +121,14 @@ def sum(x, dim=None, keepdim=False, dtype=None):
         x = x.to(dtype)
     elif x.dtype.kind in "bi" or x.dtype.kind == "u":
         x = x.to(dtypes.int64)
-    return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
+    return Sum.apply(x, _reduced_axes(dim, x.ndim, "sum"), keepdim)
 
 
 def mean(x, dim=None, keepdim=False):
     if x.dtype.kind != "f":
         raise RuntimeError(f"mean() needs a floating point input, got {x.dtype}; "
                            f"use x.float().mean()")
-    axes = normalize_dims(dim, x.ndim, "mean")
+    axes = _reduced_axes(dim, x.ndim, "mean")
     return sum(x, axes, keepdim) * _reciprocal(_count(x, axes))
 
 
@@ -128,7 +136,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     """Variance over ``dim``, divided by N - correction (default 1, Bessel's correction)."""
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    axes = normalize_dims(dim, x.ndim, "var")
+    axes = _reduced_axes(dim, x.ndim, "var")
     centred = x - mean(x, axes, keepdim=True)
     return sum(centred * centred, axes, keepdim) * _reciprocal(_count(x, axes) - correction)
 
@@ -150,13 +158,13 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 
 def amax(x, dim=None, keepdim=False):
-    axes = normalize_dims(dim, x.ndim, "amax")
+    axes = _reduced_axes(dim, x.ndim, "amax")
     _refuse_empty(x, axes, "amax")
     return Amax.apply(x, axes, keepdim)
 
 
 def amin(x, dim=None, keepdim=False):
-    axes = normalize_dims(dim, x.ndim, "amin")
+    axes = _reduced_axes(dim, x.ndim, "amin")
     _refuse_empty(x, axes, "amin")
     return Amin.apply(x, axes, keepdim)
 
@@ -230,7 +238,7 @@ def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, computed as m + log(sum(exp(x - m))) so it never
     overflows (m = the max, held constant: the total derivative with respect to m is 0)."""
     x = float_input(x)
-    axes = normalize_dims(dim, x.ndim, "logsumexp")
+    axes = _reduced_axes(dim, x.ndim, "logsumexp")
     m = amax(x.detach(), axes, keepdim=True) if x.numel() else Tensor(
         get_array_module(x.array).zeros(_kept_shape(x.shape, axes), x.dtype))
     m = where(m.isfinite(), m, 0)
@@ -250,10 +258,10 @@ def log_softmax(x, dim, dtype=None):
 
 
 def all(x, dim=None, keepdim=False):
-    axes = normalize_dims(dim, x.ndim, "all")
+    axes = _reduced_axes(dim, x.ndim, "all")
     return Tensor(get_array_module(x.array).asarray(x.array.all(axis=axes, keepdims=keepdim)))
 
 
 def any(x, dim=None, keepdim=False):
-    axes = normalize_dims(dim, x.ndim, "any")
+    axes = _reduced_axes(dim, x.ndim, "any")
     return Tensor(get_array_module(x.array).asarray(x.array.any(axis=axes, keepdims=keepdim)))
