@@ -7,7 +7,6 @@ import pytest
 import tinygen as tg
 from tinygen import backend
 
-
 # Device
 
 @pytest.mark.parametrize("args, kind, index, text", [

@@ -5,11 +5,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
-
-
-def host(t):
-    return t.detach().cpu().numpy()
-
+from tests.helpers import host
 
 # Creation
 

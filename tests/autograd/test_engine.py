@@ -9,18 +9,9 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tests.helpers import host, leaf64
 from tinygen.autograd import gradcheck
 from tinygen.autograd.function import _raise_device_mismatch
-
-
-def host(t):
-    return t.detach().cpu().numpy()
-
-
-def leaf64(rng, *shape, device="cpu"):
-    return tg.tensor(rng.standard_normal(shape), dtype=tg.float64, device=device,
-                     requires_grad=True)
-
 
 # Backward: accumulation, explicit gradients, retain_graph
 

@@ -5,16 +5,8 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tests.helpers import host, leaf64
 from tinygen.autograd import grad, gradcheck, gradgradcheck
-
-
-def host(t):
-    return t.detach().cpu().numpy()
-
-
-def leaf64(rng, *shape, device="cpu"):
-    return tg.tensor(rng.standard_normal(shape), dtype=tg.float64, device=device,
-                     requires_grad=True)
 
 
 def test_grad_returns_gradients_and_leaves_dot_grad_alone(rng, device):

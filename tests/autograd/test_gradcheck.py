@@ -7,11 +7,8 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tests.helpers import leaf64
 from tinygen.autograd import Function, GradcheckError, gradcheck, gradgradcheck
-
-
-def leaf64(rng, *shape):
-    return tg.tensor(rng.standard_normal(shape), dtype=tg.float64, requires_grad=True)
 
 
 def _softmax(x):

@@ -5,17 +5,15 @@ import operator
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import tinygen as tg
+from tests.helpers import host
 from tinygen.autograd import gradcheck, gradgradcheck
 
 SHAPES = [(), (5,), (3, 1, 4), (0, 3)]
-
-
-def host(t):
-    return t.detach().cpu().numpy()
 
 
 def sigmoid_ref(a):

@@ -5,14 +5,11 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tests.helpers import host
 from tinygen.autograd import gradcheck, gradgradcheck
 from tinygen.ops import index_put
 
 SHAPE = (3, 4, 2)
-
-
-def host(t):
-    return t.detach().cpu().numpy()
 
 
 def _mask(device):

@@ -4,16 +4,13 @@ import operator
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import tinygen as tg
+from tests.helpers import host
 from tinygen.autograd import gradcheck, gradgradcheck
-
-
-def host(t):
-    return t.detach().cpu().numpy()
-
 
 MATMUL_SHAPES = [
     ((3,), (3,)),                 # dot product, a 0-d result

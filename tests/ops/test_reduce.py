@@ -6,11 +6,8 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tests.helpers import host
 from tinygen.autograd import gradcheck, gradgradcheck
-
-
-def host(t):
-    return t.detach().cpu().numpy()
 
 
 def logsumexp_ref(a, axis=None, keepdims=False):

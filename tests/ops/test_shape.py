@@ -5,13 +5,9 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tests.helpers import host
 from tinygen.autograd import gradcheck, gradgradcheck
 from tinygen.ops import sum_to
-
-
-def host(t):
-    return t.detach().cpu().numpy()
-
 
 # name, tinygen op, NumPy reference, input shape
 SHAPE_OPS = [
