@@ -1,0 +1,163 @@
+"""``nn.init``: fill a tensor in place with values from PyTorch's initialisation schemes.
+
+Every function works under ``no_grad`` (so it may be applied to a Parameter), draws from the
+tensor's device generator (``tg.manual_seed`` makes it repeat) and returns the tensor.
+
+The Xavier (Glorot & Bengio, 2010) and Kaiming (He et al., 2015) schemes scale the spread of
+the values by the layer's fan: for a weight of shape ``(out, in, *kernel)``,
+``fan_in = in * prod(kernel)`` and ``fan_out = out * prod(kernel)``.
+"""
+
+import math
+import warnings
+
+from tinygen import creation
+from tinygen.autograd.grad_mode import no_grad
+from tinygen.autograd.inplace import overwrite
+from tinygen.backend import get_array_module
+
+_LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                "conv_transpose3d", "sigmoid")
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended scale of the weights in front of ``nonlinearity`` (PyTorch's table):
+    1 for linear/conv/sigmoid, 5/3 for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for
+    leaky_relu (slope ``param``, default 0.01) and 3/4 for selu."""
+    if nonlinearity in _LINEAR_GAIN:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def _calculate_fan_in_and_fan_out(tensor):
+    """(fan_in, fan_out) of a weight shaped (out, in, *kernel)."""
+    if tensor.ndim < 2:
+        raise ValueError(f"Fan in and fan out can not be computed for tensor with fewer than 2 "
+                         f"dimensions (got shape {tuple(tensor.shape)})")
+    receptive_field = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
+
+
+def _calculate_correct_fan(tensor, mode):
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _is_empty(tensor):
+    if tensor.numel() == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op")
+        return True
+    return False
+
+
+def uniform_(tensor, a=0.0, b=1.0):
+    """Values drawn from U(a, b)."""
+    with no_grad():
+        return tensor.uniform_(a, b)
+
+
+def normal_(tensor, mean=0.0, std=1.0):
+    """Values drawn from N(mean, std^2)."""
+    with no_grad():
+        return tensor.normal_(mean, std)
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    """Values drawn from N(mean, std^2) conditioned on [a, b] (``a`` and ``b`` are absolute
+    bounds, not in units of std, as in PyTorch).
+
+    Drawn by rejection: out-of-range draws are drawn again, in batches enlarged by the
+    acceptance probability Phi(beta) - Phi(alpha), so even narrow windows take few rounds.
+    """
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    accept = 0.5 * (math.erf(beta / math.sqrt(2)) - math.erf(alpha / math.sqrt(2)))
+    if not accept > 0:
+        raise ValueError(f"trunc_normal_: the window [{a}, {b}] has no probability under "
+                         f"N({mean}, {std}^2)")
+    kept, need = [], tensor.numel()
+    while need:
+        draw = creation.random_array("normal", (int(need / accept) + 16,), tensor.dtype,
+                                     tensor.device, mean, std)
+        kept.append(draw[(draw >= a) & (draw <= b)][:need])
+        need -= kept[-1].size
+    values = get_array_module(tensor.array).concatenate(kept) if kept else tensor.array
+    with no_grad():
+        return overwrite(tensor, values.reshape(tensor.shape), "trunc_normal_")
+
+
+def constant_(tensor, val):
+    """Every value set to ``val``."""
+    with no_grad():
+        return tensor.fill_(val)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1.0)
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0.0)
+
+
+def eye_(tensor):
+    """The 2-D identity (ones on the diagonal, zeros elsewhere; rectangular allowed)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"Only tensors with 2 dimensions are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    with no_grad():
+        eye = creation.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device)
+        return overwrite(tensor, eye.array, "eye_")
+
+
+def xavier_uniform_(tensor, gain=1.0):
+    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    bound = math.sqrt(3.0) * std               # U(-a, a) has std a / sqrt(3)
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor, gain=1.0):
+    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+
+
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """U(-bound, bound) with bound = gain * sqrt(3 / fan), ``fan`` chosen by ``mode`` and
+    ``gain = calculate_gain(nonlinearity, a)`` (``a``: the leaky_relu negative slope)."""
+    if _is_empty(tensor):
+        return tensor
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """N(0, std^2) with std = gain / sqrt(fan) (see ``kaiming_uniform_``)."""
+    if _is_empty(tensor):
+        return tensor
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))

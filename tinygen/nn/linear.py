@@ -1,0 +1,142 @@
+"""Dense layers and shape helpers: ``Linear`` (``F.linear``), ``Identity``, ``Flatten``,
+``Unflatten``."""
+
+import math
+
+from tinygen import creation
+from tinygen.autograd.function import Function
+from tinygen.nn import init
+from tinygen.nn.module import Module, Parameter
+from tinygen.ops.shape import normalize_dim
+
+
+class LinearFunction(Function):
+    """y = x @ W^T + b for x of shape (N, in), W (out, in), b (out,) or None.
+
+    dx = dy @ W,  dW = dy^T @ x,  db = sum of dy over rows. One node instead of three
+    (transpose, matmul, add), and the transposed weight is a BLAS flag, never a copy.
+    """
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_y @ weight if ctx.needs_input_grad[0] else None
+        grad_weight = grad_y.mT @ x if ctx.needs_input_grad[1] else None
+        grad_bias = grad_y.sum(0) if ctx.needs_input_grad[2] else None
+        return grad_x, grad_weight, grad_bias
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight^T + bias, for input of shape (*, in_features), weight
+    (out_features, in_features) and bias (out_features,) or None; y has shape (*, out_features).
+    """
+    if weight.ndim != 2:
+        raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape "
+                           f"{tuple(weight.shape)}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"linear: input of shape {tuple(input.shape)} does not end in "
+                           f"in_features={weight.shape[1]} of the weight of shape "
+                           f"{tuple(weight.shape)}")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} does not match "
+                           f"out_features={weight.shape[0]}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is None:
+            continue
+        if t.device != input.device:
+            raise RuntimeError(f"linear: input is on {input.device} but {name} is on "
+                               f"{t.device}; move them to one device with .to()")
+        if t.dtype != input.dtype:
+            raise RuntimeError(f"linear: input has dtype {input.dtype} but {name} has "
+                               f"{t.dtype}; cast one of them (e.g. input.to({name}.dtype))")
+    lead = input.shape[:-1]
+    x = input if input.ndim == 2 else input.reshape(-1, weight.shape[1])
+    y = LinearFunction.apply(x, weight, bias)
+    return y if input.ndim == 2 else y.reshape(*lead, weight.shape[0])
+
+
+class Linear(Module):
+    """y = x W^T + b. weight (out_features, in_features) and bias (out_features,) are drawn, as
+    in PyTorch, from U(-1/sqrt(in_features), 1/sqrt(in_features)) (for the weight: kaiming_uniform_
+    with a = sqrt(5), which gives that bound)."""
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(creation.empty(out_features, in_features, device=device,
+                                               dtype=dtype))
+        if bias:
+            self.bias = Parameter(creation.empty(out_features, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        return linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """Returns its input; takes (and ignores) any constructor arguments, as in PyTorch."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Flatten(Module):
+    """Flattens dims ``start_dim`` .. ``end_dim`` into one: (N, C, H, W) -> (N, C*H*W)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Splits dim ``dim`` into ``unflattened_size``: Unflatten(1, (C, H, W)) undoes Flatten()."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, input):
+        dim = normalize_dim(self.dim, input.ndim, "Unflatten")
+        size = self.unflattened_size
+        known = math.prod(n for n in size if n != -1)
+        if size.count(-1) > 1 or (-1 not in size and known != input.shape[dim]) or (
+                -1 in size and (known == 0 or input.shape[dim] % known)):
+            raise RuntimeError(f"Unflatten: unflattened_size {size} does not match dim {dim} "
+                               f"of size {input.shape[dim]} in input of shape "
+                               f"{tuple(input.shape)}")
+        return input.reshape(*input.shape[:dim], *size, *input.shape[dim + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
