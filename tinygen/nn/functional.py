@@ -3,3 +3,5 @@
 Each name is defined beside the op it runs (``tinygen/ops/``) or the layer that uses it; this
 file gathers them under PyTorch's names.
 """
+
+from tinygen.nn.linear import linear  # noqa: F401
