@@ -1,0 +1,113 @@
+"""Scaled dot-product attention: softmax(q k^T * scale + mask) v, and the causal softmax op.
+
+Shapes follow PyTorch: query (..., L, E), key (..., S, E), value (..., S, Ev) give (..., L, Ev);
+the leading dims (batch, heads) broadcast. ``is_causal=True`` runs ``CausalSoftmax``, one fused
+kernel that scales, hides the future and normalises without building a mask tensor.
+"""
+
+import math
+
+from tinygen import kernels
+from tinygen.autograd.function import Function
+from tinygen.autograd.grad_mode import is_grad_enabled
+from tinygen.ops.compare import where
+from tinygen.ops.dropout import dropout
+from tinygen.ops.reduce import softmax
+from tinygen.tensor import Tensor
+
+
+class CausalSoftmax(Function):
+    """y = softmax(scale * scores) over the keys each query may see, 0 on the others.
+
+    Query i of T sees key j of S when j <= i + (S - T): the queries are the LAST T positions of
+    the S keys, which is what a KV cache needs (T = 1 sees everything).
+    Backward: grad_scores = scale * y * (grad_y - sum(grad_y * y)); hidden keys have y = 0 and
+    get no gradient.
+    """
+    @staticmethod
+    def forward(ctx, scores, scale):
+        ctx.scale = scale
+        y = kernels.causal_softmax(scores, scale)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (y,) = ctx.saved_tensors
+        if is_grad_enabled():                     # tensor ops, so they can be differentiated
+            grad = y * (grad_y - (grad_y * y).sum(-1, keepdim=True)) * ctx.scale
+        else:
+            grad = Tensor(kernels.softmax_backward(y.array, grad_y.array) * ctx.scale)
+        return grad, None
+
+
+def causal_softmax(scores, scale=1.0):
+    """softmax(scale * scores) over the last dim with the future hidden (see CausalSoftmax)."""
+    return CausalSoftmax.apply(scores, float(scale))
+
+
+def masked_softmax(scores, mask):
+    """softmax over the last dim of ``scores`` with a boolean ``mask`` (True = attend) or a float
+    mask added to the scores. A row with nothing to attend to gives zeros (as PyTorch's SDPA),
+    not nan, and no gradient."""
+    if mask.dtype.kind == "b":
+        scores = where(mask, scores, -math.inf)
+    else:
+        scores = scores + mask.to(scores.dtype)
+    dead = (scores.array == -math.inf).all(axis=-1, keepdims=True)
+    if not bool(dead.any()):
+        return softmax(scores, -1)
+    dead = Tensor(dead)
+    return where(dead, 0.0, softmax(where(dead, 0.0, scores), -1))
+
+
+def _check_shapes(query, key, value):
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise RuntimeError(f"scaled_dot_product_attention: query, key and value need at least "
+                           f"2 dims (..., seq, features), got {tuple(query.shape)}, "
+                           f"{tuple(key.shape)}, {tuple(value.shape)}")
+    if query.shape[-1] != key.shape[-1]:
+        raise RuntimeError(f"scaled_dot_product_attention: query has {query.shape[-1]} features "
+                           f"per position but key has {key.shape[-1]} (shapes "
+                           f"{tuple(query.shape)} and {tuple(key.shape)})")
+    if key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention: key has {key.shape[-2]} positions "
+                           f"but value has {value.shape[-2]} (shapes {tuple(key.shape)} and "
+                           f"{tuple(value.shape)})")
+
+
+def attention_weights(query, key, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """softmax(query key^T * scale + mask) with dropout: the (..., L, S) attention weights."""
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("scaled_dot_product_attention: attn_mask must be None when "
+                               "is_causal=True (the causal mask is built in)")
+        weights = causal_softmax(query @ key.transpose(-2, -1), scale)
+    else:
+        scores = (query * scale) @ key.transpose(-2, -1)   # scale the smaller operand
+        if attn_mask is None:
+            weights = softmax(scores, -1)
+        else:
+            weights = masked_softmax(scores, attn_mask)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None):
+    """softmax(query @ key^T * scale + mask) @ value, with PyTorch's arguments.
+
+    attn_mask: bool (True = may attend) or float (added to the scores), broadcast to
+    (..., L, S). dropout_p: dropout on the attention weights, applied whenever it is > 0 (pass
+    0.0 in eval mode, as with PyTorch). scale: defaults to 1 / sqrt(E).
+
+    Differs from PyTorch when L != S with is_causal=True: PyTorch aligns the causal mask to the
+    top left (query i sees keys j <= i), tinygen to the bottom right (j <= i + S - L, PyTorch's
+    ``causal_lower_right``), so that L new queries after S - L cached keys attend correctly.
+    Both agree when L == S. A query that may attend to nothing gets zeros, as in PyTorch.
+    """
+    _check_shapes(query, key, value)
+    return attention_weights(query, key, attn_mask, dropout_p, is_causal, scale) @ value

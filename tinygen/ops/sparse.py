@@ -1,0 +1,55 @@
+"""Embedding lookup: row ``i`` of a weight matrix for each integer id ``i``.
+
+Forward is an index into the rows (``weight[input]``); backward adds each output row's gradient
+into the row it came from (``IndexAdd``, so an id used twice gets both gradients), except that
+the row ``padding_idx`` gets none, as in PyTorch.
+"""
+
+from tinygen.autograd.function import Function
+from tinygen.backend import get_array_module
+from tinygen.ops.indexing import IndexAdd
+from tinygen.tensor import Tensor
+
+
+class Embedding(Function):
+    """y = weight[ids];  grad_weight[r] = sum of grad_y over the positions whose id is r
+    (zero for r = padding_idx)."""
+    @staticmethod
+    def forward(ctx, weight, ids, padding_idx):
+        ctx.ids, ctx.shape = ids, weight.shape
+        ctx.keep = None if padding_idx is None else (ids != padding_idx)[..., None]
+        return weight[ids]
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        if ctx.keep is not None:                         # a constant mask: stays differentiable
+            grad_y = grad_y * Tensor(ctx.keep.astype(grad_y.dtype))
+        return IndexAdd.apply(grad_y, ctx.shape, (ctx.ids,)), None, None
+
+
+def embedding(input, weight, padding_idx=None):
+    """Look up rows of ``weight`` (num_embeddings, embedding_dim) for the integer ids ``input``
+    (any shape): the result has shape input.shape + (embedding_dim,).
+
+    ``padding_idx`` (negative counts from the end) names a row that gets no gradient.
+    PyTorch's max_norm, scale_grad_by_freq and sparse options are not supported.
+    """
+    ids = input.array if isinstance(input, Tensor) else get_array_module(weight.array).asarray(
+        input)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"embedding: expected integer ids (int64 or int32), got {ids.dtype}; "
+                        f"convert them with .long()")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
+                         f"shape {tuple(weight.shape)}")
+    count = weight.shape[0]
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= count):
+        bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
+        raise IndexError(f"embedding: id {bad} is out of range for {count} embeddings "
+                         f"(valid ids are 0 to {count - 1})")
+    if padding_idx is not None:
+        if not -count <= padding_idx < count:
+            raise ValueError(f"embedding: padding_idx {padding_idx} must be within the "
+                             f"{count} embeddings")
+        padding_idx %= count
+    return Embedding.apply(weight, ids, padding_idx)
