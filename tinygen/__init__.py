@@ -26,3 +26,4 @@ from tinygen.ops import (  # noqa: E402
     isnan, le, log, log1p, log_softmax, logsumexp, lt, masked_fill, matmul, max, maximum, mean,
     min, minimum, mul, ne, neg, permute, pow, relu, reshape, rsqrt, sigmoid, sign, sin, softmax,
     split, sqrt, square, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze, var, where)
+from tinygen.serialization import load, save  # noqa: E402
