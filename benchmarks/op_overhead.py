@@ -2,22 +2,30 @@
 where it is installed, in PyTorch eager. At this size the arithmetic is free, so the figures
 measure what each op costs in Python: building the graph, dispatching, and walking it backward.
 
+It also measures what the profiler and module-scope hooks cost when they are off: the same chain
+with ``Function.apply`` and the engine's ``_run`` as they are (hooks compiled in, off) and
+rebuilt from their source without the lines marked ``# hook`` (no hooks), alternating in one run.
+
     python benchmarks/op_overhead.py            # print a markdown table
     python benchmarks/op_overhead.py --write    # also record it in benchmarks/RESULTS.md
 """
 
 import argparse
+import contextlib
 import datetime
+import inspect
 import os
 import platform
 import re
 import statistics
+import textwrap
 import time
 from pathlib import Path
 
 import numpy as np
 
 import tinygen as tg
+from tinygen.autograd import engine, function
 
 N_OPS = 100
 SIZE = 16
@@ -73,6 +81,54 @@ def per_op_us(lib):
     return both / N_OPS, forward / N_OPS
 
 
+@contextlib.contextmanager
+def without_hooks():
+    """Swap in ``Function.apply`` and ``engine._run`` compiled without their ``# hook`` lines."""
+    originals = [(function.Function, "apply", vars(function.Function)["apply"]),
+                 (engine, "_run", engine._run)]
+    replacements = []
+    for owner, name, original in originals:
+        module = function if owner is function.Function else engine
+        source = textwrap.dedent(inspect.getsource(getattr(original, "__func__", original)))
+        kept = [line for line in source.splitlines() if "# hook" not in line]
+        assert len(kept) < len(source.splitlines()), f"no hook lines found in {name}"
+        namespace = dict(vars(module))           # the module's globals, as the original sees
+        exec("\n".join(kept), namespace)
+        replacements.append((owner, name, namespace[name]))
+    for owner, name, replacement in replacements:
+        setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
+def hook_cost_us(rounds=5):
+    """(hooks off, no hooks) per op, forward + backward and forward only: alternating rounds,
+    best of each, so drift on a shared machine hits both alike."""
+    with_hooks, without = [], []
+    for _ in range(rounds):
+        with_hooks.append(per_op_us(tg))
+        with without_hooks():
+            without.append(per_op_us(tg))
+    best = lambda runs: tuple(min(r[i] for r in runs) for i in range(2))   # noqa: E731
+    return best(with_hooks), best(without)
+
+
+def hook_table(with_hooks, without):
+    rows = ["| per op, chain of 100 on shape (16,) float32 | hooks compiled in, off µs | "
+            "no hooks µs | difference |", "|---|---:|---:|---:|"]
+    for i, name in enumerate(["forward + backward", "forward only (no_grad)"]):
+        a, b = with_hooks[i], without[i]
+        rows.append(f"| {name} | {a:.2f} | {b:.2f} | {1e3 * (a - b):+.0f} ns "
+                    f"({100 * (a - b) / b:+.1f}%) |")
+    rows.append("\nThe hooks: one test in `Function.apply` for the profiler, one in its recording "
+                "branch for\nmodule scopes, one per backward() call in the engine. No hooks: the "
+                "same functions rebuilt\nfrom their source without the lines marked `# hook`.")
+    return "\n".join(rows)
+
+
 def table(ours, theirs):
     rows = ["| per op, chain of 100 on shape (16,) float32 | tinygen µs | PyTorch µs | ratio |",
             "|---|---:|---:|---:|"]
@@ -124,7 +180,9 @@ def main():
 
     ours = per_op_us(tg)
     theirs = per_op_us(torch) if torch else None
-    section = f"{SECTION}\n\n{machine(torch)}\n\n{table(ours, theirs)}\n"
+    hooks = hook_table(*hook_cost_us())
+    section = (f"{SECTION}\n\n{machine(torch)}\n\n{table(ours, theirs)}\n\n"
+               f"### Cost of the profiler hooks when off\n\n{hooks}\n")
     print(section)
     if args.write:
         write_results(section)

@@ -5,7 +5,8 @@ from tinygen.autograd.engine import backward, grad
 from tinygen.autograd.function import Function
 from tinygen.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygen.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinygen.autograd.profiler import profile
 
 __all__ = ["Function", "backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
-           "is_anomaly_enabled"]
+           "is_anomaly_enabled", "profile"]

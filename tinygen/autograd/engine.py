@@ -14,6 +14,7 @@ With ``create_graph=False`` the walk runs with recording off, so it builds nothi
 ``create_graph=True`` the backward ops are recorded like any others and can be differentiated.
 """
 
+from tinygen.autograd import function
 from tinygen.autograd.function import Node, _as_array, _check_finite
 from tinygen.autograd.grad_mode import set_grad_enabled, state
 from tinygen.backend import get_array_module
@@ -148,6 +149,9 @@ def _run(roots, root_grads, retain_graph, create_graph, targets):
     wanted_outputs = {} if targets is None else {
         (t.grad_fn, t._output_nr): t for t in targets if t.grad_fn is not None}
     found = {}
+    propagate = _propagate
+    if function._profiler is not None:                     # hook: inside tg.autograd.profile()
+        propagate = function._profiler.timed_backward(propagate)  # hook
     with set_grad_enabled(create_graph):
         for node in order:
             grads = buffers.pop(node, None)
@@ -161,7 +165,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets):
                         found[(node, index)] = g
                 if node not in to_run:
                     continue
-            _propagate(node, grads, buffers, leaf_grads, targets, create_graph)
+            propagate(node, grads, buffers, leaf_grads, targets, create_graph)
             if not retain_graph:
                 node.release()
     if targets is None:

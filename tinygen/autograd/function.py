@@ -45,6 +45,9 @@ FREED_GRAPH_MESSAGE = (
 
 _SAVED_INPUT, _SAVED_OUTPUT, _SAVED_CONSTANT = 0, 1, 2
 
+_profiler = None            # the running tg.autograd.profile(), set by autograd/profiler.py
+_scope = ()                 # the open nn.Module calls, set by autograd/scope.py
+
 
 class Node:
     """The context of one op call and its node in the backward graph.
@@ -61,6 +64,7 @@ class Node:
     output_meta = None                     # shapes and dtypes, for ops with several outputs
     output_hooks = None                    # {output index: [hook, ...]} from register_hook
     creation_site = None                   # "file:line: code", recorded in anomaly mode
+    scope = None                           # the nn.Module calls it ran in (autograd/scope.py)
 
     def __init__(self, fn, needs_input_grad):
         self.fn = fn
@@ -126,6 +130,8 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run forward on the arrays of ``args``; record a node when some input requires grad."""
+        if _profiler is not None:                   # hook: inside tg.autograd.profile()
+            return _profiler.forward(cls, args)     # hook: timed, then run as below
         arrays = []
         record = False
         first = None
@@ -146,6 +152,8 @@ class Function:
             needs, edges, meta = _edges_and_meta(args)
             ctx = Node(cls, tuple(needs))
             ctx.next_edges, ctx.input_meta = edges, meta
+            if _scope:                              # hook: inside an nn.Module call (for viz)
+                ctx.scope = _scope                  # hook
         else:
             record = False
             n = len(args)
