@@ -5,7 +5,7 @@
 """
 
 from tinygen.nn import functional  # noqa: F401
-from tinygen.nn import init
+from tinygen.nn import init, utils
 from tinygen.nn.containers import ModuleDict, ModuleList, Sequential
 from tinygen.nn.linear import Flatten, Identity, Linear, Unflatten
 from tinygen.nn.module import Module, Parameter

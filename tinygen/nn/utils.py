@@ -1,0 +1,112 @@
+"""``nn.utils``: gradient clipping and flattening parameters into one vector, as in PyTorch.
+
+Clipping works on the ``.grad`` of each parameter in place, outside the graph. The total norm
+of many gradients is the norm of their norms: ||concat(g_1, ..., g_n)||_p = ||(||g_1||_p, ...,
+||g_n||_p)||_p for every p > 0 (and for p = inf, a max of maxes).
+"""
+
+import math
+
+import numpy as np
+
+from tinygen import ops
+from tinygen.autograd.grad_mode import no_grad
+from tinygen.backend import get_array_module, to_device
+from tinygen.tensor import Tensor
+
+
+def _tensors(parameters):
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """The ``norm_type``-norm of all ``tensors`` together, as if concatenated (a 0-d Tensor on
+    the first tensor's device; 0 when there are none). ``foreach`` is accepted and ignored."""
+    tensors = _tensors(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return Tensor(np.asarray(0.0, dtype=np.float32))
+    first = tensors[0]
+    xp = get_array_module(first.array)
+    norms = [to_device(_norm(t.array, norm_type), first.device) for t in tensors]
+    total = xp.linalg.norm(xp.stack(norms), ord=norm_type)
+    total = total.astype(first.dtype if first.is_floating_point() else "float32")
+    if error_if_nonfinite and not math.isfinite(float(total)):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
+                           f"`parameters` is non-finite, so it cannot be clipped. To disable "
+                           f"this error and scale the gradients by the non-finite norm "
+                           f"anyway, set `error_if_nonfinite=False`")
+    return Tensor(xp.asarray(total))
+
+
+def _norm(array, norm_type):
+    """The norm of ``array`` flattened, as a 0-d array on the array's own device."""
+    xp = get_array_module(array)
+    return xp.asarray(xp.linalg.norm(array.reshape(-1), ord=norm_type))
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scale every gradient by min(1, max_norm / (total_norm + 1e-6)), in place."""
+    grads = [p.grad for p in _tensors(parameters) if p.grad is not None]
+    if not grads:
+        return
+    coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)    # NaN stays NaN
+    with no_grad():
+        for grad in grads:
+            grad.mul_(coef)
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
+                    foreach=None):
+    """Rescale the gradients of ``parameters`` so that their total ``norm_type``-norm is at
+    most ``max_norm`` (``inf`` for the max norm). Returns the total norm before clipping.
+
+    With ``error_if_nonfinite=True`` a NaN or infinite total norm raises instead of turning
+    every gradient into NaN.
+    """
+    parameters = _tensors(parameters)
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total_norm = get_total_norm(grads, norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total_norm)
+    return total_norm
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient of ``parameters`` into [-clip_value, clip_value], in place."""
+    clip_value = float(clip_value)
+    with no_grad():
+        for param in _tensors(parameters):
+            if param.grad is not None:
+                param.grad.clamp_(-clip_value, clip_value)
+
+
+def parameters_to_vector(parameters):
+    """All ``parameters`` flattened and concatenated into one 1-D tensor (differentiable)."""
+    parameters = _tensors(parameters)
+    _check_one_device(parameters)
+    return ops.cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec, parameters):
+    """Copy consecutive slices of the 1-D ``vec`` into ``parameters`` (each one's ``.data``
+    then shares ``vec``'s memory, as in PyTorch)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected a Tensor, but got: {type(vec).__name__}")
+    parameters = _tensors(parameters)
+    _check_one_device(parameters + [vec])
+    total = sum(p.numel() for p in parameters)
+    if vec.ndim != 1 or vec.numel() != total:
+        raise RuntimeError(f"vector_to_parameters: vec of shape {tuple(vec.shape)} should be "
+                           f"1-D with {total} elements, the number in the parameters")
+    start = 0
+    for param in parameters:
+        n = param.numel()
+        param.data = vec.array[start:start + n].reshape(param.shape)
+        start += n
+
+
+def _check_one_device(tensors):
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        raise TypeError(f"Found two parameters on different devices, this is currently not "
+                        f"supported: {sorted(str(d) for d in devices)}")
