@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygen import dtypes
 from tinygen.autograd.grad_mode import no_grad
+from tinygen.autograd.scope import module_scope
 from tinygen.backend import Device
 from tinygen.tensor import Tensor
 
@@ -64,7 +65,8 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        with module_scope(self):           # ops recorded inside remember this call (tg.viz)
+            return self.forward(*args, **kwargs)
 
     # Registration
 
