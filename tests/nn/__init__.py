@@ -1,0 +1,1 @@
+"""Tests of tinygen.nn, one file per source file."""
