@@ -6,6 +6,11 @@
 
 from tinygen.nn import functional  # noqa: F401
 from tinygen.nn import init, utils
+from tinygen.nn.activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from tinygen.nn.attention import CausalSelfAttention, KVCache, MultiheadAttention
 from tinygen.nn.containers import ModuleDict, ModuleList, Sequential
+from tinygen.nn.dropout import Dropout
+from tinygen.nn.embedding import Embedding
 from tinygen.nn.linear import Flatten, Identity, Linear, Unflatten
 from tinygen.nn.module import Module, Parameter
+from tinygen.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
