@@ -1,0 +1,195 @@
+"""cross_entropy and nll_loss: values against a NumPy reference and PyTorch (class weights,
+ignore_index, label smoothing, N-d inputs, probability targets), gradients and second
+derivatives against finite differences, stability at huge logits, and bad targets."""
+
+import numpy as np
+import pytest
+
+import tinygen as tg
+import tinygen.nn.functional as F
+from tests.helpers import host
+from tinygen import kernels
+from tinygen.autograd import gradcheck, gradgradcheck
+
+REDUCTIONS = ["none", "mean", "sum"]
+
+
+def t64(values, device="cpu", requires_grad=False):
+    return tg.tensor(np.asarray(values, dtype=np.float64), device=device,
+                     requires_grad=requires_grad)
+
+
+def log_softmax_np(a, axis):
+    m = a.max(axis=axis, keepdims=True)
+    return a - m - np.log(np.exp(a - m).sum(axis=axis, keepdims=True))
+
+
+def cross_entropy_np(a, t, weight=None, ignore_index=-100, reduction="mean", smoothing=0.0):
+    """PyTorch's definition, written out on (N, C, ...) logits and (N, ...) indices."""
+    C = a.shape[1]
+    log_p = np.moveaxis(log_softmax_np(a, 1), 1, -1)          # (N, ..., C)
+    w = np.ones(C) if weight is None else weight
+    kept = t != ignore_index
+    safe = np.where(kept, t, 0)
+    w_t = w[safe] * kept
+    nll = -np.take_along_axis(log_p, safe[..., None], -1)[..., 0] * w_t
+    smooth = -(log_p * w).sum(-1) * kept
+    loss = (1 - smoothing) * nll + smoothing / C * smooth
+    if reduction == "none":
+        return loss
+    return loss.sum() / (w_t.sum() if reduction == "mean" else 1.0)
+
+
+CONFIGS = [  # input shape, class weights?, ignore_index, label_smoothing
+    ((6, 5), False, -100, 0.0),
+    ((6, 5), True, 2, 0.0),
+    ((6, 5), False, 1, 0.2),
+    ((6, 5), True, -100, 0.3),
+    ((2, 4, 3, 2), False, 0, 0.0),
+    ((2, 4, 3, 2), True, 1, 0.1),
+]
+
+
+def make_case(rng, shape, weighted, ignore_index, device="cpu"):
+    a = rng.standard_normal(shape) * 2
+    t = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+    if ignore_index >= 0:
+        t.reshape(-1)[:2] = ignore_index
+    w = rng.uniform(0.5, 2.0, shape[1]) if weighted else None
+    return a, t, w
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape, weighted, ignore_index, smoothing", CONFIGS)
+def test_cross_entropy_values_and_grads(device, rng, reduction, shape, weighted, ignore_index,
+                                        smoothing):
+    a, t, w = make_case(rng, shape, weighted, ignore_index)
+    x = t64(a, device, True)
+    target = tg.tensor(t, device=device)
+    weight = None if w is None else t64(w, device)
+
+    def f(x):
+        return F.cross_entropy(x, target, weight=weight, ignore_index=ignore_index,
+                               reduction=reduction, label_smoothing=smoothing)
+    np.testing.assert_allclose(host(f(x)), cross_entropy_np(a, t, w, ignore_index, reduction,
+                                                            smoothing), rtol=1e-10)
+    assert gradcheck(f, (x,))
+    assert gradgradcheck(f, (x,))
+
+
+@pytest.mark.parametrize("mode", ["fused", "reference"])
+def test_cross_entropy_kernel_modes_agree(rng, mode):
+    a, t, _ = make_case(rng, (7, 4), False, 3)
+    x = t64(a, requires_grad=True)
+    with kernels.use(mode):
+        F.cross_entropy(x, tg.tensor(t), ignore_index=3).backward()
+    probs = np.exp(log_softmax_np(a, 1))
+    onehot = np.eye(4)[t] * (t != 3)[:, None]
+    np.testing.assert_allclose(host(x.grad), (probs - onehot) * (t != 3)[:, None] / (t != 3).sum(),
+                               rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss(device, rng, reduction):
+    a, t, w = make_case(rng, (2, 4, 3), True, 1)
+    log_p = log_softmax_np(a, 1)
+    x = t64(log_p, device, True)
+
+    def f(x):
+        return F.nll_loss(x, tg.tensor(t, device=device), weight=t64(w, device), ignore_index=1,
+                          reduction=reduction)
+    np.testing.assert_allclose(host(f(x)), cross_entropy_np(a, t, w, 1, reduction), rtol=1e-10)
+    assert gradcheck(f, (x,))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_probability_targets(device, rng, reduction, smoothing, weighted):
+    a = rng.standard_normal((3, 4, 2))
+    q = rng.dirichlet(np.ones(4), size=(3, 2)).transpose(0, 2, 1)   # sums to 1 over axis 1
+    w = rng.uniform(0.5, 2, 4) if weighted else np.ones(4)
+    x = t64(a, device, True)
+
+    def f(x):
+        return F.cross_entropy(x, t64(q, device), weight=t64(w, device) if weighted else None,
+                               reduction=reduction, label_smoothing=smoothing)
+    q_s = q * (1 - smoothing) + smoothing / 4
+    loss = -(log_softmax_np(a, 1) * q_s * w[:, None]).sum(1)
+    expected = {"none": loss, "sum": loss.sum(), "mean": loss.sum() / 6}[reduction]
+    np.testing.assert_allclose(host(f(x)), expected, rtol=1e-10)
+    assert gradcheck(f, (x,))
+
+
+def test_unbatched_input(rng):
+    a = rng.standard_normal(5)
+    loss = F.cross_entropy(t64(a), tg.tensor(3), reduction="none")
+    assert loss.shape == ()
+    np.testing.assert_allclose(loss.item(), -log_softmax_np(a, 0)[3], rtol=1e-12)
+    nll = F.nll_loss(t64(log_softmax_np(a, 0)), tg.tensor(3))
+    np.testing.assert_allclose(nll.item(), loss.item(), rtol=1e-12)
+
+
+def test_every_target_ignored_gives_nan_as_pytorch():
+    x = tg.zeros(3, 4, requires_grad=True)
+    loss = F.cross_entropy(x, tg.tensor([-100, -100, -100]))
+    assert np.isnan(loss.item())
+    assert F.cross_entropy(x, tg.tensor([-100, -100, -100]), reduction="sum").item() == 0
+
+
+def test_stable_at_huge_logits():
+    x = tg.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]], requires_grad=True)
+    loss = F.cross_entropy(x, tg.tensor([1, 0]), reduction="none")
+    np.testing.assert_allclose(host(loss), [2e4, 2e4 + np.log(2)], rtol=1e-6)
+    loss.sum().backward()
+    np.testing.assert_allclose(host(x.grad), [[1, -1, 0], [-1, 0.5, 0.5]], atol=1e-6)
+    assert np.isfinite(host(x.grad)).all()
+
+
+def test_bad_targets_are_clear_errors():
+    x = tg.zeros(4, 3)
+    with pytest.raises(IndexError, match="target 3 is out of bounds for 3 classes"):
+        F.cross_entropy(x, tg.tensor([0, 1, 2, 3]))
+    with pytest.raises(IndexError, match="target -1 is out of bounds"):
+        F.nll_loss(x, tg.tensor([0, 1, 2, -1]))
+    with pytest.raises(RuntimeError, match=r"expected integer class indices.*\.long\(\)"):
+        F.cross_entropy(x, tg.tensor([0.0, 1.0, 2.0, 1.0]))
+    with pytest.raises(ValueError, match=r"needs a target of shape \(4,\), got \(5,\)"):
+        F.cross_entropy(x, tg.tensor([0, 1, 2, 1, 0]))
+    with pytest.raises(RuntimeError, match="weight tensor should be defined"):
+        F.cross_entropy(x, tg.tensor([0, 1, 2, 1]), weight=tg.ones(4))
+    with pytest.raises(ValueError, match="label_smoothing must be between"):
+        F.cross_entropy(x, tg.tensor([0, 1, 2, 1]), label_smoothing=1.5)
+    with pytest.raises(RuntimeError, match="ignore_index is not supported"):
+        F.cross_entropy(x, tg.zeros(4, 3), ignore_index=0)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape, weighted, ignore_index, smoothing", CONFIGS)
+def test_against_torch(rng, reduction, shape, weighted, ignore_index, smoothing):
+    torch = pytest.importorskip("torch")
+    a, t, w = make_case(rng, shape, weighted, ignore_index)
+    a.reshape(-1)[:3] = [1e4, -1e4, 50.0]
+    mine_x, theirs_x = t64(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    kwargs = dict(ignore_index=ignore_index, reduction=reduction, label_smoothing=smoothing)
+    mine = F.cross_entropy(mine_x, tg.tensor(t), weight=None if w is None else t64(w), **kwargs)
+    theirs = torch.nn.functional.cross_entropy(
+        theirs_x, torch.tensor(t), weight=None if w is None else torch.tensor(w), **kwargs)
+    np.testing.assert_allclose(host(mine), theirs.detach().numpy(), rtol=1e-10)
+    upstream = rng.standard_normal(theirs.shape)
+    mine.backward(t64(upstream))
+    theirs.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(host(mine_x.grad), theirs_x.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_probability_targets_against_torch(rng):
+    torch = pytest.importorskip("torch")
+    a, q = rng.standard_normal((5, 3)), rng.dirichlet(np.ones(3), size=5)
+    w = rng.uniform(0.5, 2, 3)
+    for reduction in REDUCTIONS:
+        mine = F.cross_entropy(t64(a), t64(q), weight=t64(w), reduction=reduction,
+                               label_smoothing=0.1)
+        theirs = torch.nn.functional.cross_entropy(
+            torch.tensor(a), torch.tensor(q), weight=torch.tensor(w), reduction=reduction,
+            label_smoothing=0.1)
+        np.testing.assert_allclose(host(mine), theirs.numpy(), rtol=1e-10)
