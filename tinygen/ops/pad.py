@@ -1,0 +1,88 @@
+"""``pad``: PyTorch's ``F.pad`` for the modes 'constant', 'reflect', 'replicate' and 'circular'.
+
+Constant padding is one op whose adjoint is itself with the widths negated: padding by (a, b)
+then by (-a, -b) crops back to the input, and where forward cropped (negative widths) backward
+pads the gradient with zeros. The other modes copy border values, which is a gather along each
+padded dim: integer-array indexing, whose backward (a scatter-add) is already differentiable.
+"""
+
+from tinygen.autograd.function import Function
+from tinygen.backend import get_array_module
+
+MODES = ("constant", "reflect", "replicate", "circular")
+
+
+class ConstantPad(Function):
+    """y = x grown by ``widths`` ((before, after) per dim; negative crops), new cells = value."""
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        ctx.widths = widths
+        shape = tuple(n + a + b for n, (a, b) in zip(x.shape, widths))
+        out = get_array_module(x).full(shape, value, dtype=x.dtype)
+        source = tuple(slice(max(-a, 0), n - max(-b, 0)) for n, (a, b) in zip(x.shape, widths))
+        target = tuple(slice(max(a, 0), n - max(b, 0)) for n, (a, b) in zip(shape, widths))
+        out[target] = x[source]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        negated = tuple((-a, -b) for a, b in ctx.widths)
+        return ConstantPad.apply(grad_y, negated, 0), None, None
+
+
+def _widths(input, pad, mode):
+    """F.pad's flat (left, right, top, bottom, ...) from the LAST dim backwards, as one
+    (before, after) pair per dim of the input."""
+    pad = tuple(pad)
+    if len(pad) % 2 or not all(isinstance(p, int) for p in pad):
+        raise ValueError(f"pad: padding length must be divisible by 2 and hold ints, got {pad}")
+    if len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: padding length too large: {pad} pads {len(pad) // 2} dims of "
+                         f"an input of shape {tuple(input.shape)}")
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
+    widths = ((0, 0),) * (input.ndim - len(pairs)) + tuple(pairs)
+    for n, (a, b) in zip(input.shape, widths):
+        if n + a + b < 0:
+            raise RuntimeError(f"pad: the input size {n}, plus negative padding {a} and {b}, "
+                               f"resulted in a negative output size (input shape "
+                               f"{tuple(input.shape)}, pad {pad})")
+        if mode != "constant" and min(a, b) < 0:
+            raise ValueError(f"pad: negative padding is only supported in 'constant' mode, "
+                             f"got pad {pad} with mode {mode!r}")
+        if mode in ("reflect", "circular") and max(a, b) > n - (mode == "reflect"):
+            limit = "smaller than" if mode == "reflect" else "at most"
+            raise ValueError(f"pad: {mode} padding must be {limit} the input size of its dim, "
+                             f"got pad {pad} for input shape {tuple(input.shape)}")
+    return widths
+
+
+def _source_index(xp, n, before, after, mode):
+    """For each output position along one dim, the input position it copies."""
+    i = xp.arange(-before, n + after)
+    if mode == "reflect":                 # mirror about the edge, the edge itself not repeated
+        return xp.where(i < 0, -i, xp.where(i >= n, 2 * (n - 1) - i, i))
+    if mode == "replicate":
+        return xp.clip(i, 0, n - 1)
+    return i % n                          # circular
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last len(pad)//2 dims: ``pad`` = (left, right, top, bottom, front, back, ...).
+
+    ``value`` fills constant padding (default 0); negative widths crop in 'constant' mode.
+    """
+    if mode not in MODES:
+        raise ValueError(f"pad: unknown padding mode {mode!r}; use one of {MODES}")
+    if mode != "constant" and value not in (None, 0):
+        raise ValueError(f"pad: padding mode {mode!r} doesn't take in a value argument")
+    widths = _widths(input, pad, mode)
+    if all(a == 0 and b == 0 for a, b in widths):
+        return input
+    if mode == "constant":
+        return ConstantPad.apply(input, widths, 0 if value is None else value)
+    xp = get_array_module(input.array)
+    for axis, (n, (a, b)) in enumerate(zip(input.shape, widths)):
+        if a or b:
+            index = _source_index(xp, n, a, b, mode)
+            input = input[(slice(None),) * axis + (index,)]
+    return input

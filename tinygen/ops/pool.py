@@ -1,0 +1,235 @@
+"""Pooling and resizing: ``max_pool2d``, ``avg_pool2d`` and ``interpolate`` (nearest, bilinear).
+
+Both poolings read their windows with im2col: every plane is a one-channel image, padded first
+(with -inf for max, zeros for average) so that ceil_mode's extra windows see padding too.
+Max pooling picks each window's argmax (the first of equal values, as PyTorch) and its gradient
+goes back to that one input; picking and placing by index are each other's adjoint.
+
+Resizing is a linear map along each spatial axis, y = A_h x A_w^T with A of shape (out, in):
+nearest puts a single 1 in each row of A, bilinear two weights. Its backward, A_h^T g A_w, then
+comes from matmul, and is differentiable again.
+"""
+
+import math
+
+import numpy as np
+
+from tinygen.autograd.function import Function
+from tinygen.backend import get_array_module
+from tinygen.ops.conv import Im2col, pair
+from tinygen.ops.pad import pad
+from tinygen.tensor import Tensor
+
+
+class WindowPick(Function):
+    """y[m, l] = cols[m, index[m, l], l]: one value from each window (column)."""
+    @staticmethod
+    def forward(ctx, cols, index):
+        ctx.window, ctx.index = cols.shape[1], index
+        return cols[_positions(index)]
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return WindowPlace.apply(grad_y, ctx.index, ctx.window), None
+
+
+class WindowPlace(Function):
+    """cols = zeros with cols[m, index[m, l], l] = y[m, l]: the adjoint of WindowPick."""
+    @staticmethod
+    def forward(ctx, y, index, window):
+        ctx.index = index
+        cols = get_array_module(y).zeros((y.shape[0], window, y.shape[1]), dtype=y.dtype)
+        cols[_positions(index)] = y
+        return cols
+
+    @staticmethod
+    def backward(ctx, grad_cols):
+        return WindowPick.apply(grad_cols, ctx.index), None, None
+
+
+def _positions(index):
+    """The (m, index[m, l], l) positions as an advanced index into (M, window, L)."""
+    xp = get_array_module(index)
+    M, L = index.shape
+    return xp.arange(M)[:, None], index, xp.arange(L)[None, :]
+
+
+def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """The pairs (kernel, stride, padding, dilation), the output size, and the extra
+    bottom/right padding that ceil_mode's last windows need."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"{op}: expected 3D or 4D input (C, H, W) or (N, C, H, W), but got "
+                           f"input of size: {list(input.shape)}")
+    kernel = pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None or stride == [] else pair(stride, "stride", op)
+    padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
+    if min(kernel) <= 0 or min(stride) <= 0 or min(dilation) <= 0 or min(padding) < 0:
+        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive and padding "
+                         f"non-negative, got kernel_size={kernel}, stride={stride}, "
+                         f"padding={padding}, dilation={dilation}")
+    if any(p > k // 2 for k, p in zip(kernel, padding)):
+        raise ValueError(f"{op}: pad should be smaller than or equal to half of kernel size, "
+                         f"but got padding={padding}, kernel_size={kernel}")
+    size, extra = [], []
+    for n, k, s, p, d in zip(input.shape[-2:], kernel, stride, padding, dilation):
+        span = n + 2 * p - d * (k - 1) - 1
+        out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (out - 1) * s >= n + p:      # the last window must start inside
+            out -= 1
+        size.append(out)
+        extra.append(max(0, (out - 1) * s + d * (k - 1) + 1 - (n + 2 * p)))
+    if min(size) <= 0:
+        raise RuntimeError(f"{op}: given input size {tuple(input.shape[-3:])}, the calculated "
+                           f"output size {tuple(input.shape[-3:-2]) + tuple(size)} is too small")
+    return kernel, stride, padding, dilation, tuple(size), tuple(extra)
+
+
+def _windows(input, kernel, stride, padding, dilation, extra, value):
+    """im2col of every plane of the padded input: (N*C, kh*kw, OH*OW)."""
+    (ph, pw), (eh, ew) = padding, extra
+    padded = pad(input, (pw, pw + ew, ph, ph + eh), value=value)
+    H, W = padded.shape[-2:]
+    planes = padded.reshape(-1, 1, H, W)
+    return Im2col.apply(planes, kernel, stride, (0, 0), dilation)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """The max of each window (padding counts as -inf). With ``return_indices``, also each max's
+    flat position h*W + w in its input plane, as PyTorch (for ``max_unpool2d``)."""
+    op = "max_pool2d"
+    kernel, stride, padding, dilation, size, extra = _pool_geometry(
+        op, input, kernel_size, stride, padding, dilation, ceil_mode)
+    cols = _windows(input, kernel, stride, padding, dilation, extra, -math.inf)
+    argmax = get_array_module(cols.array).argmax(cols.array, axis=1)          # (N*C, L)
+    out = WindowPick.apply(cols, argmax).reshape(*input.shape[:-2], *size)
+    if not return_indices:
+        return out
+    xp = get_array_module(argmax)
+    i, j = argmax // kernel[1], argmax % kernel[1]
+    oh, ow = xp.divmod(xp.arange(size[0] * size[1]), size[1])
+    h = oh * stride[0] - padding[0] + i * dilation[0]
+    w = ow * stride[1] - padding[1] + j * dilation[1]
+    indices = (h * input.shape[-1] + w).astype(np.int64).reshape(out.shape)
+    return out, Tensor(indices)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """The mean of each window. The divisor is the window's size within the zero-padded input
+    (count_include_pad=True) or its number of input pixels, or ``divisor_override``."""
+    op = "avg_pool2d"
+    if divisor_override is not None and divisor_override == 0:
+        raise ValueError(f"{op}: divisor must be not zero")
+    kernel, stride, padding, _, size, extra = _pool_geometry(
+        op, input, kernel_size, stride, padding, 1, ceil_mode)
+    cols = _windows(input, kernel, stride, padding, (1, 1), extra, 0.0)
+    if divisor_override is not None:
+        divisor = float(divisor_override)
+    else:
+        xp = get_array_module(cols.array)
+        per_axis = [_window_counts(xp, n, k, s, p, o, count_include_pad)
+                    for n, k, s, p, o in zip(input.shape[-2:], kernel, stride, padding, size)]
+        divisor = Tensor((per_axis[0][:, None] * per_axis[1][None, :]).reshape(-1)
+                         .astype(input.dtype))
+    return (cols.sum(1) / divisor).reshape(*input.shape[:-2], *size)
+
+
+def _window_counts(xp, n, k, s, p, out, count_include_pad):
+    """How many positions of each window along one axis the divisor counts (PyTorch's rule:
+    padding counts when count_include_pad, ceil_mode's overhang past the padding never does)."""
+    start = xp.arange(out) * s - p
+    end = xp.minimum(start + k, n + p)
+    if count_include_pad:
+        return end - start
+    return xp.minimum(end, n) - xp.maximum(start, 0)
+
+
+INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear")
+_MODE_DIMS = {"linear": 1, "bilinear": 2}
+
+
+def _resize_matrix(n_in, n_out, mode, scale, align_corners, dtype):
+    """A (n_out, n_in): row o holds the weights output position o gives the input positions.
+
+    ``scale`` is 1/scale_factor when one was given (PyTorch uses it as is), else None.
+    """
+    a = np.zeros((n_out, n_in), dtype=dtype)
+    dst = np.arange(n_out)
+    if mode.startswith("nearest"):
+        # PyTorch's float32 scale; src = floor(dst * scale), nearest-exact floor((dst+0.5) scale)
+        ratio = np.float32(scale if scale is not None else np.float32(n_in) / np.float32(n_out))
+        if mode == "nearest":
+            src = np.floor(dst.astype(np.float32) * ratio)
+        else:
+            src = np.floor((dst + 0.5) * np.float64(ratio))
+        a[dst, np.minimum(src.astype(np.int64), n_in - 1)] = 1
+        return a
+    compute = np.dtype(dtype).type        # PyTorch computes the coordinates in the input dtype
+    if align_corners:                     # corners map to corners: src = dst * (in-1)/(out-1)
+        ratio = compute((n_in - 1) / (n_out - 1) if n_out > 1 else 0)
+        src = dst.astype(compute) * ratio
+    else:                                 # pixel centres: src = (dst + 0.5) * scale - 0.5 >= 0
+        ratio = compute(scale if scale is not None else n_in / n_out)
+        src = np.maximum((dst.astype(compute) + compute(0.5)) * ratio - compute(0.5), 0)
+    low = src.astype(np.int64)
+    high = low + (low < n_in - 1)
+    frac = src - low.astype(compute)
+    a[dst, low] += 1 - frac
+    a[dst, high] += frac
+    return a
+
+
+def _output_size(op, input, size, scale_factor, spatial):
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: exactly one of size or scale_factor should be defined, got "
+                         f"size={size!r}, scale_factor={scale_factor!r}")
+    in_size = tuple(input.shape[2:])
+    if size is not None:
+        sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
+        if len(sizes) != spatial:
+            raise ValueError(f"{op}: size {size!r} must have {spatial} entries for input of "
+                             f"shape {tuple(input.shape)}")
+        return tuple(int(s) for s in sizes), (None,) * spatial
+    factors = ((scale_factor,) * spatial if isinstance(scale_factor, (int, float))
+               else tuple(scale_factor))
+    if len(factors) != spatial:
+        raise ValueError(f"{op}: scale_factor {scale_factor!r} must have {spatial} entries for "
+                         f"input of shape {tuple(input.shape)}")
+    out = tuple(int(math.floor(n * f)) for n, f in zip(in_size, factors))
+    return out, tuple(1.0 / f for f in factors)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None):
+    """Resize the spatial dims of (N, C, L) or (N, C, H, W) input, with PyTorch's coordinates:
+    'nearest' takes input floor(dst * in/out) (PyTorch's legacy nearest), 'nearest-exact'
+    floor((dst + 0.5) * in/out); 'linear'/'bilinear' blend the two nearest inputs, placing
+    pixel centres (align_corners=False) or the corner pixels (True) onto each other."""
+    op = "interpolate"
+    if mode not in INTERPOLATE_MODES:
+        raise ValueError(f"{op}: unsupported mode {mode!r}; use one of {INTERPOLATE_MODES}")
+    if align_corners is not None and mode not in _MODE_DIMS:
+        raise ValueError(f"{op}: align_corners option can only be set with the interpolating "
+                         f"modes: linear | bilinear")
+    spatial = input.ndim - 2
+    if spatial not in (1, 2) or _MODE_DIMS.get(mode, spatial) != spatial:
+        need = {1: "3D", 2: "4D"}.get(_MODE_DIMS.get(mode), "3D or 4D")
+        raise ValueError(f"{op}: got {input.ndim}D input of shape {tuple(input.shape)}, but "
+                         f"mode {mode!r} needs {need} input")
+    out_size, scales = _output_size(op, input, size, scale_factor, spatial)
+    if min(out_size) <= 0:
+        raise ValueError(f"{op}: output size {out_size} must be positive (input shape "
+                         f"{tuple(input.shape)})")
+    if recompute_scale_factor:
+        scales = (None,) * spatial
+    xp = get_array_module(input.array)
+    out = input
+    for axis, (n_in, n_out, scale) in enumerate(zip(input.shape[2:], out_size, scales)):
+        if n_in == n_out and scale in (None, 1.0):
+            continue
+        a = Tensor(xp.asarray(_resize_matrix(n_in, n_out, mode, scale, bool(align_corners),
+                                             input.dtype)))
+        last = axis == spatial - 1
+        out = out @ a.transpose(0, 1) if last else a @ out     # (..., W) @ A_w^T, A_h @ (H, W)
+    return out
