@@ -9,8 +9,10 @@ from tinygen.nn import init, utils
 from tinygen.nn.activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from tinygen.nn.attention import CausalSelfAttention, KVCache, MultiheadAttention
 from tinygen.nn.containers import ModuleDict, ModuleList, Sequential
+from tinygen.nn.conv import Conv2d, ConvTranspose2d
 from tinygen.nn.dropout import Dropout
 from tinygen.nn.embedding import Embedding
 from tinygen.nn.linear import Flatten, Identity, Linear, Unflatten
 from tinygen.nn.module import Module, Parameter
 from tinygen.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from tinygen.nn.pooling import AvgPool2d, MaxPool2d, Upsample
