@@ -304,6 +304,17 @@ def _conv_geometry(input_shape, kernel_size, stride, padding, dilation):
     return OH, OW
 
 
+def _check_cols(cols, input_shape, kernel_size, stride, padding, dilation):
+    """(OH, OW) after checking that cols has the shape im2col gives for ``input_shape``."""
+    N, C, H, W = input_shape
+    kh, kw = kernel_size
+    OH, OW = _conv_geometry(input_shape, kernel_size, stride, padding, dilation)
+    if tuple(cols.shape) != (N, C * kh * kw, OH * OW):
+        raise ValueError(f"col2im expects cols of shape {(N, C * kh * kw, OH * OW)} for input "
+                         f"{tuple(input_shape)}, got {tuple(cols.shape)}")
+    return OH, OW
+
+
 def im2col(x, kernel_size, stride, padding, dilation):
     """cols (N, C*kh*kw, OH*OW): column (oh, ow) holds the window of x (N, C, H, W, zero
     padded) that output pixel sees; row (c*kh + i)*kw + j is channel c at kernel offset (i, j).
@@ -341,10 +352,7 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
     xp = get_array_module(cols)
     N, C, H, W = input_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    OH, OW = _conv_geometry(input_shape, kernel_size, stride, padding, dilation)
-    if tuple(cols.shape) != (N, C * kh * kw, OH * OW):
-        raise ValueError(f"col2im expects cols of shape {(N, C * kh * kw, OH * OW)} for input "
-                         f"{tuple(input_shape)}, got {tuple(cols.shape)}")
+    OH, OW = _check_cols(cols, input_shape, kernel_size, stride, padding, dilation)
     cols = cols.reshape(N, C, kh, kw, OH, OW)
     padded = xp.zeros((N, C, H + 2 * ph, W + 2 * pw), cols.dtype)
     for i in range(kh):

@@ -1,0 +1,89 @@
+"""Numba twins of im2col and col2im (``reference.py`` is the spec).
+
+im2col writes each row of cols (one channel at one kernel offset) in one prange step. col2im
+is its adjoint: every (n, c) image plane is owned by one prange step, which adds in all the
+windows that touch it, so overlapping windows accumulate without two threads sharing a value.
+Bounds are worked out once per kernel row and column, leaving the inner loops free of tests.
+"""
+
+import numba
+import numpy as np
+
+from tinygen.kernels import reference
+from tinygen.kernels.cpu_math import PARALLEL, SCALAR, fusable
+
+
+@numba.njit(**SCALAR)
+def _inside(offset, stride, size, count):
+    """[lo, hi): the outputs o in [0, count) whose input o * stride + offset is in [0, size)."""
+    lo = -(offset // stride)                             # ceil(-offset / stride)
+    hi = -((offset - size) // stride)                    # ceil((size - offset) / stride)
+    return min(max(lo, 0), count), min(max(hi, 0), count)
+
+
+@numba.njit(**PARALLEL)
+def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, cols):
+    N, C, H, W = x.shape
+    for u in numba.prange(N * C * kh * kw):
+        n, row = u // (C * kh * kw), u % (C * kh * kw)
+        c, i, j = row // (kh * kw), row // kw % kh, row % kw
+        oh_lo, oh_hi = _inside(i * dh - ph, sh, H, OH)
+        ow_lo, ow_hi = _inside(j * dw - pw, sw, W, OW)
+        for oh in range(OH):
+            base = oh * OW
+            if oh < oh_lo or oh >= oh_hi:
+                for ow in range(OW):
+                    cols[n, row, base + ow] = 0.0
+                continue
+            h = oh * sh + i * dh - ph
+            for ow in range(ow_lo):
+                cols[n, row, base + ow] = 0.0
+            for ow in range(ow_lo, ow_hi):
+                cols[n, row, base + ow] = x[n, c, h, ow * sw + j * dw - pw]
+            for ow in range(ow_hi, OW):
+                cols[n, row, base + ow] = 0.0
+
+
+@numba.njit(**PARALLEL)
+def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, x):
+    N, C, H, W = x.shape
+    for u in numba.prange(N * C):
+        n, c = u // C, u % C
+        for h in range(H):
+            for w in range(W):
+                x[n, c, h, w] = 0.0
+        for i in range(kh):
+            oh_lo, oh_hi = _inside(i * dh - ph, sh, H, OH)
+            for j in range(kw):
+                ow_lo, ow_hi = _inside(j * dw - pw, sw, W, OW)
+                row = (c * kh + i) * kw + j
+                for oh in range(oh_lo, oh_hi):
+                    h = oh * sh + i * dh - ph
+                    for ow in range(ow_lo, ow_hi):
+                        x[n, c, h, ow * sw + j * dw - pw] += cols[n, row, oh * OW + ow]
+
+
+def _geometry(kernel_size, stride, padding, dilation):
+    return tuple(int(v) for pair in (kernel_size, stride, padding, dilation) for v in pair)
+
+
+def im2col(x, kernel_size, stride, padding, dilation):
+    if not fusable(x) or x.ndim != 4:
+        return reference.im2col(x, kernel_size, stride, padding, dilation)
+    N, C = x.shape[:2]
+    (kh, kw), (OH, OW) = kernel_size, reference._conv_geometry(
+        x.shape, kernel_size, stride, padding, dilation)
+    cols = np.empty((N, C * kh * kw, OH * OW), x.dtype)
+    _im2col(np.ascontiguousarray(x), *_geometry(kernel_size, stride, padding, dilation),
+            OH, OW, cols)
+    return cols
+
+
+def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
+    if not fusable(cols) or cols.ndim != 3:
+        return reference.col2im(cols, input_shape, kernel_size, stride, padding, dilation)
+    OH, OW = reference._check_cols(cols, input_shape, kernel_size, stride, padding, dilation)
+    x = np.empty(tuple(input_shape), cols.dtype)
+    _col2im(np.ascontiguousarray(cols), *_geometry(kernel_size, stride, padding, dilation),
+            OH, OW, x)
+    return x

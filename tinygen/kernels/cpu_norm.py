@@ -1,0 +1,197 @@
+"""Numba twins of layer norm and batch norm, forward and backward (``reference.py`` is the spec).
+
+Statistics are accumulated in float64. Weight and bias gradients, and batch-norm statistics,
+are sums over many rows: each block of rows (one prange iteration) keeps its own partial sums,
+which are added up afterwards, so threads never write to the same place. A missing weight or
+bias is passed as ones or zeros, which leaves every value unchanged and needs no extra kernel.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+from tinygen.kernels import reference
+from tinygen.kernels.cpu_math import PARALLEL, fusable, row_blocks, rows
+
+
+def _or_fill(v, n, value, dtype):
+    """v as a contiguous (n,) array of ``dtype``, or ``value`` repeated when v is None."""
+    return np.full(n, value, dtype) if v is None else np.ascontiguousarray(v, dtype).reshape(n)
+
+
+@numba.njit(**PARALLEL)
+def _layer_norm_rows(x, weight, bias, eps, y, mean, rstd):
+    n_rows, width = x.shape
+    for r in numba.prange(n_rows):
+        total = 0.0
+        for j in range(width):
+            total += x[r, j]
+        mu = total / width
+        squares = 0.0                      # two passes over the cached row: no cancellation
+        for j in range(width):
+            d = x[r, j] - mu
+            squares += d * d
+        inv = 1.0 / math.sqrt(squares / width + eps)
+        for j in range(width):
+            y[r, j] = (x[r, j] - mu) * inv * weight[j] + bias[j]
+        mean[r] = mu
+        rstd[r] = inv
+
+
+def layer_norm(x, weight, bias, eps):
+    if not fusable(x) or x.ndim < 1:
+        return reference.layer_norm(x, weight, bias, eps)
+    x2 = rows(x)
+    D = x2.shape[1]
+    y = np.empty_like(x2)
+    mean = np.empty(x2.shape[0], x.dtype)
+    rstd = np.empty_like(mean)
+    _layer_norm_rows(x2, _or_fill(weight, D, 1, x.dtype), _or_fill(bias, D, 0, x.dtype),
+                     float(eps), y, mean, rstd)
+    return y.reshape(x.shape), mean.reshape(x.shape[:-1]), rstd.reshape(x.shape[:-1])
+
+
+@numba.njit(**PARALLEL)
+def _layer_norm_backward_rows(grad_y, x, mean, rstd, weight, grad_x, part_w, part_b):
+    """grad_x row by row; block k adds its rows' grad_y * xhat and grad_y into part_w[k],
+    part_b[k]."""
+    n_rows, width = x.shape
+    n_blocks = part_w.shape[0]
+    for k in numba.prange(n_blocks):
+        for r in range(k * n_rows // n_blocks, (k + 1) * n_rows // n_blocks):
+            mu, inv = mean[r], rstd[r]
+            sum_g = 0.0
+            sum_gx = 0.0
+            for j in range(width):
+                xhat = (x[r, j] - mu) * inv
+                g = grad_y[r, j] * weight[j]
+                sum_g += g
+                sum_gx += g * xhat
+                part_w[k, j] += grad_y[r, j] * xhat
+                part_b[k, j] += grad_y[r, j]
+            mean_g, mean_gx = sum_g / width, sum_gx / width
+            for j in range(width):
+                xhat = (x[r, j] - mu) * inv
+                grad_x[r, j] = inv * (grad_y[r, j] * weight[j] - mean_g - xhat * mean_gx)
+
+
+def layer_norm_backward(grad_y, x, mean, rstd, weight):
+    if not fusable(x, grad_y) or x.ndim < 1 or grad_y.shape != x.shape:
+        return reference.layer_norm_backward(grad_y, x, mean, rstd, weight)
+    x2, g2 = rows(x), rows(grad_y)
+    R, D = x2.shape
+    grad_x = np.empty_like(x2)
+    part_w = np.zeros((row_blocks(R), D))
+    part_b = np.zeros_like(part_w)
+    _layer_norm_backward_rows(g2, x2, np.ascontiguousarray(mean, x.dtype).reshape(R),
+                              np.ascontiguousarray(rstd, x.dtype).reshape(R),
+                              _or_fill(weight, D, 1, x.dtype), grad_x, part_w, part_b)
+    grad_weight = None if weight is None else part_w.sum(axis=0).astype(x.dtype)
+    return grad_x.reshape(x.shape), grad_weight, part_b.sum(axis=0).astype(x.dtype)
+
+
+def _ncl(x):
+    """x (N, C, ...) as a contiguous (N, C, L) array."""
+    x = np.ascontiguousarray(x)
+    return x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+
+
+@numba.njit(**PARALLEL)
+def _channel_sums(x, other, mode, centre, part_1, part_2):
+    """Per block k of the N axis and per channel c, sums over the block's (n, l):
+    mode 0: part_1 += x - centre[c], part_2 += (x - centre[c])^2  (shifted moments);
+    mode 1: part_1 += other, part_2 += other * (x - centre[c])      (other = grad_y)."""
+    N, C, L = x.shape
+    n_blocks = part_1.shape[0]
+    for k in numba.prange(n_blocks):
+        for n in range(k * N // n_blocks, (k + 1) * N // n_blocks):
+            for c in range(C):
+                s1 = 0.0
+                s2 = 0.0
+                for i in range(L):
+                    d = x[n, c, i] - centre[c]
+                    if mode == 0:
+                        s1 += d
+                        s2 += d * d
+                    else:
+                        s1 += other[n, c, i]
+                        s2 += other[n, c, i] * d
+                part_1[k, c] += s1
+                part_2[k, c] += s2
+
+
+def _sums(x, other, mode, centre):
+    """The channel sums of ``_channel_sums``, reduced over blocks: two (C,) float64 arrays."""
+    part_1 = np.zeros((row_blocks(x.shape[0]), x.shape[1]))
+    part_2 = np.zeros_like(part_1)
+    _channel_sums(x, other, mode, centre, part_1, part_2)
+    return part_1.sum(axis=0), part_2.sum(axis=0)
+
+
+@numba.njit(**PARALLEL)
+def _channel_affine(x, other, scale, shift, other_scale, out):
+    """out = x * scale[c] + other * other_scale[c] + shift[c], one (n, c) plane per step."""
+    N, C, L = x.shape
+    for u in numba.prange(N * C):
+        n, c = u // C, u % C
+        for i in range(L):
+            out[n, c, i] = x[n, c, i] * scale[c] + other[n, c, i] * other_scale[c] + shift[c]
+
+
+def _affine(x, other, scale, shift, other_scale):
+    out = np.empty_like(x)
+    _channel_affine(x, other, scale, shift, other_scale, out)
+    return out
+
+
+def _normalize(x3, mean, var, weight, bias, eps):
+    """(x - mean) / sqrt(var + eps) * weight + bias as x * scale + shift (scale, shift in
+    float64, so the folded form loses nothing to rounding)."""
+    C = x3.shape[1]
+    scale = _or_fill(weight, C, 1, np.float64) / np.sqrt(var + eps)
+    shift = _or_fill(bias, C, 0, np.float64) - mean * scale
+    return _affine(x3, x3, scale, shift, np.zeros(C))
+
+
+def batch_norm(x, weight, bias, eps):
+    if not fusable(x) or x.ndim < 2 or x.shape[0] * math.prod(x.shape[2:]) == 0:
+        return reference.batch_norm(x, weight, bias, eps)
+    x3 = _ncl(x)
+    N, C, L = x3.shape
+    centre = x3[0, :, 0].astype(np.float64)          # shift the data for accurate moments
+    s1, s2 = _sums(x3, x3, 0, centre)
+    count = N * L
+    mean = centre + s1 / count
+    var = np.maximum(s2 / count - (s1 / count) ** 2, 0.0)
+    y = _normalize(x3, mean, var, weight, bias, eps)
+    return y.reshape(x.shape), mean.astype(x.dtype), var.astype(x.dtype)
+
+
+def batch_norm_eval(x, running_mean, running_var, weight, bias, eps):
+    if not fusable(x) or x.ndim < 2:
+        return reference.batch_norm_eval(x, running_mean, running_var, weight, bias, eps)
+    x3 = _ncl(x)
+    mean = np.asarray(running_mean, np.float64)
+    var = np.asarray(running_var, np.float64)
+    return _normalize(x3, mean, var, weight, bias, eps).reshape(x.shape)
+
+
+def batch_norm_backward(grad_y, x, mean, var, weight, eps):
+    """grad_x = k (g - sum(g)/n - xhat sum(g xhat)/n) with k = rstd * weight, folded into
+    grad_y * k + x * a + b per channel."""
+    if not fusable(x, grad_y) or x.ndim < 2 or grad_y.shape != x.shape:
+        return reference.batch_norm_backward(grad_y, x, mean, var, weight, eps)
+    x3, g3 = _ncl(x), _ncl(grad_y)
+    N, C, L = x3.shape
+    mean = np.asarray(mean, np.float64)
+    rstd = 1 / np.sqrt(np.asarray(var, np.float64) + eps)
+    sum_g, sum_gd = _sums(x3, g3, 1, mean)            # sum(g), sum(g (x - mean))
+    w = _or_fill(weight, C, 1, np.float64)
+    count = N * L
+    k = rstd * w
+    a = -k * rstd * rstd * sum_gd / count             # xhat sum(g xhat)/n = (x-mean) rstd^2 ...
+    b = -k * sum_g / count - a * mean
+    grad_x = _affine(x3, g3, a, b, k)
+    grad_weight = None if weight is None else (sum_gd * rstd).astype(x.dtype)
+    return grad_x.reshape(x.shape), grad_weight, sum_g.astype(x.dtype)

@@ -1,0 +1,145 @@
+"""Numba twins of the row kernels in ``reference.py``: softmax and log_softmax with their
+backwards, the causal softmax and cross-entropy. Each row is one prange iteration that reads
+its values two or three times while they sit in cache; sums are kept in float64."""
+
+import math
+
+import numba
+import numpy as np
+
+from tinygen.kernels import reference
+from tinygen.kernels.cpu_math import PARALLEL, finite_or_zero, fusable, rows
+
+
+@numba.njit(**PARALLEL)
+def _softmax_rows(x, out, log, scale, shift, period, causal):
+    """out = softmax (or log_softmax when ``log``) of scale * x over the first
+    ``shift + r % period + 1`` entries of row r, 0 past them. Plain rows see all D entries
+    (shift = D - 1, period = 1); the rows of causal (T, S) blocks use shift = S - T, period = T,
+    and with ``causal`` a row whose visible entries are all -inf gives zeros (as the
+    reference does), where a plain row of -inf gives nan."""
+    n_rows, width = x.shape
+    for r in numba.prange(n_rows):
+        seen = min(width, max(0, shift + r % period + 1))
+        m = -np.inf
+        for j in range(seen):
+            m = max(m, scale * x[r, j])
+        m = finite_or_zero(m)
+        total = 0.0
+        for j in range(seen):
+            e = math.exp(scale * x[r, j] - m)
+            total += e
+            if not log:
+                out[r, j] = e
+        if log:
+            log_total = math.log(total)
+            for j in range(seen):
+                out[r, j] = (scale * x[r, j] - m) - log_total
+        else:
+            inv = 0.0 if causal and total == 0 else 1.0 / total
+            for j in range(seen):
+                out[r, j] *= inv
+        for j in range(seen, width):
+            out[r, j] = 0.0
+
+
+@numba.njit(**PARALLEL)
+def _softmax_backward_rows(y, grad_y, out, log):
+    """softmax: out = y (g - sum(g y));  log_softmax: out = g - exp(y) sum(g)."""
+    n_rows, width = y.shape
+    for r in numba.prange(n_rows):
+        total = 0.0
+        for j in range(width):
+            total += grad_y[r, j] if log else grad_y[r, j] * y[r, j]
+        for j in range(width):
+            if log:
+                out[r, j] = grad_y[r, j] - math.exp(y[r, j]) * total
+            else:
+                out[r, j] = y[r, j] * (grad_y[r, j] - total)
+
+
+def _rowwise(x, log, scale=1.0, causal_block=None):
+    """Run the softmax kernel over x's rows (causal: over (T, S) blocks, causal_block = (T, S))
+    and give the result x's shape."""
+    x2 = rows(x)
+    out = np.empty_like(x2)
+    T, S = causal_block or (1, x2.shape[1])
+    _softmax_rows(x2, out, log, float(scale), S - T, T, causal_block is not None)
+    return out.reshape(x.shape)
+
+
+def softmax(x):
+    if not fusable(x):
+        return reference.softmax(x)
+    return _rowwise(x, False)
+
+
+def log_softmax(x):
+    if not fusable(x):
+        return reference.log_softmax(x)
+    return _rowwise(x, True)
+
+
+def _backward(y, grad_y, log):
+    y2, g2 = rows(y), rows(grad_y, y.dtype)
+    out = np.empty_like(y2)
+    _softmax_backward_rows(y2, g2, out, log)
+    return out.reshape(y.shape)
+
+
+def softmax_backward(y, grad_y):
+    if not fusable(y, grad_y) or y.shape != grad_y.shape:
+        return reference.softmax_backward(y, grad_y)
+    return _backward(y, grad_y, False)
+
+
+def log_softmax_backward(y, grad_y):
+    if not fusable(y, grad_y) or y.shape != grad_y.shape:
+        return reference.log_softmax_backward(y, grad_y)
+    return _backward(y, grad_y, True)
+
+
+def causal_softmax(scores, scale):
+    """Row i of each (T, S) block of scores (..., T, S) keeps its first S - T + i + 1 keys."""
+    if not fusable(scores) or scores.ndim < 2:
+        return reference.causal_softmax(scores, scale)
+    return _rowwise(scores, False, scale, scores.shape[-2:])
+
+
+@numba.njit(**PARALLEL)
+def _cross_entropy_rows(logits, target, ignore_index, loss, grad):
+    """Per row: loss = logsumexp - logit[t], grad = softmax - onehot(t); ignored rows get 0."""
+    n_rows, n_classes = logits.shape
+    for r in numba.prange(n_rows):
+        t = target[r]
+        if t == ignore_index:
+            loss[r] = 0.0
+            for j in range(n_classes):
+                grad[r, j] = 0.0
+            continue
+        m = -np.inf
+        for j in range(n_classes):
+            m = max(m, logits[r, j])
+        m = finite_or_zero(m)
+        total = 0.0
+        for j in range(n_classes):
+            e = math.exp(logits[r, j] - m)
+            grad[r, j] = e
+            total += e
+        loss[r] = math.log(total) - (logits[r, t] - m)
+        inv = 1.0 / total
+        for j in range(n_classes):
+            grad[r, j] *= inv
+        grad[r, t] -= 1.0
+
+
+def cross_entropy(logits, target, ignore_index=-100):
+    if not fusable(logits) or logits.ndim != 2:
+        return reference.cross_entropy(logits, target, ignore_index)
+    reference._check_cross_entropy(logits, target, ignore_index)
+    logits2 = rows(logits)
+    loss = np.empty(logits2.shape[0], logits.dtype)
+    grad = np.empty_like(logits2)
+    _cross_entropy_rows(logits2, np.ascontiguousarray(target, np.int64), int(ignore_index),
+                        loss, grad)
+    return loss, grad
