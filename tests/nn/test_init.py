@@ -1,0 +1,150 @@
+"""nn.init: gains and fans as PyTorch computes them, and each scheme's bounds and spread
+against its formula."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygen as tg
+from tinygen import nn
+from tinygen.nn import init
+from tests.helpers import host
+
+SHAPES = [(200, 300), (64, 32, 3, 3), (400, 50, 5)]
+
+
+def _fans(shape):
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+@pytest.mark.parametrize("nonlinearity,param,expected", [
+    ("linear", None, 1.0), ("conv2d", None, 1.0), ("conv_transpose2d", None, 1.0),
+    ("sigmoid", None, 1.0), ("tanh", None, 5 / 3), ("relu", None, math.sqrt(2)),
+    ("leaky_relu", None, math.sqrt(2 / (1 + 0.01 ** 2))),
+    ("leaky_relu", 0.2, math.sqrt(2 / 1.04)), ("leaky_relu", math.sqrt(5), math.sqrt(1 / 3)),
+    ("selu", None, 0.75)])
+def test_calculate_gain(nonlinearity, param, expected):
+    assert init.calculate_gain(nonlinearity, param) == pytest.approx(expected)
+
+
+def test_calculate_gain_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    for name in ["linear", "conv1d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]:
+        assert init.calculate_gain(name) == pytest.approx(torch.nn.init.calculate_gain(name))
+    assert init.calculate_gain("leaky_relu", 0.3) == pytest.approx(
+        torch.nn.init.calculate_gain("leaky_relu", 0.3))
+
+
+def test_calculate_gain_errors():
+    with pytest.raises(ValueError, match="Unsupported nonlinearity"):
+        init.calculate_gain("swish")
+    with pytest.raises(ValueError, match="not a valid number"):
+        init.calculate_gain("leaky_relu", True)
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(3, 7)])
+def test_fans(shape):
+    assert init._calculate_fan_in_and_fan_out(tg.empty(*shape)) == _fans(shape)
+    with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+        init._calculate_fan_in_and_fan_out(tg.empty(5))
+
+
+def _check_uniform(values, bound):
+    assert np.abs(values).max() <= bound
+    assert np.abs(values).max() > 0.98 * bound
+    assert values.std() == pytest.approx(bound / math.sqrt(3), rel=0.03)
+    assert abs(values.mean()) < 0.02 * bound
+
+
+def _check_normal(values, std):
+    assert values.std() == pytest.approx(std, rel=0.03)
+    assert abs(values.mean()) < 0.02 * std
+    assert np.abs(values).max() > 3 * std           # not a uniform in disguise
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("gain", [1.0, 0.5])
+def test_xavier(shape, gain):
+    fan_in, fan_out = _fans(shape)
+    std = gain * math.sqrt(2 / (fan_in + fan_out))
+    t = tg.empty(*shape)
+    assert init.xavier_uniform_(t, gain=gain) is t
+    _check_uniform(host(t), math.sqrt(3) * std)
+    _check_normal(host(init.xavier_normal_(t, gain=gain)), std)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("a,mode,nonlinearity", [
+    (0, "fan_in", "leaky_relu"), (0, "fan_out", "relu"), (0.2, "fan_in", "leaky_relu"),
+    (math.sqrt(5), "fan_in", "leaky_relu"), (0, "fan_out", "tanh")])
+def test_kaiming(shape, a, mode, nonlinearity):
+    fan = _fans(shape)[0 if mode == "fan_in" else 1]
+    std = init.calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    t = tg.empty(*shape, dtype=tg.float64)
+    assert init.kaiming_uniform_(t, a=a, mode=mode, nonlinearity=nonlinearity) is t
+    _check_uniform(host(t), math.sqrt(3) * std)
+    _check_normal(host(init.kaiming_normal_(t, a, mode, nonlinearity)), std)
+    assert t.dtype == tg.float64
+
+
+def test_kaiming_bad_mode_and_empty_tensor():
+    with pytest.raises(ValueError, match="Mode fan_avg not supported"):
+        init.kaiming_uniform_(tg.empty(3, 4), mode="fan_avg")
+    with pytest.warns(UserWarning, match="zero-element"):
+        init.kaiming_normal_(tg.empty(0, 4))
+
+
+@pytest.mark.parametrize("mean,std,a,b", [
+    (0.0, 1.0, -2.0, 2.0), (0.0, 0.02, -0.04, 0.04), (1.0, 2.0, 0.5, 1.5), (0.0, 1.0, 2.0, 3.0)])
+def test_trunc_normal(mean, std, a, b):
+    t = tg.empty(300, 100)
+    assert init.trunc_normal_(t, mean, std, a, b) is t
+    values = host(t)
+    assert values.min() >= a and values.max() <= b
+    # Mean of the normal truncated to [alpha, beta] (in std units): mu + std * (phi(alpha) -
+    # phi(beta)) / (Phi(beta) - Phi(alpha)).
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)     # noqa: E731
+    cdf = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))            # noqa: E731
+    expected_mean = mean + std * (pdf(alpha) - pdf(beta)) / (cdf(beta) - cdf(alpha))
+    assert values.mean() == pytest.approx(expected_mean, abs=0.01 * (b - a))
+    assert values.min() < a + 0.02 * (b - a) and values.max() > b - 0.02 * (b - a)
+
+
+def test_trunc_normal_far_tail_is_exact_or_refused():
+    values = host(init.trunc_normal_(tg.empty(2000, dtype=tg.float64), 0.0, 1.0, 3.0, 4.0))
+    assert values.min() >= 3 and values.max() <= 4
+    assert values.mean() == pytest.approx(3.2605, abs=0.02)     # E[Z | 3 <= Z <= 4]
+    with pytest.raises(ValueError, match="holds .* of the probability"):
+        init.trunc_normal_(tg.empty(3), 0.0, 1.0, 50.0, 60.0)
+
+
+def test_simple_fills():
+    t = tg.empty(3, 4)
+    assert init.constant_(t, 0.25) is t and (host(t) == 0.25).all()
+    assert (host(init.zeros_(t)) == 0).all() and (host(init.ones_(t)) == 1).all()
+    np.testing.assert_array_equal(host(init.eye_(t)), np.eye(3, 4))
+    with pytest.raises(ValueError, match="2 dimensions"):
+        init.eye_(tg.empty(2, 2, 2))
+    values = host(init.uniform_(tg.empty(10000), -3.0, 5.0))
+    assert values.min() >= -3 and values.max() < 5 and values.mean() == pytest.approx(1, abs=0.1)
+    values = host(init.normal_(tg.empty(10000), 2.0, 0.5))
+    assert values.mean() == pytest.approx(2, abs=0.03) and values.std() == pytest.approx(
+        0.5, rel=0.05)
+
+
+def test_init_on_parameter_works_while_recording_and_repeats_with_seed():
+    layer = nn.Linear(5, 5)
+    version = layer.weight._version
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tg.manual_seed(3)
+        first = host(init.kaiming_normal_(layer.weight)).copy()
+        tg.manual_seed(3)
+        second = host(init.kaiming_normal_(layer.weight))
+    np.testing.assert_array_equal(first, second)
+    assert layer.weight.requires_grad and layer.weight.is_leaf
+    assert layer.weight._version > version        # in-place writes are counted
