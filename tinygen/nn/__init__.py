@@ -13,6 +13,8 @@ from tinygen.nn.conv import Conv2d, ConvTranspose2d
 from tinygen.nn.dropout import Dropout
 from tinygen.nn.embedding import Embedding
 from tinygen.nn.linear import Flatten, Identity, Linear, Unflatten
+from tinygen.nn.loss import (
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss)
 from tinygen.nn.module import Module, Parameter
 from tinygen.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from tinygen.nn.pooling import AvgPool2d, MaxPool2d, Upsample

@@ -1,0 +1,13 @@
+"""Optimizers and learning-rate schedules with PyTorch's names, options and state layout.
+
+    from tinygen import optim
+    opt = optim.AdamW(model.parameters(), lr=3e-4)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=1000)
+    loss.backward(); opt.step(); sched.step(); opt.zero_grad()
+"""
+
+from tinygen.optim import lr_scheduler
+from tinygen.optim.adam import Adam, AdamW
+from tinygen.optim.optimizer import Optimizer
+from tinygen.optim.rmsprop import RMSprop
+from tinygen.optim.sgd import SGD

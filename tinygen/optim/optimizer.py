@@ -1,0 +1,217 @@
+"""``Optimizer``: what every optimizer shares. Parameter groups, per-parameter state, the update
+loop, ``zero_grad``, and ``state_dict``/``load_state_dict`` in PyTorch's layout.
+
+    opt = optim.SGD([{"params": model.body.parameters()},
+                     {"params": model.head.parameters(), "lr": 1e-3}], lr=1e-2, momentum=0.9)
+
+``param_groups`` is a list of dicts: ``"params"`` (a list of tensors) plus every option, the
+optimizer's defaults filled in where a group does not set its own. ``state[p]`` is a dict of
+tensors for parameter ``p`` (momentum buffers, moments, step), on ``p``'s device.
+
+``state_dict()`` is ``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``,
+parameters numbered in group order, as PyTorch writes it, so it goes through ``tg.save``.
+
+A subclass gives its defaults and ``_update(param, grad, state, group)``, which changes
+``param.array`` in place from ``grad`` (a raw array); ``step`` calls it for every parameter that
+has a gradient, outside the graph, and bumps the parameter's version counter as any in-place op
+does (a tensor saved for backward before the step is then reported stale, as in PyTorch).
+"""
+
+import copy
+from collections import defaultdict
+
+import numpy as np
+
+from tinygen.autograd.grad_mode import enable_grad, no_grad
+from tinygen.backend import get_array_module
+from tinygen.tensor import Tensor
+
+
+class _RequiredParameter:
+    """The default of an option that has none (SGD's lr in old PyTorch): a group must set it."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class Optimizer:
+    """Base class of the optimizers: ``params`` is an iterable of tensors, of (name, tensor)
+    pairs, or of dicts (parameter groups with their own options); ``defaults`` holds the
+    options a group does not set."""
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            "Tensors or dicts, but got a Tensor; wrap it in a list: [tensor]")
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(params[0], dict):
+            params = [{"params": params}]
+        for group in params:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters (a dict with "params" and, optionally, its own options)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs; "
+                            "use a list instead")
+        params = list(params)
+        if params and all(isinstance(p, tuple) and len(p) == 2 for p in params):
+            param_group["param_names"] = [name for name, _ in params]   # named_parameters()
+            params = [p for _, p in params]
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params "
+                                f"is {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor (one computed by an op); "
+                                 "optimize the leaf it came from, or .detach() it and set "
+                                 "requires_grad=True")
+        param_group["params"] = params
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            param_group.setdefault(name, default)
+        ids = [id(p) for p in params]
+        if len(set(ids)) != len(ids):
+            raise ValueError("optimizer got a parameter group with the same parameter twice; "
+                             "it would be updated twice per step")
+        taken = {id(p) for group in self.param_groups for p in group["params"]}
+        if not taken.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients: to None (the default, as in PyTorch) or to zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if p.grad.grad_fn is not None:
+                        p.grad.detach_()
+                    p.grad.requires_grad = False
+                    p.grad.zero_()
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient. ``closure``, if given, re-evaluates the
+        model and returns the loss; it runs with gradients enabled and its loss is returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    self._update(p, p.grad.array, self.state[p], group)
+                    p._shared_version()[0] += 1
+        return loss
+
+    def _update(self, param, grad, state, group):
+        raise NotImplementedError(f"{type(self).__name__} must define _update(param, grad, "
+                                  f"state, group)")
+
+    def state_dict(self):
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``; the
+        state's tensors are the optimizer's own (not copies), as in PyTorch."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: values for p, values in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Load a ``state_dict()`` (or its ``tg.load`` round trip) into an optimizer made over
+        parameters of the same group sizes; tensors are copied to each parameter's device and
+        (when floating) dtype. Options come from the loaded groups."""
+        groups = self.param_groups
+        saved_groups = state_dict["param_groups"]
+        if len(groups) != len(saved_groups):
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, but "
+                             f"the optimizer has {len(groups)}")
+        for i, (group, saved) in enumerate(zip(groups, saved_groups)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(f"loaded state dict contains a parameter group that doesn't "
+                                 f"match the size of optimizer's group: group {i} has "
+                                 f"{len(saved['params'])} parameters in the state dict and "
+                                 f"{len(group['params'])} in the optimizer")
+        by_index = {int(saved_index): p
+                    for group, saved in zip(groups, saved_groups)
+                    for saved_index, p in zip(saved["params"], group["params"])}
+        state = defaultdict(dict)
+        for key, values in state_dict["state"].items():
+            if int(key) not in by_index:
+                raise ValueError(f"loaded state dict has state for parameter {key}, which no "
+                                 f"parameter group lists")
+            p = by_index[int(key)]
+            state[p] = {name: _cast(p, name, value) for name, value in values.items()}
+        new_groups = []
+        for group, saved in zip(groups, saved_groups):
+            new_group = copy.deepcopy({k: v for k, v in saved.items() if k != "params"})
+            new_group["params"] = group["params"]
+            new_groups.append(new_group)
+        self.state, self.param_groups = state, new_groups
+
+    def __repr__(self):
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines + [")"])
+
+
+def _cast(param, name, value):
+    """A loaded state tensor as a fresh tensor on the parameter's device and, when floating,
+    in its dtype; "step" stays as saved (a CPU float32 scalar, as PyTorch keeps it)."""
+    if not isinstance(value, Tensor):
+        return copy.deepcopy(value)
+    if name == "step":
+        return Tensor(value.array.copy())
+    if value.ndim and value.shape != param.shape:
+        raise ValueError(f"loaded state {name!r} has shape {tuple(value.shape)} but its "
+                         f"parameter has shape {tuple(param.shape)}")
+    moved = value.to(param.device, param.dtype) if value.is_floating_point() else value.to(
+        param.device)
+    return Tensor(moved.array.copy() if moved is value else moved.array)
+
+
+def zeros_like(param):
+    """A state tensor of zeros shaped like ``param``, on its device, in its dtype."""
+    return Tensor(get_array_module(param.array).zeros_like(param.array))
+
+
+def new_step():
+    """A fresh step count: a 0-d float32 CPU tensor, as PyTorch keeps it."""
+    return Tensor(np.zeros((), np.float32))
+
+
+def count_step(state):
+    """Add one to ``state["step"]`` in place and return the new count as a float."""
+    step = state["step"]
+    if not isinstance(step, Tensor):             # a plain number, e.g. from a hand-made dict
+        step = state["step"] = Tensor(np.asarray(step, np.float32))
+    step.array[...] += 1
+    return float(step.array)

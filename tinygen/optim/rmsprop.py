@@ -1,0 +1,62 @@
+"""RMSprop (Hinton, Lecture 6e of "Neural Networks for Machine Learning", 2012), centered as in
+Graves 2013, with momentum, exactly as PyTorch updates:
+
+    g = grad + weight_decay * param              (grad negated first when maximize)
+    v = alpha v + (1 - alpha) g^2
+    centered:  gbar = gbar + (1 - alpha)(g - gbar);  avg = sqrt(v - gbar^2) + eps
+    otherwise: avg = sqrt(v) + eps
+    momentum > 0: buf = momentum buf + g / avg;  param -= lr buf
+    otherwise:    param -= lr g / avg
+"""
+
+from tinygen.backend import get_array_module
+from tinygen.optim.optimizer import Optimizer, count_step, new_step, zeros_like
+
+
+class RMSprop(Optimizer):
+    """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+    centered=False, *, maximize=False)``; state per parameter: ``step``, ``square_avg`` and,
+    when used, ``momentum_buffer`` and ``grad_avg``."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, *, maximize=False):
+        for name, value in (("learning rate", lr), ("epsilon value", eps),
+                            ("momentum value", momentum), ("weight_decay value", weight_decay),
+                            ("alpha value", alpha)):
+            if value < 0.0:
+                raise ValueError(f"Invalid {name}: {value}")
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _update(self, param, grad, state, group):
+        if not state:
+            state["step"] = new_step()
+            state["square_avg"] = zeros_like(param)
+        if group["momentum"] > 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = zeros_like(param)
+        if group["centered"] and "grad_avg" not in state:
+            state["grad_avg"] = zeros_like(param)
+        count_step(state)
+        xp = get_array_module(grad)
+        p, alpha = param.array, group["alpha"]
+        g = -grad if group["maximize"] else grad
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p
+        square_avg = state["square_avg"].array
+        square_avg *= alpha
+        square_avg += (1 - alpha) * g * g
+        if group["centered"]:
+            grad_avg = state["grad_avg"].array
+            grad_avg += (1 - alpha) * (g - grad_avg)
+            avg = xp.sqrt(square_avg - grad_avg * grad_avg)
+        else:
+            avg = xp.sqrt(square_avg)
+        avg += group["eps"]
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"].array
+            buf *= group["momentum"]
+            buf += g / avg
+            p -= group["lr"] * buf
+        else:
+            p -= group["lr"] * (g / avg)
