@@ -27,3 +27,4 @@ from tinygen.ops import (  # noqa: E402
     min, minimum, mul, ne, neg, permute, pow, relu, reshape, rsqrt, sigmoid, sign, sin, softmax,
     split, sqrt, square, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze, var, where)
 from tinygen.serialization import load, save  # noqa: E402
+from tinygen import viz  # noqa: E402  (graph drawing; imports matplotlib only when drawing)

@@ -1,0 +1,15 @@
+"""Seeing inside: the backward graph behind a tensor, drawn with matplotlib or written as DOT.
+
+    tg.viz.draw_graph(loss, "graph.png", params=model)   # or .svg; no path: returns the figure
+    print(tg.viz.to_dot(loss))                           # for Graphviz's `dot -Tpng`
+
+``graph.py`` builds the boxes and arrows, ``draw.py`` lays them out and draws them, ``dot.py``
+writes DOT text. matplotlib is imported only when something is drawn.
+"""
+
+from tinygen.viz.dot import to_dot
+from tinygen.viz.draw import draw_graph, layout
+from tinygen.viz.graph import COLLAPSE_ABOVE, Graph, GraphNode, build_graph
+
+__all__ = ["draw_graph", "to_dot", "build_graph", "layout", "Graph", "GraphNode",
+           "COLLAPSE_ABOVE"]
