@@ -12,20 +12,13 @@ rebuilt from their source without the lines marked ``# hook`` (no hooks), altern
 
 import argparse
 import contextlib
-import datetime
 import inspect
-import os
-import platform
-import re
-import statistics
 import textwrap
-import time
 from pathlib import Path
-
-import numpy as np
 
 import tinygen as tg
 from tinygen.autograd import engine, function
+from tinygen.bench.results import best_median_s, machine, write_section
 
 N_OPS = 100
 SIZE = 16
@@ -57,19 +50,9 @@ def forward_only(lib, x):
         chain(x)
 
 
-def best_median_us(fn, rounds=7, calls=50, warmup=20):
+def best_median_us(fn):
     """Median time of one call in each round, best round, in microseconds."""
-    for _ in range(warmup):
-        fn()
-    medians = []
-    for _ in range(rounds):
-        times = []
-        for _ in range(calls):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        medians.append(statistics.median(times))
-    return min(medians) * 1e6
+    return best_median_s(fn) * 1e6
 
 
 def per_op_us(lib):
@@ -141,34 +124,6 @@ def table(ours, theirs):
     return "\n".join(rows)
 
 
-def machine(torch):
-    """Where and with what the figures were measured, as a markdown list."""
-    cpu = platform.processor() or "unknown CPU"
-    if os.path.exists("/proc/cpuinfo"):
-        names = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
-        cpu = names[0] if names else cpu
-    software = f"Python {platform.python_version()}, NumPy {np.__version__}"
-    software += f", tinygen {tg.__version__}"
-    software += f", PyTorch {torch.__version__}" if torch else ", PyTorch not installed"
-    return (f"- machine: {cpu}, {os.cpu_count()} cores\n- software: {software}\n"
-            f"- date: {datetime.date.today()}")
-
-
-def write_results(section):
-    """Replace this benchmark's section of RESULTS.md, creating the file when needed."""
-    header = ("# Benchmark results\n\n"
-              "Each section is written by the script of the same name in `benchmarks/`, run with\n"
-              "`--write` on the machine named in it; running it again replaces the section.\n"
-              "Times are the best of several rounds of the median of many calls, after warm-up.\n")
-    text = RESULTS.read_text() if RESULTS.exists() else header
-    pattern = re.compile(rf"^{SECTION}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text)
-
-
 def main():
     parser = argparse.ArgumentParser(description="Per-op overhead of tinygen vs PyTorch.")
     parser.add_argument("--write", action="store_true", help=f"record the table in {RESULTS.name}")
@@ -185,7 +140,7 @@ def main():
                f"### Cost of the profiler hooks when off\n\n{hooks}\n")
     print(section)
     if args.write:
-        write_results(section)
+        write_section(RESULTS, section)
         print(f"wrote {RESULTS}")
 
 

@@ -1,0 +1,66 @@
+"""What every benchmark shares: a robust timer, a line naming the machine and the software, and
+the replacement of one ``## name`` section of ``benchmarks/RESULTS.md``."""
+
+import datetime
+import os
+import platform
+import re
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+HEADER = ("# Benchmark results\n\n"
+          "Each section is written by the script of the same name in `benchmarks/`, run with\n"
+          "`--write` on the machine named in it; running it again replaces the section.\n"
+          "Times are the best of several rounds of the median of many calls, after warm-up.\n")
+
+
+def best_median_s(fn, rounds=7, calls=50, warmup=20, sync=None):
+    """Median time of one call in each round, best round, in seconds. ``sync`` (e.g. a GPU
+    synchronize) runs after every call, inside the timed span."""
+    for _ in range(warmup):
+        fn()
+    if sync is not None:
+        sync()
+    medians = []
+    for _ in range(rounds):
+        times = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            fn()
+            if sync is not None:
+                sync()
+            times.append(time.perf_counter() - start)
+        medians.append(statistics.median(times))
+    return min(medians)
+
+
+def machine(torch=None, extra=""):
+    """Where and with what the figures were measured, as a markdown list."""
+    cpu = platform.processor() or "unknown CPU"
+    if os.path.exists("/proc/cpuinfo"):
+        names = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+        cpu = names[0] if names else cpu
+    from tinygen import __version__
+    software = f"Python {platform.python_version()}, NumPy {np.__version__}"
+    software += f", tinygen {__version__}{extra}"
+    software += f", PyTorch {torch.__version__}" if torch else ", PyTorch not installed"
+    return (f"- machine: {cpu}, {os.cpu_count()} cores\n- software: {software}\n"
+            f"- date: {datetime.date.today()}")
+
+
+def write_section(path, section):
+    """Replace the section of ``path`` (a markdown file) that starts with ``section``'s first line
+    (``## name``), or append it; the file is created with the shared header when missing."""
+    path = Path(path)
+    title = section.split("\n", 1)[0]
+    text = path.read_text() if path.exists() else HEADER
+    pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    section = section.rstrip("\n") + "\n\n"
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text.rstrip("\n") + "\n")
