@@ -107,6 +107,33 @@ def test_module_state_dict_round_trip_into_fresh_module(tmp_path):
     np.testing.assert_array_equal(host(fresh(x)), host(model(x)))
 
 
+def test_model_and_optimizer_resume_reproduces_next_step(tmp_path):
+    from tinygen import optim
+
+    def make():
+        model = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 1))
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    def step(model, opt, x):
+        opt.zero_grad()
+        (model(x) ** 2).mean().backward()
+        opt.step()
+
+    x = tg.randn(8, 3)
+    model, opt = make()
+    for _ in range(3):
+        step(model, opt, x)
+    path = _saved({"model": model.state_dict(), "optim": opt.state_dict(), "step": 3}, tmp_path)
+    resumed, resumed_opt = make()
+    checkpoint = tg.load(path)
+    resumed.load_state_dict(checkpoint["model"])
+    resumed_opt.load_state_dict(checkpoint["optim"])
+    step(model, opt, x)
+    step(resumed, resumed_opt, x)
+    for (name, a), b in zip(model.state_dict().items(), resumed.state_dict().values()):
+        np.testing.assert_array_equal(host(a), host(b), err_msg=name)
+
+
 @pytest.mark.parametrize("map_location", [None, "cpu", tg.device("cpu")])
 def test_map_location_cpu(tmp_path, map_location):
     t = tg.randn(3)

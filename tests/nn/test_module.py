@@ -192,6 +192,15 @@ def test_load_state_dict_round_trip_keeps_parameter_objects():
     np.testing.assert_array_equal(host(source(x)), host(target(x)))
 
 
+def test_load_state_dict_assign_takes_the_checkpoint_tensors():
+    m = nn.Linear(2, 3)
+    state = {"weight": tg.randn(3, 2, dtype=tg.float64), "bias": tg.zeros(3, dtype=tg.float64)}
+    m.load_state_dict(state, assign=True)
+    assert isinstance(m.weight, nn.Parameter) and m.weight.requires_grad
+    assert m.weight.array is state["weight"].array and m.bias.dtype == tg.float64
+    assert list(m.state_dict()) == ["weight", "bias"]
+
+
 def test_load_state_dict_errors_list_every_problem():
     m = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
     state = m.state_dict()

@@ -305,9 +305,10 @@ class Module:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def _load_from_state_dict(self, state_dict, prefix, strict, missing_keys, unexpected_keys,
-                              error_msgs):
-        """Copy this module's own entries from ``state_dict``, collecting what does not fit."""
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        """Copy this module's own entries from ``state_dict``, collecting what does not fit
+        (PyTorch's signature, so a module can override it to convert old checkpoints)."""
         persistent = {k: v for k, v in self._buffers.items()
                       if k not in self._non_persistent_buffers_set}
         local = {k: v for k, v in {**self._parameters, **persistent}.items() if v is not None}
@@ -329,6 +330,12 @@ class Module:
                                   f"{tuple(value.shape)} from checkpoint, the shape in current "
                                   f"model is {tuple(target.shape)}.")
                 continue
+            if local_metadata.get("assign_to_params_buffers", False):
+                if name in self._parameters:
+                    setattr(self, name, Parameter(value, target.requires_grad))
+                else:
+                    self._buffers[name] = value
+                continue
             with no_grad():
                 target.copy_(value)
         if strict:
@@ -338,19 +345,22 @@ class Module:
                     if name not in self._modules and name not in local:
                         unexpected_keys.append(key)
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from ``state_dict`` into this module (in place, so the
         Parameter objects, and the optimizers holding them, stay the same).
 
         Returns ``(missing_keys, unexpected_keys)``; with ``strict=True`` either being non-empty
-        is a RuntimeError, and a shape mismatch always is.
+        is a RuntimeError, and a shape mismatch always is. ``assign=True`` instead makes the
+        checkpoint's tensors the new parameters and buffers (sharing their memory and dtype).
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"expected a dict-like state_dict, got {type(state_dict).__name__}")
         missing, unexpected, errors = [], [], []
+        metadata = {"assign_to_params_buffers": assign}
 
         def load(module, prefix):
-            module._load_from_state_dict(state_dict, prefix, strict, missing, unexpected, errors)
+            module._load_from_state_dict(state_dict, prefix, metadata, strict, missing,
+                                         unexpected, errors)
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + ".")
