@@ -140,20 +140,32 @@ def test_map_location_cpu(tmp_path, map_location):
     assert tg.load(_saved({"t": t}, tmp_path), map_location=map_location)["t"].device == "cpu"
 
 
-def test_cuda_checkpoint_loads_on_cpu_only_machine(tmp_path, monkeypatch):
+def _saved_as_if_on_cuda(tmp_path):
+    """A checkpoint whose recorded device is cuda:0, as if the tensor had been saved from a
+    GPU (the metadata is rewritten; the bytes are the same either way)."""
     t = tg.randn(2, 2)
     path = _saved({"t": t}, tmp_path)
-    # Rewrite the recorded device, as if the tensor had been saved from a GPU.
     with safe_open(path, "numpy") as st:
         metadata = st.metadata()
     arrays = safetensors.numpy.load_file(path)
     metadata["tinygen"] = metadata["tinygen"].replace('"cpu"', '"cuda:0"')
     assert "cuda:0" in metadata["tinygen"]
     safetensors.numpy.save_file(arrays, path, metadata)
+    return path, t
+
+
+def test_cuda_checkpoint_loads_on_cpu_only_machine(tmp_path, monkeypatch):
+    path, t = _saved_as_if_on_cuda(tmp_path)
     monkeypatch.setattr(tg.cuda, "is_available", lambda: False)
-    loaded = tg.load(path)["t"]
-    assert loaded.device == "cpu"
-    np.testing.assert_array_equal(host(loaded), host(t))
+    for map_location in (None, "cpu", {"cuda:0": "cpu"}, {"cuda": "cpu"}):
+        loaded = tg.load(path, map_location=map_location)["t"]
+        assert loaded.device == "cpu"
+        np.testing.assert_array_equal(host(loaded), host(t))
+
+
+def test_callable_map_location_is_refused(tmp_path):
+    with pytest.raises(TypeError, match="callable map_location"):
+        tg.load(_saved({"t": tg.randn(2)}, tmp_path), map_location=lambda s, loc: s)
 
 
 def test_map_location_cuda_without_gpu_is_clear(tmp_path):
@@ -169,6 +181,8 @@ def test_unsupported_objects_are_refused_before_writing(tmp_path):
         tg.save({"a": [1, {2, 3}]}, path)
     with pytest.raises(TypeError, match="dict key"):
         tg.save({(1, 2): 3}, path)
+    with pytest.raises(TypeError, match=r"Linear at the top level.*\.state_dict\(\) instead"):
+        tg.save(nn.Linear(2, 2), path)
     with pytest.raises(TypeError, match="complex"):
         tg.save({"c": np.ones(2, np.complex64)}, path)
     assert os.listdir(tmp_path) == []

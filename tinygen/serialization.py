@@ -91,8 +91,9 @@ def _encode(obj, path, arrays, seen):
     if isinstance(obj, (list, tuple)):
         items = [_encode(v, path + (i,), arrays, seen) for i, v in enumerate(obj)]
         return {"list" if isinstance(obj, list) else "tuple": items}
+    hint = "; save its .state_dict() instead" if hasattr(obj, "state_dict") else ""
     raise TypeError(f"tg.save can't store {type(obj).__name__} at {_where(path)}: only tensors, "
-                    f"NumPy arrays, numbers, strings, None and dicts/lists/tuples of them")
+                    f"NumPy arrays, numbers, strings, None and dicts/lists/tuples of them{hint}")
 
 
 def _encode_array(obj, array, path, arrays, seen, info):
@@ -125,11 +126,11 @@ def load(f, map_location=None):
 
     ``map_location``: None puts each tensor on the device it was saved from, falling back to
     the CPU when that device is not available here (so a CUDA checkpoint loads on a CPU-only
-    machine); "cpu", "cuda", "cuda:1" or a ``tg.device`` puts every tensor there.
+    machine); "cpu", "cuda", "cuda:1" or a ``tg.device`` puts every tensor there; a dict such
+    as ``{"cuda:1": "cuda:0"}`` maps saved devices to devices (others are treated as None).
     """
     path = os.fspath(f)
-    if map_location is not None:
-        map_location = backend.Device(map_location)
+    place = _placement(map_location)
     from safetensors import safe_open
     try:
         with safe_open(path, framework="numpy") as file:
@@ -140,14 +141,14 @@ def load(f, map_location=None):
     except Exception as error:
         raise _damaged(path, error) from error
     if _METADATA_KEY not in metadata:               # someone else's safetensors file
-        return {key: Tensor(backend.to_device(a, map_location or "cpu"))
+        return {key: Tensor(backend.to_device(a, place(backend.CPU)))
                 for key, a in arrays.items()}
     try:
         header = json.loads(metadata[_METADATA_KEY])
         if header.get("version") != FORMAT_VERSION:
             raise ValueError(f"format version {header.get('version')!r}, this tinygen reads "
                              f"version {FORMAT_VERSION}")
-        return _decode(header["root"], arrays, map_location, {})
+        return _decode(header["root"], arrays, place, {})
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise _damaged(path, error) from error
 
@@ -158,7 +159,21 @@ def _damaged(path, error):
                         f"damaged (truncated or corrupt).")
 
 
-def _decode(node, arrays, map_location, loaded):
+def _placement(map_location):
+    """A function from the device a tensor was saved on to the device to load it on."""
+    if map_location is None:
+        return _available
+    if isinstance(map_location, dict):
+        mapping = {str(backend.Device(k)): backend.Device(v) for k, v in map_location.items()}
+        return lambda saved: mapping.get(str(saved)) or _available(saved)
+    if callable(map_location):
+        raise TypeError("tg.load: a callable map_location is not supported (tinygen has no "
+                        "storages); pass a device, a device name or a dict of device names")
+    device = backend.Device(map_location)
+    return lambda saved: device
+
+
+def _decode(node, arrays, place, loaded):
     if node is None or isinstance(node, (bool, int, str)):
         return node
     if not isinstance(node, dict) or len(node) == 0:
@@ -166,19 +181,19 @@ def _decode(node, arrays, map_location, loaded):
     if "float" in node:
         return float(node["float"])
     if "dict" in node:
-        return {_decode(k, arrays, map_location, loaded): _decode(v, arrays, map_location, loaded)
+        return {_decode(k, arrays, place, loaded): _decode(v, arrays, place, loaded)
                 for k, v in node["dict"]}
     if "list" in node:
-        return [_decode(v, arrays, map_location, loaded) for v in node["list"]]
+        return [_decode(v, arrays, place, loaded) for v in node["list"]]
     if "tuple" in node:
-        return tuple(_decode(v, arrays, map_location, loaded) for v in node["tuple"])
+        return tuple(_decode(v, arrays, place, loaded) for v in node["tuple"])
     key = node["tensor"]
     if key not in loaded:
-        loaded[key] = _decode_array(node, arrays, map_location)
+        loaded[key] = _decode_array(node, arrays, place)
     return loaded[key]
 
 
-def _decode_array(node, arrays, map_location):
+def _decode_array(node, arrays, place):
     key = node["tensor"]
     if key not in arrays:
         raise ValueError(f"the structure names array {key!r}, which the file does not hold")
@@ -190,7 +205,7 @@ def _decode_array(node, arrays, map_location):
         return array
     if kind == "scalar":
         return array[()]
-    device = map_location or _available(backend.Device(node["device"]))
+    device = place(backend.Device(node["device"]))
     return Tensor(backend.to_device(array, device), requires_grad=node["requires_grad"])
 
 
