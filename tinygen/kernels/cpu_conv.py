@@ -10,7 +10,7 @@ import numba
 import numpy as np
 
 from tinygen.kernels import reference
-from tinygen.kernels.cpu_math import PARALLEL, SCALAR, fusable
+from tinygen.kernels.cpu_math import PARALLEL, SCALAR, fusable, launch
 
 
 @numba.njit(**SCALAR)
@@ -74,8 +74,8 @@ def im2col(x, kernel_size, stride, padding, dilation):
     (kh, kw), (OH, OW) = kernel_size, reference._conv_geometry(
         x.shape, kernel_size, stride, padding, dilation)
     cols = np.empty((N, C * kh * kw, OH * OW), x.dtype)
-    _im2col(np.ascontiguousarray(x), *_geometry(kernel_size, stride, padding, dilation),
-            OH, OW, cols)
+    launch(_im2col, cols.size, np.ascontiguousarray(x),
+           *_geometry(kernel_size, stride, padding, dilation), OH, OW, cols)
     return cols
 
 
@@ -84,6 +84,6 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
         return reference.col2im(cols, input_shape, kernel_size, stride, padding, dilation)
     OH, OW = reference._check_cols(cols, input_shape, kernel_size, stride, padding, dilation)
     x = np.empty(tuple(input_shape), cols.dtype)
-    _col2im(np.ascontiguousarray(cols), *_geometry(kernel_size, stride, padding, dilation),
-            OH, OW, x)
+    launch(_col2im, cols.size, np.ascontiguousarray(cols),
+           *_geometry(kernel_size, stride, padding, dilation), OH, OW, x)
     return x

@@ -18,6 +18,7 @@ import numpy as np
 PARALLEL = dict(parallel=True, cache=True, fastmath=False, nogil=True, error_model="numpy")
 SCALAR = dict(cache=True, fastmath=False, error_model="numpy")
 FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+PARALLEL_MIN = 1 << 16                     # elements of work below which one thread is faster
 
 
 def fusable(*arrays):
@@ -36,6 +37,19 @@ def rows(a, dtype=None):
 def flat(a, dtype=None):
     """``a`` as a C-contiguous 1-D array, copied only where needed."""
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+
+
+def launch(kernel, work, *args):
+    """kernel(*args), on one thread when ``work`` (elements touched) is small: waking the
+    other threads costs tens of microseconds, far more on a busy machine, and saves nothing."""
+    if work >= PARALLEL_MIN:
+        return kernel(*args)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(threads)
 
 
 def row_blocks(n_rows):

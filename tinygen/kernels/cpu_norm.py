@@ -12,7 +12,7 @@ import numba
 import numpy as np
 
 from tinygen.kernels import reference
-from tinygen.kernels.cpu_math import PARALLEL, fusable, row_blocks, rows
+from tinygen.kernels.cpu_math import PARALLEL, fusable, launch, row_blocks, rows
 
 
 def _or_fill(v, n, value, dtype):
@@ -47,8 +47,8 @@ def layer_norm(x, weight, bias, eps):
     y = np.empty_like(x2)
     mean = np.empty(x2.shape[0], x.dtype)
     rstd = np.empty_like(mean)
-    _layer_norm_rows(x2, _or_fill(weight, D, 1, x.dtype), _or_fill(bias, D, 0, x.dtype),
-                     float(eps), y, mean, rstd)
+    launch(_layer_norm_rows, x2.size, x2, _or_fill(weight, D, 1, x.dtype),
+           _or_fill(bias, D, 0, x.dtype), float(eps), y, mean, rstd)
     return y.reshape(x.shape), mean.reshape(x.shape[:-1]), rstd.reshape(x.shape[:-1])
 
 
@@ -84,9 +84,10 @@ def layer_norm_backward(grad_y, x, mean, rstd, weight):
     grad_x = np.empty_like(x2)
     part_w = np.zeros((row_blocks(R), D))
     part_b = np.zeros_like(part_w)
-    _layer_norm_backward_rows(g2, x2, np.ascontiguousarray(mean, x.dtype).reshape(R),
-                              np.ascontiguousarray(rstd, x.dtype).reshape(R),
-                              _or_fill(weight, D, 1, x.dtype), grad_x, part_w, part_b)
+    launch(_layer_norm_backward_rows, x2.size, g2, x2,
+           np.ascontiguousarray(mean, x.dtype).reshape(R),
+           np.ascontiguousarray(rstd, x.dtype).reshape(R),
+           _or_fill(weight, D, 1, x.dtype), grad_x, part_w, part_b)
     grad_weight = None if weight is None else part_w.sum(axis=0).astype(x.dtype)
     return grad_x.reshape(x.shape), grad_weight, part_b.sum(axis=0).astype(x.dtype)
 
@@ -125,7 +126,7 @@ def _sums(x, other, mode, centre):
     """The channel sums of ``_channel_sums``, reduced over blocks: two (C,) float64 arrays."""
     part_1 = np.zeros((row_blocks(x.shape[0]), x.shape[1]))
     part_2 = np.zeros_like(part_1)
-    _channel_sums(x, other, mode, centre, part_1, part_2)
+    launch(_channel_sums, x.size, x, other, mode, centre, part_1, part_2)
     return part_1.sum(axis=0), part_2.sum(axis=0)
 
 
@@ -141,7 +142,7 @@ def _channel_affine(x, other, scale, shift, other_scale, out):
 
 def _affine(x, other, scale, shift, other_scale):
     out = np.empty_like(x)
-    _channel_affine(x, other, scale, shift, other_scale, out)
+    launch(_channel_affine, x.size, x, other, scale, shift, other_scale, out)
     return out
 
 

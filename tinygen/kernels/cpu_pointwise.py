@@ -12,7 +12,7 @@ import numpy as np
 
 from tinygen.kernels import reference
 from tinygen.kernels.cpu_math import (
-    PARALLEL, SCALAR, flat, fusable, row_blocks, rows, sigmoid, softplus)
+    PARALLEL, SCALAR, flat, fusable, launch, row_blocks, rows, sigmoid, softplus)
 from tinygen.kernels.reference import INV_SQRT_2, INV_SQRT_2PI, SQRT_2_OVER_PI
 
 IDENTITY, LEAKY_RELU, GELU, GELU_TANH = range(4)
@@ -60,13 +60,13 @@ def _act_backward_flat(x, grad_y, code, slope, out):
 
 def _activation(x, code, slope):
     out = np.empty(x.shape, x.dtype)
-    _act_flat(flat(x), code, float(slope), out.reshape(-1))
+    launch(_act_flat, x.size, flat(x), code, float(slope), out.reshape(-1))
     return out
 
 
 def _activation_backward(x, grad_y, code, slope):
     out = np.empty(x.shape, x.dtype)
-    _act_backward_flat(flat(x), flat(grad_y), code, float(slope), out.reshape(-1))
+    launch(_act_backward_flat, x.size, flat(x), flat(grad_y), code, float(slope), out.reshape(-1))
     return out
 
 
@@ -125,7 +125,8 @@ def bias_act(x, bias, activation, negative_slope=0.01):
         return reference.bias_act(x, bias, activation, negative_slope)
     x2 = rows(x)
     out = np.empty_like(x2)
-    _bias_act_rows(x2, flat(bias), _CODES[activation], _slope(activation, negative_slope), out)
+    launch(_bias_act_rows, x2.size, x2, flat(bias), _CODES[activation],
+           _slope(activation, negative_slope), out)
     return out.reshape(x.shape)
 
 
@@ -135,8 +136,8 @@ def bias_act_backward(x, bias, grad_y, activation, negative_slope=0.01):
     x2 = rows(x)
     grad_x = np.empty_like(x2)
     part = np.zeros((row_blocks(x2.shape[0]), x2.shape[1]))
-    _bias_act_backward_rows(x2, flat(bias), rows(grad_y), _CODES[activation],
-                            _slope(activation, negative_slope), grad_x, part)
+    launch(_bias_act_backward_rows, x2.size, x2, flat(bias), rows(grad_y), _CODES[activation],
+           _slope(activation, negative_slope), grad_x, part)
     return grad_x.reshape(x.shape), part.sum(axis=0).astype(x.dtype)
 
 
@@ -164,9 +165,8 @@ def _bce(x, y, grad, pos_weight, backward):
     out = np.empty_like(x2)
     pw = np.ones(x2.shape[1], x.dtype) if pos_weight is None else np.ascontiguousarray(
         np.broadcast_to(pos_weight, x2.shape[1:]), x.dtype)
-    _bce_rows(x2, rows(np.broadcast_to(y, x.shape), x.dtype),
-              pw, x2 if grad is None else rows(np.broadcast_to(grad, x.shape), x.dtype),
-              backward, out)
+    launch(_bce_rows, x2.size, x2, rows(np.broadcast_to(y, x.shape), x.dtype), pw,
+           x2 if grad is None else rows(np.broadcast_to(grad, x.shape), x.dtype), backward, out)
     return out.reshape(x.shape)
 
 
@@ -219,6 +219,7 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq=None, *, step, lr
             beta2=beta2, eps=eps, weight_decay=weight_decay, decoupled=decoupled,
             amsgrad=amsgrad, maximize=maximize)
     views = [a.reshape(-1) for a in state]
-    _adam_flat(views[0], flat(grad), views[1], views[2], views[-1], float(lr), float(beta1),
-               float(beta2), float(eps), float(weight_decay), bool(decoupled), bool(amsgrad),
-               bool(maximize), 1.0 - beta1**step, math.sqrt(1.0 - beta2**step))
+    launch(_adam_flat, param.size, views[0], flat(grad), views[1], views[2], views[-1],
+           float(lr), float(beta1), float(beta2), float(eps), float(weight_decay),
+           bool(decoupled), bool(amsgrad), bool(maximize), 1.0 - beta1**step,
+           math.sqrt(1.0 - beta2**step))

@@ -8,7 +8,7 @@ import numba
 import numpy as np
 
 from tinygen.kernels import reference
-from tinygen.kernels.cpu_math import PARALLEL, finite_or_zero, fusable, rows
+from tinygen.kernels.cpu_math import PARALLEL, finite_or_zero, fusable, launch, rows
 
 
 @numba.njit(**PARALLEL)
@@ -64,7 +64,8 @@ def _rowwise(x, log, scale=1.0, causal_block=None):
     x2 = rows(x)
     out = np.empty_like(x2)
     T, S = causal_block or (1, x2.shape[1])
-    _softmax_rows(x2, out, log, float(scale), S - T, T, causal_block is not None)
+    launch(_softmax_rows, x2.size, x2, out, log, float(scale), S - T, T,
+           causal_block is not None)
     return out.reshape(x.shape)
 
 
@@ -83,7 +84,7 @@ def log_softmax(x):
 def _backward(y, grad_y, log):
     y2, g2 = rows(y), rows(grad_y, y.dtype)
     out = np.empty_like(y2)
-    _softmax_backward_rows(y2, g2, out, log)
+    launch(_softmax_backward_rows, y2.size, y2, g2, out, log)
     return out.reshape(y.shape)
 
 
@@ -140,6 +141,6 @@ def cross_entropy(logits, target, ignore_index=-100):
     logits2 = rows(logits)
     loss = np.empty(logits2.shape[0], logits.dtype)
     grad = np.empty_like(logits2)
-    _cross_entropy_rows(logits2, np.ascontiguousarray(target, np.int64), int(ignore_index),
-                        loss, grad)
+    launch(_cross_entropy_rows, logits2.size, logits2, np.ascontiguousarray(target, np.int64),
+           int(ignore_index), loss, grad)
     return loss, grad

@@ -8,8 +8,9 @@ gradient back over the reduced dims, so it needs the gradient with those dims ke
 
 from collections import namedtuple
 
-from tinygen import dtypes
+from tinygen import dtypes, kernels
 from tinygen.autograd.function import Function
+from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import maximum, minimum, where
 from tinygen.ops.convert import constant_like, float_input
@@ -75,45 +76,54 @@ def _extreme(ctx, x, y, axes, keepdim):
 
 
 class Softmax(Function):
-    """y = exp(x - max) / sum(exp(x - max));  dx = y * (dy - sum(dy * y)) (saved output only)."""
+    """y = exp(x - max) / sum(exp(x - max));  dx = y * (dy - sum(dy * y)) (saved output only).
+    Both directions run the ``kernels`` softmax over ``dim``; a backward that is recorded
+    (create_graph=True) uses the Tensor-op form so it can be differentiated again."""
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        xp = get_array_module(x)
-        e = xp.exp(x - _finite_max(xp, x, dim))
-        y = e / e.sum(axis=dim, keepdims=True)
+        y = _along(kernels.softmax, dim, x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
-        return y * (grad_y - sum(grad_y * y, ctx.dim, keepdim=True)), None
+        if is_grad_enabled():
+            return y * (grad_y - sum(grad_y * y, ctx.dim, keepdim=True)), None
+        return Tensor._wrap(_along(kernels.softmax_backward, ctx.dim, y.array,
+                                   grad_y.array)), None
 
 
 class LogSoftmax(Function):
-    """y = x - logsumexp(x);  dx = dy - softmax(x) * sum(dy), with softmax(x) = exp(y)."""
+    """y = x - logsumexp(x);  dx = dy - softmax(x) * sum(dy), with softmax(x) = exp(y).
+    Runs the ``kernels`` log_softmax, as Softmax does."""
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        xp = get_array_module(x)
-        shifted = x - _finite_max(xp, x, dim)
-        y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        y = _along(kernels.log_softmax, dim, x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
-        return grad_y - exp(y) * sum(grad_y, ctx.dim, keepdim=True), None
+        if is_grad_enabled():
+            return grad_y - exp(y) * sum(grad_y, ctx.dim, keepdim=True), None
+        return Tensor._wrap(_along(kernels.log_softmax_backward, ctx.dim, y.array,
+                                   grad_y.array)), None
 
 
-def _finite_max(xp, x, dim):
-    """The max along ``dim`` (kept), with infinities replaced by 0 so that x - max stays finite
-    for rows of all -inf (the result is then -inf or nan, as in PyTorch) and never overflows."""
-    m = x.max(axis=dim, keepdims=True) if x.size else xp.zeros(
-        _kept_shape(x.shape, (dim,)), x.dtype)
-    return xp.where(xp.isfinite(m), m, 0).astype(x.dtype, copy=False)
+def _along(kernel, dim, *arrays):
+    """Run a last-axis ``kernel`` along ``dim``: move ``dim`` last, run, move it back."""
+    ndim = arrays[0].ndim
+    if ndim == 0:                          # a scalar is a row of one
+        return kernel(*(a.reshape(1) for a in arrays)).reshape(())
+    if dim == ndim - 1:
+        return kernel(*arrays)
+    xp = get_array_module(arrays[0])
+    moved = kernel(*(xp.moveaxis(a, dim, -1) for a in arrays))
+    return xp.moveaxis(moved, -1, dim)
 
 
 def sum(x, dim=None, keepdim=False, dtype=None):
