@@ -1,0 +1,1 @@
+"""Tests of tinygen.optim, one file per source file."""

@@ -1,0 +1,144 @@
+"""Learning-rate schedules: lr sequences against closed forms and against PyTorch step by step,
+SequentialLR warmup, resuming (last_epoch, state_dict through tg.save), and errors."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygen as tg
+from tinygen import optim
+from tinygen.optim import lr_scheduler
+
+STEPS = 25
+
+
+def make_optimizer(lrs=(0.1, 0.02)):
+    return optim.SGD([{"params": [tg.zeros(1, requires_grad=True)], "lr": lr} for lr in lrs])
+
+
+def lrs(scheduler, steps=STEPS):
+    """The lr of every group at epochs 0, 1, ..., steps."""
+    values = [scheduler.get_last_lr()]
+    for _ in range(steps):
+        scheduler.optimizer.step()
+        scheduler.step()
+        values.append(scheduler.get_last_lr())
+    return np.array(values)
+
+
+def warmup(epoch):
+    return min(1.0, (epoch + 1) / 5)
+
+
+SCHEDULES = {   # name: (class name, kwargs, closed form f(base_lr, epoch))
+    "step": ("StepLR", dict(step_size=4, gamma=0.5), lambda lr, t: lr * 0.5 ** (t // 4)),
+    "multistep": ("MultiStepLR", dict(milestones=[3, 7, 7, 12], gamma=0.1),
+                  lambda lr, t: lr * 0.1 ** sum(t >= m for m in [3, 7, 7, 12])),
+    "exponential": ("ExponentialLR", dict(gamma=0.9), lambda lr, t: lr * 0.9 ** t),
+    "cosine": ("CosineAnnealingLR", dict(T_max=10, eta_min=0.001),
+               lambda lr, t: 0.001 + (lr - 0.001) * (1 + math.cos(math.pi * t / 10)) / 2),
+    "lambda": ("LambdaLR", dict(lr_lambda=warmup), lambda lr, t: lr * warmup(t)),
+    "linear": ("LinearLR", dict(start_factor=0.25, total_iters=6),
+               lambda lr, t: lr * (0.25 + 0.75 * min(t, 6) / 6)),
+}
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_closed_forms(name):
+    class_name, kwargs, closed_form = SCHEDULES[name]
+    scheduler = getattr(lr_scheduler, class_name)(make_optimizer(), **kwargs)
+    expected = [[closed_form(base, t) for base in (0.1, 0.02)] for t in range(STEPS + 1)]
+    np.testing.assert_allclose(lrs(scheduler), expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_against_torch(name):
+    torch = pytest.importorskip("torch")
+    class_name, kwargs, _ = SCHEDULES[name]
+    theirs_opt = torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)], "lr": lr}
+                                  for lr in (0.1, 0.02)])
+    theirs = getattr(torch.optim.lr_scheduler, class_name)(theirs_opt, **kwargs)
+    mine = getattr(lr_scheduler, class_name)(make_optimizer(), **kwargs)
+    np.testing.assert_allclose(lrs(mine), lrs(theirs), rtol=1e-14)
+
+
+def warmup_then_cosine(opt):
+    warm = lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=4)
+    cosine = lr_scheduler.CosineAnnealingLR(opt, T_max=12)
+    return lr_scheduler.SequentialLR(opt, [warm, cosine], milestones=[5])
+
+
+def test_sequential_warmup_then_cosine():
+    values = lrs(warmup_then_cosine(make_optimizer((0.1,))))[:, 0]
+    expected = [0.1 * (0.1 + 0.9 * min(t, 4) / 4) for t in range(5)] + [
+        0.05 * (1 + math.cos(math.pi * (t - 5) / 12)) for t in range(5, STEPS + 1)]
+    np.testing.assert_allclose(values, expected, rtol=1e-9)
+
+
+def test_sequential_against_torch():
+    torch = pytest.importorskip("torch")
+    S = torch.optim.lr_scheduler
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    theirs = S.SequentialLR(opt, [S.LinearLR(opt, start_factor=0.1, total_iters=4),
+                                  S.CosineAnnealingLR(opt, T_max=12)], milestones=[5])
+    np.testing.assert_allclose(lrs(warmup_then_cosine(make_optimizer((0.1,)))), lrs(theirs),
+                               rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["multistep", "cosine", "lambda", "linear"])
+def test_state_dict_round_trip_through_save(tmp_path, name):
+    class_name, kwargs, _ = SCHEDULES[name]
+    opt = make_optimizer()
+    scheduler = getattr(lr_scheduler, class_name)(opt, **kwargs)
+    lrs(scheduler, 7)
+    tg.save({"optim": opt.state_dict(), "sched": scheduler.state_dict()},
+            tmp_path / "s.safetensors")
+    expected = lrs(scheduler, 10)
+
+    checkpoint = tg.load(tmp_path / "s.safetensors")
+    opt2 = make_optimizer()
+    opt2.load_state_dict(checkpoint["optim"])
+    scheduler2 = getattr(lr_scheduler, class_name)(opt2, **kwargs)
+    scheduler2.load_state_dict(checkpoint["sched"])
+    opt2.load_state_dict(checkpoint["optim"])    # the constructor's initial step set epoch 0
+    np.testing.assert_allclose(lrs(scheduler2, 10), expected, rtol=1e-14)
+
+
+def test_sequential_state_dict_round_trip(tmp_path):
+    opt = make_optimizer((0.1,))
+    scheduler = warmup_then_cosine(opt)
+    lrs(scheduler, 3)
+    tg.save({"optim": opt.state_dict(), "sched": scheduler.state_dict()}, tmp_path / "q")
+    expected = lrs(scheduler, 8)
+    checkpoint = tg.load(tmp_path / "q")
+    opt2 = make_optimizer((0.1,))
+    scheduler2 = warmup_then_cosine(opt2)
+    scheduler2.load_state_dict(checkpoint["sched"])
+    opt2.load_state_dict(checkpoint["optim"])
+    np.testing.assert_allclose(lrs(scheduler2, 8), expected, rtol=1e-14)
+
+
+def test_resume_with_last_epoch_keeps_the_current_lr():
+    """As PyTorch 2.x: the constructor's step advances last_epoch but leaves the lr alone."""
+    opt = make_optimizer()
+    before = lrs(lr_scheduler.CosineAnnealingLR(opt, T_max=10), 3)[-1]
+    resumed = lr_scheduler.CosineAnnealingLR(opt, T_max=10, last_epoch=3)
+    assert resumed.get_last_lr() == list(before) and resumed.last_epoch == 4
+    assert opt.param_groups[0]["initial_lr"] == 0.1
+    with pytest.raises(KeyError, match="initial_lr"):
+        lr_scheduler.StepLR(make_optimizer(), step_size=2, last_epoch=4)
+
+
+def test_errors():
+    opt = make_optimizer()
+    with pytest.raises(TypeError, match="is not an Optimizer"):
+        lr_scheduler.StepLR(object(), step_size=2)
+    with pytest.raises(ValueError, match="Expected 2 lr_lambdas, but got 1"):
+        lr_scheduler.LambdaLR(opt, [warmup])
+    with pytest.raises(ValueError, match="Starting multiplicative factor"):
+        lr_scheduler.LinearLR(opt, start_factor=0)
+    with pytest.raises(ValueError, match="one more than the number of milestone"):
+        lr_scheduler.SequentialLR(opt, [lr_scheduler.StepLR(opt, 2)], milestones=[3])
+    with pytest.raises(ValueError, match="same optimizer"):
+        lr_scheduler.SequentialLR(opt, [lr_scheduler.StepLR(make_optimizer(), 2)], [])

@@ -1,0 +1,156 @@
+"""The Optimizer base: parameter groups, zero_grad, closures, version counters, errors, and
+state_dict round trips (directly and through tg.save/tg.load) that reproduce the next step."""
+
+import numpy as np
+import pytest
+
+import tinygen as tg
+from tests.optim.common import tg_loss, tg_params, train_tg
+from tinygen import nn, optim
+
+OPTIMIZERS = [
+    (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True)),
+    (optim.Adam, dict(lr=0.05, amsgrad=True, weight_decay=0.01)),
+    (optim.AdamW, dict(lr=0.05)),
+    (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
+]
+
+
+def test_param_groups_take_defaults_and_own_options():
+    a, b = tg_params()
+    opt = optim.SGD([{"params": [a]}, {"params": b, "lr": 0.5}], lr=0.1, momentum=0.9)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    assert opt.param_groups[1]["params"] == [b] and opt.param_groups[1]["momentum"] == 0.9
+    c = tg.zeros(2, requires_grad=True)
+    opt.add_param_group({"params": [c], "momentum": 0.0})
+    assert opt.param_groups[2]["lr"] == 0.1 and opt.param_groups[2]["momentum"] == 0.0
+
+
+def test_named_parameters_are_accepted():
+    model = nn.Linear(2, 1)
+    opt = optim.Adam(model.named_parameters())
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert opt.param_groups[0]["params"] == [model.weight, model.bias]
+
+
+def test_bad_params_are_clear_errors():
+    a, b = tg_params()
+    with pytest.raises(TypeError, match="got a Tensor"):
+        optim.SGD(a, lr=0.1)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="sets will change between runs"):
+        optim.SGD([{"params": {a}}], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [a, b]}, {"params": [b]}], lr=0.1)
+    with pytest.raises(ValueError, match="same parameter twice"):
+        optim.SGD([a, a], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([a * 2], lr=0.1)
+    with pytest.raises(TypeError, match="can only optimize Tensors"):
+        optim.SGD([np.zeros(2)], lr=0.1)
+
+
+def test_zero_grad():
+    a, b = tg_params()
+    opt = optim.SGD([a, b], lr=0.1)
+    tg_loss([a, b]).backward()
+    grad = a.grad
+    opt.zero_grad(set_to_none=False)
+    assert a.grad is grad and not a.grad.numpy().any()
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None
+
+
+def test_step_skips_params_without_grad_and_returns_closure_loss():
+    a, b = tg_params()
+    before = b.detach().numpy().copy()
+    opt = optim.SGD([a, b], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = tg_loss([a, b])
+        loss.backward()
+        b.grad = None
+        return loss
+    with tg.no_grad():
+        loss = opt.step(closure)          # the closure still records: it runs with grad enabled
+    assert loss.item() > 0
+    np.testing.assert_array_equal(b.detach().numpy(), before)
+    assert b not in opt.state
+
+
+def test_step_bumps_the_version_counter():
+    a, b = tg_params()
+    y = (a * a).sum()                     # saves a for backward
+    a.grad = tg.ones(3, dtype=tg.float64)
+    optim.SGD([a], lr=0.1).step()
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+@pytest.mark.parametrize("optimizer_class, options", OPTIMIZERS)
+def test_state_dict_layout(optimizer_class, options):
+    params = tg_params()
+    opt = optimizer_class([{"params": params[:1]}, {"params": params[1:], "lr": 0.01}],
+                          **options)
+    train_tg(opt, params, 2)
+    state = opt.state_dict()
+    assert sorted(state) == ["param_groups", "state"]
+    assert [g["params"] for g in state["param_groups"]] == [[0], [1]]
+    assert state["param_groups"][1]["lr"] == 0.01
+    assert sorted(state["state"]) == [0, 1]
+
+
+@pytest.mark.parametrize("optimizer_class, options", OPTIMIZERS)
+def test_round_trip_through_save_reproduces_the_next_steps(tmp_path, optimizer_class, options):
+    params = tg_params()
+    opt = optimizer_class(params, **options)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    train_tg(opt, params, 3, scheduler=sched)
+    path = tmp_path / "checkpoint.safetensors"
+    tg.save({"params": [p.detach() for p in params], "optim": opt.state_dict(),
+             "sched": sched.state_dict()}, path)
+    expected = train_tg(opt, params, 3, scheduler=sched)
+
+    checkpoint = tg.load(path)
+    resumed = [tg.tensor(p.numpy(), requires_grad=True) for p in checkpoint["params"]]
+    opt2 = optimizer_class(resumed, **options)
+    sched2 = optim.lr_scheduler.StepLR(opt2, step_size=2, gamma=0.5)
+    opt2.load_state_dict(checkpoint["optim"])
+    sched2.load_state_dict(checkpoint["sched"])
+    for a, b in zip(train_tg(opt2, resumed, 3, scheduler=sched2), expected):
+        np.testing.assert_array_equal(a, b)
+    assert sched2.get_last_lr() == sched.get_last_lr()
+
+
+def test_load_state_dict_copies_and_casts():
+    a, b = tg_params()
+    opt = optim.Adam([a, b])
+    train_tg(opt, [a, b], 2)
+    a32, b32 = tg_params(dtype=tg.float32)
+    opt32 = optim.Adam([a32, b32])
+    opt32.load_state_dict(opt.state_dict())
+    moment = opt32.state[a32]["exp_avg"]
+    assert moment.dtype == tg.float32 and opt32.state[a32]["step"].dtype == np.float32
+    train_tg(opt32, [a32, b32], 1)
+    assert float(opt.state[a]["step"]) == 2    # the source's state was copied, not shared
+
+
+def test_load_state_dict_errors():
+    a, b = tg_params()
+    opt = optim.SGD([a, b], lr=0.1, momentum=0.9)
+    train_tg(opt, [a, b], 1)
+    state = opt.state_dict()
+    with pytest.raises(ValueError, match="1 parameter groups, but the optimizer has 2"):
+        optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1).load_state_dict(state)
+    with pytest.raises(ValueError, match="doesn't match the size"):
+        optim.SGD([a], lr=0.1).load_state_dict(state)
+    other = [tg.zeros(5, dtype=tg.float64, requires_grad=True), b]
+    with pytest.raises(ValueError, match=r"shape \(3,\) but its parameter has shape \(5,\)"):
+        optim.SGD(other, lr=0.1).load_state_dict(state)
+
+
+def test_repr_lists_groups():
+    text = repr(optim.SGD(tg_params(), lr=0.1))
+    assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1" in text
