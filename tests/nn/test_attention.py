@@ -1,0 +1,168 @@
+"""MultiheadAttention and CausalSelfAttention: PyTorch's parameter names, initialisation and
+outputs (weights copied in by state-dict key), every mask form, gradients in float64,
+causality, the KV cache, dropout, and clear errors."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygen as tg
+from tests.helpers import host
+from tinygen import nn
+from tinygen.autograd import gradcheck
+
+
+def test_parameters_and_init():
+    mha = nn.MultiheadAttention(16, 4)
+    assert list(mha.state_dict()) == ["in_proj_weight", "in_proj_bias", "out_proj.weight",
+                                      "out_proj.bias"]
+    w = host(mha.in_proj_weight.detach())
+    bound = math.sqrt(6 / (16 + 48))                 # xavier_uniform_ on (3E, E)
+    assert w.shape == (48, 16) and np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound
+    np.testing.assert_array_equal(host(mha.in_proj_bias.detach()), 0.0)
+    np.testing.assert_array_equal(host(mha.out_proj.bias.detach()), 0.0)
+    separate = nn.MultiheadAttention(8, 2, kdim=5, vdim=3, bias=False)
+    assert list(separate.state_dict()) == ["q_proj_weight", "k_proj_weight", "v_proj_weight",
+                                           "out_proj.weight"]
+
+
+def _torch_pair(torch, *args, **kwargs):
+    theirs = torch.nn.MultiheadAttention(*args, **kwargs)
+    ours = nn.MultiheadAttention(*args, **kwargs)
+    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in
+                          theirs.state_dict().items()})
+    return ours, theirs
+
+
+CASES = [  # (constructor kwargs, forward kwargs builder, self-attention?)
+    (dict(), lambda t, L, S, N: {}, True),
+    (dict(batch_first=True), lambda t, L, S, N: {}, False),
+    (dict(), lambda t, L, S, N: {"attn_mask": t(np.triu(np.ones((L, S), bool), 1))}, True),
+    (dict(batch_first=True), lambda t, L, S, N: {
+        "attn_mask": t(np.random.default_rng(1).standard_normal((N * 2, L, S)).astype(
+            np.float32))}, False),
+    (dict(), lambda t, L, S, N: {"key_padding_mask": t(np.arange(S)[None, :] >= S - np.arange(
+        N)[:, None])}, False),
+    (dict(), lambda t, L, S, N: {"average_attn_weights": False}, False),
+    (dict(kdim=3, vdim=5), lambda t, L, S, N: {}, False),
+]
+
+
+@pytest.mark.parametrize("ctor, forward_kwargs, self_attention", CASES)
+def test_against_torch(ctor, forward_kwargs, self_attention, rng):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    ours, theirs = _torch_pair(torch, 8, 2, **ctor)
+    L, S, N = 4, 4 if self_attention else 6, 3
+    first = ctor.get("batch_first", False)
+
+    def shape(n, dim):
+        return (N, n, dim) if first else (n, N, dim)
+    q = rng.standard_normal(shape(L, 8)).astype(np.float32)
+    k = q if self_attention else rng.standard_normal(shape(S, ctor.get("kdim", 8))).astype(
+        np.float32)
+    v = q if self_attention else rng.standard_normal(shape(S, ctor.get("vdim", 8))).astype(
+        np.float32)
+    x = [tg.tensor(a, requires_grad=True) for a in (q, k, v)]
+    t = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    if self_attention:
+        x, t = [x[0]] * 3, [t[0]] * 3
+    out, weights = ours(*x, **forward_kwargs(tg.tensor, L, S, N))
+    t_out, t_weights = theirs(*t, **forward_kwargs(torch.tensor, L, S, N))
+    np.testing.assert_allclose(host(out), t_out.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(host(weights), t_weights.detach().numpy(), rtol=1e-4, atol=1e-6)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(tg.tensor(g))
+    t_out.backward(torch.tensor(g))
+    np.testing.assert_allclose(host(x[0].grad), t[0].grad.numpy(), rtol=1e-3, atol=1e-5)
+    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+        np.testing.assert_allclose(host(p.grad), tp.grad.numpy(), rtol=1e-3, atol=1e-5,
+                                   err_msg=name)
+
+
+def test_unbatched_and_no_weights(rng):
+    torch = pytest.importorskip("torch")
+    ours, theirs = _torch_pair(torch, 6, 3)
+    a = rng.standard_normal((5, 6)).astype(np.float32)
+    out, weights = ours(*[tg.tensor(a)] * 3, need_weights=False)
+    t_out, _ = theirs(*[torch.tensor(a)] * 3)
+    assert weights is None and out.shape == (5, 6)
+    np.testing.assert_allclose(host(out), t_out.detach().numpy(), rtol=1e-4, atol=1e-5)
+    _, weights = ours(*[tg.tensor(a)] * 3)
+    assert weights.shape == (5, 5)
+
+
+def test_grads_float64(rng):
+    mha = nn.MultiheadAttention(4, 2, batch_first=True).double()
+    q = tg.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    kv = tg.tensor(rng.standard_normal((2, 5, 4)), requires_grad=True)
+    mask = tg.tensor(np.array([[False] * 5, [False, False, False, True, True]]))
+    params = list(mha.parameters())
+
+    def f(q, kv, *ps):
+        out, weights = mha(q, kv, kv, key_padding_mask=mask)
+        return out, weights
+    assert gradcheck(f, (q, kv, *params))
+
+
+def test_errors():
+    mha = nn.MultiheadAttention(8, 2)
+    with pytest.raises(ValueError, match="embedding dimension of 8 for the query, but got 6"):
+        mha(tg.ones(3, 2, 6), tg.ones(3, 2, 8), tg.ones(3, 2, 8))
+    with pytest.raises(ValueError, match="divisible"):
+        nn.MultiheadAttention(10, 3)
+    with pytest.raises(RuntimeError, match="need attn_mask"):
+        mha(tg.ones(3, 2, 8), tg.ones(3, 2, 8), tg.ones(3, 2, 8), is_causal=True)
+    with pytest.raises(RuntimeError, match=r"attn_mask has shape \(2, 3\)"):
+        mha(tg.ones(3, 2, 8), tg.ones(3, 2, 8), tg.ones(3, 2, 8), attn_mask=tg.ones(2, 3))
+
+
+def _causal_block(rng, dropout=0.0):
+    tg.manual_seed(0)
+    block = nn.CausalSelfAttention(8, 2, dropout=dropout).double()
+    x = tg.tensor(rng.standard_normal((2, 5, 8)), requires_grad=True)
+    return block, x
+
+
+def test_causal_block_grads_and_causality(rng):
+    block, x = _causal_block(rng)
+    assert [n for n, _ in block.named_parameters()] == ["qkv.weight", "qkv.bias", "proj.weight",
+                                                        "proj.bias"]
+    assert gradcheck(lambda x, *ps: block(x), (x, *block.parameters()))
+    y = host(block(x))
+    changed = host(x).copy()
+    changed[:, 3:] += 1.0                             # change the future
+    y2 = host(block(tg.tensor(changed)))
+    np.testing.assert_allclose(y2[:, :3], y[:, :3], rtol=1e-12)
+    assert np.abs(y2[:, 3:] - y[:, 3:]).max() > 1e-3
+
+
+def test_kv_cache_matches_full_sequence(rng):
+    """Feeding a prompt of 2 then one token at a time through a cache gives the outputs of one
+    call on the whole sequence."""
+    block, x = _causal_block(rng)
+    full = host(block(x))
+    cache = nn.KVCache()
+    with tg.no_grad():
+        parts = [block(x[:, :2], kv_cache=cache)]
+        parts += [block(x[:, t:t + 1], kv_cache=cache) for t in range(2, 5)]
+    assert len(cache) == 5
+    np.testing.assert_allclose(np.concatenate([host(p) for p in parts], 1), full, rtol=1e-10)
+    cache.clear()
+    assert len(cache) == 0
+
+
+def test_causal_block_dropout_only_in_training(rng):
+    block, x = _causal_block(rng, dropout=0.5)
+    block.eval()
+    np.testing.assert_array_equal(host(block(x)), host(block(x)))
+    block.train()
+    assert np.abs(host(block(x)) - host(block(x))).max() > 1e-6
+
+
+def test_causal_block_errors():
+    with pytest.raises(ValueError, match="not divisible"):
+        nn.CausalSelfAttention(10, 3)
+    with pytest.raises(ValueError, match=r"expected input \(B, T, 8\)"):
+        nn.CausalSelfAttention(8, 2)(tg.ones(2, 3, 6))
