@@ -108,43 +108,38 @@ class profile:
     def forward(self, cls, args):
         """Run ``cls.apply(*args)`` unprofiled (nested ops belong to it) and record the call."""
         inputs = [a for a in args if isinstance(a, function.Tensor)]
-        paths, self._paths = self._paths, []
-        function._profiler = None
-        try:
-            _synchronize(inputs)
-            start = time.perf_counter_ns()
-            result = cls.apply(*args)
-            outputs = result if type(result) is tuple else (result,)
-            _synchronize(outputs)
-            duration = time.perf_counter_ns() - start
-        finally:
-            function._profiler = self
-            paths, self._paths = self._paths, paths
-        self.events.append(Event(
-            cls.__name__, "forward", start, duration,
-            sum(int(t.array.nbytes) for t in outputs), tuple(dict.fromkeys(paths)),
-            tuple(tuple(t.shape) for t in inputs)))
+        result, start, duration, paths = self._timed(lambda: cls.apply(*args), inputs)
+        outputs = result if type(result) is tuple else (result,)
+        self.events.append(Event(cls.__name__, "forward", start, duration,
+                                 sum(int(t.array.nbytes) for t in outputs), paths,
+                                 tuple(tuple(t.shape) for t in inputs)))
         return result
 
     def timed_backward(self, propagate):
         """Wrap the engine's per-node step so that each node's backward is timed."""
         def timed(node, grads, *rest):
             present = [g for g in grads if g is not None]
-            paths, self._paths = self._paths, []
-            function._profiler = None
-            try:
-                _synchronize(present)
-                start = time.perf_counter_ns()
-                propagate(node, grads, *rest)
-                _synchronize(present)
-                duration = time.perf_counter_ns() - start
-            finally:
-                function._profiler = self
-                paths, self._paths = self._paths, paths
-            self.events.append(Event(
-                node.fn.__name__, "backward", start, duration, 0, tuple(dict.fromkeys(paths)),
-                tuple(tuple(g.shape) for g in present)))
+            _, start, duration, paths = self._timed(lambda: propagate(node, grads, *rest),
+                                                    present)
+            self.events.append(Event(node.fn.__name__, "backward", start, duration, 0, paths,
+                                     tuple(tuple(g.shape) for g in present)))
         return timed
+
+    def _timed(self, call, tensors):
+        """(result, start, duration, kernel paths) of ``call()``, run with the hook off so the
+        ops inside count as part of it; the device is synchronised around it."""
+        outer_paths, self._paths = self._paths, []
+        function._profiler = None
+        try:
+            _synchronize(tensors)
+            start = time.perf_counter_ns()
+            result = call()
+            _synchronize(tensors + list(result if type(result) is tuple else (result,)))
+            return (result, start, time.perf_counter_ns() - start,
+                    tuple(dict.fromkeys(self._paths)))
+        finally:
+            function._profiler = self
+            self._paths = outer_paths
 
     def _on_dispatch(self, name, path):
         key = (name, path)
@@ -230,7 +225,7 @@ class profile:
 def _synchronize(tensors):
     """Wait for the GPU when any of ``tensors`` lives there (CuPy runs kernels asynchronously)."""
     for t in tensors:
-        if type(t.array) is not np.ndarray:
+        if isinstance(t, function.Tensor) and type(t.array) is not np.ndarray:
             import cupy
             cupy.cuda.Device(t.array.device.id).synchronize()
             return

@@ -70,9 +70,13 @@ def build_graph(output, params=None, show_grads=True, expand=(), collapse=None):
         collapse = len(ops) > COLLAPSE_ABOVE
     group_of = _groups(ops, module_names, set(expand)) if collapse else {}   # id -> call
     calls = list(dict.fromkeys(group_of.values()))
+    users = {}                                          # id(leaf) -> the calls that use it
+    for a, b in edges:
+        if type(b) is not Node:
+            users.setdefault(id(b), set()).add(group_of.get(id(a)))
     for leaf in objects:
-        if type(leaf) is not Node and not _is_output(leaf):
-            call = _owning_call(leaf, edges, group_of)
+        if id(leaf) in users:
+            call = _owning_call(leaf, users[id(leaf)])
             if call is not None:
                 group_of[id(leaf)] = call
 
@@ -178,10 +182,10 @@ def _groups(ops, module_names, expand):
     return group_of
 
 
-def _owning_call(leaf, edges, group_of):
-    """The module call a parameter leaf is drawn inside: every op using it is in that call and
-    the call's module owns it. Inputs and weights shared between calls stay outside."""
-    users = {group_of.get(id(a)) for a, b in edges if b is leaf}
+def _owning_call(leaf, users):
+    """The module call a parameter leaf is drawn inside: every op using it is in that call
+    (``users`` holds one call, not None) and the call's module owns it. Inputs and weights
+    shared between calls stay outside."""
     if len(users) != 1:
         return None
     (call,) = users
