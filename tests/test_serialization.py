@@ -248,6 +248,13 @@ def test_broken_structure_metadata_is_a_clear_error(tmp_path):
         tg.load(path)
 
 
+def test_file_objects_are_refused(tmp_path):
+    with open(tmp_path / "f", "wb") as f, pytest.raises(TypeError, match="file path"):
+        tg.save({"t": tg.zeros(1)}, f)
+    with pytest.raises(TypeError, match="file path"):
+        tg.load(3)
+
+
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         tg.load(tmp_path / "nope.safetensors")

@@ -31,10 +31,10 @@ _METADATA_KEY = "tinygen"
 def save(obj, f):
     """Write ``obj`` (tensors, arrays, numbers, strings, None in dicts/lists/tuples) to the
     safetensors file at path ``f``, atomically."""
+    path = _path(f, "tg.save")
     arrays = {}
     tree = _encode(obj, (), arrays, {})
     metadata = {_METADATA_KEY: json.dumps({"version": FORMAT_VERSION, "root": tree})}
-    path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
                                suffix=".tmp")
@@ -50,6 +50,13 @@ def save(obj, f):
             os.remove(tmp)
         raise
     _fsync_directory(directory)
+
+
+def _path(f, caller):
+    if not isinstance(f, (str, os.PathLike)):
+        raise TypeError(f"{caller} takes a file path (str or os.PathLike), got "
+                        f"{type(f).__name__}; safetensors files are opened by name")
+    return os.fspath(f)
 
 
 def _fsync_directory(directory):
@@ -129,7 +136,7 @@ def load(f, map_location=None):
     machine); "cpu", "cuda", "cuda:1" or a ``tg.device`` puts every tensor there; a dict such
     as ``{"cuda:1": "cuda:0"}`` maps saved devices to devices (others are treated as None).
     """
-    path = os.fspath(f)
+    path = _path(f, "tg.load")
     place = _placement(map_location)
     from safetensors import safe_open
     try:
