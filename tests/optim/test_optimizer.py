@@ -154,3 +154,15 @@ def test_load_state_dict_errors():
 def test_repr_lists_groups():
     text = repr(optim.SGD(tg_params(), lr=0.1))
     assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1" in text
+
+
+@pytest.mark.parametrize("optimizer_class, options", OPTIMIZERS)
+def test_state_lives_on_the_parameter_device(device, optimizer_class, options):
+    p = tg.tensor([1.0, -2.0], device=device, requires_grad=True)
+    p.grad = tg.tensor([0.5, 0.5], device=device)
+    opt = optimizer_class([p], **options)
+    opt.step()
+    opt.step()
+    for name, value in opt.state[p].items():
+        assert value.device == (tg.device("cpu") if name == "step" else p.device), name
+    assert p.device == tg.device(device) and p.grad is not None

@@ -66,6 +66,7 @@ def _check_targets(input, target, ignore_index, name):
     if not isinstance(target, Tensor):
         raise TypeError(f"{name}: target must be a Tensor, got {type(target).__name__}")
     class_dim = _class_dim(input, name)
+    _check_device(target, input, "target", name)
     if target.dtype.kind not in "iu":
         raise RuntimeError(
             f"{name}: expected integer class indices as target (or, for cross_entropy, float "
@@ -83,22 +84,29 @@ def _check_targets(input, target, ignore_index, name):
     return t
 
 
-def _target_weights(t, weight, ignore_index, C, dtype, name):
+def _target_weights(t, weight, ignore_index, input, C, name):
     """(w, safe): w[i] = weight[t_i] (1 without weights) and 0 where t_i is ignored; safe is t
     with ignored entries replaced by class 0, usable as an index."""
     xp = get_array_module(t)
     kept = t != ignore_index
     safe = xp.where(kept, t, 0)
     if weight is None:
-        return kept.astype(dtype), safe
-    _check_class_weight(weight, C, name)
-    return weight.array.astype(dtype, copy=False)[safe] * kept, safe
+        return kept.astype(input.dtype), safe
+    _check_class_weight(weight, input, C, name)
+    return weight.array.astype(input.dtype, copy=False)[safe] * kept, safe
 
 
-def _check_class_weight(weight, C, name):
+def _check_class_weight(weight, input, C, name):
+    _check_device(weight, input, "weight", name)
     if weight.ndim != 1 or weight.shape[0] != C:
         raise RuntimeError(f"{name}: weight tensor should be defined either for all {C} classes "
                            f"or no classes but got weight tensor of shape {tuple(weight.shape)}")
+
+
+def _check_device(tensor, input, what, name):
+    if tensor.device != input.device:
+        raise RuntimeError(f"{name}: input is on {input.device} but {what} is on "
+                           f"{tensor.device}; move it with .to('{input.device}')")
 
 
 def _per_class(weight, input, class_dim):
@@ -116,7 +124,7 @@ def _reduce_classes(loss, w, reduction):
         return total
     xp = get_array_module(w)
     denominator = w.sum()                   # 0 when every target is ignored: nan, as PyTorch
-    return total * Tensor(1 / xp.where(denominator == 0, xp.nan, denominator))
+    return total / Tensor(xp.where(denominator == 0, xp.nan, denominator))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -125,7 +133,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = legacy_reduction(size_average, reduce, reduction)
     t = _check_targets(input, target, ignore_index, "nll_loss")
     class_dim = _class_dim(input, "nll_loss")
-    w, safe = _target_weights(t, weight, ignore_index, input.shape[class_dim], input.dtype,
+    w, safe = _target_weights(t, weight, ignore_index, input, input.shape[class_dim],
                               "nll_loss")
     picked = squeeze(gather(input, class_dim, safe.reshape(safe.shape[:class_dim] + (1,) +
                                                            safe.shape[class_dim:])), class_dim)
@@ -145,7 +153,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                                     label_smoothing, class_dim)
     t = _check_targets(input, target, ignore_index, "cross_entropy")
     C = input.shape[class_dim]
-    w, safe = _target_weights(t, weight, ignore_index, C, input.dtype, "cross_entropy")
+    w, safe = _target_weights(t, weight, ignore_index, input, C, "cross_entropy")
     if label_smoothing > 0:
         return _smoothed(input, target, weight, ignore_index, reduction, label_smoothing, w,
                          class_dim)
@@ -184,7 +192,7 @@ def _probability_targets(input, target, weight, ignore_index, reduction, label_s
         target = target * (1 - label_smoothing) + label_smoothing / C
     product = log_softmax(input, class_dim) * target.to(input.dtype)
     if weight is not None:
-        _check_class_weight(weight, C, "cross_entropy")
+        _check_class_weight(weight, input, C, "cross_entropy")
         product = product * _per_class(weight, input, class_dim)
     if reduction == "none":
         return -product.sum(class_dim)
@@ -192,4 +200,4 @@ def _probability_targets(input, target, weight, ignore_index, reduction, label_s
     if reduction == "sum":
         return total
     examples = input.numel() // C if C else 0
-    return total * (1 / examples if examples else float("nan"))
+    return total / (examples if examples else float("nan"))
