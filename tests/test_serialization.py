@@ -192,6 +192,12 @@ def test_atomic_write_leaves_no_temporary_file(tmp_path):
     tg.save({"t": tg.randn(3)}, tmp_path / "ckpt.safetensors")
     tg.save({"t": tg.randn(3)}, tmp_path / "ckpt.safetensors")
     assert os.listdir(tmp_path) == ["ckpt.safetensors"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(tmp_path / "ckpt.safetensors").st_mode & 0o777 == 0o666 & ~umask
+    os.chmod(tmp_path / "ckpt.safetensors", 0o640)            # a rewrite keeps the file's mode
+    tg.save({"t": tg.randn(3)}, tmp_path / "ckpt.safetensors")
+    assert os.stat(tmp_path / "ckpt.safetensors").st_mode & 0o777 == 0o640
 
 
 def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ disk, and renamed over the target, so a crash leaves either the old file or the 
 
 import json
 import os
-import tempfile
+import secrets
 import zlib
 
 import numpy as np
@@ -36,12 +36,14 @@ def save(obj, f):
     tree = _encode(obj, (), arrays, {})
     metadata = {_METADATA_KEY: json.dumps({"version": FORMAT_VERSION, "root": tree})}
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
-    os.close(fd)
+    # A fresh name beside the target: the same file system, so the rename is atomic.
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
     try:
+        with open(tmp, "xb"):                  # the permissions open() gives, umask applied
+            mode = os.stat(path if os.path.exists(path) else tmp).st_mode & 0o777
         from safetensors.numpy import save_file
         save_file(arrays, tmp, metadata=metadata)
+        os.chmod(tmp, mode)                    # safetensors makes its files private (0600)
         with open(tmp, "rb+") as written:
             os.fsync(written.fileno())
         os.replace(tmp, path)
