@@ -36,6 +36,12 @@ def cmd_info(args):
     return 0
 
 
+def cmd_bench_kernels(args):
+    """Time every kernel: reference, fused, PyTorch; see ``tinygen/bench/kernels.py``."""
+    from tinygen.bench import kernels
+    return kernels.run(args)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="tinygen", description="A small autograd engine that trains generative models.")
@@ -43,6 +49,13 @@ def build_parser():
 
     info = commands.add_parser("info", help="show versions, backends and devices")
     info.set_defaults(run=cmd_info)
+
+    from tinygen.bench.kernels import add_arguments as add_kernel_bench_arguments
+    bench = commands.add_parser("bench", help="time tinygen against its references and PyTorch")
+    suites = bench.add_subparsers(dest="suite", metavar="SUITE", required=True)
+    bench_kernels = suites.add_parser("kernels", help="fused kernels vs references, GB/s")
+    add_kernel_bench_arguments(bench_kernels, out_dir="benchmarks")
+    bench_kernels.set_defaults(run=cmd_bench_kernels)
     return parser
 
 
