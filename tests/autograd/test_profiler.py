@@ -89,6 +89,7 @@ def test_disabled_profile_records_nothing(rng):
     with tg.autograd.profile(enabled=False) as prof:
         small_net(x, w, b).backward()
     assert prof.events == [] and function._profiler is None
+    assert "0 timed calls" in prof.table()
 
 
 def test_hooks_restored_after_an_error():

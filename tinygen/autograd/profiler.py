@@ -99,7 +99,9 @@ class profile:
 
     @property
     def wall_ns(self):
-        """Time from entering to leaving the block (so far, while it is open)."""
+        """Time from entering to leaving the block (so far, while it is open; 0 if never)."""
+        if self.start_ns is None:
+            return 0
         end = self.end_ns if self.end_ns is not None else time.perf_counter_ns()
         return end - self.start_ns
 
@@ -170,7 +172,8 @@ class profile:
         """The per-op summary as text, like PyTorch's ``key_averages().table()``.
 
         ``sort_by``: "total" (forward + backward time), "forward", "backward", "calls",
-        "bytes" or "name"; ``top``: how many rows (None for all).
+        "bytes" or "name"; ``top``: how many rows (None for all). The kernel path is "-" for
+        ops written in plain array code, which call no kernel of ``tinygen.kernels``.
         """
         if sort_by not in SORT_KEYS:
             raise ValueError(f"sort_by={sort_by!r} is not one of {SORT_KEYS}")
