@@ -34,6 +34,9 @@ def embedding(input, weight, padding_idx=None):
     ``padding_idx`` (negative counts from the end) names a row that gets no gradient.
     PyTorch's max_norm, scale_grad_by_freq and sparse options are not supported.
     """
+    if isinstance(input, Tensor) and input.device != weight.device:
+        raise RuntimeError(f"embedding: the ids are on {input.device} but the weight is on "
+                           f"{weight.device}; move the ids with .to({str(weight.device)!r})")
     ids = input.array if isinstance(input, Tensor) else get_array_module(weight.array).asarray(
         input)
     if ids.dtype.kind not in "iu":
