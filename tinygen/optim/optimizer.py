@@ -104,10 +104,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    p.grad.requires_grad = False
-                    p.grad.zero_()
+                    p.grad.detach_().zero_()       # out of any graph, then zeros in place
 
     def step(self, closure=None):
         """Update every parameter that has a gradient. ``closure``, if given, re-evaluates the
@@ -122,7 +119,7 @@ class Optimizer:
                     if p.grad is None:
                         continue
                     self._update(p, p.grad.array, self.state[p], group)
-                    p._shared_version()[0] += 1
+                    p._shared_version()[0] += 1        # as inplace.py does for x.add_(...)
         return loss
 
     def _update(self, param, grad, state, group):
