@@ -193,3 +193,18 @@ def test_probability_targets_against_torch(rng):
             torch.tensor(a), torch.tensor(q), weight=torch.tensor(w), reduction=reduction,
             label_smoothing=0.1)
         np.testing.assert_allclose(host(mine), theirs.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("shape, weighted, ignore_index, smoothing", CONFIGS[:2] + CONFIGS[4:5])
+def test_create_graph_gradient_equals_fused(rng, shape, weighted, ignore_index, smoothing):
+    """Under create_graph the backward switches from the kernel's gradient to tensor ops;
+    gradgradcheck alone would not notice a wrong switch."""
+    a, t, w = make_case(rng, shape, weighted, ignore_index)
+    x = t64(a, requires_grad=True)
+    loss = F.cross_entropy(x, tg.tensor(t), weight=None if w is None else t64(w),
+                           ignore_index=ignore_index, reduction="none")
+    upstream = t64(rng.standard_normal(loss.shape))
+    (fused,) = tg.autograd.grad([loss], [x], [upstream], retain_graph=True)
+    (composite,) = tg.autograd.grad([loss], [x], [upstream], create_graph=True)
+    assert composite.requires_grad
+    np.testing.assert_allclose(host(composite), host(fused), rtol=1e-12, atol=1e-15)

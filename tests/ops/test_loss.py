@@ -204,3 +204,17 @@ def test_against_torch(rng, reduction):
         theirs.backward(torch.tensor(upstream))
         np.testing.assert_allclose(host(mine_x.grad), theirs_x.grad.numpy(), rtol=1e-9,
                                    atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("pos_weight_shape", [None, (3,), (4, 1)])
+def test_bce_with_logits_create_graph_gradient_equals_fused(rng, pos_weight_shape):
+    """Under create_graph the backward switches from the kernel to tensor ops; gradgradcheck
+    alone would not notice a wrong switch (it differentiates whichever first derivative it gets)."""
+    x, t = t64(rng.standard_normal((4, 3)) * 5, requires_grad=True), t64(rng.uniform(0, 1, (4, 3)))
+    pw = None if pos_weight_shape is None else t64(rng.uniform(0.5, 3, pos_weight_shape))
+    upstream = t64(rng.standard_normal((4, 3)))
+    loss = F.binary_cross_entropy_with_logits(x, t, reduction="none", pos_weight=pw)
+    (fused,) = tg.autograd.grad([loss], [x], [upstream], retain_graph=True)
+    (composite,) = tg.autograd.grad([loss], [x], [upstream], create_graph=True)
+    assert composite.requires_grad
+    np.testing.assert_allclose(host(composite), host(fused), rtol=1e-12, atol=1e-15)
