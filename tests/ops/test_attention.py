@@ -161,3 +161,19 @@ def test_stable_for_huge_scores(causal, rng):
     assert np.isfinite(host(y)).all() and np.isfinite(host(q.grad)).all()
     rows = np.isin(host(y), host(v)).all(-1)           # each output row is one row of v
     assert rows.all()
+
+
+def test_grouped_query_attention(rng):
+    """enable_gqa: 4 query heads share 2 key/value heads (heads 0, 1 use kv head 0)."""
+    q, k, v = leaf64(rng, 2, 4, 3, 2), leaf64(rng, 2, 2, 5, 2), leaf64(rng, 2, 2, 5, 2)
+
+    def f(q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+    assert gradcheck(f, (q, k, v))
+    a = [host(t) for t in (q, k, v)]
+    expected = sdpa_ref(a[0], np.repeat(a[1], 2, axis=1), np.repeat(a[2], 2, axis=1),
+                        causal=True)
+    np.testing.assert_allclose(host(f(q, k, v)), expected, rtol=1e-10)
+    with pytest.raises(RuntimeError, match=r"query heads \(4\) must be a multiple"):
+        F.scaled_dot_product_attention(q, leaf64(rng, 2, 3, 5, 2), leaf64(rng, 2, 3, 5, 2),
+                                       enable_gqa=True)

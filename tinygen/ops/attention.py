@@ -96,13 +96,36 @@ def attention_weights(query, key, attn_mask=None, dropout_p=0.0, is_causal=False
     return weights
 
 
+def _repeat_heads(x, groups):
+    """(..., Hk, S, E) -> (..., Hk * groups, S, E), each head repeated ``groups`` times in a row
+    (``repeat_interleave`` along dim -3, as PyTorch's enable_gqa does)."""
+    *lead, heads, length, features = x.shape
+    return x.unsqueeze(-3).expand(*lead, heads, groups, length, features).reshape(
+        *lead, heads * groups, length, features)
+
+
+def _share_heads(query, key, value):
+    """Grouped-query attention: key and value heads each serve Hq / Hk query heads."""
+    if query.ndim < 3 or key.ndim < 3:
+        raise RuntimeError("scaled_dot_product_attention: enable_gqa needs (..., heads, seq, "
+                           "features) inputs")
+    q_heads, kv_heads = query.shape[-3], key.shape[-3]
+    if q_heads % kv_heads or value.shape[-3] != kv_heads:
+        raise RuntimeError(f"scaled_dot_product_attention: with enable_gqa the query heads "
+                           f"({q_heads}) must be a multiple of the key and value heads "
+                           f"({kv_heads}, {value.shape[-3]})")
+    groups = q_heads // kv_heads
+    return _repeat_heads(key, groups), _repeat_heads(value, groups)
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-                                 is_causal=False, scale=None):
+                                 is_causal=False, scale=None, enable_gqa=False):
     """softmax(query @ key^T * scale + mask) @ value, with PyTorch's arguments.
 
     attn_mask: bool (True = may attend) or float (added to the scores), broadcast to
     (..., L, S). dropout_p: dropout on the attention weights, applied whenever it is > 0 (pass
-    0.0 in eval mode, as with PyTorch). scale: defaults to 1 / sqrt(E).
+    0.0 in eval mode, as with PyTorch). scale: defaults to 1 / sqrt(E). enable_gqa: key and
+    value may have fewer heads (dim -3) than query, each shared by Hq / Hk query heads.
 
     Differs from PyTorch when L != S with is_causal=True: PyTorch aligns the causal mask to the
     top left (query i sees keys j <= i), tinygen to the bottom right (j <= i + S - L, PyTorch's
@@ -110,4 +133,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     Both agree when L == S. A query that may attend to nothing gets zeros, as in PyTorch.
     """
     _check_shapes(query, key, value)
+    if enable_gqa and key.ndim >= 3 and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        key, value = _share_heads(query, key, value)
     return attention_weights(query, key, attn_mask, dropout_p, is_causal, scale) @ value
