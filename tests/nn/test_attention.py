@@ -166,3 +166,14 @@ def test_causal_block_errors():
         nn.CausalSelfAttention(10, 3)
     with pytest.raises(ValueError, match=r"expected input \(B, T, 8\)"):
         nn.CausalSelfAttention(8, 2)(tg.ones(2, 3, 6))
+
+
+def test_multihead_dropout_only_in_training(rng):
+    mha = nn.MultiheadAttention(4, 2, dropout=0.5, batch_first=True)
+    x = tg.tensor(rng.standard_normal((2, 6, 4)).astype(np.float32))
+    _, weights = mha(x, x, x)
+    sums = host(weights).sum(-1)
+    assert np.abs(sums - 1).max() > 1e-3                # dropped weights, rescaled survivors
+    mha.eval()
+    _, weights = mha(x, x, x)
+    np.testing.assert_allclose(host(weights).sum(-1), 1.0, rtol=1e-5)
