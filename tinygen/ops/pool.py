@@ -162,7 +162,7 @@ def _resize_matrix(n_in, n_out, mode, scale, align_corners, dtype):
         if mode == "nearest":
             src = np.floor(dst.astype(np.float32) * ratio)
         else:
-            src = np.floor((dst + 0.5) * np.float64(ratio))
+            src = np.floor(((dst + 0.5) * np.float64(ratio)).astype(np.float32))
         a[dst, np.minimum(src.astype(np.int64), n_in - 1)] = 1
         return a
     compute = np.dtype(dtype).type        # PyTorch computes the coordinates in the input dtype
