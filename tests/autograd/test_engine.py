@@ -91,7 +91,7 @@ def test_second_backward_through_freed_graph_raises_clearly(rng):
 def test_retain_graph_defaults_to_create_graph(rng):
     x = leaf64(rng, 3)
     y = (x ** 3).sum()
-    g = tg.autograd.grad(y, x, create_graph=True)
+    (g,) = tg.autograd.grad(y, x, create_graph=True)
     y.backward()                                   # graph kept: create_graph=True retained it
     g.sum().backward()                             # and the gradient's own graph is intact
     a = x.detach().numpy()
@@ -517,7 +517,7 @@ def _penalty_step(rng):
     x = tg.tensor(rng.standard_normal((4, 3)), requires_grad=True)
     w = tg.tensor(rng.standard_normal((3, 1)), requires_grad=True)
     scores = (x @ w).tanh()
-    g = tg.autograd.grad(scores.sum(), x, create_graph=True)
+    (g,) = tg.autograd.grad(scores.sum(), x, create_graph=True)
     norms = ((g * g).sum(1) + 1e-12).sqrt()
     loss = ((norms - 1) ** 2).mean()
     return loss, [scores, g, norms], (x, w)

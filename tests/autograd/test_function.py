@@ -40,9 +40,9 @@ def test_cube_passes_gradcheck_and_gradgradcheck(rng):
 
 def test_cube_third_derivative(rng):
     x = leaf64(rng, 3)
-    d1 = tg.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
-    d2 = tg.autograd.grad(d1.sum(), x, create_graph=True)
-    d3 = tg.autograd.grad(d2.sum(), x)
+    (d1,) = tg.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
+    (d2,) = tg.autograd.grad(d1.sum(), x, create_graph=True)
+    (d3,) = tg.autograd.grad(d2.sum(), x)
     np.testing.assert_allclose(d2.detach().numpy(), 6 * x.detach().numpy())
     np.testing.assert_allclose(d3.numpy(), np.full(3, 6.0))
 

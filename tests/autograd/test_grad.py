@@ -19,24 +19,24 @@ def test_grad_returns_gradients_and_leaves_dot_grad_alone(rng, device):
     np.testing.assert_array_equal(host(w.grad), np.ones(3))
 
 
-def test_grad_of_a_single_input_is_not_a_tuple(rng):
+def test_grad_of_a_single_input_is_a_one_tuple_as_in_pytorch(rng):
     x = leaf64(rng, 3)
-    g = grad((x * x).sum(), x)
-    assert isinstance(g, tg.Tensor)
-    np.testing.assert_allclose(g.numpy(), 2 * host(x))
+    result = grad((x * x).sum(), x)
+    assert isinstance(result, tuple) and len(result) == 1
+    np.testing.assert_allclose(result[0].numpy(), 2 * host(x))
 
 
 def test_grad_with_grad_outputs(rng, device):
     x = leaf64(rng, 2, 3, device=device)
     v = rng.standard_normal((2, 3))
-    g = grad(x.sin(), x, grad_outputs=tg.tensor(v, dtype=tg.float64, device=device))
+    (g,) = grad(x.sin(), x, grad_outputs=tg.tensor(v, dtype=tg.float64, device=device))
     np.testing.assert_allclose(host(g), np.cos(host(x)) * v)
 
 
 def test_grad_with_several_outputs_and_grad_outputs(rng):
     x = leaf64(rng, 3)
     v1, v2 = rng.standard_normal(3), rng.standard_normal(())
-    g = grad([x * 2.0, (x * x).sum()], x,
+    (g,) = grad([x * 2.0, (x * x).sum()], x,
              grad_outputs=[tg.tensor(v1, dtype=tg.float64), tg.tensor(v2, dtype=tg.float64)])
     np.testing.assert_allclose(g.numpy(), 2 * v1 + 2 * host(x) * v2)
 
@@ -80,7 +80,7 @@ def test_grad_of_an_intermediate_does_not_run_the_rest_of_the_graph(rng):
     h = x.exp()
     seen = []
     x.register_hook(lambda g: seen.append(g))
-    g = grad((h * h).sum(), h)
+    (g,) = grad((h * h).sum(), h)
     np.testing.assert_allclose(g.numpy(), 2 * host(h))
     assert seen == []
 
@@ -98,7 +98,7 @@ def test_grad_runs_the_hooks_of_leaves_and_non_leaves(rng):
 
 def test_create_graph_false_gives_constant_gradients(rng):
     x = leaf64(rng, 3)
-    g = grad((x ** 3).sum(), x)
+    (g,) = grad((x ** 3).sum(), x)
     assert not g.requires_grad and g.grad_fn is None
 
 
@@ -106,7 +106,7 @@ def test_backward_with_create_graph_makes_dot_grad_differentiable(rng):
     x = leaf64(rng, 3)
     (x ** 3).sum().backward(create_graph=True)
     assert x.grad.requires_grad
-    g2 = grad(x.grad.sum(), x)
+    (g2,) = grad(x.grad.sum(), x)
     np.testing.assert_allclose(g2.numpy(), 6 * host(x))
 
 
@@ -115,9 +115,9 @@ def test_backward_with_create_graph_makes_dot_grad_differentiable(rng):
 def test_third_derivative_of_tanh(rng, device):
     x = leaf64(rng, 5, device=device)
     t = np.tanh(host(x))
-    d1 = grad(x.tanh().sum(), x, create_graph=True)
-    d2 = grad(d1.sum(), x, create_graph=True)
-    d3 = grad(d2.sum(), x)
+    (d1,) = grad(x.tanh().sum(), x, create_graph=True)
+    (d2,) = grad(d1.sum(), x, create_graph=True)
+    (d3,) = grad(d2.sum(), x)
     np.testing.assert_allclose(host(d1), 1 - t ** 2)
     np.testing.assert_allclose(host(d2), -2 * t * (1 - t ** 2))
     np.testing.assert_allclose(host(d3), (6 * t ** 2 - 2) * (1 - t ** 2))
@@ -128,9 +128,9 @@ def test_derivatives_of_x_cubed(rng, scalar):
     x = tg.tensor(rng.standard_normal(() if scalar else (4,)), dtype=tg.float64,
                   requires_grad=True)
     a = host(x)
-    d1 = grad((x ** 3).sum(), x, create_graph=True)
-    d2 = grad(d1.sum(), x, create_graph=True)
-    d3 = grad(d2.sum(), x)
+    (d1,) = grad((x ** 3).sum(), x, create_graph=True)
+    (d2,) = grad(d1.sum(), x, create_graph=True)
+    (d3,) = grad(d2.sum(), x)
     np.testing.assert_allclose(host(d1), 3 * a ** 2)
     np.testing.assert_allclose(host(d2), 6 * a)
     np.testing.assert_allclose(host(d3), np.full_like(a, 6.0))
@@ -157,7 +157,7 @@ def _critic(x, w1, w2):
 def _gradient_penalty(x, w1, w2):
     """WGAN-GP: mean over the batch of (||d critic / d x||_2 - 1)^2, differentiable in w."""
     scores = _critic(x, w1, w2)
-    g = grad(scores.sum(), x, create_graph=True)       # (B, D): one row per sample
+    (g,) = grad(scores.sum(), x, create_graph=True)       # (B, D): one row per sample
     norms = ((g * g).sum(1) + 1e-12).sqrt()
     return ((norms - 1) ** 2).mean()
 

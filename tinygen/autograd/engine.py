@@ -32,9 +32,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
-    """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` untouched)."""
-    single_input = not isinstance(inputs, (tuple, list))
-    inputs = (inputs,) if single_input else tuple(inputs)
+    """The gradients of ``outputs`` with respect to ``inputs``, as a tuple with one entry per
+    input (also for a single input tensor, as in PyTorch); ``.grad`` is left untouched."""
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for i, tensor in enumerate(inputs):
         if not tensor.requires_grad:
             raise RuntimeError(f"input {i} of grad() does not require grad; create it with "
@@ -53,7 +53,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"input {i} of grad() (shape {tuple(tensor.shape)}) was not used "
                                f"to compute the outputs; pass allow_unused=True to get None")
         results.append(g)
-    return results[0] if single_input else tuple(results)
+    return tuple(results)
 
 
 def _roots_and_grads(tensors, grad_tensors, create_graph):
