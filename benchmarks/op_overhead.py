@@ -13,6 +13,7 @@ rebuilt from their source without the lines marked ``# hook`` (no hooks), altern
 import argparse
 import contextlib
 import inspect
+import statistics
 import textwrap
 from pathlib import Path
 
@@ -87,28 +88,37 @@ def without_hooks():
             setattr(owner, name, original)
 
 
-def hook_cost_us(rounds=5):
-    """(hooks off, no hooks) per op, forward + backward and forward only: alternating rounds,
-    best of each, so drift on a shared machine hits both alike."""
+def hook_cost_us(rounds=9):
+    """Per op, (forward + backward, forward only), with the hooks compiled in but off and
+    without them: pairs of runs, in alternating order so drift on a shared machine hits both
+    alike. Returns the best of each and the per-pair differences."""
     with_hooks, without = [], []
-    for _ in range(rounds):
-        with_hooks.append(per_op_us(tg))
-        with without_hooks():
-            without.append(per_op_us(tg))
-    best = lambda runs: tuple(min(r[i] for r in runs) for i in range(2))   # noqa: E731
-    return best(with_hooks), best(without)
+    for i in range(rounds):
+        for hooks in ((True, False) if i % 2 == 0 else (False, True)):
+            if hooks:
+                with_hooks.append(per_op_us(tg))
+            else:
+                with without_hooks():
+                    without.append(per_op_us(tg))
+    best = [tuple(min(r[k] for r in runs) for k in range(2)) for runs in (with_hooks, without)]
+    differences = [[a[k] - b[k] for a, b in zip(with_hooks, without)] for k in range(2)]
+    return best[0], best[1], differences
 
 
-def hook_table(with_hooks, without):
+def hook_table(with_hooks, without, differences):
     rows = ["| per op, chain of 100 on shape (16,) float32 | hooks compiled in, off µs | "
-            "no hooks µs | difference |", "|---|---:|---:|---:|"]
-    for i, name in enumerate(["forward + backward", "forward only (no_grad)"]):
-        a, b = with_hooks[i], without[i]
-        rows.append(f"| {name} | {a:.2f} | {b:.2f} | {1e3 * (a - b):+.0f} ns "
-                    f"({100 * (a - b) / b:+.1f}%) |")
+            "no hooks µs | difference, median of pairs (range) |", "|---|---:|---:|---:|"]
+    for k, name in enumerate(["forward + backward", "forward only (no_grad)"]):
+        d = sorted(differences[k])
+        rows.append(f"| {name} | {with_hooks[k]:.2f} | {without[k]:.2f} | "
+                    f"{1e3 * statistics.median(d):+.0f} ns "
+                    f"({100 * statistics.median(d) / without[k]:+.1f}%; "
+                    f"{1e3 * d[0]:+.0f} to {1e3 * d[-1]:+.0f} ns) |")
     rows.append("\nThe hooks: one test in `Function.apply` for the profiler, one in its recording "
                 "branch for\nmodule scopes, one per backward() call in the engine. No hooks: the "
-                "same functions rebuilt\nfrom their source without the lines marked `# hook`.")
+                "same functions rebuilt\nfrom their source without the lines marked `# hook`. "
+                f"Best of {len(differences[0])} runs each, alternating;\nthe difference is the "
+                "median over pairs of runs, with its range: noise on a shared machine.")
     return "\n".join(rows)
 
 
@@ -133,9 +143,9 @@ def main():
     except ImportError:
         torch = None
 
-    ours = per_op_us(tg)
+    ours, without, differences = hook_cost_us()      # ours: as shipped, hooks in and off
     theirs = per_op_us(torch) if torch else None
-    hooks = hook_table(*hook_cost_us())
+    hooks = hook_table(ours, without, differences)
     section = (f"{SECTION}\n\n{machine(torch)}\n\n{table(ours, theirs)}\n\n"
                f"### Cost of the profiler hooks when off\n\n{hooks}\n")
     print(section)
