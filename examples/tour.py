@@ -121,10 +121,10 @@ u.grad = None
 # differentiated again. For y = tanh(x): y' = 1 - y^2 and y'' = -2 y (1 - y^2).
 x = tg.tensor(np.linspace(-2, 2, 9), dtype=tg.float64, requires_grad=True)
 y = x.tanh()
-dy = tg.autograd.grad(y.sum(), x, create_graph=True)
+(dy,) = tg.autograd.grad(y.sum(), x, create_graph=True)
 tg.viz.draw_graph(dy, OUT / "graph_second_derivative.png", params={"x": x})
 print(f"  drew the gradient's own graph: {OUT / 'graph_second_derivative.png'}")
-d2y = tg.autograd.grad(dy.sum(), x)
+(d2y,) = tg.autograd.grad(dy.sum(), x)
 t = np.tanh(x.detach().numpy())
 check(np.allclose(dy.detach().numpy(), 1 - t ** 2), "first derivative 1 - tanh^2")
 check(np.allclose(d2y.numpy(), -2 * t * (1 - t ** 2)), "second derivative -2 tanh (1 - tanh^2)")
@@ -174,16 +174,19 @@ x = tg.tensor(np.random.default_rng(0).standard_normal(5), requires_grad=True)
 check(tg.autograd.gradcheck(Softplus.apply, (x,)), "Softplus passes gradcheck")
 check(tg.autograd.gradgradcheck(Softplus.apply, (x,)), "and gradgradcheck")
 
-# %% 9. A fused kernel beside its reference -- tinygen/kernels/reference.py and cpu_rows.py
-# kernels/reference.py is the specification in plain NumPy; the fused twin (Numba on CPU, CuPy
-# on CUDA) must equal it. kernels.softmax dispatches; kernels.use("reference") forces the spec.
+# %% 9. A fused kernel beside its reference -- tinygen/kernels/reference.py and cpu_norm.py
+# kernels/reference.py is the specification in plain NumPy: layer_norm there makes several
+# passes over the array (mean, centre, variance, scale), each with a temporary. The fused twin
+# (Numba on CPU, CuPy on CUDA) does one pass per row and must give the same numbers.
+# kernels.layer_norm dispatches; kernels.use("reference") forces the specification.
 rows, cols, repeat = (64, 128, 5) if args.tiny else (4096, 1024, 20)
 z = np.random.default_rng(0).standard_normal((rows, cols)).astype(np.float32)
-fused_out = kernels.softmax(z)                   # first call compiles the Numba kernel
+weight, bias = np.full(cols, 1.5, np.float32), np.full(cols, 0.1, np.float32)
+fused_out = kernels.layer_norm(z, weight, bias, 1e-5)   # the first call compiles (or loads)
 with kernels.use("reference"):
-    reference_out = kernels.softmax(z)
-check(np.allclose(fused_out, reference_out, rtol=1e-5, atol=1e-6),
-      f"{kernels.path('softmax', z)} softmax equals the reference")
+    reference_out = kernels.layer_norm(z, weight, bias, 1e-5)
+check(all(np.allclose(f, r, rtol=1e-4, atol=1e-5) for f, r in zip(fused_out, reference_out)),
+      f"{kernels.path('layer_norm', z)} layer_norm equals the reference (y, mean, rstd)")
 
 
 def best_time(fn):
@@ -195,12 +198,12 @@ def best_time(fn):
     return min(times)
 
 
-fused_s = best_time(lambda: kernels.softmax(z))
+fused_s = best_time(lambda: kernels.layer_norm(z, weight, bias, 1e-5))
 with kernels.use("reference"):
-    reference_s = best_time(lambda: kernels.softmax(z))
-print(f"  softmax of ({rows}, {cols}) float32: {kernels.path('softmax', z)} "
+    reference_s = best_time(lambda: kernels.layer_norm(z, weight, bias, 1e-5))
+print(f"  layer_norm of ({rows}, {cols}) float32: {kernels.path('layer_norm', z)} "
       f"{fused_s * 1e6:.0f} us, reference {reference_s * 1e6:.0f} us "
-      f"({reference_s / fused_s:.1f}x)")
+      f"(fused speed-up {reference_s / fused_s:.1f}x)")
 
 # %% 10. A 2-layer MLP trained, drawn and profiled -- tinygen/nn/linear.py, tinygen/optim/
 # nn.Linear and the optimizer are built on everything above. The model fits sin(x); its graph
