@@ -7,6 +7,7 @@ same run; then the im2col strategies side by side.
     python benchmarks/kernels.py [...]          # the same
 """
 
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,10 +48,15 @@ class Row:
 class Device:
     """The array module, the PyTorch module and device, and a synchronize for one device."""
 
-    def __init__(self, kind):
+    def __init__(self, kind, threads=None):
         self.kind = kind
         self.xp = np if kind == "cpu" else cupy_module()
         self.torch = _torch_for(kind)
+        if threads and kind == "cpu":
+            import numba
+            numba.set_num_threads(threads)
+            if self.torch is not None:
+                self.torch.set_num_threads(threads)
 
     def array(self, value):
         """A private device copy of a host array; anything else passes through."""
@@ -92,16 +98,17 @@ def seconds_per_call(fn, device, quick):
     return best_median_s(fn, rounds=5, calls=calls, warmup=0, sync=device.sync)
 
 
-def copy_bandwidth(device, quick):
-    """GB/s of a large array copy (bytes read + written): the machine's practical limit."""
+def copy_bandwidth(device, n, dtype, quick):
+    """GB/s (bytes read + written) of copying n elements: the practical limit for a kernel whose
+    operands are that large (the same working set, so the same caches help both)."""
     xp = device.xp
-    src = xp.ones(2**22 if quick else 2**25, np.float32)
+    src = xp.ones(n, dtype)
     dst = xp.empty_like(src)
     return 2 * src.nbytes / seconds_per_call(lambda: xp.copyto(dst, src), device, quick) / 1e9
 
 
-def _contenders(case, device, args, kwargs):
-    """name -> no-argument callable on private copies of the arguments."""
+def _tinygen_calls(case, device, args, kwargs):
+    """name -> no-argument callable on private device copies of the arguments."""
     fused = getattr(kernels.fused_module(device.kind), case.name, None)
     calls = {"reference": getattr(reference, case.name), "fused": fused}
     if case.name == "im2col":
@@ -110,30 +117,30 @@ def _contenders(case, device, args, kwargs):
     for who, fn in calls.items():
         if fn is not None:
             a, k = [device.array(v) for v in args], {n: device.array(v) for n, v in kwargs.items()}
-            out[who] = (lambda fn, a, k: lambda: fn(*a, **k))(fn, a, k)
-    if device.torch is not None and case.torch is not None:
-        a, k = [device.tensor(v) for v in args], {n: device.tensor(v) for n, v in kwargs.items()}
-        with device.torch.no_grad():
-            out["torch"] = case.torch(device.torch, *a, **k)
+            out[who] = functools.partial(fn, *a, **k)
     return out
 
 
+def _torch_calls(case, device, args, kwargs):
+    if device.torch is None or case.torch is None:
+        return {}
+    a, k = [device.tensor(v) for v in args], {n: device.tensor(v) for n, v in kwargs.items()}
+    return {"torch": case.torch(device.torch, *a, **k)}
+
+
 def measure(device, dtype, sizes, quick, only=None):
-    """One Row per (kernel, size)."""
-    rows = []
-    for case in CASES:
-        if only and case.name not in only:
-            continue
-        for size, n in sizes.items():
-            args, kwargs = case.make(np.random.default_rng(0), n, np.dtype(dtype))
-            row = Row(case.name, size, n, case.traffic * n * np.dtype(dtype).itemsize)
-            for who, fn in _contenders(case, device, args, kwargs).items():
-                if who == "torch":
-                    with device.torch.no_grad():
-                        row.seconds[who] = seconds_per_call(fn, device, quick)
-                else:
-                    row.seconds[who] = seconds_per_call(fn, device, quick)
-            rows.append(row)
+    """One Row per (kernel, size). tinygen's contenders and PyTorch's run in separate passes:
+    interleaved, the idle threads of one library's pool spin while the other's work, which on
+    a small machine slows both."""
+    dtype = np.dtype(dtype)
+    jobs = [(case, size, n) for case in CASES if not only or case.name in only
+            for size, n in sizes.items()]
+    rows = [Row(case.name, size, n, case.traffic * n * dtype.itemsize) for case, size, n in jobs]
+    for calls in (_tinygen_calls, _torch_calls):
+        for (case, size, n), row in zip(jobs, rows):
+            args, kwargs = case.make(np.random.default_rng(0), n, dtype)
+            for who, fn in calls(case, device, args, kwargs).items():
+                row.seconds[who] = seconds_per_call(fn, device, quick)
     return rows
 
 
@@ -249,6 +256,8 @@ def add_arguments(parser, out_dir):
                         help="smoke run: the small size only, one timed call each")
     parser.add_argument("--only", nargs="+", metavar="KERNEL", choices=[c.name for c in CASES],
                         help="time only these kernels")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="CPU threads for Numba and PyTorch (default: every core)")
     parser.add_argument("--write", action="store_true",
                         help="record the table in RESULTS.md and draw the PNG chart")
     parser.add_argument("--out-dir", type=Path, default=Path(out_dir),
@@ -257,15 +266,18 @@ def add_arguments(parser, out_dir):
 
 def run(args):
     """Measure, print the markdown section, and with --write record it; returns 0."""
-    device = Device(args.device)
+    device = Device(args.device, args.threads)
     sizes = {"small": SIZES["small"]} if args.quick else SIZES
-    copy_gbps = copy_bandwidth(device, args.quick)
+    copied = max(sizes.values())
+    copy_gbps = copy_bandwidth(device, copied, args.dtype, args.quick)
     rows = measure(device, args.dtype, sizes, args.quick, args.only)
     suffix = "" if args.device == "cpu" else f"-{args.device}"
     what = "Numba" if args.device == "cpu" else "CuPy"
+    threads = f"{args.threads} threads" if args.threads else "threads: library defaults"
     section = (f"## kernels{suffix}\n\n{machine(device.torch, f', fused kernels: {what}')}\n"
-               f"- dtype: {args.dtype}; copy bandwidth (bytes read + written): "
-               f"{copy_gbps:.1f} GB/s\n\n{table(rows, copy_gbps)}\n\n{summary(rows, copy_gbps)}\n")
+               f"- dtype: {args.dtype}; {threads}; copy bandwidth of {copied:,} elements "
+               f"(bytes read + written): {copy_gbps:.1f} GB/s\n\n{table(rows, copy_gbps)}\n\n"
+               f"{summary(rows, copy_gbps)}\n")
     if any(r.name == "im2col" for r in rows):
         section += f"\n### im2col strategies\n\n{im2col_table(rows)}\n"
     print(section)
