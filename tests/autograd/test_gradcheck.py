@@ -50,6 +50,20 @@ class RawCube(Function):
         return grad_y * tg.tensor(3 * x.array ** 2)
 
 
+class TwoFacedCube(Function):
+    """x^3 whose plain backward is wrong (2x^2) but whose create_graph backward is right: the
+    finite differences of gradgradcheck only ever see the right one."""
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (x,) = ctx.saved_tensors
+        return grad_y * (3 if tg.is_grad_enabled() else 2) * x * x
+
+
 @pytest.mark.parametrize("fn, shapes", [
     (lambda x: x.tanh(), [(3, 4)]),
     (lambda x: x.softmax(-1), [(3, 4)]),
@@ -150,3 +164,8 @@ def test_gradgradcheck_catches_a_backward_in_raw_arrays(rng):
     assert gradcheck(RawCube.apply, (x,))               # the first derivative is right
     with pytest.raises(GradcheckError, match=r"gradcheck failed for input 0"):
         gradgradcheck(RawCube.apply, (x,))
+
+
+def test_gradgradcheck_catches_two_backward_forms_that_disagree(rng):
+    with pytest.raises(GradcheckError, match=r"input 0 computed with create_graph=True differs"):
+        gradgradcheck(TwoFacedCube.apply, (leaf64(rng, 3, 2),))

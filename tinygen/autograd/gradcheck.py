@@ -8,7 +8,9 @@ vector-Jacobian product J^T v. Finite differences give the same number for each 
 A random v matters: with v = ones (the gradient of ``f(x).sum()``), softmax or a normalisation
 whose outputs sum to a constant has J^T v = 0, so a backward returning zeros would pass.
 ``gradgradcheck`` runs gradcheck on the function (x, v) -> J^T v, computed with
-``create_graph=True``: second derivatives are checked the same way.
+``create_graph=True``: second derivatives are checked the same way. It first checks that this
+recorded J^T v equals the plain one, since an op may use a fused backward normally and a
+composite, differentiable one under ``create_graph``.
 """
 
 import numpy as np
@@ -61,14 +63,35 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tr
     upstream = [Tensor(_random_like(out, rng), requires_grad=True) for out in outputs]
     n = len(inputs)
 
-    def first_derivatives(*args):
-        xs, vs = args[:n], args[n:]
+    def derivatives(xs, vs, create_graph):
         outs = [out for out in _as_tuple(fn(*xs)) if _requires_grad(out)]
-        grads = grad(outs, [xs[i] for i in checked], vs, create_graph=True, allow_unused=True)
+        return grad(outs, [xs[i] for i in checked], vs, create_graph=create_graph,
+                    allow_unused=True)
+
+    def first_derivatives(*args):
+        grads = derivatives(args[:n], args[n:], create_graph=True)
         return tuple(g for g in grads if g is not None and g.requires_grad)
 
+    recorded = derivatives(inputs, upstream, create_graph=True)
+    plain = derivatives(inputs, upstream, create_graph=False)
+    for i, r, p in zip(checked, recorded, plain):
+        if r is not None and not _agree(r, p, atol, rtol):
+            message = (f"gradgradcheck: the gradient of input {i} computed with create_graph=True "
+                       f"differs from the one without it (by up to {_max_difference(r, p):.3g}): "
+                       f"the op's differentiable backward and its plain backward disagree")
+            if raise_exception:
+                raise GradcheckError(message)
+            return False
     return gradcheck(first_derivatives, inputs + tuple(upstream), eps, atol, rtol,
                      raise_exception, seed)
+
+
+def _agree(a, b, atol, rtol):
+    return np.allclose(_host(a.array), _host(b.array), atol=atol, rtol=rtol, equal_nan=True)
+
+
+def _max_difference(a, b):
+    return float(np.abs(_host(a.array).astype(np.float64) - _host(b.array)).max())
 
 
 def _as_tuple(values):
