@@ -154,7 +154,7 @@ def test_create_graph_backward_is_profiled(rng):
     x = tg.tensor(rng.standard_normal(5), requires_grad=True)
     with tg.autograd.profile() as prof:
         y = x.tanh().sum()
-        g = tg.autograd.grad(y, x, create_graph=True)
+        (g,) = tg.autograd.grad(y, x, create_graph=True)
         (g * g).sum().backward()
     names = [(e.name, e.phase) for e in prof.events]
     assert names[:2] == [("Tanh", "forward"), ("Sum", "forward")]

@@ -94,7 +94,7 @@ def test_double_backward_graph(rng):
     """A gradient penalty: the graph of |d loss / dx|^2 holds the backward ops themselves."""
     x = tg.tensor(rng.standard_normal(3), requires_grad=True)
     w = tg.tensor(rng.standard_normal(3), requires_grad=True)
-    g = tg.autograd.grad((x * w).tanh().sum(), x, create_graph=True)
+    (g,) = tg.autograd.grad((x * w).tanh().sum(), x, create_graph=True)
     penalty = (g * g).sum()
     graph = tg.viz.build_graph(penalty, params={"x": x, "w": w})
     ops = graph.titles("op")
