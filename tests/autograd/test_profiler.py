@@ -126,6 +126,7 @@ def test_kernel_paths_are_recorded(rng):
         with kernels.use("reference"):
             kernels.softmax(x)
     assert prof.kernel_calls == {("softmax", "reference-cpu"): 1}
+    assert prof.table().splitlines()[-1] == "Kernel calls: softmax reference-cpu x1"
 
 
 def test_kernel_path_of_an_op(rng):

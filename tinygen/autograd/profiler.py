@@ -207,6 +207,9 @@ class profile:
                     f"{len(self.events)} timed calls; wall time {_time(self.wall_ns)}"
                     + (f"; {len(rows) - len(shown)} more ops not shown" if len(shown) < len(rows)
                        else ""))
+        if self.kernel_calls:                  # also those outside ops, e.g. an optimizer's
+            text.append("Kernel calls: " + ", ".join(
+                f"{name} {path} x{n}" for (name, path), n in self.kernel_calls.items()))
         return "\n".join(text)
 
     def export_chrome_trace(self, path):
