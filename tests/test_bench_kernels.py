@@ -1,8 +1,11 @@
 """`tinygen bench kernels`: the quick smoke run times every kernel and records its section and
 chart; the target check and the RESULTS.md section writer behave on known inputs."""
 
+import pytest
+
+import tinygen as tg
 from tinygen import kernels
-from tinygen.bench.kernels import Row, misses, summary
+from tinygen.bench.kernels import TARGETS, Row, misses, summary
 from tinygen.bench.results import write_section
 from tinygen.cli import main
 
@@ -30,12 +33,20 @@ def test_misses_names_each_target_missed_at_the_large_size():
     slow = Row("softmax", "large", 2**22, nbytes, dict(reference=0.01, fused=0.008, torch=0.004))
     absent = Row("col2im", "large", 2**22, nbytes, dict(reference=0.01, fused=None, torch=0.004))
     small = Row("softmax", "small", 4096, 8 * 4096, dict(reference=1.0, fused=2.0))
-    found = misses([good, slow, absent, small], copy_gbps)
+    found = misses([good, slow, absent, small], copy_gbps, TARGETS["cpu"])
     assert set(found) == {"softmax", "col2im"}
     assert found["softmax"] == ["1.25x its reference", "42% of copy bandwidth",
                                 "2.00x PyTorch's time"]
     assert found["col2im"] == ["no fused kernel"]
-    assert "Met by 1 of 3 kernels" in summary([good, slow, absent], copy_gbps)
+    assert "Met by 1 of 3 kernels" in summary([good, slow, absent], copy_gbps, TARGETS["cpu"])
+    on_gpu = misses([good, slow], copy_gbps, TARGETS["cuda"])     # faster, within 1.5x torch
+    assert on_gpu == {"softmax": ["2.00x PyTorch's time"]}
+
+
+@pytest.mark.skipif(tg.cuda.is_available(), reason="checks the error without a GPU")
+def test_cuda_without_a_gpu_is_a_clear_error(capsys):
+    assert main(["bench", "kernels", "--device", "cuda", "--quick"]) == 2
+    assert "CuPy or a GPU is not available" in capsys.readouterr().err
 
 
 def test_write_section_replaces_only_its_own_section(tmp_path):

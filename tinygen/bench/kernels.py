@@ -8,6 +8,7 @@ same run; then the im2col strategies side by side.
 """
 
 import functools
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,10 @@ from tinygen.bench.results import best_median_s, machine, write_section
 from tinygen.kernels import reference
 
 SIZES = {"small": 2**12, "medium": 2**18, "large": 2**22}
-TARGETS = dict(speedup=2.0, copy_fraction=0.5, torch_ratio=1.0)   # at the large size
+# Targets at the large size, from the kernels issue. "No slower than PyTorch" allows 5% for
+# timing noise on a shared machine; the GPU targets say nothing about bandwidth.
+TARGETS = {"cpu": dict(speedup=2.0, copy_fraction=0.5, torch_ratio=1.05),
+           "cuda": dict(speedup=1.0, copy_fraction=None, torch_ratio=1.5)}
 ROUND_S = 0.05                             # time budget of one timing round
 CONTENDERS = ("reference", "fused", "torch")
 
@@ -168,7 +172,7 @@ def table(rows, copy_gbps):
     return "\n".join(lines)
 
 
-def misses(rows, copy_gbps):
+def misses(rows, copy_gbps, targets):
     """{kernel: [reasons]} for the targets missed at the large size."""
     out = {}
     for r in rows:
@@ -180,11 +184,11 @@ def misses(rows, copy_gbps):
             reasons.append("no fused kernel")
         else:
             vs_torch = r.ratio("fused", "torch")
-            if speedup < TARGETS["speedup"]:
+            if speedup < targets["speedup"] or speedup <= 1.0:
                 reasons.append(f"{speedup:.2f}x its reference")
-            if gbps < TARGETS["copy_fraction"] * copy_gbps:
+            if targets["copy_fraction"] and gbps < targets["copy_fraction"] * copy_gbps:
                 reasons.append(f"{100 * gbps / copy_gbps:.0f}% of copy bandwidth")
-            if vs_torch is not None and vs_torch > TARGETS["torch_ratio"]:
+            if vs_torch is not None and vs_torch > targets["torch_ratio"]:
                 reasons.append(f"{vs_torch:.2f}x PyTorch's time")
         if reasons:
             out[r.name] = reasons
@@ -207,15 +211,18 @@ def im2col_table(rows):
     return "\n".join(lines)
 
 
-def summary(rows, copy_gbps):
+def summary(rows, copy_gbps, targets):
     large = [r for r in rows if r.size == "large"]
     if not large:
         return "Targets are judged at the large size, which this run did not measure."
-    missed = misses(rows, copy_gbps)
-    text = (f"Targets at the large size (>= 4M elements): fused at least "
-            f"{TARGETS['speedup']:g}x faster than its reference, at least "
-            f"{100 * TARGETS['copy_fraction']:.0f}% of copy bandwidth, and no slower than "
-            f"PyTorch. Met by {len(large) - len(missed)} of {len(large)} kernels.")
+    missed = misses(rows, copy_gbps, targets)
+    goals = [f"fused at least {targets['speedup']:g}x faster than its reference"
+             if targets["speedup"] > 1 else "fused faster than its reference"]
+    if targets["copy_fraction"]:
+        goals.append(f"at least {100 * targets['copy_fraction']:.0f}% of copy bandwidth")
+    goals.append(f"at most {targets['torch_ratio']:g}x PyTorch's time")
+    text = (f"Targets at the large size (>= 4M elements): {', '.join(goals)}. "
+            f"Met by {len(large) - len(missed)} of {len(large)} kernels.")
     if missed:
         text += "\n\nMissed:\n" + "\n".join(f"- {name}: {', '.join(reasons)}"
                                               for name, reasons in missed.items())
@@ -238,10 +245,11 @@ def chart(rows, copy_gbps, path, device_kind):
     ax.axhline(copy_gbps, color="black", linestyle="--", label=f"copy {copy_gbps:.1f} GB/s")
     ax.axhline(copy_gbps / 2, color="gray", linestyle=":", label="50% of copy")
     ax.set_yscale("log")
+    ax.set_ylim(top=ax.get_ylim()[1] * 10)           # room for the legend above the bars
     ax.set_xticks(x, [r.name for r in chosen], rotation=45, ha="right")
     ax.set_ylabel("GB/s (bytes read + written / time)")
     ax.set_title(f"tinygen kernels on {device_kind}, {size} size ({chosen[0].elements:,} elements)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, ncol=5, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -265,8 +273,13 @@ def add_arguments(parser, out_dir):
 
 
 def run(args):
-    """Measure, print the markdown section, and with --write record it; returns 0."""
-    device = Device(args.device, args.threads)
+    """Measure, print the markdown section, and with --write record it; returns the exit
+    status (2 when the device is not usable)."""
+    try:
+        device = Device(args.device, args.threads)
+    except RuntimeError as error:
+        print(f"tinygen bench kernels: error: {error}", file=sys.stderr)
+        return 2
     sizes = {"small": SIZES["small"]} if args.quick else SIZES
     copied = max(sizes.values())
     copy_gbps = copy_bandwidth(device, copied, args.dtype, args.quick)
@@ -277,7 +290,7 @@ def run(args):
     section = (f"## kernels{suffix}\n\n{machine(device.torch, f', fused kernels: {what}')}\n"
                f"- dtype: {args.dtype}; {threads}; copy bandwidth of {copied:,} elements "
                f"(bytes read + written): {copy_gbps:.1f} GB/s\n\n{table(rows, copy_gbps)}\n\n"
-               f"{summary(rows, copy_gbps)}\n")
+               f"{summary(rows, copy_gbps, TARGETS[args.device])}\n")
     if any(r.name == "im2col" for r in rows):
         section += f"\n### im2col strategies\n\n{im2col_table(rows)}\n"
     print(section)
