@@ -286,7 +286,8 @@ def run(args):
     rows = measure(device, args.dtype, sizes, args.quick, args.only)
     suffix = "" if args.device == "cpu" else f"-{args.device}"
     what = "Numba" if args.device == "cpu" else "CuPy"
-    threads = f"{args.threads} threads" if args.threads else "threads: library defaults"
+    threads = (f"{args.threads} thread{'s' if args.threads > 1 else ''} for Numba and PyTorch"
+               if args.threads else "threads: library defaults")
     section = (f"## kernels{suffix}\n\n{machine(device.torch, f', fused kernels: {what}')}\n"
                f"- dtype: {args.dtype}; {threads}; copy bandwidth of {copied:,} elements "
                f"(bytes read + written): {copy_gbps:.1f} GB/s\n\n{table(rows, copy_gbps)}\n\n"
