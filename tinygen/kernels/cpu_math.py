@@ -1,11 +1,12 @@
 """What every Numba kernel shares: the jit options, how arrays are prepared for a kernel, and
-the scalar math the kernels call per element.
+how a kernel is launched (the per-element math is in ``cpu_vecmath.py``).
 
 Kernels take C-contiguous float32 or float64 buffers (``rows`` copies only when the input is
 not already one) and write into outputs of the input's dtype. Numba compiles each kernel once
 per dtype on first use and caches the machine code in ``__pycache__`` beside its source file.
-Numba keys a cached kernel on its own file only: after editing this file, delete the
-``__pycache__`` folder of ``tinygen/kernels`` so the callers recompile.
+Numba keys a cached kernel on its own file only: after editing a helper file
+(``cpu_vecmath.py``), delete the ``__pycache__`` folder of ``tinygen/kernels`` so the callers
+recompile.
 """
 
 import math
@@ -56,22 +57,3 @@ def row_blocks(n_rows):
     """How many blocks to split rows into when each block keeps its own partial sums (for
     weight and bias gradients): a few per thread, so work balances, and never more than rows."""
     return max(1, min(n_rows, 4 * numba.get_num_threads()))
-
-
-@numba.njit(**SCALAR)
-def finite_or_zero(m):
-    """The row max to subtract before exp: infinities become 0, so x - m never overflows and a
-    row of -inf stays -inf instead of becoming nan (as in the reference)."""
-    return m if np.isfinite(m) else 0.0
-
-
-@numba.njit(**SCALAR)
-def sigmoid(v):
-    """1 / (1 + exp(-v)) as 0.5 (1 + tanh(v / 2)): no overflow at any v."""
-    return 0.5 * (1.0 + math.tanh(0.5 * v))
-
-
-@numba.njit(**SCALAR)
-def softplus(v):
-    """log(1 + exp(v)) = max(v, 0) + log1p(exp(-|v|)), finite at any finite v."""
-    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))

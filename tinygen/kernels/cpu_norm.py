@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygen.kernels import reference
 from tinygen.kernels.cpu_math import PARALLEL, fusable, launch, row_blocks, rows
+from tinygen.kernels.cpu_vecmath import row_dot, row_sum
 
 
 def _or_fill(v, n, value, dtype):
@@ -24,19 +25,13 @@ def _or_fill(v, n, value, dtype):
 def _layer_norm_rows(x, weight, bias, eps, y, mean, rstd):
     n_rows, width = x.shape
     for r in numba.prange(n_rows):
-        total = 0.0
+        row, out = x[r], y[r]
+        mu = row_sum(row) / width
+        inv = 1.0 / math.sqrt(row_dot(row, row, mu, mu) / width + eps)   # centred: no cancelling
+        mean[r], rstd[r] = mu, inv
+        mu, inv = mean[r], rstd[r]                 # in x's dtype, so the loop below stays in it
         for j in range(width):
-            total += x[r, j]
-        mu = total / width
-        squares = 0.0                      # two passes over the cached row: no cancellation
-        for j in range(width):
-            d = x[r, j] - mu
-            squares += d * d
-        inv = 1.0 / math.sqrt(squares / width + eps)
-        for j in range(width):
-            y[r, j] = (x[r, j] - mu) * inv * weight[j] + bias[j]
-        mean[r] = mu
-        rstd[r] = inv
+            out[j] = (row[j] - mu) * inv * weight[j] + bias[j]
 
 
 def layer_norm(x, weight, bias, eps):
@@ -59,21 +54,19 @@ def _layer_norm_backward_rows(grad_y, x, mean, rstd, weight, grad_x, part_w, par
     n_rows, width = x.shape
     n_blocks = part_w.shape[0]
     for k in numba.prange(n_blocks):
+        block_w, block_b = part_w[k], part_b[k]
         for r in range(k * n_rows // n_blocks, (k + 1) * n_rows // n_blocks):
+            row, g, out = x[r], grad_y[r], grad_x[r]
             mu, inv = mean[r], rstd[r]
-            sum_g = 0.0
-            sum_gx = 0.0
             for j in range(width):
-                xhat = (x[r, j] - mu) * inv
-                g = grad_y[r, j] * weight[j]
-                sum_g += g
-                sum_gx += g * xhat
-                part_w[k, j] += grad_y[r, j] * xhat
-                part_b[k, j] += grad_y[r, j]
-            mean_g, mean_gx = sum_g / width, sum_gx / width
+                out[j] = g[j] * weight[j]                       # g * weight, reused below
+            mean_g = x.dtype.type(row_sum(out) / width)
+            mean_gx = x.dtype.type(row_dot(out, row, 0.0, mu) * inv / width)
             for j in range(width):
-                xhat = (x[r, j] - mu) * inv
-                grad_x[r, j] = inv * (grad_y[r, j] * weight[j] - mean_g - xhat * mean_gx)
+                xhat = (row[j] - mu) * inv
+                block_w[j] += g[j] * xhat
+                block_b[j] += g[j]
+                out[j] = inv * (out[j] - mean_g - xhat * mean_gx)
 
 
 def layer_norm_backward(grad_y, x, mean, rstd, weight):
@@ -108,18 +101,12 @@ def _channel_sums(x, other, mode, centre, part_1, part_2):
     for k in numba.prange(n_blocks):
         for n in range(k * N // n_blocks, (k + 1) * N // n_blocks):
             for c in range(C):
-                s1 = 0.0
-                s2 = 0.0
-                for i in range(L):
-                    d = x[n, c, i] - centre[c]
-                    if mode == 0:
-                        s1 += d
-                        s2 += d * d
-                    else:
-                        s1 += other[n, c, i]
-                        s2 += other[n, c, i] * d
-                part_1[k, c] += s1
-                part_2[k, c] += s2
+                if mode == 0:
+                    part_1[k, c] += row_sum(x[n, c]) - L * centre[c]
+                    part_2[k, c] += row_dot(x[n, c], x[n, c], centre[c], centre[c])
+                else:
+                    part_1[k, c] += row_sum(other[n, c])
+                    part_2[k, c] += row_dot(other[n, c], x[n, c], 0.0, centre[c])
 
 
 def _sums(x, other, mode, centre):

@@ -1,6 +1,7 @@
 """Numba twins of the row kernels in ``reference.py``: softmax and log_softmax with their
 backwards, the causal softmax and cross-entropy. Each row is one prange iteration that reads
-its values two or three times while they sit in cache; sums are kept in float64."""
+its values a few times while they sit in cache, each pass a loop LLVM turns into SIMD code;
+sums are kept in float64."""
 
 import math
 
@@ -8,7 +9,8 @@ import numba
 import numpy as np
 
 from tinygen.kernels import reference
-from tinygen.kernels.cpu_math import PARALLEL, finite_or_zero, fusable, launch, rows
+from tinygen.kernels.cpu_math import PARALLEL, fusable, launch, rows
+from tinygen.kernels.cpu_vecmath import exp, row_dot, row_max, row_sum, row_sum_exp
 
 
 @numba.njit(**PARALLEL)
@@ -19,28 +21,29 @@ def _softmax_rows(x, out, log, scale, shift, period, causal):
     and with ``causal`` a row whose visible entries are all -inf gives zeros (as the
     reference does), where a plain row of -inf gives nan."""
     n_rows, width = x.shape
+    zero = x.dtype.type(0)
+    scale = x.dtype.type(scale)
     for r in numba.prange(n_rows):
         seen = min(width, max(0, shift + r % period + 1))
-        m = -np.inf
+        row, z = x[r], out[r]
         for j in range(seen):
-            m = max(m, scale * x[r, j])
-        m = finite_or_zero(m)
-        total = 0.0
+            z[j] = scale * row[j]
+        m = row_max(z[:seen], zero)
         for j in range(seen):
-            e = math.exp(scale * x[r, j] - m)
-            total += e
-            if not log:
-                out[r, j] = e
+            z[j] = z[j] - m
         if log:
-            log_total = math.log(total)
+            log_total = x.dtype.type(math.log(row_sum_exp(z[:seen])))
             for j in range(seen):
-                out[r, j] = (scale * x[r, j] - m) - log_total
+                z[j] = z[j] - log_total
         else:
-            inv = 0.0 if causal and total == 0 else 1.0 / total
             for j in range(seen):
-                out[r, j] *= inv
+                z[j] = exp(z[j])
+            total = row_sum(z[:seen])
+            inv = x.dtype.type(0.0 if causal and total == 0 else 1.0 / total)
+            for j in range(seen):
+                z[j] = z[j] * inv
         for j in range(seen, width):
-            out[r, j] = 0.0
+            z[j] = zero
 
 
 @numba.njit(**PARALLEL)
@@ -48,14 +51,15 @@ def _softmax_backward_rows(y, grad_y, out, log):
     """softmax: out = y (g - sum(g y));  log_softmax: out = g - exp(y) sum(g)."""
     n_rows, width = y.shape
     for r in numba.prange(n_rows):
-        total = 0.0
-        for j in range(width):
-            total += grad_y[r, j] if log else grad_y[r, j] * y[r, j]
-        for j in range(width):
-            if log:
-                out[r, j] = grad_y[r, j] - math.exp(y[r, j]) * total
-            else:
-                out[r, j] = y[r, j] * (grad_y[r, j] - total)
+        yr, g, o = y[r], grad_y[r], out[r]
+        if log:
+            total = y.dtype.type(row_sum(g))
+            for j in range(width):
+                o[j] = g[j] - exp(yr[j]) * total
+        else:
+            total = y.dtype.type(row_dot(g, yr, 0.0, 0.0))
+            for j in range(width):
+                o[j] = yr[j] * (g[j] - total)
 
 
 def _rowwise(x, log, scale=1.0, causal_block=None):
@@ -111,27 +115,23 @@ def causal_softmax(scores, scale):
 def _cross_entropy_rows(logits, target, ignore_index, loss, grad):
     """Per row: loss = logsumexp - logit[t], grad = softmax - onehot(t); ignored rows get 0."""
     n_rows, n_classes = logits.shape
+    zero = logits.dtype.type(0)
     for r in numba.prange(n_rows):
-        t = target[r]
+        t, row, g = target[r], logits[r], grad[r]
         if t == ignore_index:
-            loss[r] = 0.0
+            loss[r] = zero
             for j in range(n_classes):
-                grad[r, j] = 0.0
+                g[j] = zero
             continue
-        m = -np.inf
+        m = row_max(row, zero)
         for j in range(n_classes):
-            m = max(m, logits[r, j])
-        m = finite_or_zero(m)
-        total = 0.0
+            g[j] = exp(row[j] - m)
+        total = row_sum(g)
+        loss[r] = math.log(total) - (row[t] - m)
+        inv = logits.dtype.type(1.0 / total)
         for j in range(n_classes):
-            e = math.exp(logits[r, j] - m)
-            grad[r, j] = e
-            total += e
-        loss[r] = math.log(total) - (logits[r, t] - m)
-        inv = 1.0 / total
-        for j in range(n_classes):
-            grad[r, j] *= inv
-        grad[r, t] -= 1.0
+            g[j] = g[j] * inv
+        g[t] -= 1
 
 
 def cross_entropy(logits, target, ignore_index=-100):

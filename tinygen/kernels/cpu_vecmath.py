@@ -1,0 +1,164 @@
+"""Scalar math for the Numba kernels, written so that the loops calling it vectorize.
+
+LLVM turns a loop into SIMD code only when its body has no opaque calls and no running sum it
+would have to reorder. libm's ``exp`` is such a call, so ``exp`` here is the textbook Cody-Waite
+form (Muller, *Elementary Functions*, ch. 11): exp(v) = 2^k exp(r) with k = round(v / ln 2),
+r = v - k ln 2 split in two parts so the product is exact, exp(r) by its Taylor polynomial on
+|r| <= ln(2)/2, and 2^k written straight into a float's exponent bits. It is within 1 ulp of
+libm, in float32 (degree 7) and float64 (degree 13), and keeps inf, 0 and nan where libm does.
+Sums are compiled with one fastmath flag, ``reassoc``, which lets LLVM add in SIMD lanes (the
+order differs from a plain loop by rounding only; inf and nan behave as without it). The max
+keeps eight running maxima by hand instead, as reordering a max needs the no-nan flag.
+"""
+
+import math
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic, overload
+
+from tinygen.kernels.cpu_math import SCALAR
+
+REDUCE = dict(SCALAR, fastmath={"reassoc"})
+
+LOG2E = 1.4426950408889634
+LN2_HI = 0.693145751953125                 # ln 2 to 16 bits: k * LN2_HI is exact for |k| < 2^8
+LN2_LO = 1.4286068203094173e-06            # ln 2 - LN2_HI
+TAYLOR_64 = tuple(1.0 / math.factorial(n) for n in range(13, -1, -1))
+TAYLOR_32 = tuple(np.float32(1.0 / math.factorial(n)) for n in range(7, -1, -1))
+F32 = np.float32
+
+
+@intrinsic
+def _pow2(typingctx, k):
+    """2.0 ** k as float32 (int32 k in [-126, 127]) or float64 (int64 k in [-1022, 1023]),
+    made by writing the biased exponent k + bias into the exponent field."""
+    wide = k == types.int64
+    result = types.float64 if wide else types.float32
+    bias, shift, width = (1023, 52, 64) if wide else (127, 23, 32)
+
+    def codegen(context, builder, signature, args):
+        int_type = ir.IntType(width)
+        biased = builder.add(args[0], ir.Constant(int_type, bias))
+        bits = builder.shl(biased, ir.Constant(int_type, shift))
+        return builder.bitcast(bits, ir.DoubleType() if wide else ir.FloatType())
+    return result(k), codegen
+
+
+def exp(v):
+    """e ** v; float32 in, float32 out, else float64 (usable only inside jitted code)."""
+    return math.exp(v)
+
+
+@numba.njit(**SCALAR)
+def _exp64(v):
+    v = 709.8 if v > 709.8 else v              # beyond: inf; below -746: 0; nan passes through
+    v = -746.0 if v < -746.0 else v
+    k = np.floor(v * LOG2E + 0.5)
+    r = (v - k * LN2_HI) - k * LN2_LO
+    p = 0.0
+    for c in TAYLOR_64:
+        p = p * r + c
+    n = np.int64(k)
+    half = n >> 1                              # two factors keep each 2^k in the normal range
+    return p * _pow2(half) * _pow2(n - half)
+
+
+@numba.njit(**SCALAR)
+def _exp32(v):
+    v = F32(88.8) if v > F32(88.8) else v
+    v = F32(-104.0) if v < F32(-104.0) else v
+    k = np.floor(v * F32(LOG2E) + F32(0.5))
+    r = (v - k * F32(LN2_HI)) - k * F32(LN2_LO)
+    p = F32(0.0)
+    for c in TAYLOR_32:
+        p = p * r + c
+    n = np.int32(k)
+    half = np.int32(n >> 1)                    # (numba widens int32 arithmetic to int64)
+    return p * _pow2(half) * _pow2(np.int32(n - half))
+
+
+@overload(exp, jit_options=SCALAR)
+def _exp_overload(v):
+    if v == types.float32:
+        return lambda v: _exp32(v)
+    return lambda v: _exp64(np.float64(v))
+
+
+@numba.njit(**SCALAR)
+def sigmoid(v):
+    """1 / (1 + e^-v): 0 and 1 at the far ends, never nan for finite v."""
+    return 1.0 / (1.0 + exp(-np.float64(v)))
+
+
+# log(1 + e) = 2 atanh(s), s = e / (2 + e), as the odd series 2 (s + s^3/3 + s^5/5 + ...);
+# for e in [0, 1], s <= 1/3 and 18 terms reach double precision (also for tiny e, as log1p).
+ATANH_SERIES = tuple(1.0 / (2 * n + 1) for n in range(17, -1, -1))
+
+
+@numba.njit(**SCALAR)
+def log1p_unit(e):
+    """log(1 + e) for e in [0, 1], accurate to the last bit even for tiny e."""
+    s = e / (2.0 + e)
+    s2 = s * s
+    p = 0.0
+    for c in ATANH_SERIES:
+        p = p * s2 + c
+    return 2.0 * s * p
+
+
+@numba.njit(**SCALAR)
+def softplus(v):
+    """log(1 + e^v) = max(v, 0) + log(1 + e^-|v|), finite for every finite v."""
+    v = np.float64(v)
+    return max(v, 0.0) + log1p_unit(exp(-abs(v)))
+
+
+@numba.njit(**SCALAR)
+def row_max(a, zero):
+    """The largest value of the 1-D array a, with infinities (and an empty row) giving ``zero``
+    (a zero of a's dtype), so that a - max never overflows and a row of -inf stays -inf.
+    nan is skipped here; exp(nan - max) carries it into the result anyway."""
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = zero - np.inf
+    n = a.size
+    j = 0
+    while j + 8 <= n:
+        m0, m1, m2, m3 = max(m0, a[j]), max(m1, a[j + 1]), max(m2, a[j + 2]), max(m3, a[j + 3])
+        m4, m5, m6, m7 = (max(m4, a[j + 4]), max(m5, a[j + 5]), max(m6, a[j + 6]),
+                          max(m7, a[j + 7]))
+        j += 8
+    while j < n:
+        m0 = max(m0, a[j])
+        j += 1
+    m = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+    return m if np.isfinite(m) else zero
+
+
+@numba.njit(**REDUCE)
+def row_sum(a):
+    """sum(a) over a 1-D array, accumulated in float64."""
+    total = 0.0
+    for j in range(a.size):
+        total += a[j]
+    return total
+
+
+@numba.njit(**REDUCE)
+def row_sum_exp(a):
+    """sum(exp(a)) over a 1-D array, accumulated in float64."""
+    total = 0.0
+    for j in range(a.size):
+        total += exp(a[j])
+    return total
+
+
+@numba.njit(**REDUCE)
+def row_dot(a, b, a_shift, b_shift):
+    """sum((a - a_shift) * (b - b_shift)) over two 1-D arrays, in float64 (shifts of 0 give a
+    plain dot product; equal ones a centred sum of squares without a temporary)."""
+    total = 0.0
+    for j in range(a.size):
+        total += (np.float64(a[j]) - a_shift) * (np.float64(b[j]) - b_shift)
+    return total
