@@ -162,7 +162,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     _check_output(op, N, out_channels, size)
     cols = Im2col.apply(input, (kh, kw), stride, padding, dilation)       # (N, C*kh*kw, L)
     out = _grouped_matmul(weight.reshape(groups, out_channels // groups, -1), cols, groups, size)
-    return out if bias is None else out + bias.reshape(1, out_channels, 1, 1)
+    return _add_bias(out, bias)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -204,15 +204,22 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + q + 1 for n, k, s, p, d, q in zip(
         (H, W), (kh, kw), stride, padding, dilation, output_padding))
     _check_output(op, N, out_channels, size)
-    # col2im onto the whole canvas every window touches, (H-1)*s + d*(k-1) + 1 rows; then cut
-    # `padding` off the top/left and keep `size` rows (past the canvas only when output_padding
-    # exceeds padding: those rows are zeros).
-    canvas = tuple((n - 1) * s + d * (k - 1) + 1
-                   for n, k, s, d in zip((H, W), (kh, kw), stride, dilation))
     weight_t = weight.reshape(groups, in_channels // groups, -1).transpose(1, 2)
     cols = _grouped_matmul(weight_t, input.reshape(N, in_channels, H * W), groups, (-1,))
+    window = ((kh, kw), stride, padding, dilation)
+    if conv_output_size(size, *window) == (H, W):         # conv2d maps `size` back onto (H, W)
+        return _add_bias(Col2im.apply(cols, (N, out_channels) + size, *window), bias)
+    # output_padding >= stride (allowed when < dilation): col2im onto the whole canvas every
+    # window touches, (H-1)*s + d*(k-1) + 1 rows, then cut `padding` off the top/left and keep
+    # `size` rows (past the canvas only when output_padding exceeds padding: zeros).
+    canvas = tuple((n - 1) * s + d * (k - 1) + 1
+                   for n, k, s, d in zip((H, W), (kh, kw), stride, dilation))
     out = Col2im.apply(cols, (N, out_channels) + canvas, (kh, kw), stride, (0, 0), dilation)
     (ph, pw), (oh, ow) = padding, size
-    if (ph, pw, oh, ow) != (0, 0) + canvas:
-        out = pad(out, (-pw, pw + ow - canvas[1], -ph, ph + oh - canvas[0]))
-    return out if bias is None else out + bias.reshape(1, out_channels, 1, 1)
+    out = pad(out, (-pw, pw + ow - canvas[1], -ph, ph + oh - canvas[0]))
+    return _add_bias(out, bias)
+
+
+def _add_bias(out, bias):
+    """out + bias per channel. A broadcast add: bias_act would need channels last."""
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1)

@@ -1,0 +1,195 @@
+"""Layer throughput: forward + backward of Linear, Conv2d, ConvTranspose2d (DCGAN sizes, batch 64)
+and causal attention (GPT sizes) in float32, as achieved GFLOP/s against the machine's own float32
+GEMM rate (a NumPy matmul of two large squares, measured in the same run), and against PyTorch
+on the same shapes and thread count where it is installed.
+
+    python benchmarks/layers.py            # print a markdown table
+    python benchmarks/layers.py --write    # also record it in benchmarks/RESULTS.md
+
+FLOPs count the multiply-adds of the matrix products (2 per multiply-add): forward once,
+backward twice (input and weight gradients); attention counts the full T x T score matrix.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+import tinygen as tg
+from tinygen import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import op_overhead  # noqa: E402  (benchmarks/ is not a package)
+
+SECTION = "## layers"
+GEMM_SIZE = 1024
+LINEAR_TARGET = 0.85                       # of the measured GEMM rate
+CONV_TARGET = 1.5                          # at most 1.5x PyTorch's time
+WHERE_THE_TIME_GOES = (
+    "Where the time goes (Conv2d 64->128, one thread, CPU time): the three GEMMs are about half;\n"
+    "im2col and col2im (Numba) a quarter; the rest is the copy of the columns into the (C*kh*kw,\n"
+    "N*OH*OW) layout that makes each GEMM one call, col2im's copy of the gradient columns back,\n"
+    "and first-touch page faults of these fresh 13 MB arrays. PyTorch's oneDNN convolution never\n"
+    "builds the columns, so its whole forward + backward costs about what our GEMMs alone do.\n"
+    "The GEMM rate is a 1024x1024 product; the Linear shapes (one side 128) reach ~76% of it in\n"
+    "NumPy alone at 2 threads. The machine is shared (2 cores, several jobs), so each row times\n"
+    "tinygen, PyTorch and the reference GEMM in turns and keeps each one's best round.")
+
+
+def conv_rows():
+    """(name, layer class, args, input shape): the DCGAN layers for 28x28 images."""
+    return [
+        ("Conv2d 1->64 k4 s2 p1, 28x28", "Conv2d", (1, 64, 4, 2, 1), (64, 1, 28, 28)),
+        ("Conv2d 64->128 k4 s2 p1, 14x14", "Conv2d", (64, 128, 4, 2, 1), (64, 64, 14, 14)),
+        ("ConvTranspose2d 128->64 k4 s2 p1, 7x7", "ConvTranspose2d", (128, 64, 4, 2, 1),
+         (64, 128, 7, 7)),
+        ("ConvTranspose2d 64->1 k4 s2 p1, 14x14", "ConvTranspose2d", (64, 1, 4, 2, 1),
+         (64, 64, 14, 14)),
+    ]
+
+
+def gemm_step():
+    """One float32 (GEMM_SIZE)^2 NumPy matmul: the machine's GEMM rate, timed like the rows."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((GEMM_SIZE, GEMM_SIZE), dtype=np.float32)
+    b = rng.standard_normal((GEMM_SIZE, GEMM_SIZE), dtype=np.float32)
+    return lambda: a @ b
+
+
+def conv_flops(kind, args, shape):
+    """Forward + backward FLOPs: 3 GEMMs of 2 * (output pixels) * (inputs per output)."""
+    c_in, c_out, k, s, p = args
+    n, _, h, w = shape
+    if kind == "Conv2d":
+        oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        return 3 * 2 * n * c_out * oh * ow * c_in * k * k
+    return 3 * 2 * n * h * w * c_in * c_out * k * k         # the adjoint: same products
+
+
+def cases(lib, lib_nn, lib_f):
+    """(name, FLOPs, step) per row; step runs forward + backward once in library ``lib``."""
+    lib.manual_seed(0)
+    rows = []
+
+    def step_of(layer, x, params):
+        y = layer(x)
+        grad = lib.randn(*y.shape)
+
+        def step():
+            layer(x).backward(grad)
+            for t in params:
+                t.grad = None
+        return step
+
+    linear = lib_nn.Linear(1024, 1024)
+    x = lib.randn(128, 1024, requires_grad=True)
+    rows.append(("Linear 1024->1024, batch 128", 3 * 2 * 128 * 1024 * 1024,
+                 step_of(linear, x, [x, *linear.parameters()])))
+    for name, kind, args, shape in conv_rows():
+        layer = getattr(lib_nn, kind)(*args)
+        x = lib.randn(*shape, requires_grad=True)
+        rows.append((name, conv_flops(kind, args, shape),
+                     step_of(layer, x, [x, *layer.parameters()])))
+    attention = getattr(lib_f, "scaled_dot_product_attention", None)
+    if attention is not None:
+        B, nh, T, hs = 16, 6, 256, 64
+        q, k, v = (lib.randn(B, nh, T, hs, requires_grad=True) for _ in range(3))
+        rows.append((f"causal attention B={B} nh={nh} T={T} hs={hs}", 3 * 4 * B * nh * T * T * hs,
+                     step_of(lambda q: attention(q, k, v, is_causal=True), q, [q, k, v])))
+    return rows
+
+
+def best_ms(steps, rounds=7, calls=5, warmup=3):
+    """Best-round median time of each step in ms. The steps take turns round by round, so on a
+    shared machine both libraries see the same load."""
+    for step in steps:
+        for _ in range(warmup):
+            step()
+    best = [float("inf")] * len(steps)
+    for _ in range(rounds):
+        for i, step in enumerate(steps):
+            times = []
+            for _ in range(calls):
+                start = time.perf_counter()
+                step()
+                times.append(time.perf_counter() - start)
+            best[i] = min(best[i], sorted(times)[len(times) // 2] * 1e3)
+    return best
+
+
+def measure(torch):
+    """The GEMM rate in GFLOP/s (the best seen while timing the rows, since every row times a
+    GEMM in its turn) and [(name, flops, tinygen ms, PyTorch ms or None)] for every row."""
+    import tinygen.nn.functional as F
+    ours = cases(tg, nn, F)
+    theirs = dict((name, step) for name, _, step in cases(torch, torch.nn, torch.nn.functional)
+                  ) if torch is not None else {}
+    gemm, gemm_ms, results = gemm_step(), float("inf"), []
+    for name, flops, step in ours:
+        times = best_ms([gemm, step] + ([theirs[name]] if name in theirs else []))
+        gemm_ms = min(gemm_ms, times[0])
+        results.append((name, flops, times[1], times[2] if len(times) > 2 else None))
+    return 2 * GEMM_SIZE ** 3 / gemm_ms / 1e6, results
+
+
+def verdict(name, ms, gflops, gemm, torch_ms):
+    if name.startswith("Linear"):
+        met = gflops >= LINEAR_TARGET * gemm
+        return f"≥ {LINEAR_TARGET:.0%} of GEMM: {'met' if met else 'MISSED'}"
+    if name.startswith("Conv") and torch_ms:
+        met = ms <= CONV_TARGET * torch_ms
+        return f"≤ {CONV_TARGET}x PyTorch: {'met' if met else 'MISSED'}"
+    return ""
+
+
+def table(results, gemm, threads):
+    rows = [f"Float32 GEMM rate ({GEMM_SIZE}x{GEMM_SIZE} NumPy matmul, {threads} threads): "
+            f"**{gemm:.0f} GFLOP/s**.\n",
+            "| forward + backward, float32 | tinygen ms | GFLOP/s | % of GEMM | PyTorch ms "
+            "| ratio | target |",
+            "|---|---:|---:|---:|---:|---:|---|"]
+    for name, flops, ms, torch_ms in results:
+        gflops = flops / ms / 1e6
+        theirs = (f"{torch_ms:.2f}", f"{ms / torch_ms:.2f}x") if torch_ms else ("n/a", "n/a")
+        rows.append(f"| {name} | {ms:.2f} | {gflops:.0f} | {gflops / gemm:.0%} | {theirs[0]} "
+                    f"| {theirs[1]} | {verdict(name, ms, gflops, gemm, torch_ms)} |")
+    return "\n".join(rows)
+
+
+def write_section(section):
+    """``op_overhead.write_results`` replaces the section named by its module's SECTION."""
+    saved, op_overhead.SECTION = op_overhead.SECTION, SECTION
+    try:
+        op_overhead.write_results(section)
+    finally:
+        op_overhead.SECTION = saved
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Layer GFLOP/s vs GEMM rate and PyTorch.")
+    parser.add_argument("--write", action="store_true",
+                        help=f"record the table in {op_overhead.RESULTS.name}")
+    args = parser.parse_args()
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    threads = int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+                  or os.cpu_count())
+    if torch is not None:
+        torch.set_num_threads(threads)
+    gemm, results = measure(torch)
+    section = (f"{SECTION}\n\n{op_overhead.machine(torch)}\n\n{table(results, gemm, threads)}\n"
+               f"\n{WHERE_THE_TIME_GOES}\n")
+    print(section)
+    if args.write:
+        write_section(section)
+        print(f"wrote {op_overhead.RESULTS}")
+
+
+if __name__ == "__main__":
+    start = time.perf_counter()
+    main()
+    print(f"({time.perf_counter() - start:.0f} s)")
