@@ -1,0 +1,177 @@
+"""Numba twins of the activations in ``reference.py``: GELU (erf and tanh forms), leaky ReLU,
+and bias-add fused with an activation, forward and backward.
+
+All of them run through two kernels over rows, z = x + bias (a zero bias when there is none):
+each picks its activation's loop once per row, outside the loop, so every inner loop is plain
+arithmetic that LLVM turns into SIMD code. The tanh GELU is written as
+0.5 z (1 + tanh u) = z sigmoid(2u), which needs one exp and no tanh.
+"""
+
+import numba
+import numpy as np
+
+from tinygen.kernels import reference
+from tinygen.kernels.cpu_math import PARALLEL, SCALAR, fusable, launch, row_blocks, rows
+from tinygen.kernels.cpu_vecmath import exp, normal_cdf, sigmoid
+from tinygen.kernels.reference import INV_SQRT_2PI, SQRT_2_OVER_PI
+
+IDENTITY, LEAKY_RELU, GELU, GELU_TANH = range(4)
+_CODES = {"identity": IDENTITY, "relu": LEAKY_RELU, "leaky_relu": LEAKY_RELU, "gelu": GELU,
+          "gelu_tanh": GELU_TANH}
+_ROW_TARGET = 4096                         # row length used when an input has one long row
+
+
+@numba.njit(**SCALAR)
+def _gelu(z):
+    return z * normal_cdf(z)
+
+
+@numba.njit(**SCALAR)
+def _gelu_slope(z):
+    """d/dz z Phi(z) = Phi(z) + z phi(z)."""
+    return normal_cdf(z) + z * INV_SQRT_2PI * exp(-0.5 * z * z)
+
+
+@numba.njit(**SCALAR)
+def _gelu_tanh(z):
+    return z * sigmoid(2.0 * SQRT_2_OVER_PI * (z + 0.044715 * z * z * z))
+
+
+@numba.njit(**SCALAR)
+def _gelu_tanh_slope(z):
+    """With s = sigmoid(2u): 0.5 (1 + tanh u) = s and 1 - tanh(u)^2 = 4 s (1 - s)."""
+    s = sigmoid(2.0 * SQRT_2_OVER_PI * (z + 0.044715 * z * z * z))
+    return s + 2.0 * z * s * (1.0 - s) * SQRT_2_OVER_PI * (1.0 + 0.134145 * z * z)
+
+
+@numba.njit(**PARALLEL)
+def _forward_rows(x, bias, code, slope, out):
+    """out = activation(x + bias), row by row."""
+    n_rows, width = x.shape
+    for r in numba.prange(n_rows):
+        row, o = x[r], out[r]
+        if code == LEAKY_RELU:
+            for j in range(width):
+                z = row[j] + bias[j]
+                o[j] = z if z > 0 else z * slope
+        elif code == GELU:
+            for j in range(width):
+                o[j] = _gelu(row[j] + bias[j])
+        elif code == GELU_TANH:
+            for j in range(width):
+                o[j] = _gelu_tanh(row[j] + bias[j])
+        else:
+            for j in range(width):
+                o[j] = row[j] + bias[j]
+
+
+@numba.njit(**PARALLEL)
+def _backward_rows(x, bias, grad_y, code, slope, grad_x, part_bias):
+    """grad_x = grad_y * activation'(x + bias); when part_bias has columns, block k of rows
+    also adds its grad_x into part_bias[k] (for the bias gradient)."""
+    n_rows, width = x.shape
+    n_blocks = part_bias.shape[0]
+    sum_bias = part_bias.shape[1] > 0
+    for k in numba.prange(n_blocks):
+        for r in range(k * n_rows // n_blocks, (k + 1) * n_rows // n_blocks):
+            row, g, o = x[r], grad_y[r], grad_x[r]
+            if code == LEAKY_RELU:
+                for j in range(width):
+                    o[j] = g[j] if row[j] + bias[j] > 0 else g[j] * slope
+            elif code == GELU:
+                for j in range(width):
+                    o[j] = g[j] * _gelu_slope(row[j] + bias[j])
+            elif code == GELU_TANH:
+                for j in range(width):
+                    o[j] = g[j] * _gelu_tanh_slope(row[j] + bias[j])
+            else:
+                for j in range(width):
+                    o[j] = g[j]
+            if sum_bias:
+                for j in range(width):
+                    part_bias[k, j] += o[j]
+
+
+def _as_rows(x):
+    """x as contiguous rows; a single long row (a 1-D input) is cut into rows of _ROW_TARGET
+    when its length allows, so the rows can be shared out between threads."""
+    x2 = rows(x)
+    if x2.shape[0] == 1 and x2.size % _ROW_TARGET == 0:
+        return x2.reshape(-1, _ROW_TARGET)
+    return x2
+
+
+def _forward(x2, bias, code, slope):
+    """activation(x2 + bias) for contiguous rows x2 (no bias: a zero one)."""
+    out = np.empty_like(x2)
+    bias = np.zeros(x2.shape[1], x2.dtype) if bias is None else np.ascontiguousarray(bias)
+    launch(_forward_rows, x2.size, x2, bias, code, slope, out)
+    return out
+
+
+def _backward(x2, bias, g2, code, slope):
+    """(grad_x, grad_bias or None when bias is None) for contiguous rows x2 and grads g2."""
+    grad_x = np.empty_like(x2)
+    part = np.zeros((row_blocks(x2.shape[0]), 0 if bias is None else x2.shape[1]))
+    bias_or_zero = np.zeros(x2.shape[1], x2.dtype) if bias is None else np.ascontiguousarray(bias)
+    launch(_backward_rows, x2.size, x2, bias_or_zero, g2, code, slope, grad_x, part)
+    return grad_x, None if bias is None else part.sum(axis=0).astype(x2.dtype)
+
+
+def _map(x, code, slope):
+    return _forward(_as_rows(x), None, code, slope).reshape(x.shape)
+
+
+def _map_backward(x, grad_y, code, slope):
+    x2 = _as_rows(x)
+    g2 = np.ascontiguousarray(grad_y, x.dtype).reshape(x2.shape)
+    return _backward(x2, None, g2, code, slope)[0].reshape(x.shape)
+
+
+def gelu(x, approximate="none"):
+    if not fusable(x) or approximate not in ("none", "tanh"):
+        return reference.gelu(x, approximate)
+    return _map(x, GELU_TANH if approximate == "tanh" else GELU, 0.0)
+
+
+def gelu_backward(x, grad_y, approximate="none"):
+    if not fusable(x, grad_y) or approximate not in ("none", "tanh") or x.shape != grad_y.shape:
+        return reference.gelu_backward(x, grad_y, approximate)
+    return _map_backward(x, grad_y, GELU_TANH if approximate == "tanh" else GELU, 0.0)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    if not fusable(x):
+        return reference.leaky_relu(x, negative_slope)
+    return _map(x, LEAKY_RELU, float(negative_slope))
+
+
+def leaky_relu_backward(x, grad_y, negative_slope=0.01):
+    if not fusable(x, grad_y) or x.shape != grad_y.shape:
+        return reference.leaky_relu_backward(x, grad_y, negative_slope)
+    return _map_backward(x, grad_y, LEAKY_RELU, float(negative_slope))
+
+
+def _bias_act_fusable(x, bias, activation, *more):
+    return (fusable(x, bias, *more) and activation in _CODES and x.ndim >= 1
+            and bias.shape == x.shape[-1:] and all(a.shape == x.shape for a in more))
+
+
+def _slope(activation, negative_slope):
+    return 0.0 if activation == "relu" else float(negative_slope)
+
+
+def bias_act(x, bias, activation, negative_slope=0.01):
+    if not _bias_act_fusable(x, bias, activation):
+        return reference.bias_act(x, bias, activation, negative_slope)
+    return _forward(rows(x), bias, _CODES[activation],
+                    _slope(activation, negative_slope)).reshape(x.shape)
+
+
+def bias_act_backward(x, bias, grad_y, activation, negative_slope=0.01):
+    if not _bias_act_fusable(x, bias, activation, grad_y):
+        return reference.bias_act_backward(x, bias, grad_y, activation, negative_slope)
+    grad_x, grad_bias = _backward(rows(x), bias, rows(grad_y, x.dtype), _CODES[activation],
+                                  _slope(activation, negative_slope))
+    return grad_x.reshape(x.shape), grad_bias
+
