@@ -21,23 +21,23 @@ _CODES = {"identity": IDENTITY, "relu": LEAKY_RELU, "leaky_relu": LEAKY_RELU, "g
 _ROW_TARGET = 4096                         # row length used when an input has one long row
 
 
-@numba.njit(**SCALAR)
+@numba.njit(inline="always", **SCALAR)
 def _gelu(z):
     return z * normal_cdf(z)
 
 
-@numba.njit(**SCALAR)
+@numba.njit(inline="always", **SCALAR)
 def _gelu_slope(z):
     """d/dz z Phi(z) = Phi(z) + z phi(z)."""
     return normal_cdf(z) + z * INV_SQRT_2PI * exp(-0.5 * z * z)
 
 
-@numba.njit(**SCALAR)
+@numba.njit(inline="always", **SCALAR)
 def _gelu_tanh(z):
     return z * sigmoid(2.0 * SQRT_2_OVER_PI * (z + 0.044715 * z * z * z))
 
 
-@numba.njit(**SCALAR)
+@numba.njit(inline="always", **SCALAR)
 def _gelu_tanh_slope(z):
     """With s = sigmoid(2u): 0.5 (1 + tanh u) = s and 1 - tanh(u)^2 = 4 s (1 - s)."""
     s = sigmoid(2.0 * SQRT_2_OVER_PI * (z + 0.044715 * z * z * z))

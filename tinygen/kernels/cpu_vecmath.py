@@ -53,7 +53,7 @@ def exp(v):
     return math.exp(v)
 
 
-@numba.njit(**SCALAR)
+@numba.njit(inline="always", **SCALAR)
 def _exp64(v):
     v = 709.8 if v > 709.8 else v              # beyond: inf; below -746: 0; nan passes through
     v = -746.0 if v < -746.0 else v
@@ -67,7 +67,7 @@ def _exp64(v):
     return p * _pow2(half) * _pow2(n - half)
 
 
-@numba.njit(**SCALAR)
+@numba.njit(inline="always", **SCALAR)
 def _exp32(v):
     v = F32(88.8) if v > F32(88.8) else v
     v = F32(-104.0) if v < F32(-104.0) else v
@@ -93,17 +93,17 @@ def normal_cdf(v):
     return 0.5 * (1.0 + math.erf(v * INV_SQRT_2))
 
 
-@numba.njit(**SCALAR)
+@numba.njit(inline="always", **SCALAR)
 def _normal_cdf_32(v):
     """Phi for float32 inputs with erf from Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7
-    (float32's own rounding is 6e-8): rational in t = 1 / (1 + p|u|) times exp(-u^2), which
-    vectorizes where libm's erf does not."""
-    u = abs(np.float64(v)) * INV_SQRT_2
-    t = 1.0 / (1.0 + 0.3275911 * u)
-    poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
-            + 0.254829592) * t
-    erf = 1.0 - poly * exp(-u * u)
-    return 0.5 * (1.0 + erf) if v >= 0 else 0.5 * (1.0 - erf)
+    (float32's own rounding is 6e-8): rational in t = 1 / (1 + p|u|) times exp(-u^2), all in
+    float32, which vectorizes where libm's erf does not."""
+    u = abs(v) * F32(INV_SQRT_2)
+    t = F32(1) / (F32(1) + F32(0.3275911) * u)
+    poly = ((((F32(1.061405429) * t - F32(1.453152027)) * t + F32(1.421413741)) * t
+             - F32(0.284496736)) * t + F32(0.254829592)) * t
+    half_erfc = F32(0.5) * poly * exp(-u * u)
+    return F32(1) - half_erfc if v >= 0 else half_erfc
 
 
 @overload(normal_cdf, jit_options=SCALAR)
@@ -113,10 +113,17 @@ def _normal_cdf_overload(v):
     return lambda v: 0.5 * (1.0 + math.erf(v * INV_SQRT_2))
 
 
-@numba.njit(**SCALAR)
 def sigmoid(v):
-    """1 / (1 + e^-v): 0 and 1 at the far ends, never nan for finite v."""
-    return 1.0 / (1.0 + exp(-np.float64(v)))
+    """1 / (1 + e^-v): 0 and 1 at the far ends, never nan for finite v; float32 in, float32
+    out (usable only inside jitted code)."""
+    return 1.0 / (1.0 + math.exp(-v))
+
+
+@overload(sigmoid, jit_options=SCALAR)
+def _sigmoid_overload(v):
+    if v == types.float32:
+        return lambda v: F32(1) / (F32(1) + _exp32(-v))
+    return lambda v: 1.0 / (1.0 + _exp64(-np.float64(v)))
 
 
 # log(y) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...) with s = (y - 1) / (y + 1); keeping y in
@@ -125,7 +132,7 @@ ATANH_SERIES = tuple(1.0 / (2 * n + 1) for n in range(11, -1, -1))
 LN2 = 0.6931471805599453
 
 
-@numba.njit(**SCALAR)
+@numba.njit(inline="always", **SCALAR)
 def log1p_unit(e):
     """log(1 + e) for e in [0, 1], accurate to the last bit even for tiny e (s is formed from e
     directly, never from 1 + e)."""
