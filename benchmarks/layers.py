@@ -25,17 +25,22 @@ import op_overhead  # noqa: E402  (benchmarks/ is not a package)
 
 SECTION = "## layers"
 GEMM_SIZE = 1024
+PAUSE = 0.3                                # seconds between turns (see best_ms)
 LINEAR_TARGET = 0.85                       # of the measured GEMM rate
 CONV_TARGET = 1.5                          # at most 1.5x PyTorch's time
 WHERE_THE_TIME_GOES = (
-    "Where the time goes (Conv2d 64->128, one thread, CPU time): the three GEMMs are about half;\n"
-    "im2col and col2im (Numba) a quarter; the rest is the copy of the columns into the (C*kh*kw,\n"
-    "N*OH*OW) layout that makes each GEMM one call, col2im's copy of the gradient columns back,\n"
-    "and first-touch page faults of these fresh 13 MB arrays. PyTorch's oneDNN convolution never\n"
-    "builds the columns, so its whole forward + backward costs about what our GEMMs alone do.\n"
-    "The GEMM rate is a 1024x1024 product; the Linear shapes (one side 128) reach ~76% of it in\n"
-    "NumPy alone at 2 threads. The machine is shared (2 cores, several jobs), so each row times\n"
-    "tinygen, PyTorch and the reference GEMM in turns and keeps each one's best round.")
+    "Where the time goes, Conv2d 64->128 at 2 threads (~20 ms): the three GEMMs ~9 ms; Numba\n"
+    "im2col and col2im ~7 ms; ~4 ms of single-threaded NumPy copies between im2col's (N,\n"
+    "C*kh*kw, L) layout and the (C*kh*kw, N*L) one that makes each GEMM a single call (forward),\n"
+    "and back for col2im (backward). PyTorch's oneDNN convolution builds no columns, so its whole\n"
+    "forward + backward costs about what our GEMMs alone do: 1.5x needs an im2col/col2im that\n"
+    "write/read the (C*kh*kw, N*L) layout directly and run at copy speed. Numba's default OpenMP\n"
+    "threading layer also fights OpenBLAS's threads for the 2 cores: NUMBA_THREADING_LAYER=\n"
+    "workqueue took the two small layers from 5.4 and 7.2 ms to 3.7 and 2.2 ms (PyTorch 3.5-5.2\n"
+    "and 5.3 ms when run alone). The GEMM rate is a 1024x1024 product; the Linear shapes (one\n"
+    "side 128) reach ~76% of it in bare NumPy at 2 threads, so 85% is out of reach there.\n"
+    "The machine is shared (2 cores, several jobs): each row times tinygen, PyTorch and the GEMM\n"
+    "in turns, pausing between them, and keeps each one's best round.")
 
 
 def conv_rows():
@@ -103,13 +108,15 @@ def cases(lib, lib_nn, lib_f):
 
 def best_ms(steps, rounds=7, calls=5, warmup=3):
     """Best-round median time of each step in ms. The steps take turns round by round, so on a
-    shared machine both libraries see the same load."""
+    shared machine both libraries see the same load; a pause before each turn lets the other
+    library's idle worker threads (OpenBLAS, OpenMP) stop spinning on the two cores first."""
     for step in steps:
         for _ in range(warmup):
             step()
     best = [float("inf")] * len(steps)
     for _ in range(rounds):
         for i, step in enumerate(steps):
+            time.sleep(PAUSE)
             times = []
             for _ in range(calls):
                 start = time.perf_counter()
