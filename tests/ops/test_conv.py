@@ -10,6 +10,7 @@ import tinygen.nn.functional as F
 from tests.helpers import host, leaf64
 from tinygen import kernels
 from tinygen.autograd import gradcheck, gradgradcheck
+from tinygen.ops import conv
 from tinygen.ops.conv import Col2im, Im2col
 
 
@@ -74,6 +75,14 @@ def conv_transpose2d_ref(x, w, b, stride, padding, output_padding, groups, dilat
     return out
 
 
+@pytest.fixture(params=["side-by-side", "copied"])
+def layout(request, monkeypatch):
+    """Run a test with the batch laid side by side for im2col wherever the geometry allows
+    (WIDE_WASTE = 1), and with the columns copied into the GEMM's layout (never side by side)."""
+    monkeypatch.setattr(conv, "WIDE_WASTE", 1.0 if request.param == "side-by-side" else -1.0)
+    return request.param
+
+
 # (in channels, out channels, input H, W, kernel, stride, padding, dilation, groups)
 CONV_CONFIGS = [
     (2, 3, 5, 6, 3, 1, 0, 1, 1),
@@ -118,7 +127,7 @@ def _transpose_inputs(rng, config, device, bias=True):
 
 
 @pytest.mark.parametrize("config", CONV_CONFIGS, ids=CONV_IDS)
-def test_conv2d_matches_nested_loops(device, rng, config):
+def test_conv2d_matches_nested_loops(device, rng, config, layout):
     x, w, b, kw = _conv_inputs(rng, config, device)
     y = F.conv2d(x, w, b, **kw)
     expected = conv2d_ref(host(x), host(w), host(b), kw["stride"], kw["padding"],
@@ -128,19 +137,19 @@ def test_conv2d_matches_nested_loops(device, rng, config):
 
 
 @pytest.mark.parametrize("config", CONV_CONFIGS, ids=CONV_IDS)
-def test_conv2d_gradcheck(device, rng, config):
+def test_conv2d_gradcheck(device, rng, config, layout):
     x, w, b, kw = _conv_inputs(rng, config, device)
     assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kw), (x, w, b))
 
 
 @pytest.mark.parametrize("config", [CONV_CONFIGS[1], CONV_CONFIGS[3]], ids=["strided", "same"])
-def test_conv2d_gradgradcheck(device, rng, config):
+def test_conv2d_gradgradcheck(device, rng, config, layout):
     x, w, _, kw = _conv_inputs(rng, config[:2] + (4, 4) + config[4:], device)
     assert gradgradcheck(lambda x, w: F.conv2d(x, w, **kw), (x, w))
 
 
 @pytest.mark.parametrize("config", TRANSPOSE_CONFIGS, ids=TRANSPOSE_IDS)
-def test_conv_transpose2d_matches_nested_loops(device, rng, config):
+def test_conv_transpose2d_matches_nested_loops(device, rng, config, layout):
     x, w, b, kw = _transpose_inputs(rng, config, device)
     y = F.conv_transpose2d(x, w, b, **kw)
     expected = conv_transpose2d_ref(host(x), host(w), host(b), kw["stride"], kw["padding"],
@@ -150,12 +159,12 @@ def test_conv_transpose2d_matches_nested_loops(device, rng, config):
 
 
 @pytest.mark.parametrize("config", TRANSPOSE_CONFIGS, ids=TRANSPOSE_IDS)
-def test_conv_transpose2d_gradcheck(device, rng, config):
+def test_conv_transpose2d_gradcheck(device, rng, config, layout):
     x, w, b, kw = _transpose_inputs(rng, config, device)
     assert gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, **kw), (x, w, b))
 
 
-def test_conv_transpose2d_gradgradcheck(device, rng):
+def test_conv_transpose2d_gradgradcheck(device, rng, layout):
     x, w, b, kw = _transpose_inputs(rng, TRANSPOSE_CONFIGS[1], device)
     assert gradgradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, **kw), (x, w, b))
 
@@ -279,3 +288,17 @@ def test_conv_transpose2d_errors(x_shape, w_shape, kwargs, error, match):
 def test_dtype_mismatch_is_an_error():
     with pytest.raises(TypeError, match="same dtype"):
         F.conv2d(tg.randn(1, 2, 4, 4), tg.randn(3, 2, 3, 3, dtype=tg.float64))
+
+
+def test_layout_choice(monkeypatch):
+    """Side by side for a batch with little waste (the DCGAN layers), copied for one sample or
+    when most windows of a block would straddle two samples (a 7x7 kernel on a 7x7 image)."""
+    calls = []
+    apply = conv.SideBySide.apply
+    monkeypatch.setattr(conv.SideBySide, "apply", lambda *a: calls.append(1) or apply(*a))
+    F.conv2d(tg.randn(4, 3, 14, 14), tg.randn(8, 3, 4, 4), stride=2, padding=1)
+    F.conv_transpose2d(tg.randn(4, 8, 7, 7), tg.randn(8, 3, 4, 4), stride=2, padding=1)
+    assert len(calls) == 2
+    F.conv2d(tg.randn(1, 3, 14, 14), tg.randn(8, 3, 4, 4), stride=2, padding=1)
+    F.conv2d(tg.randn(4, 3, 7, 7), tg.randn(8, 3, 7, 7))
+    assert len(calls) == 2

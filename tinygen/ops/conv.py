@@ -9,11 +9,20 @@ col2im is the adjoint of im2col (it adds every column back onto the pixels it ca
 is the other's backward, and conv2d, built from them, reshapes and matmul, has gradients of every
 order. A transposed convolution is the adjoint of a convolution: the GEMM with the weight
 transposed, then col2im (Dumoulin & Visin, "A guide to convolution arithmetic", 2016).
+
+The GEMM wants the columns of the whole batch as one (C*kh*kw, N*L) matrix. When it wastes little,
+the samples are laid side by side along the width first, each in a block of its own padding, so
+that a single im2col of that wide image IS that matrix (with a few columns of windows straddling
+two samples, computed and dropped): no copy of the columns, long rows for im2col and col2im.
+Otherwise the columns are copied into that layout.
 """
 
 from tinygen import kernels
 from tinygen.autograd.function import Function
+from tinygen.backend import get_array_module
 from tinygen.ops.pad import pad
+
+WIDE_WASTE = 0.25       # the most of a GEMM's columns that the side-by-side layout may waste
 
 
 class Im2col(Function):
@@ -38,6 +47,50 @@ class Col2im(Function):
     @staticmethod
     def backward(ctx, grad_x):
         return (Im2col.apply(grad_x, *ctx.window),) + (None,) * 5
+
+
+class SideBySide(Function):
+    """y (1, C, H, N*block + extra): the samples of x (N, C, H, W) side by side along the width,
+    sample n in columns [n*block + before, n*block + before + W), zeros elsewhere."""
+    @staticmethod
+    def forward(ctx, x, block, before, extra):
+        N, C, H, W = x.shape
+        ctx.layout = (x.shape, block, before, extra)
+        y = get_array_module(x).zeros((1, C, H, N * block + extra), x.dtype)
+        _blocks(y, N, block)[..., before:before + W] = x.transpose(1, 2, 0, 3)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return (Apart.apply(grad_y, *ctx.layout),) + (None,) * 3
+
+
+class Apart(Function):
+    """x (N, C, H, W): the samples cut back out of the wide image; the adjoint of SideBySide."""
+    @staticmethod
+    def forward(ctx, y, shape, block, before, extra):
+        N, C, H, W = shape
+        ctx.layout = (block, before, extra)
+        return _blocks(y, N, block)[..., before:before + W].transpose(2, 0, 1, 3).copy()
+
+    @staticmethod
+    def backward(ctx, grad_x):
+        return (SideBySide.apply(grad_x, *ctx.layout),) + (None,) * 4
+
+
+def _blocks(y, N, block):
+    """The first N*block columns of y (1, C, H, width) as a (C, H, N, block) view."""
+    return y[0, :, :, :N * block].reshape(y.shape[1], y.shape[2], N, block)
+
+
+def _block_width(batch, span, useful, stride):
+    """The width of each sample's block in the side-by-side layout: a multiple of the stride, at
+    least ``span``. Each block holds block/stride windows of which ``useful`` are real; None
+    when more than WIDE_WASTE of them would be wasted (or for one sample: nothing to gain)."""
+    windows = -(-span // stride)
+    if batch == 1 or windows - useful > WIDE_WASTE * windows:
+        return None
+    return windows * stride
 
 
 def pair(value, name, op):
@@ -160,9 +213,18 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     N, _, H, W = input.shape
     size = conv_output_size((H, W), (kh, kw), stride, padding, dilation)
     _check_output(op, N, out_channels, size)
-    cols = Im2col.apply(input, (kh, kw), stride, padding, dilation)       # (N, C*kh*kw, L)
-    out = _grouped_matmul(weight.reshape(groups, out_channels // groups, -1), cols, groups, size)
-    return _add_bias(out, bias)
+    weight = weight.reshape(groups, out_channels // groups, -1)          # (g, M, K)
+    (sw, pw, dw), (OH, OW) = (stride[1], padding[1], dilation[1]), size
+    block = _block_width(N, W + 2 * pw, OW, sw)
+    if block is None:
+        cols = Im2col.apply(input, (kh, kw), stride, padding, dilation)   # (N, C*kh*kw, L)
+        return _add_bias(_grouped_matmul(weight, cols, groups, size), bias)
+    extra = max(0, dw * (kw - 1) + 1 - sw)       # so that the wide image has N*block/sw windows
+    wide = SideBySide.apply(input, block, pw, extra)                    # (1, C, H, N*block+extra)
+    cols = Im2col.apply(wide, (kh, kw), stride, (padding[0], 0), dilation)   # (1, C*kh*kw, L)
+    out = weight @ cols.reshape(groups, -1, cols.shape[-1])             # (g, M, OH*N*block/sw)
+    out = out.reshape(out_channels, OH, N, block // sw)[..., :OW]        # the real windows
+    return _add_bias(out.permute(2, 0, 1, 3), bias)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -205,8 +267,20 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         (H, W), (kh, kw), stride, padding, dilation, output_padding))
     _check_output(op, N, out_channels, size)
     weight_t = weight.reshape(groups, in_channels // groups, -1).transpose(1, 2)
-    cols = _grouped_matmul(weight_t, input.reshape(N, in_channels, H * W), groups, (-1,))
     window = ((kh, kw), stride, padding, dilation)
+    (sw, pw, dw), (OH, OW) = (stride[1], padding[1], dilation[1]), size
+    block = _block_width(N, max(W * sw, OW + pw), W, sw)
+    if conv_output_size(size, *window) == (H, W) and block is not None:
+        # col2im of the wide image: sample n's windows start at n*block, its output columns at
+        # n*block + pw; block >= OW + pw keeps each sample's spill clear of its neighbours
+        extra = max(0, dw * (kw - 1) + 1 - sw)
+        wide = SideBySide.apply(input, block // sw, 0, 0)                  # (1, C, H, N*Wq)
+        cols = weight_t @ wide.reshape(groups, in_channels // groups, -1)
+        canvas = Col2im.apply(cols.reshape(1, -1, cols.shape[-1]),
+                              (1, out_channels, OH, N * block + extra), (kh, kw), stride,
+                              (padding[0], 0), dilation)
+        return _add_bias(Apart.apply(canvas, (N, out_channels) + size, block, pw, extra), bias)
+    cols = _grouped_matmul(weight_t, input.reshape(N, in_channels, H * W), groups, (-1,))
     if conv_output_size(size, *window) == (H, W):         # conv2d maps `size` back onto (H, W)
         return _add_bias(Col2im.apply(cols, (N, out_channels) + size, *window), bias)
     # output_padding >= stride (allowed when < dilation): col2im onto the whole canvas every
