@@ -10,12 +10,24 @@ import numpy as np
 
 from tinygen.kernels import reference
 from tinygen.kernels.cpu_math import PARALLEL, fusable, launch, rows
-from tinygen.kernels.cpu_vecmath import exp, row_dot, row_max, row_sum, row_sum_exp
+from tinygen.kernels.cpu_vecmath import exp, row_dot, row_max, row_sum
+
+
+@numba.njit(**PARALLEL)
+def _row_maxima(x, shift, period):
+    """row_max of the first ``shift + r % period + 1`` entries of each row r. A prange loop of
+    its own: merged into the exp loop's, it stops LLVM from inlining (and vectorizing) exp."""
+    n_rows, width = x.shape
+    maxima = np.empty(n_rows, x.dtype)
+    zero = x.dtype.type(0)
+    for r in numba.prange(n_rows):
+        maxima[r] = row_max(x[r, :min(width, max(0, shift + r % period + 1))], zero)
+    return maxima
 
 
 @numba.njit(**PARALLEL)
 def _softmax_rows(x, out, log, scale, shift, period, causal):
-    """out = softmax (or log_softmax when ``log``) of scale * x over the first
+    """out = softmax (or log_softmax when ``log``) of scale * x (scale > 0) over the first
     ``shift + r % period + 1`` entries of row r, 0 past them. Plain rows see all D entries
     (shift = D - 1, period = 1); the rows of causal (T, S) blocks use shift = S - T, period = T,
     and with ``causal`` a row whose visible entries are all -inf gives zeros (as the
@@ -23,27 +35,24 @@ def _softmax_rows(x, out, log, scale, shift, period, causal):
     n_rows, width = x.shape
     zero = x.dtype.type(0)
     scale = x.dtype.type(scale)
+    maxima = _row_maxima(x, shift, period)
     for r in numba.prange(n_rows):
         seen = min(width, max(0, shift + r % period + 1))
-        row, z = x[r], out[r]
+        row, o = x[r, :seen], out[r]
+        m = scale * maxima[r]                           # the max of scale * x, as scale > 0
         for j in range(seen):
-            z[j] = scale * row[j]
-        m = row_max(z[:seen], zero)
-        for j in range(seen):
-            z[j] = z[j] - m
+            o[j] = exp(scale * row[j] - m)
+        total = row_sum(o[:seen])
         if log:
-            log_total = x.dtype.type(math.log(row_sum_exp(z[:seen])))
+            log_total = x.dtype.type(math.log(total))
             for j in range(seen):
-                z[j] = z[j] - log_total
+                o[j] = (scale * row[j] - m) - log_total
         else:
-            for j in range(seen):
-                z[j] = exp(z[j])
-            total = row_sum(z[:seen])
             inv = x.dtype.type(0.0 if causal and total == 0 else 1.0 / total)
             for j in range(seen):
-                z[j] = z[j] * inv
+                o[j] = o[j] * inv
         for j in range(seen, width):
-            z[j] = zero
+            o[j] = zero
 
 
 @numba.njit(**PARALLEL)
@@ -106,7 +115,7 @@ def log_softmax_backward(y, grad_y):
 
 def causal_softmax(scores, scale):
     """Row i of each (T, S) block of scores (..., T, S) keeps its first S - T + i + 1 keys."""
-    if not fusable(scores) or scores.ndim < 2:
+    if not fusable(scores) or scores.ndim < 2 or not scale > 0:
         return reference.causal_softmax(scores, scale)
     return _rowwise(scores, False, scale, scores.shape[-2:])
 
@@ -116,22 +125,22 @@ def _cross_entropy_rows(logits, target, ignore_index, loss, grad):
     """Per row: loss = logsumexp - logit[t], grad = softmax - onehot(t); ignored rows get 0."""
     n_rows, n_classes = logits.shape
     zero = logits.dtype.type(0)
+    maxima = _row_maxima(logits, n_classes - 1, 1)
     for r in numba.prange(n_rows):
         t, row, g = target[r], logits[r], grad[r]
-        if t == ignore_index:
-            loss[r] = zero
-            for j in range(n_classes):
-                g[j] = zero
-            continue
-        m = row_max(row, zero)
+        m = maxima[r]
+        kept = t != ignore_index
         for j in range(n_classes):
             g[j] = exp(row[j] - m)
         total = row_sum(g)
-        loss[r] = math.log(total) - (row[t] - m)
-        inv = logits.dtype.type(1.0 / total)
+        inv = logits.dtype.type(1.0 / total if kept else 0.0)
         for j in range(n_classes):
             g[j] = g[j] * inv
-        g[t] -= 1
+        if kept:
+            loss[r] = math.log(total) - (row[t] - m)
+            g[t] -= 1
+        else:
+            loss[r] = zero
 
 
 def cross_entropy(logits, target, ignore_index=-100):

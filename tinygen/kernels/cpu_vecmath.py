@@ -81,7 +81,7 @@ def _exp32(v):
     return p * _pow2(half) * _pow2(np.int32(n - half))
 
 
-@overload(exp, jit_options=SCALAR)
+@overload(exp, jit_options=SCALAR, inline="always")
 def _exp_overload(v):
     if v == types.float32:
         return lambda v: _exp32(v)
@@ -106,7 +106,7 @@ def _normal_cdf_32(v):
     return F32(1) - half_erfc if v >= 0 else half_erfc
 
 
-@overload(normal_cdf, jit_options=SCALAR)
+@overload(normal_cdf, jit_options=SCALAR, inline="always")
 def _normal_cdf_overload(v):
     if v == types.float32:
         return lambda v: _normal_cdf_32(v)
@@ -119,7 +119,7 @@ def sigmoid(v):
     return 1.0 / (1.0 + math.exp(-v))
 
 
-@overload(sigmoid, jit_options=SCALAR)
+@overload(sigmoid, jit_options=SCALAR, inline="always")
 def _sigmoid_overload(v):
     if v == types.float32:
         return lambda v: F32(1) / (F32(1) + _exp32(-v))
@@ -171,15 +171,6 @@ def row_sum(a):
     total = 0.0
     for j in range(a.size):
         total += a[j]
-    return total
-
-
-@numba.njit(**REDUCE)
-def row_sum_exp(a):
-    """sum(exp(a)) over a 1-D array, accumulated in float64."""
-    total = 0.0
-    for j in range(a.size):
-        total += exp(a[j])
     return total
 
 
