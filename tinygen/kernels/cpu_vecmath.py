@@ -55,10 +55,9 @@ def exp(v):
 
 @numba.njit(inline="always", **SCALAR)
 def _exp64(v):
-    v = 709.8 if v > 709.8 else v              # beyond: inf; below -746: 0; nan passes through
-    v = -746.0 if v < -746.0 else v
-    k = np.floor(v * LOG2E + 0.5)
-    r = (v - k * LN2_HI) - k * LN2_LO
+    w = -746.0 if v < -746.0 else (709.8 if v > 709.8 else v)    # exp is 0 or inf beyond;
+    k = np.floor(w * LOG2E + 0.5)                                 # nan passes through
+    r = (w - k * LN2_HI) - k * LN2_LO
     p = 0.0
     for c in TAYLOR_64:
         p = p * r + c
@@ -69,10 +68,9 @@ def _exp64(v):
 
 @numba.njit(inline="always", **SCALAR)
 def _exp32(v):
-    v = F32(88.8) if v > F32(88.8) else v
-    v = F32(-104.0) if v < F32(-104.0) else v
-    k = np.floor(v * F32(LOG2E) + F32(0.5))
-    r = (v - k * F32(LN2_HI)) - k * F32(LN2_LO)
+    w = F32(-104.0) if v < F32(-104.0) else (F32(88.8) if v > F32(88.8) else v)
+    k = np.floor(w * F32(LOG2E) + F32(0.5))
+    r = (w - k * F32(LN2_HI)) - k * F32(LN2_LO)
     p = F32(0.0)
     for c in TAYLOR_32:
         p = p * r + c
@@ -81,7 +79,7 @@ def _exp32(v):
     return p * _pow2(half) * _pow2(np.int32(n - half))
 
 
-@overload(exp, jit_options=SCALAR, inline="always")
+@overload(exp, jit_options=SCALAR)
 def _exp_overload(v):
     if v == types.float32:
         return lambda v: _exp32(v)
@@ -106,7 +104,7 @@ def _normal_cdf_32(v):
     return F32(1) - half_erfc if v >= 0 else half_erfc
 
 
-@overload(normal_cdf, jit_options=SCALAR, inline="always")
+@overload(normal_cdf, jit_options=SCALAR)
 def _normal_cdf_overload(v):
     if v == types.float32:
         return lambda v: _normal_cdf_32(v)
@@ -119,7 +117,7 @@ def sigmoid(v):
     return 1.0 / (1.0 + math.exp(-v))
 
 
-@overload(sigmoid, jit_options=SCALAR, inline="always")
+@overload(sigmoid, jit_options=SCALAR)
 def _sigmoid_overload(v):
     if v == types.float32:
         return lambda v: F32(1) / (F32(1) + _exp32(-v))
