@@ -12,8 +12,8 @@ import numpy as np
 
 from tinygen.kernels import reference
 from tinygen.kernels.cpu_math import PARALLEL, SCALAR, fusable, launch, row_blocks, rows
-from tinygen.kernels.cpu_vecmath import exp, normal_cdf, sigmoid
-from tinygen.kernels.reference import INV_SQRT_2PI, SQRT_2_OVER_PI
+from tinygen.kernels.cpu_vecmath import like, normal_cdf, normal_pdf, sigmoid
+from tinygen.kernels.reference import SQRT_2_OVER_PI
 
 IDENTITY, LEAKY_RELU, GELU, GELU_TANH = range(4)
 _CODES = {"identity": IDENTITY, "relu": LEAKY_RELU, "leaky_relu": LEAKY_RELU, "gelu": GELU,
@@ -29,25 +29,29 @@ def _gelu(z):
 @numba.njit(inline="always", **SCALAR)
 def _gelu_slope(z):
     """d/dz z Phi(z) = Phi(z) + z phi(z)."""
-    return normal_cdf(z) + z * INV_SQRT_2PI * exp(-0.5 * z * z)
+    return normal_cdf(z) + z * normal_pdf(z)
 
 
 @numba.njit(inline="always", **SCALAR)
-def _gelu_tanh(z):
-    return z * sigmoid(2.0 * SQRT_2_OVER_PI * (z + 0.044715 * z * z * z))
+def _tanh_gate(z):
+    """sigmoid(2u) = 0.5 (1 + tanh u) with u = sqrt(2/pi) (z + 0.044715 z^3)."""
+    return sigmoid(like(z, 2 * SQRT_2_OVER_PI) * (z + like(z, 0.044715) * z * z * z))
 
 
 @numba.njit(inline="always", **SCALAR)
 def _gelu_tanh_slope(z):
-    """With s = sigmoid(2u): 0.5 (1 + tanh u) = s and 1 - tanh(u)^2 = 4 s (1 - s)."""
-    s = sigmoid(2.0 * SQRT_2_OVER_PI * (z + 0.044715 * z * z * z))
-    return s + 2.0 * z * s * (1.0 - s) * SQRT_2_OVER_PI * (1.0 + 0.134145 * z * z)
+    """With s = sigmoid(2u), 1 - tanh(u)^2 = 4 s (1 - s), so the slope
+    0.5 (1 + t) + 0.5 z (1 - t^2) u'(z) is s + 2 z s (1 - s) u'(z)."""
+    s = _tanh_gate(z)
+    du = like(z, SQRT_2_OVER_PI) * (like(z, 1.0) + like(z, 3 * 0.044715) * z * z)
+    return s + like(z, 2.0) * z * s * (like(z, 1.0) - s) * du
 
 
 @numba.njit(**PARALLEL)
 def _forward_rows(x, bias, code, slope, out):
     """out = activation(x + bias), row by row."""
     n_rows, width = x.shape
+    slope = x.dtype.type(slope)
     for r in numba.prange(n_rows):
         row, o = x[r], out[r]
         if code == LEAKY_RELU:
@@ -59,7 +63,8 @@ def _forward_rows(x, bias, code, slope, out):
                 o[j] = _gelu(row[j] + bias[j])
         elif code == GELU_TANH:
             for j in range(width):
-                o[j] = _gelu_tanh(row[j] + bias[j])
+                z = row[j] + bias[j]
+                o[j] = z * _tanh_gate(z)
         else:
             for j in range(width):
                 o[j] = row[j] + bias[j]
@@ -72,6 +77,7 @@ def _backward_rows(x, bias, grad_y, code, slope, grad_x, part_bias):
     n_rows, width = x.shape
     n_blocks = part_bias.shape[0]
     sum_bias = part_bias.shape[1] > 0
+    slope = x.dtype.type(slope)
     for k in numba.prange(n_blocks):
         for r in range(k * n_rows // n_blocks, (k + 1) * n_rows // n_blocks):
             row, g, o = x[r], grad_y[r], grad_x[r]

@@ -9,20 +9,20 @@ import numpy as np
 
 from tinygen.kernels import reference
 from tinygen.kernels.cpu_math import PARALLEL, flat, fusable, launch, rows
-from tinygen.kernels.cpu_vecmath import exp, log1p_unit
+from tinygen.kernels.cpu_vecmath import exp, log1p_unit, sigmoid
 
 @numba.njit(**PARALLEL)
 def _bce_rows(x, y, pos_weight, grad, backward, out):
     """Forward: pw y softplus(-x) + (1 - y) softplus(x), where softplus(+-x) =
     max(+-x, 0) + log(1 + e^-|x|) share the log; backward: grad (sigmoid(x) (pw y + 1 - y) - pw y)
-    with sigmoid(x) = 1 / (1 + e^-x)."""
+    with sigmoid(x) = 1 / (1 + e^-x) in x's dtype."""
     n_rows, width = x.shape
     for r in numba.prange(n_rows):
         v, t, pw, g, o = x[r], y[r], pos_weight, grad[r], out[r]
         if backward:
             for j in range(width):
                 positive = pw[j] * t[j]
-                s = 1.0 / (1.0 + exp(-np.float64(v[j])))
+                s = sigmoid(v[j])
                 o[j] = g[j] * (s * (positive + 1.0 - t[j]) - positive)
         else:
             for j in range(width):

@@ -22,6 +22,7 @@ from numba.extending import intrinsic, overload
 from tinygen.kernels.cpu_math import SCALAR
 
 REDUCE = dict(SCALAR, fastmath={"reassoc"})
+POLY = dict(SCALAR, fastmath={"contract"})     # a * b + c may become one fused multiply-add
 
 LOG2E = 1.4426950408889634
 LN2_HI = 0.693145751953125                 # ln 2 to 16 bits: k * LN2_HI is exact for |k| < 2^8
@@ -30,6 +31,7 @@ TAYLOR_64 = tuple(1.0 / math.factorial(n) for n in range(13, -1, -1))
 TAYLOR_32 = tuple(np.float32(1.0 / math.factorial(n)) for n in range(7, -1, -1))
 F32 = np.float32
 INV_SQRT_2 = 0.7071067811865476
+INV_SQRT_2PI = 0.3989422804014327
 
 
 @intrinsic
@@ -48,12 +50,25 @@ def _pow2(typingctx, k):
     return result(k), codegen
 
 
+def like(v, c):
+    """The constant c in v's type (float32 or float64), so float32 math stays in float32
+    (usable only inside jitted code)."""
+    return c
+
+
+@overload(like, jit_options=SCALAR)
+def _like_overload(v, c):
+    if v == types.float32:
+        return lambda v, c: np.float32(c)
+    return lambda v, c: np.float64(c)
+
+
 def exp(v):
     """e ** v; float32 in, float32 out, else float64 (usable only inside jitted code)."""
     return math.exp(v)
 
 
-@numba.njit(inline="always", **SCALAR)
+@numba.njit(**POLY)
 def _exp64(v):
     w = -746.0 if v < -746.0 else (709.8 if v > 709.8 else v)    # exp is 0 or inf beyond;
     k = np.floor(w * LOG2E + 0.5)                                 # nan passes through
@@ -66,7 +81,7 @@ def _exp64(v):
     return p * _pow2(half) * _pow2(n - half)
 
 
-@numba.njit(inline="always", **SCALAR)
+@numba.njit(**POLY)
 def _exp32(v):
     w = F32(-104.0) if v < F32(-104.0) else (F32(88.8) if v > F32(88.8) else v)
     k = np.floor(w * F32(LOG2E) + F32(0.5))
@@ -111,17 +126,17 @@ def _normal_cdf_overload(v):
     return lambda v: 0.5 * (1.0 + math.erf(v * INV_SQRT_2))
 
 
+@numba.njit(**SCALAR)
 def sigmoid(v):
-    """1 / (1 + e^-v): 0 and 1 at the far ends, never nan for finite v; float32 in, float32
-    out (usable only inside jitted code)."""
-    return 1.0 / (1.0 + math.exp(-v))
+    """1 / (1 + e^-v) in v's dtype: 0 and 1 at the far ends, never nan for finite v."""
+    one = like(v, 1.0)
+    return one / (one + exp(-v))
 
 
-@overload(sigmoid, jit_options=SCALAR)
-def _sigmoid_overload(v):
-    if v == types.float32:
-        return lambda v: F32(1) / (F32(1) + _exp32(-v))
-    return lambda v: 1.0 / (1.0 + _exp64(-np.float64(v)))
+@numba.njit(**SCALAR)
+def normal_pdf(v):
+    """phi(v) = exp(-v^2 / 2) / sqrt(2 pi), in v's dtype."""
+    return like(v, INV_SQRT_2PI) * exp(like(v, -0.5) * v * v)
 
 
 # log(y) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...) with s = (y - 1) / (y + 1); keeping y in
@@ -130,7 +145,7 @@ ATANH_SERIES = tuple(1.0 / (2 * n + 1) for n in range(11, -1, -1))
 LN2 = 0.6931471805599453
 
 
-@numba.njit(inline="always", **SCALAR)
+@numba.njit(**POLY)
 def log1p_unit(e):
     """log(1 + e) for e in [0, 1], accurate to the last bit even for tiny e (s is formed from e
     directly, never from 1 + e)."""
