@@ -21,6 +21,36 @@ def _inside(offset, stride, size, count):
     return min(max(lo, 0), count), min(max(hi, 0), count)
 
 
+@numba.njit(**SCALAR)
+def _copy_row(src, offset, stride, lo, hi, dst):
+    """dst[o] = src[o * stride + offset] for o in [lo, hi), zeros elsewhere in dst. Loops run
+    over slices from index 0, so LLVM sees no negative index and a stride of 1 vectorizes."""
+    zero = dst.dtype.type(0)
+    dst[:lo] = zero
+    dst[hi:] = zero
+    if hi > lo:
+        window, inside = src[lo * stride + offset:], dst[lo:hi]
+        if stride == 1:
+            for t in range(hi - lo):
+                inside[t] = window[t]
+        else:
+            for t in range(hi - lo):
+                inside[t] = window[t * stride]
+
+
+@numba.njit(**SCALAR)
+def _add_row(src, lo, hi, dst, offset, stride):
+    """dst[o * stride + offset] += src[o] for o in [lo, hi): the adjoint of _copy_row."""
+    if hi > lo:
+        window, inside = dst[lo * stride + offset:], src[lo:hi]
+        if stride == 1:
+            for t in range(hi - lo):
+                window[t] += inside[t]
+        else:
+            for t in range(hi - lo):
+                window[t * stride] += inside[t]
+
+
 @numba.njit(**PARALLEL)
 def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, cols):
     N, C, H, W = x.shape
@@ -29,19 +59,13 @@ def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, cols):
         c, i, j = row // (kh * kw), row // kw % kh, row % kw
         oh_lo, oh_hi = _inside(i * dh - ph, sh, H, OH)
         ow_lo, ow_hi = _inside(j * dw - pw, sw, W, OW)
+        out = cols[n, row]
         for oh in range(OH):
-            base = oh * OW
-            if oh < oh_lo or oh >= oh_hi:
-                for ow in range(OW):
-                    cols[n, row, base + ow] = 0.0
-                continue
-            h = oh * sh + i * dh - ph
-            for ow in range(ow_lo):
-                cols[n, row, base + ow] = 0.0
-            for ow in range(ow_lo, ow_hi):
-                cols[n, row, base + ow] = x[n, c, h, ow * sw + j * dw - pw]
-            for ow in range(ow_hi, OW):
-                cols[n, row, base + ow] = 0.0
+            line = out[oh * OW:(oh + 1) * OW]
+            if oh_lo <= oh < oh_hi:
+                _copy_row(x[n, c, oh * sh + i * dh - ph], j * dw - pw, sw, ow_lo, ow_hi, line)
+            else:
+                line[:] = 0                                        # a row of zero padding
 
 
 @numba.njit(**PARALLEL)
@@ -49,18 +73,16 @@ def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, x):
     N, C, H, W = x.shape
     for u in numba.prange(N * C):
         n, c = u // C, u % C
-        for h in range(H):
-            for w in range(W):
-                x[n, c, h, w] = 0.0
+        plane = x[n, c]
+        plane[:, :] = 0
         for i in range(kh):
             oh_lo, oh_hi = _inside(i * dh - ph, sh, H, OH)
             for j in range(kw):
                 ow_lo, ow_hi = _inside(j * dw - pw, sw, W, OW)
-                row = (c * kh + i) * kw + j
+                window = cols[n, (c * kh + i) * kw + j]
                 for oh in range(oh_lo, oh_hi):
-                    h = oh * sh + i * dh - ph
-                    for ow in range(ow_lo, ow_hi):
-                        x[n, c, h, ow * sw + j * dw - pw] += cols[n, row, oh * OW + ow]
+                    _add_row(window[oh * OW:(oh + 1) * OW], ow_lo, ow_hi,
+                             plane[oh * sh + i * dh - ph], j * dw - pw, sw)
 
 
 def _geometry(kernel_size, stride, padding, dilation):
