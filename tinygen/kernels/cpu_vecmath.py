@@ -5,7 +5,8 @@ would have to reorder. libm's ``exp`` is such a call, so ``exp`` here is the tex
 form (Muller, *Elementary Functions*, ch. 11): exp(v) = 2^k exp(r) with k = round(v / ln 2),
 r = v - k ln 2 split in two parts so the product is exact, exp(r) by its Taylor polynomial on
 |r| <= ln(2)/2, and 2^k written straight into a float's exponent bits. It is within 1 ulp of
-libm, in float32 (degree 7) and float64 (degree 13), and keeps inf, 0 and nan where libm does.
+libm, in float32 (degree 7) and float64 (degree 13), and keeps inf, 0 and nan where libm does;
+polynomials may use fused multiply-adds (the ``contract`` flag, which only removes a rounding).
 Sums are compiled with one fastmath flag, ``reassoc``, which lets LLVM add in SIMD lanes (the
 order differs from a plain loop by rounding only; inf and nan behave as without it). The max
 keeps eight running maxima by hand instead, as reordering a max needs the no-nan flag.
@@ -20,18 +21,17 @@ from numba import types
 from numba.extending import intrinsic, overload
 
 from tinygen.kernels.cpu_math import SCALAR
+from tinygen.kernels.reference import INV_SQRT_2, INV_SQRT_2PI
 
 REDUCE = dict(SCALAR, fastmath={"reassoc"})
 POLY = dict(SCALAR, fastmath={"contract"})     # a * b + c may become one fused multiply-add
 
 LOG2E = 1.4426950408889634
-LN2_HI = 0.693145751953125                 # ln 2 to 16 bits: k * LN2_HI is exact for |k| < 2^8
+LN2_HI = 0.693145751953125        # ln 2 to 16 bits, so k * LN2_HI is exact for every k we meet
 LN2_LO = 1.4286068203094173e-06            # ln 2 - LN2_HI
 TAYLOR_64 = tuple(1.0 / math.factorial(n) for n in range(13, -1, -1))
 TAYLOR_32 = tuple(np.float32(1.0 / math.factorial(n)) for n in range(7, -1, -1))
 F32 = np.float32
-INV_SQRT_2 = 0.7071067811865476
-INV_SQRT_2PI = 0.3989422804014327
 
 
 @intrinsic
