@@ -13,7 +13,7 @@ import numpy as np
 
 from tinygen.kernels import reference
 from tinygen.kernels.cpu_math import PARALLEL, fusable, launch, row_blocks, rows
-from tinygen.kernels.cpu_vecmath import row_dot, row_sum
+from tinygen.kernels.cpu_vecmath import row_grad_sums, row_moments
 
 
 def _or_fill(v, n, value, dtype):
@@ -26,9 +26,11 @@ def _layer_norm_rows(x, weight, bias, eps, y, mean, rstd):
     n_rows, width = x.shape
     for r in numba.prange(n_rows):
         row, out = x[r], y[r]
-        mu = row_sum(row) / width
-        inv = 1.0 / math.sqrt(row_dot(row, row, mu, mu) / width + eps)   # centred: no cancelling
-        mean[r], rstd[r] = mu, inv
+        centre = np.float64(row[0]) if width else 0.0   # shift by a row value: little cancelling
+        s1, s2 = row_moments(row, centre)
+        offset = s1 / width
+        mean[r] = centre + offset
+        rstd[r] = 1.0 / math.sqrt(max(s2 / width - offset * offset, 0.0) + eps)
         mu, inv = mean[r], rstd[r]                 # in x's dtype, so the loop below stays in it
         for j in range(width):
             out[j] = (row[j] - mu) * inv * weight[j] + bias[j]
@@ -58,15 +60,14 @@ def _layer_norm_backward_rows(grad_y, x, mean, rstd, weight, grad_x, part_w, par
         for r in range(k * n_rows // n_blocks, (k + 1) * n_rows // n_blocks):
             row, g, out = x[r], grad_y[r], grad_x[r]
             mu, inv = mean[r], rstd[r]
-            for j in range(width):
-                out[j] = g[j] * weight[j]                       # g * weight, reused below
-            mean_g = x.dtype.type(row_sum(out) / width)
-            mean_gx = x.dtype.type(row_dot(out, row, 0.0, mu) * inv / width)
+            sum_g, sum_gx = row_grad_sums(g, weight, row, np.float64(mu))
+            mean_g = x.dtype.type(sum_g / width)
+            mean_gx = x.dtype.type(sum_gx * inv / width)
             for j in range(width):
                 xhat = (row[j] - mu) * inv
                 block_w[j] += g[j] * xhat
                 block_b[j] += g[j]
-                out[j] = inv * (out[j] - mean_g - xhat * mean_gx)
+                out[j] = inv * (g[j] * weight[j] - mean_g - xhat * mean_gx)
 
 
 def layer_norm_backward(grad_y, x, mean, rstd, weight):
@@ -98,15 +99,16 @@ def _channel_sums(x, other, mode, centre, part_1, part_2):
     mode 1: part_1 += other, part_2 += other * (x - centre[c])      (other = grad_y)."""
     N, C, L = x.shape
     n_blocks = part_1.shape[0]
+    ones = np.ones(L, x.dtype)
     for k in numba.prange(n_blocks):
         for n in range(k * N // n_blocks, (k + 1) * N // n_blocks):
             for c in range(C):
                 if mode == 0:
-                    part_1[k, c] += row_sum(x[n, c]) - L * centre[c]
-                    part_2[k, c] += row_dot(x[n, c], x[n, c], centre[c], centre[c])
+                    s1, s2 = row_moments(x[n, c], centre[c])
                 else:
-                    part_1[k, c] += row_sum(other[n, c])
-                    part_2[k, c] += row_dot(other[n, c], x[n, c], 0.0, centre[c])
+                    s1, s2 = row_grad_sums(other[n, c], ones, x[n, c], centre[c])
+                part_1[k, c] += s1
+                part_2[k, c] += s2
 
 
 def _sums(x, other, mode, centre):

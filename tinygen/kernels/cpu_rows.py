@@ -66,7 +66,7 @@ def _softmax_backward_rows(y, grad_y, out, log):
             for j in range(width):
                 o[j] = g[j] - exp(yr[j]) * total
         else:
-            total = y.dtype.type(row_dot(g, yr, 0.0, 0.0))
+            total = y.dtype.type(row_dot(g, yr))
             for j in range(width):
                 o[j] = yr[j] * (g[j] - total)
 

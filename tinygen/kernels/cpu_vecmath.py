@@ -188,10 +188,35 @@ def row_sum(a):
 
 
 @numba.njit(**REDUCE)
-def row_dot(a, b, a_shift, b_shift):
-    """sum((a - a_shift) * (b - b_shift)) over two 1-D arrays, in float64 (shifts of 0 give a
-    plain dot product; equal ones a centred sum of squares without a temporary)."""
+def row_dot(a, b):
+    """sum(a * b) over two 1-D arrays, in float64."""
     total = 0.0
     for j in range(a.size):
-        total += (np.float64(a[j]) - a_shift) * (np.float64(b[j]) - b_shift)
+        total += np.float64(a[j]) * b[j]
     return total
+
+
+@numba.njit(**REDUCE)
+def row_moments(a, shift):
+    """(sum(a - shift), sum((a - shift)^2)) over a 1-D array in one pass, in float64. With
+    shift a value of the row, var = s2/n - (s1/n)^2 loses little to cancellation."""
+    s1 = 0.0
+    s2 = 0.0
+    for j in range(a.size):
+        d = np.float64(a[j]) - shift
+        s1 += d
+        s2 += d * d
+    return s1, s2
+
+
+@numba.njit(**REDUCE)
+def row_grad_sums(g, w, x, mu):
+    """(sum(g w), sum(g w (x - mu))) over 1-D arrays in one pass, in float64: the two sums a
+    normalisation's backward needs."""
+    s1 = 0.0
+    s2 = 0.0
+    for j in range(g.size):
+        gw = np.float64(g[j]) * w[j]
+        s1 += gw
+        s2 += gw * (np.float64(x[j]) - mu)
+    return s1, s2
