@@ -29,18 +29,18 @@ PAUSE = 0.3                                # seconds between turns (see best_ms)
 LINEAR_TARGET = 0.85                       # of the measured GEMM rate
 CONV_TARGET = 1.5                          # at most 1.5x PyTorch's time
 WHERE_THE_TIME_GOES = (
-    "Where the time goes, Conv2d 64->128 at 2 threads (~20 ms): the three GEMMs ~9 ms; Numba\n"
-    "im2col and col2im ~7 ms; ~4 ms of single-threaded NumPy copies between im2col's (N,\n"
-    "C*kh*kw, L) layout and the (C*kh*kw, N*L) one that makes each GEMM a single call (forward),\n"
-    "and back for col2im (backward). PyTorch's oneDNN convolution builds no columns, so its whole\n"
-    "forward + backward costs about what our GEMMs alone do: 1.5x needs an im2col/col2im that\n"
-    "write/read the (C*kh*kw, N*L) layout directly and run at copy speed. Numba's default OpenMP\n"
-    "threading layer also fights OpenBLAS's threads for the 2 cores: NUMBA_THREADING_LAYER=\n"
-    "workqueue took the two small layers from 5.4 and 7.2 ms to 3.7 and 2.2 ms (PyTorch 3.5-5.2\n"
-    "and 5.3 ms when run alone). The GEMM rate is a 1024x1024 product; the Linear shapes (one\n"
-    "side 128) reach ~76% of it in bare NumPy at 2 threads, so 85% is out of reach there.\n"
-    "The machine is shared (2 cores, several jobs): each row times tinygen, PyTorch and the GEMM\n"
-    "in turns, pausing between them, and keeps each one's best round.")
+    "Where the time goes, Conv2d 64->128 on one thread (CPU time, ~30 ms a step): the three GEMMs\n"
+    "~19 ms (OpenBLAS near its per-core peak, on 14% more columns than needed: the batch is laid\n"
+    "side by side so that one im2col gives the GEMM's layout, and 1 window in 8 straddles two\n"
+    "samples), Numba im2col + col2im ~6 ms, the rest ~5 ms. PyTorch's oneDNN convolution builds\n"
+    "no columns; its whole forward + backward (~15 ms) costs less than our GEMMs alone, so 1.5x\n"
+    "is out of reach for the two large layers with im2col + OpenBLAS. Numba's default OpenMP\n"
+    "threading layer fights OpenBLAS's threads for the 2 cores: with it the small layers took\n"
+    "5.4 and 7.2 ms and every row swung by 2-5x between runs, hence NUMBA_THREADING_LAYER=\n"
+    "workqueue here. The GEMM rate is a 1024x1024 product; the Linear shapes (one side 128) reach\n"
+    "~76% of it in bare NumPy at 2 threads, so 85% is out of reach there. The machine is shared\n"
+    "(2 cores, several jobs): each row times tinygen, PyTorch and the GEMM in turns, pausing\n"
+    "between them, and keeps each one's best round.")
 
 
 def conv_rows():
@@ -106,7 +106,7 @@ def cases(lib, lib_nn, lib_f):
     return rows
 
 
-def best_ms(steps, rounds=7, calls=5, warmup=3):
+def best_ms(steps, rounds=12, calls=5, warmup=3):
     """Best-round median time of each step in ms. The steps take turns round by round, so on a
     shared machine both libraries see the same load; a pause before each turn lets the other
     library's idle worker threads (OpenBLAS, OpenMP) stop spinning on the two cores first."""
@@ -174,6 +174,17 @@ def write_section(section):
         op_overhead.SECTION = saved
 
 
+def numba_line():
+    """Which threading layer Numba's parallel kernels ran on (it matters on a 2-core machine)."""
+    try:
+        import numba
+        layer = numba.threading_layer()
+    except (ImportError, ValueError):        # no Numba, or no parallel kernel ran
+        return "- Numba: not used"
+    chosen = os.environ.get("NUMBA_THREADING_LAYER", "default")
+    return f"- Numba threading layer: {layer} (NUMBA_THREADING_LAYER={chosen})"
+
+
 def main():
     parser = argparse.ArgumentParser(description="Layer GFLOP/s vs GEMM rate and PyTorch.")
     parser.add_argument("--write", action="store_true",
@@ -188,8 +199,8 @@ def main():
     if torch is not None:
         torch.set_num_threads(threads)
     gemm, results = measure(torch)
-    section = (f"{SECTION}\n\n{op_overhead.machine(torch)}\n\n{table(results, gemm, threads)}\n"
-               f"\n{WHERE_THE_TIME_GOES}\n")
+    section = (f"{SECTION}\n\n{op_overhead.machine(torch)}\n{numba_line()}\n\n"
+               f"{table(results, gemm, threads)}\n\n{WHERE_THE_TIME_GOES}\n")
     print(section)
     if args.write:
         write_section(section)
