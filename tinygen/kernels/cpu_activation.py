@@ -12,7 +12,7 @@ import numpy as np
 
 from tinygen.kernels import reference
 from tinygen.kernels.cpu_math import PARALLEL, SCALAR, fusable, launch, row_blocks, rows
-from tinygen.kernels.cpu_vecmath import like, normal_cdf, normal_pdf, sigmoid
+from tinygen.kernels.cpu_vecmath import like, normal_cdf_pdf, sigmoid
 from tinygen.kernels.reference import SQRT_2_OVER_PI
 
 IDENTITY, LEAKY_RELU, GELU, GELU_TANH = range(4)
@@ -23,13 +23,14 @@ _ROW_TARGET = 4096                         # row length used when an input has o
 
 @numba.njit(inline="always", **SCALAR)
 def _gelu(z):
-    return z * normal_cdf(z)
+    return z * normal_cdf_pdf(z)[0]
 
 
 @numba.njit(inline="always", **SCALAR)
 def _gelu_slope(z):
     """d/dz z Phi(z) = Phi(z) + z phi(z)."""
-    return normal_cdf(z) + z * normal_pdf(z)
+    cdf, pdf = normal_cdf_pdf(z)
+    return cdf + z * pdf
 
 
 @numba.njit(inline="always", **SCALAR)
