@@ -11,6 +11,7 @@ from tinygen.kernels import reference
 from tinygen.kernels.cpu_math import PARALLEL, flat, fusable, launch, rows
 from tinygen.kernels.cpu_vecmath import exp, log1p_unit, sigmoid
 
+
 @numba.njit(**PARALLEL)
 def _bce_rows(x, y, pos_weight, grad, backward, out):
     """Forward: pw y softplus(-x) + (1 - y) softplus(x), where softplus(+-x) =
