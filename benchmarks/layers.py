@@ -12,18 +12,17 @@ backward twice (input and weight gradients); attention counts the full T x T sco
 
 import argparse
 import os
-import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import tinygen as tg
 from tinygen import nn
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import op_overhead  # noqa: E402  (benchmarks/ is not a package)
+from tinygen.bench.results import machine, write_section
 
 SECTION = "## layers"
+RESULTS = Path(__file__).with_name("RESULTS.md")
 GEMM_SIZE = 1024
 PAUSE = 0.3                                # seconds between turns (see best_ms)
 LINEAR_TARGET = 0.85                       # of the measured GEMM rate
@@ -39,8 +38,8 @@ WHERE_THE_TIME_GOES = (
     "5.4 and 7.2 ms and every row swung by 2-5x between runs, hence NUMBA_THREADING_LAYER=\n"
     "workqueue here. The GEMM rate is a 1024x1024 product; the Linear shapes (one side 128) reach\n"
     "~76% of it in bare NumPy at 2 threads, so 85% is out of reach there. The machine is shared\n"
-    "(2 cores, several jobs): each row times tinygen, PyTorch and the GEMM in turns, pausing\n"
-    "between them, and keeps each one's best round.")
+    "(2 cores, several jobs): every round times each row in tinygen and PyTorch and the GEMM in\n"
+    "turns, pausing between them, and each keeps its best round.")
 
 
 def conv_rows():
@@ -108,8 +107,8 @@ def cases(lib, lib_nn, lib_f):
 
 def best_ms(steps, rounds=12, calls=5, warmup=3):
     """Best-round median time of each step in ms. The steps take turns round by round, so on a
-    shared machine both libraries see the same load; a pause before each turn lets the other
-    library's idle worker threads (OpenBLAS, OpenMP) stop spinning on the two cores first."""
+    shared machine all see the same load; a pause before each turn lets the previous step's idle
+    worker threads (OpenBLAS, OpenMP) stop spinning on the two cores first."""
     for step in steps:
         for _ in range(warmup):
             step()
@@ -127,17 +126,21 @@ def best_ms(steps, rounds=12, calls=5, warmup=3):
 
 
 def measure(torch):
-    """The GEMM rate in GFLOP/s (the best seen while timing the rows, since every row times a
-    GEMM in its turn) and [(name, flops, tinygen ms, PyTorch ms or None)] for every row."""
+    """The GEMM rate in GFLOP/s and [(name, flops, tinygen ms, PyTorch ms or None)] per row.
+
+    Every round times every step once (the GEMM, then each row in tinygen and PyTorch), so each
+    step's rounds are spread over the whole run and its best round is a quiet one."""
     import tinygen.nn.functional as F
     ours = cases(tg, nn, F)
     theirs = dict((name, step) for name, _, step in cases(torch, torch.nn, torch.nn.functional)
                   ) if torch is not None else {}
-    gemm, gemm_ms, results = gemm_step(), float("inf"), []
-    for name, flops, step in ours:
-        times = best_ms([gemm, step] + ([theirs[name]] if name in theirs else []))
-        gemm_ms = min(gemm_ms, times[0])
-        results.append((name, flops, times[1], times[2] if len(times) > 2 else None))
+    steps = [gemm_step()]
+    for name, _, step in ours:
+        steps += [step] + ([theirs[name]] if name in theirs else [])
+    times = iter(best_ms(steps))
+    gemm_ms, results = next(times), []
+    for name, flops, _ in ours:
+        results.append((name, flops, next(times), next(times) if name in theirs else None))
     return 2 * GEMM_SIZE ** 3 / gemm_ms / 1e6, results
 
 
@@ -165,15 +168,6 @@ def table(results, gemm, threads):
     return "\n".join(rows)
 
 
-def write_section(section):
-    """``op_overhead.write_results`` replaces the section named by its module's SECTION."""
-    saved, op_overhead.SECTION = op_overhead.SECTION, SECTION
-    try:
-        op_overhead.write_results(section)
-    finally:
-        op_overhead.SECTION = saved
-
-
 def numba_line():
     """Which threading layer Numba's parallel kernels ran on (it matters on a 2-core machine)."""
     try:
@@ -188,7 +182,7 @@ def numba_line():
 def main():
     parser = argparse.ArgumentParser(description="Layer GFLOP/s vs GEMM rate and PyTorch.")
     parser.add_argument("--write", action="store_true",
-                        help=f"record the table in {op_overhead.RESULTS.name}")
+                        help=f"record the table in {RESULTS.name}")
     args = parser.parse_args()
     try:
         import torch
@@ -199,12 +193,12 @@ def main():
     if torch is not None:
         torch.set_num_threads(threads)
     gemm, results = measure(torch)
-    section = (f"{SECTION}\n\n{op_overhead.machine(torch)}\n{numba_line()}\n\n"
+    section = (f"{SECTION}\n\n{machine(torch)}\n{numba_line()}\n\n"
                f"{table(results, gemm, threads)}\n\n{WHERE_THE_TIME_GOES}\n")
     print(section)
     if args.write:
-        write_section(section)
-        print(f"wrote {op_overhead.RESULTS}")
+        write_section(RESULTS, section)
+        print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":
