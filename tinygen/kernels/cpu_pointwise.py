@@ -63,23 +63,27 @@ def bce_with_logits_backward(x, y, grad, pos_weight=None):
 def _adam_flat(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
                weight_decay, decoupled, amsgrad, maximize, bias_correction1,
                bias_correction2_sqrt):
-    """reference.adam_step for every element, reading and writing each array once."""
+    """reference.adam_step for every element, reading and writing each array once; the
+    arithmetic runs in the parameters' dtype, as PyTorch's does."""
+    t = param.dtype.type
+    step_size, shrink = t(lr / bias_correction1), t(1.0 - lr * weight_decay)
+    wd, one_minus_b1, b2, one_minus_b2 = t(weight_decay), t(1.0 - beta1), t(beta2), t(1 - beta2)
+    root_bc2, eps = t(bias_correction2_sqrt), t(eps)
     for i in numba.prange(param.size):
-        g = -grad[i] if maximize else grad[i] + 0.0
-        p = param[i] + 0.0
+        g = -grad[i] if maximize else grad[i]
+        p = param[i]
         if weight_decay != 0 and decoupled:
-            p *= 1.0 - lr * weight_decay
+            p = p * shrink
         elif weight_decay != 0:
-            g += weight_decay * p
-        m = exp_avg[i] + (g - exp_avg[i]) * (1.0 - beta1)
-        v = beta2 * exp_avg_sq[i] + (1.0 - beta2) * g * g
+            g = g + wd * p
+        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_b1
+        v = b2 * exp_avg_sq[i] + one_minus_b2 * g * g
         exp_avg[i] = m
         exp_avg_sq[i] = v
         if amsgrad:
-            v = max(max_exp_avg_sq[i], exp_avg_sq[i])
+            v = max(max_exp_avg_sq[i], v)
             max_exp_avg_sq[i] = v
-        param[i] = p - (lr / bias_correction1) * m / (math.sqrt(v) / bias_correction2_sqrt
-                                                       + eps)
+        param[i] = p - step_size * m / (np.sqrt(v) / root_bc2 + eps)
 
 
 def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq=None, *, step, lr, beta1,
