@@ -2,12 +2,14 @@
 shapes (one row, odd widths, long rows, no rows), non-contiguous views and extreme inputs."""
 
 import inspect
+import math
 
 import numpy as np
 import pytest
 
 from tinygen import kernels
 from tinygen.kernels import cpu, reference
+from tinygen.kernels.cpu_math import PARALLEL_MIN
 
 DTYPES = ["float32", "float64"]
 TOLERANCE = {"float32": dict(rtol=3e-5, atol=3e-6), "float64": dict(rtol=1e-11, atol=1e-13)}
@@ -86,6 +88,31 @@ ROW_KERNELS = sorted(row_cases(np.random.default_rng(0), (2, 3), "float64", True
 def test_row_kernels_match_reference(name, shape, dtype, contiguous):
     args, kwargs = row_cases(np.random.default_rng(1), shape, dtype, contiguous)[name]
     close(getattr(cpu, name)(*args, **kwargs), getattr(reference, name)(*args, **kwargs), dtype)
+
+
+@pytest.mark.parametrize("name", ["softmax_backward", "causal_softmax", "layer_norm",
+                                  "layer_norm_backward", "bias_act_backward", "gelu"])
+def test_threaded_sizes_match_reference(name):
+    """Above PARALLEL_MIN elements the kernels run on every thread, with per-block partial
+    sums for weight and bias gradients."""
+    shape = (3, 91, 301)
+    assert math.prod(shape) >= PARALLEL_MIN
+    args, kwargs = row_cases(np.random.default_rng(9), shape, "float64", True)[name]
+    close(getattr(cpu, name)(*args, **kwargs), getattr(reference, name)(*args, **kwargs),
+          "float64")
+
+
+def test_threaded_batch_norm_and_col2im_match_reference():
+    rng = np.random.default_rng(10)
+    x, g = rand(rng, (64, 8, 160), "float64") + 1, rand(rng, (64, 8, 160), "float64")
+    y, mean, var = reference.batch_norm(x, None, None, 1e-5)
+    close(cpu.batch_norm(x, None, None, 1e-5), (y, mean, var), "float64")
+    close(cpu.batch_norm_backward(g, x, mean, var, None, 1e-5),
+          reference.batch_norm_backward(g, x, mean, var, None, 1e-5), "float64")
+    geometry = ((3, 3), (1, 1), (1, 1), (1, 1))
+    cols = rand(rng, (4, 8 * 9, 32 * 32), "float64")
+    close(cpu.col2im(cols, (4, 8, 32, 32), *geometry),
+          reference.col2im(cols, (4, 8, 32, 32), *geometry), "float64")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
