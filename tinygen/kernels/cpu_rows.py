@@ -14,18 +14,6 @@ from tinygen.kernels.cpu_vecmath import exp, row_dot, row_max, row_sum
 
 
 @numba.njit(**PARALLEL)
-def _row_maxima(x, shift, period):
-    """row_max of the first ``shift + r % period + 1`` entries of each row r. A prange loop of
-    its own: merged into the exp loop's, it stops LLVM from inlining (and vectorizing) exp."""
-    n_rows, width = x.shape
-    maxima = np.empty(n_rows, x.dtype)
-    zero = x.dtype.type(0)
-    for r in numba.prange(n_rows):
-        maxima[r] = row_max(x[r, :min(width, max(0, shift + r % period + 1))], zero)
-    return maxima
-
-
-@numba.njit(**PARALLEL)
 def _softmax_rows(x, out, log, scale, shift, period, causal):
     """out = softmax (or log_softmax when ``log``) of scale * x (scale > 0) over the first
     ``shift + r % period + 1`` entries of row r, 0 past them. Plain rows see all D entries
@@ -35,11 +23,10 @@ def _softmax_rows(x, out, log, scale, shift, period, causal):
     n_rows, width = x.shape
     zero = x.dtype.type(0)
     scale = x.dtype.type(scale)
-    maxima = _row_maxima(x, shift, period)
     for r in numba.prange(n_rows):
         seen = min(width, max(0, shift + r % period + 1))
         row, o = x[r, :seen], out[r]
-        m = scale * maxima[r]                           # the max of scale * x, as scale > 0
+        m = scale * row_max(row, zero)                  # the max of scale * x, as scale > 0
         for j in range(seen):
             o[j] = exp(scale * row[j] - m)
         total = row_sum(o[:seen])
@@ -125,10 +112,9 @@ def _cross_entropy_rows(logits, target, ignore_index, loss, grad):
     """Per row: loss = logsumexp - logit[t], grad = softmax - onehot(t); ignored rows get 0."""
     n_rows, n_classes = logits.shape
     zero = logits.dtype.type(0)
-    maxima = _row_maxima(logits, n_classes - 1, 1)
     for r in numba.prange(n_rows):
         t, row, g = target[r], logits[r], grad[r]
-        m = maxima[r]
+        m = row_max(row, zero)
         kept = t != ignore_index
         for j in range(n_classes):
             g[j] = exp(row[j] - m)

@@ -9,7 +9,8 @@ libm, in float32 (degree 7) and float64 (degree 13), and keeps inf, 0 and nan wh
 polynomials may use fused multiply-adds (the ``contract`` flag, which only removes a rounding).
 Sums are compiled with one fastmath flag, ``reassoc``, which lets LLVM add in SIMD lanes (the
 order differs from a plain loop by rounding only; inf and nan behave as without it). The max
-keeps eight running maxima by hand instead, as reordering a max needs the no-nan flag.
+runs on the floats' bit patterns as integers instead, as reordering a float max needs the
+no-nan flag.
 """
 
 import math
@@ -160,23 +161,45 @@ def log1p_unit(e):
     return 2.0 * s * p + (LN2 if halve else 0.0)
 
 
+@intrinsic
+def _float_from_bits(typingctx, bits):
+    """The float whose bit pattern is ``bits``: int32 -> float32, int64 -> float64."""
+    wide = bits == types.int64
+    result = types.float64 if wide else types.float32
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType() if wide else ir.FloatType())
+    return result(bits), codegen
+
+
+def ordered_bits(a):
+    """(a's bits as signed integers, sign shift, magnitude mask) for a float32 or float64
+    array (usable only inside jitted code)."""
+    return a.view(np.int64), 63, 0x7FFFFFFFFFFFFFFF
+
+
+@overload(ordered_bits, jit_options=SCALAR)
+def _ordered_bits_overload(a):
+    if a.dtype == types.float32:
+        return lambda a: (a.view(np.int32), np.int32(31), np.int32(0x7FFFFFFF))
+    return lambda a: (a.view(np.int64), np.int64(63), np.int64(0x7FFFFFFFFFFFFFFF))
+
+
 @numba.njit(**SCALAR)
 def row_max(a, zero):
     """The largest value of the 1-D array a, with infinities (and an empty row) giving ``zero``
     (a zero of a's dtype), so that a - max never overflows and a row of -inf stays -inf.
-    nan is skipped here; exp(nan - max) carries it into the result anyway."""
-    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = zero - np.inf
-    n = a.size
-    j = 0
-    while j + 8 <= n:
-        m0, m1, m2, m3 = max(m0, a[j]), max(m1, a[j + 1]), max(m2, a[j + 2]), max(m3, a[j + 3])
-        m4, m5, m6, m7 = (max(m4, a[j + 4]), max(m5, a[j + 5]), max(m6, a[j + 6]),
-                          max(m7, a[j + 7]))
-        j += 8
-    while j < n:
-        m0 = max(m0, a[j])
-        j += 1
-    m = max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+
+    A float's bits read as a signed integer, with the magnitude bits flipped when negative
+    (b ^ ((b >> sign) & mask)), order exactly as the floats do; an integer max vectorizes,
+    where a float max cannot without giving up nan. A nan sorts beyond +-inf, and a row
+    holding one comes out nan anyway through exp(nan - max)."""
+    bits, sign, mask = ordered_bits(a)
+    best = mask ^ (-1)                            # the smallest key: below -inf
+    for j in range(bits.size):
+        b = bits[j]
+        best = max(best, bits.dtype.type(b ^ ((b >> sign) & mask)))
+    m = _float_from_bits(bits.dtype.type(best ^ ((best >> sign) & mask)))
     return m if np.isfinite(m) else zero
 
 
