@@ -18,19 +18,20 @@ def _bce_rows(x, y, pos_weight, grad, backward, out):
     max(+-x, 0) + log(1 + e^-|x|) share the log; backward: grad (sigmoid(x) (pw y + 1 - y) - pw y)
     with sigmoid(x) = 1 / (1 + e^-x) in x's dtype."""
     n_rows, width = x.shape
+    zero, one = x.dtype.type(0), x.dtype.type(1)
     for r in numba.prange(n_rows):
         v, t, pw, g, o = x[r], y[r], pos_weight, grad[r], out[r]
         if backward:
             for j in range(width):
                 positive = pw[j] * t[j]
                 s = sigmoid(v[j])
-                o[j] = g[j] * (s * (positive + 1.0 - t[j]) - positive)
+                o[j] = g[j] * (s * (positive + one - t[j]) - positive)
         else:
             for j in range(width):
-                a = np.float64(v[j])
+                a = v[j]
                 shared = log1p_unit(exp(-abs(a)))
-                o[j] = (pw[j] * t[j] * (max(-a, 0.0) + shared)
-                        + (1.0 - t[j]) * (max(a, 0.0) + shared))
+                o[j] = (pw[j] * t[j] * (max(-a, zero) + shared)
+                        + (one - t[j]) * (max(a, zero) + shared))
 
 
 def _bce(x, y, grad, pos_weight, backward):

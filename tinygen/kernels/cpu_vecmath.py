@@ -143,15 +143,21 @@ def normal_pdf(v):
 
 
 # log(y) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...) with s = (y - 1) / (y + 1); keeping y in
-# [0.7, 1.42] (halving it past sqrt 2) holds |s| <= 0.172, where 12 terms reach double precision.
+# [0.7, 1.42] (halving it past sqrt 2) holds |s| <= 0.172, where 12 terms reach double
+# precision and 6 terms single precision.
 ATANH_SERIES = tuple(1.0 / (2 * n + 1) for n in range(11, -1, -1))
+ATANH_SERIES_32 = tuple(np.float32(1.0 / (2 * n + 1)) for n in range(5, -1, -1))
 LN2 = 0.6931471805599453
 
 
-@numba.njit(**POLY)
 def log1p_unit(e):
-    """log(1 + e) for e in [0, 1], accurate to the last bit even for tiny e (s is formed from e
-    directly, never from 1 + e)."""
+    """log(1 + e) for e in [0, 1] in e's dtype, accurate to the last bit even for tiny e (s is
+    formed from e directly, never from 1 + e) (usable only inside jitted code)."""
+    return math.log1p(e)
+
+
+@numba.njit(**POLY)
+def _log1p_unit_64(e):
     halve = e > 0.41421356237309503
     s = (e - 1.0) / (e + 3.0) if halve else e / (2.0 + e)
     s2 = s * s
@@ -159,6 +165,24 @@ def log1p_unit(e):
     for c in ATANH_SERIES:
         p = p * s2 + c
     return 2.0 * s * p + (LN2 if halve else 0.0)
+
+
+@numba.njit(**POLY)
+def _log1p_unit_32(e):
+    halve = e > F32(0.41421356)
+    s = (e - F32(1)) / (e + F32(3)) if halve else e / (F32(2) + e)
+    s2 = s * s
+    p = F32(0)
+    for c in ATANH_SERIES_32:
+        p = p * s2 + c
+    return F32(2) * s * p + (F32(LN2) if halve else F32(0))
+
+
+@overload(log1p_unit, jit_options=SCALAR)
+def _log1p_unit_overload(e):
+    if e == types.float32:
+        return lambda e: _log1p_unit_32(e)
+    return lambda e: _log1p_unit_64(np.float64(e))
 
 
 @intrinsic
