@@ -212,6 +212,13 @@ def test_constant_rows_and_channels_stay_finite_and_equal_the_reference(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_norm_eval_keeps_infinities_as_the_reference_does(dtype):
+    x = np.array([[[np.inf, 1.0], [2.0, -np.inf]]], dtype)
+    stats = (np.zeros(2, dtype), np.ones(2, dtype), None, None, 1e-5)
+    close(cpu.batch_norm_eval(x, *stats), reference.batch_norm_eval(x, *stats), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CONV_CASES, ids=str)
 def test_im2col_and_col2im_match_reference_and_are_adjoint(case, dtype):
     shape, *geometry = case

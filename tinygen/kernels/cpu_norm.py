@@ -120,18 +120,28 @@ def _sums(x, other, mode, centre):
 
 
 @numba.njit(**PARALLEL)
-def _channel_affine(x, other, scale, shift, other_scale, out):
-    """out = x * scale[c] + other * other_scale[c] + shift[c], one (n, c) plane per step."""
+def _channel_affine(x, scale, shift, other, other_scale, out):
+    """out = x * scale[c] + shift[c], plus other * other_scale[c] when ``other`` has the shape
+    of x (not when it is empty), one (n, c) plane per step."""
     N, C, L = x.shape
+    with_other = other.size == x.size
     for u in numba.prange(N * C):
         n, c = u // C, u % C
-        for i in range(L):
-            out[n, c, i] = x[n, c, i] * scale[c] + other[n, c, i] * other_scale[c] + shift[c]
+        plane, o = x[n, c], out[n, c]
+        if with_other:
+            extra = other[n, c]
+            for i in range(L):
+                o[i] = plane[i] * scale[c] + extra[i] * other_scale[c] + shift[c]
+        else:
+            for i in range(L):
+                o[i] = plane[i] * scale[c] + shift[c]
 
 
-def _affine(x, other, scale, shift, other_scale):
+def _affine(x, scale, shift, other=None, other_scale=None):
     out = np.empty_like(x)
-    launch(_channel_affine, x.size, x, other, scale, shift, other_scale, out)
+    if other is None:
+        other, other_scale = np.empty((0, 0, 0), x.dtype), scale
+    launch(_channel_affine, x.size, x, scale, shift, other, other_scale, out)
     return out
 
 
@@ -141,7 +151,7 @@ def _normalize(x3, mean, var, weight, bias, eps):
     C = x3.shape[1]
     scale = _or_fill(weight, C, 1, np.float64) / np.sqrt(var + eps)
     shift = _or_fill(bias, C, 0, np.float64) - mean * scale
-    return _affine(x3, x3, scale, shift, np.zeros(C))
+    return _affine(x3, scale, shift)
 
 
 def batch_norm(x, weight, bias, eps):
@@ -182,6 +192,6 @@ def batch_norm_backward(grad_y, x, mean, var, weight, eps):
     k = rstd * w
     a = -k * rstd * rstd * sum_gd / count             # xhat sum(g xhat)/n = (x-mean) rstd^2 ...
     b = -k * sum_g / count - a * mean
-    grad_x = _affine(x3, g3, a, b, k)
+    grad_x = _affine(x3, a, b, g3, k)
     grad_weight = None if weight is None else (sum_gd * rstd).astype(x.dtype)
     return grad_x.reshape(x.shape), grad_weight, sum_g.astype(x.dtype)
