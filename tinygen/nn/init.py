@@ -165,3 +165,17 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     if _is_empty(tensor):
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+
+
+def default_weight_and_bias_(weight, bias=None):
+    """The default initialisation of PyTorch's Linear and conv layers, in place.
+
+    kaiming_uniform_ with a = sqrt(5) gives gain sqrt(2 / (1 + 5)) = sqrt(1/3), so the weight bound
+    is gain * sqrt(3 / fan_in) = 1 / sqrt(fan_in); the bias gets the same bound.
+    """
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
