@@ -7,7 +7,6 @@ kaiming_uniform_(a=sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in
 out/groups * kh * kw, as in PyTorch.
 """
 
-
 from tinygen import creation
 from tinygen.nn import init
 from tinygen.nn.module import Module, Parameter
