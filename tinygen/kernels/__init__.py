@@ -5,8 +5,7 @@ device (Numba in ``cpu.py``, CuPy in ``cuda.py``) or the plain xp reference, cho
 
 - ``TINYGEN_KERNELS=reference`` (read on every call) or ``with kernels.use("reference"):`` turns
   fusion off; the default is ``fused``;
-- a name with no fused twin, a CPU without Numba, or a fused module that does not exist yet runs
-  the reference.
+- a name with no fused twin, or a CPU without Numba, runs the reference.
 
 Fused modules are imported on first use, so ``import tinygen`` compiles nothing and does not
 import Numba. ``on_dispatch``, when set, is called as ``on_dispatch(name, path)`` on every call
@@ -16,7 +15,6 @@ import Numba. ``on_dispatch``, when set, is called as ``on_dispatch(name, path)`
 import contextlib
 import functools
 import importlib
-import importlib.util
 import os
 
 import numpy as np
@@ -66,14 +64,11 @@ def _device_type(array):
 
 @functools.cache
 def fused_module(device_type):
-    """The fused module for "cpu" or "cuda", imported on first use, or None where there is none
-    (no Numba on the CPU, or the module is not written)."""
+    """The fused module for "cpu" or "cuda", imported on first use, or None on a CPU without
+    Numba."""
     if device_type == "cpu" and not has_numba():
         return None
-    name = _FUSED_MODULES[device_type]
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
+    return importlib.import_module(_FUSED_MODULES[device_type])
 
 
 def _choose(name, array):
