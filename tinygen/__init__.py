@@ -26,6 +26,11 @@ from tinygen.ops import (  # noqa: E402
     isnan, le, log, log1p, log_softmax, logsumexp, lt, masked_fill, matmul, max, maximum, mean,
     min, minimum, mul, ne, neg, permute, pow, relu, reshape, rsqrt, sigmoid, sign, sin, softmax,
     split, sqrt, square, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze, var, where)
+from tinygen.ops import (  # noqa: E402  (norms, products, ordering, sampling, rearranging)
+    allclose, argsort, bernoulli, bmm, ceil, clamp_max, clamp_min, cumsum, dot, einsum, equal,
+    erf, floor, index_select, lerp, mm, multinomial, norm, outer, prod, reciprocal,
+    repeat_interleave, roll, round, sort, tile, topk, tril, triu, trunc, unbind)
+from tinygen import linalg  # noqa: E402  (tg.linalg.vector_norm, as torch.linalg)
 from tinygen.serialization import load, save  # noqa: E402
 from tinygen import viz  # noqa: E402  (graph drawing; imports matplotlib only when drawing)
 from tinygen import nn, optim  # noqa: E402  (tg.nn and tg.optim, as torch.nn and torch.optim)

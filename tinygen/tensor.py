@@ -302,6 +302,10 @@ class Tensor:
         return inplace.overwrite(self, creation.random_array(
             "normal", self.shape, self.dtype, self.device, mean, std), "normal_")
 
+    def bernoulli_(self, p=0.5):
+        """Fill with 1 (probability ``p``, a number or a tensor) or 0."""
+        return inplace.overwrite(self, ops.bernoulli(self, p).array, "bernoulli_")
+
     def __setitem__(self, index, value):
         inplace.modify(self, "__setitem__", ops.index_put, index, value)
 
@@ -376,8 +380,26 @@ class Tensor:
     def new_ones(self, *shape):
         return creation.ones(*shape, dtype=self.dtype, device=self.device)
 
+    def new_full(self, size, fill_value):
+        return creation.full(size, fill_value, dtype=self.dtype, device=self.device)
+
+    def is_contiguous(self):
+        """Whether the array is laid out in C (row-major) order without gaps."""
+        return bool(self.array.flags.c_contiguous)
+
     def contiguous(self):
-        return self
+        """This tensor if its array is C-contiguous, else a contiguous copy (in the graph)."""
+        return self if self.is_contiguous() else ops.clone(self)
+
+    def type(self, dtype=None):
+        """``x.type()``: PyTorch's type name ('tinygen.FloatTensor', 'tinygen.cuda.LongTensor');
+        ``x.type(dtype)``: ``x.to(dtype)``, where dtype may also be such a name."""
+        if dtype is None:
+            return ("tinygen.cuda." if self.is_cuda else "tinygen.") + _TYPE_NAMES[self.dtype.name]
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            names = {name: dtype_name for dtype_name, name in _TYPE_NAMES.items()}
+            dtype = dtypes.as_dtype(names[dtype.rsplit(".", 1)[-1]])
+        return self.to(dtype)
 
     # Methods whose signature differs from the op of the same name (the rest: end of file)
 
@@ -413,6 +435,11 @@ class Tensor:
         return ops.transpose(self, -2, -1)
 
 
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "uint8": "ByteTensor",
+               "bool": "BoolTensor"}
+
+
 class _HookHandle:
     def __init__(self, hooks, hook):
         self.hooks, self.hook = hooks, hook
@@ -439,36 +466,4 @@ def _array_from_data(data):
 from tinygen import creation, ops  # noqa: E402  (these modules import Tensor from here)
 from tinygen.autograd import engine, inplace  # noqa: E402
 
-# Every op whose first argument is a tensor is also a method: ``x.exp()`` is ``tg.exp(x)`` and
-# ``x.sum(1, keepdim=True)`` is ``tg.sum(x, 1, keepdim=True)`` (the function, same signature).
-_OP_METHODS = (
-    "mul", "div", "pow", "matmul", "exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "tanh",
-    "sigmoid", "relu", "abs", "neg", "square", "sign", "clamp", "maximum", "minimum",
-    "masked_fill", "isnan", "isfinite", "eq", "sum", "mean", "var", "std", "max", "min", "amax",
-    "amin", "argmax", "argmin", "logsumexp", "softmax", "log_softmax", "all", "any", "reshape",
-    "view", "flatten", "permute", "transpose", "expand", "expand_as", "squeeze", "unsqueeze",
-    "split", "chunk", "flip", "gather", "clip", "clone")
-for _name in _OP_METHODS:
-    setattr(Tensor, _name, getattr(ops, _name))
-
-# Python's operators: ``x + y`` is ``tg.add(x, y)``; the reflected ``2 - x`` is ``tg.sub(2, x)``.
-_OPERATORS = {
-    "__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div", "__pow__": "pow",
-    "__matmul__": "matmul", "__floordiv__": "floor_divide", "__mod__": "remainder",
-    "__neg__": "neg", "__abs__": "abs", "__getitem__": "getitem",
-    "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "__le__": "le", "__gt__": "gt", "__ge__": "ge",
-    "__invert__": "logical_not", "__and__": "logical_and", "__or__": "logical_or"}
-_REFLECTED_OPERATORS = {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul",
-                        "__rtruediv__": "div", "__rpow__": "pow", "__rmatmul__": "matmul"}
-
-
-def _reflected(op):
-    def method(self, other):
-        return op(other, self)
-    return method
-
-
-for _name, _op in _OPERATORS.items():
-    setattr(Tensor, _name, getattr(ops, _op))
-for _name, _op in _REFLECTED_OPERATORS.items():
-    setattr(Tensor, _name, _reflected(getattr(ops, _op)))
+from tinygen import tensor_methods  # noqa: E402,F401  (attaches the ops as methods)

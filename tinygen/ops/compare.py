@@ -1,5 +1,5 @@
 """Choosing and comparing: clamp, maximum, minimum, where, and the comparison and logical ops
-(which return bool tensors and are not differentiable)."""
+(which return bool tensors and are not differentiable), allclose and equal (Python bools)."""
 
 import numpy as np
 
@@ -141,3 +141,19 @@ def isfinite(x):
 
 def isinf(x):
     return Tensor(get_array_module(x.array).isinf(x.array))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether |input - other| <= atol + rtol * |other| everywhere (a Python bool; broadcasts)."""
+    a, b = binary_operands(input, other)
+    xp = get_array_module(a.array if isinstance(a, Tensor) else b.array)
+    arrays = [t.array if isinstance(t, Tensor) else t for t in (a, b)]
+    return bool(xp.allclose(*arrays, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input, other):
+    """Whether both tensors have the same shape and the same elements (a Python bool)."""
+    if input.shape != other.shape:
+        return False
+    a, b = binary_operands(input, other)
+    return bool((a.array == b.array).all())

@@ -1,4 +1,4 @@
-"""Indexing: ``x[index]``, ``x[index] = v``, gather and masked_fill.
+"""Indexing: ``x[index]``, ``x[index] = v``, gather, index_select and masked_fill.
 
 An index is anything NumPy accepts that PyTorch does too: ints, slices (with steps), ``None``,
 ``Ellipsis``, integer arrays and boolean masks (as tensors, lists or arrays). Basic indexing
@@ -147,3 +147,15 @@ def gather(x, dim, index):
 def masked_fill(x, mask, value):
     """x with ``value`` where ``mask`` is True (mask broadcasts against x)."""
     return where(mask, value, x)
+
+
+def index_select(input, dim, index):
+    """The entries at ``index`` (a 1-D or 0-d integer tensor) along ``dim``; repeated entries are
+    copied, and their gradients add up."""
+    from tinygen.ops.shape import normalize_dim
+    axis = normalize_dim(dim, input.ndim, "index_select")
+    array = index.array if isinstance(index, Tensor) else np.asarray(index)
+    if array.ndim > 1 or array.dtype.kind not in "iu":
+        raise IndexError(f"index_select: index must be a 1-D integer tensor, got shape "
+                         f"{tuple(array.shape)} and dtype {array.dtype}")
+    return getitem(input, (slice(None),) * axis + (array.reshape(-1),))

@@ -1,8 +1,10 @@
-"""Matrix products: ``matmul`` with NumPy's rules for 1-D, 2-D, batched and broadcast operands."""
+"""Matrix products: ``matmul`` with NumPy's rules for 1-D, 2-D, batched and broadcast operands,
+its strict forms ``mm``, ``bmm``, ``dot``, and ``outer`` and ``einsum``."""
 
 from tinygen.autograd.function import Function
+from tinygen.backend import get_array_module
 from tinygen.ops.convert import binary_operands
-from tinygen.ops.shape import squeeze, transpose, unsqueeze
+from tinygen.ops.shape import expand, reshape, squeeze, transpose, unsqueeze
 
 
 class MatMul(Function):
@@ -45,3 +47,111 @@ def matmul(a, b):
         raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                            f"multiplied ({inner_a} != {inner_b})")
     return MatMul.apply(a, b)
+
+
+def mm(input, mat2):
+    """(n, m) @ (m, p): matmul for 2-D tensors only, as ``torch.mm``."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
+                           f"{tuple(mat2.shape)}; use matmul for other shapes")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """(b, n, m) @ (b, m, p), with the same b on both sides (no broadcasting, as ``torch.bmm``)."""
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"bmm: expected 3-D tensors with the same batch size, got shapes "
+                           f"{tuple(input.shape)} and {tuple(mat2.shape)}")
+    return matmul(input, mat2)
+
+
+def dot(input, other):
+    """The inner product of two 1-D tensors of the same length (a 0-d tensor)."""
+    if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
+        raise RuntimeError(f"dot: expected two 1-D tensors of the same length, got shapes "
+                           f"{tuple(input.shape)} and {tuple(other.shape)}")
+    return matmul(input, other)
+
+
+def outer(input, vec2):
+    """y[i, j] = input[i] * vec2[j] for 1-D tensors."""
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: expected two 1-D tensors, got shapes {tuple(input.shape)} "
+                           f"and {tuple(vec2.shape)}")
+    return unsqueeze(input, 1) * unsqueeze(vec2, 0)
+
+
+class Einsum(Function):
+    """y = einsum(subscripts of the inputs -> output) (NumPy's einsum).
+
+    The gradient of operand k is again an einsum: of grad_y with the other operands, giving k's
+    subscripts. Letters only k has (summed away in forward) are absent from that product, so it
+    yields the remaining letters and the result is broadcast over the missing ones.
+    """
+    @staticmethod
+    def forward(ctx, inputs, output, *arrays):
+        ctx.inputs, ctx.output = inputs, output
+        ctx.save_for_backward(*arrays)
+        return get_array_module(arrays[0]).einsum(
+            ",".join(inputs) + "->" + output, *arrays, optimize=len(arrays) > 2)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        operands = ctx.saved_tensors
+        grads = [None, None]
+        for k, (subs, x) in enumerate(zip(ctx.inputs, operands)):
+            if not ctx.needs_input_grad[k + 2]:
+                grads.append(None)
+                continue
+            others = [i for i in range(len(operands)) if i != k]
+            available = set(ctx.output).union(*(ctx.inputs[i] for i in others))
+            kept = "".join(c for c in subs if c in available)
+            equation = ",".join([ctx.output] + [ctx.inputs[i] for i in others]) + "->" + kept
+            g = einsum(equation, grad_y, *(operands[i] for i in others))
+            g = reshape(g, tuple(n if c in available else 1 for c, n in zip(subs, x.shape)))
+            grads.append(expand(g, x.shape))
+        return tuple(grads)
+
+
+def einsum(equation, *operands):
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``. Supported: letters only, no
+    letter twice in one operand (no traces or diagonals) and no '...'; without '->' the output
+    is the letters used once, in alphabetical order (as PyTorch). Operands may be a list."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    inputs, output = _parse_einsum(equation, operands)
+    operands = [x if x.dtype == operands[0].dtype else x.to(operands[0].dtype) for x in operands]
+    return Einsum.apply(inputs, output, *operands)
+
+
+def _parse_einsum(equation, operands):
+    equation = equation.replace(" ", "")
+    if "." in equation:
+        raise ValueError(f"einsum: '...' (ellipsis) is not supported in {equation!r}; write "
+                         f"out every dim with a letter")
+    lhs, arrow, output = equation.partition("->")
+    inputs = lhs.split(",")
+    letters = "".join(inputs)
+    if not arrow:
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if not all(c.isalpha() for c in letters + output):
+        raise ValueError(f"einsum: subscripts must be letters, got {equation!r}")
+    if len(inputs) != len(operands):
+        raise ValueError(f"einsum: {equation!r} names {len(inputs)} operands but "
+                         f"{len(operands)} were given")
+    sizes = {}
+    for subs, x in zip(inputs, operands):
+        if len(set(subs)) != len(subs):
+            raise ValueError(f"einsum: operand subscripts {subs!r} repeat a letter (a trace or "
+                             f"diagonal), which is not supported")
+        if len(subs) != x.ndim:
+            raise ValueError(f"einsum: subscripts {subs!r} name {len(subs)} dims, but the "
+                             f"operand has shape {tuple(x.shape)}")
+        for c, n in zip(subs, x.shape):
+            if sizes.setdefault(c, n) != n:
+                raise ValueError(f"einsum: letter {c!r} has size {sizes[c]} in one operand and "
+                                 f"{n} in another ({equation!r})")
+    if len(set(output)) != len(output) or not set(output) <= set(letters):
+        raise ValueError(f"einsum: output subscripts {output!r} must be distinct letters of "
+                         f"the inputs")
+    return tuple(inputs), output

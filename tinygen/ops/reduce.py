@@ -1,5 +1,5 @@
-"""Reductions and the normalising exponentials: sum, mean, var/std, amax/amin, max/min with
-indices, argmax, logsumexp, softmax, log_softmax.
+"""Reductions and the normalising exponentials: sum, prod, cumsum, mean, var/std, amax/amin,
+max/min with indices, argmax, logsumexp, softmax, log_softmax.
 
 ``dim`` is an int, a tuple of ints (negative counts from the end) or None for all dims, and
 ``keepdim`` keeps reduced dims with size 1, as in PyTorch. A reduction's backward broadcasts the
@@ -15,7 +15,7 @@ from tinygen.backend import get_array_module
 from tinygen.ops.compare import maximum, minimum, where
 from tinygen.ops.convert import constant_like, float_input
 from tinygen.ops.elementwise import exp
-from tinygen.ops.shape import expand, normalize_dim, normalize_dims, reshape
+from tinygen.ops.shape import expand, flip, normalize_dim, normalize_dims, reshape
 from tinygen.tensor import Tensor
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -44,6 +44,47 @@ class Sum(Function):
     def backward(ctx, grad_y):
         grad = reshape(grad_y, _kept_shape(ctx.shape, ctx.axes))
         return expand(grad, ctx.shape), None, None
+
+
+class Prod(Function):
+    """y = product of x over ``axis`` (kept with size 1);  dy/dx_i = product of the other x_j."""
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        ctx.save_for_backward(x)
+        return x.prod(axis=axis, keepdims=True)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (x,) = ctx.saved_tensors
+        return grad_y * _product_of_others(x, ctx.axis), None
+
+
+def _product_of_others(x, axis):
+    """prod_{j != i} x_j along ``axis``, for every i. y / x_i is that only when no x_j is 0, so
+    zeros are replaced by 1 in ``safe``: with one zero x_k, position k gets prod(safe) and the
+    others prod(safe) / x_i * x_k (value 0, but the right derivative in x_k); two or more zeros
+    make every product 0."""
+    is_zero = Tensor(x.array == 0)
+    zeros = is_zero.array.sum(axis=axis, keepdims=True)
+    safe = where(is_zero, 1, x)
+    full = Prod.apply(safe, axis)
+    rest = full / safe
+    zero_value = sum(where(is_zero, x, 0), axis, keepdim=True)     # x_k when it is the only 0
+    one_zero = where(is_zero, full, rest * zero_value)
+    return where(Tensor(zeros == 0), rest, where(Tensor(zeros == 1), one_zero, 0))
+
+
+class Cumsum(Function):
+    """y_i = x_0 + ... + x_i along ``axis``;  dx_i = dy_i + ... + dy_n (a reversed cumsum)."""
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return get_array_module(x).cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return flip(Cumsum.apply(flip(grad_y, ctx.axis), ctx.axis), ctx.axis), None
 
 
 class Amax(Function):
@@ -132,6 +173,33 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     elif x.dtype.kind in "bi" or x.dtype.kind == "u":
         x = x.to(dtypes.int64)
     return Sum.apply(x, _reduced_axes(dim, x.ndim, "sum"), keepdim)
+
+
+def prod(x, dim=None, keepdim=False, dtype=None):
+    """The product of all elements, or over one ``dim`` (an int, as in PyTorch)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "biu":
+        x = x.to(dtypes.int64)
+    if dim is None:
+        y = Prod.apply(reshape(x, -1), 0)
+        return reshape(y, (1,) * x.ndim if keepdim else ())
+    axis = normalize_dim(dim, x.ndim, "prod")
+    if x.ndim == 0:
+        return x
+    y = Prod.apply(x, axis)
+    return y if keepdim else reshape(y, _drop(y.shape, axis))
+
+
+def cumsum(x, dim, dtype=None):
+    """Running sums along ``dim``; integer and bool inputs give int64, as in PyTorch."""
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "biu":
+        x = x.to(dtypes.int64)
+    if x.ndim == 0:
+        return x
+    return Cumsum.apply(x, normalize_dim(dim, x.ndim, "cumsum"))
 
 
 def mean(x, dim=None, keepdim=False):

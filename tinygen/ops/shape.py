@@ -1,4 +1,5 @@
-"""Shape ops: reshape, permute, expand and their inverses, squeeze/unsqueeze, cat/stack/split.
+"""Shape ops: reshape, permute, expand and their inverses, squeeze/unsqueeze, cat/stack/split,
+unbind.
 
 Reshape, permute and expand return views of the input's array (NumPy strides), so they cost no
 copy. ``expand`` and ``sum_to`` are each other's backward: broadcasting copies a value to many
@@ -286,3 +287,10 @@ def flip(x, dims):
     axes = normalize_dims(dims, x.ndim, "flip")
     index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim))
     return x[index]
+
+
+def unbind(x, dim=0):
+    """The slices along ``dim``, each without that dim (views)."""
+    axis = normalize_dim(dim, x.ndim, "unbind")
+    lead = (slice(None),) * axis
+    return tuple(x[lead + (i,)] for i in range(x.shape[axis]))

@@ -1,0 +1,83 @@
+"""Vector norms (``tg.linalg.vector_norm``, ``tg.norm``) with PyTorch's gradients at zero.
+
+The 2-norm sqrt(sum x^2) built from sqrt and sum would have the gradient x / ||x|| = 0 / 0 = nan
+at x = 0. PyTorch returns 0 there (a subgradient), and a WGAN-GP penalty ||grad D|| - 1 meets
+such points, so the p-norms are one op whose backward masks the rows whose norm is 0.
+"""
+
+import math
+
+from tinygen import dtypes
+from tinygen.autograd.function import Function
+from tinygen.backend import get_array_module
+from tinygen.ops.compare import sign, where
+from tinygen.ops.convert import constant_like
+from tinygen.ops.elementwise import abs
+from tinygen.ops.reduce import _reduced_axes, amax, amin, sum
+from tinygen.ops.shape import reshape
+
+
+class PNorm(Function):
+    """y = (sum |x|^p)^(1/p) over ``axes`` (kept with size 1), for finite p > 0;
+    dy/dx = sign(x) |x|^(p-1) / y^(p-1) (= x / y for p = 2), and 0 where y = 0 (PyTorch's
+    subgradient). For p < 1 the factor |x|^(p-1) is infinite at x = 0 and taken as 0 there."""
+    @staticmethod
+    def forward(ctx, x, p, axes):
+        ctx.p = p
+        if p == 2:
+            y = (x * x).sum(axis=axes, keepdims=True) ** 0.5
+        else:
+            y = (get_array_module(x).abs(x) ** p).sum(axis=axes, keepdims=True) ** (1 / p)
+        y = y.astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        zero = y == 0
+        safe_y = where(zero, 1, y)
+        scale = where(zero, 0, grad_y / (safe_y if p == 2 else safe_y ** (p - 1)))
+        if p == 2:
+            return x * scale, None, None
+        x_part = sign(x) * abs(x) ** (p - 1)
+        if p < 1:
+            x_part = where(x == 0, 0, x_part)
+        return x_part * scale, None, None
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):
+    """The ``ord``-norm of x over ``dim`` (all dims when None), as ``torch.linalg.vector_norm``:
+    (sum |x|^ord)^(1/ord) for ord > 0, max |x| for inf, min |x| for -inf, the number of non-zero
+    elements for 0."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: expected a floating point input, got "
+                           f"{x.dtype}; convert with .float() first")
+    axes = _reduced_axes(dim, x.ndim, "linalg.vector_norm")
+    ord = float(ord)
+    if ord == math.inf:
+        return amax(abs(x), axes, keepdim)          # ties share the gradient, as in PyTorch
+    if ord == -math.inf:
+        return amin(abs(x), axes, keepdim)
+    if ord == 0:
+        return sum(constant_like(x.array != 0, x), axes, keepdim)
+    if ord < 0:
+        raise RuntimeError(f"linalg.vector_norm: ord={ord} is not supported; use ord > 0, 0 or "
+                           f"+-inf")
+    y = PNorm.apply(x, ord, axes)             # reduced dims kept, so backward broadcasts
+    return y if keepdim else reshape(y, tuple(n for i, n in enumerate(x.shape) if i not in axes))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """``torch.norm``: the Frobenius (2-)norm by default, or the vector ``p``-norm, over ``dim``
+    (all elements when None). Matrix norms such as 'nuc' are not provided."""
+    if p == "fro":
+        p = 2
+    elif isinstance(p, str):
+        raise ValueError(f"norm: p={p!r} is not supported; use 'fro' or a number")
+    if dtype is not None:
+        input = input.to(dtypes.as_dtype(dtype))
+    return vector_norm(input, p, dim, keepdim)

@@ -1,0 +1,44 @@
+"""The Tensor methods and operators that are ops: attached from the tables below, so that
+``x.exp()`` is ``tg.exp(x)`` and ``x + y`` is ``tg.add(x, y)`` with nothing written twice.
+(tensor.py imports this module once ``Tensor`` and ``ops`` exist.)
+"""
+
+from tinygen import ops
+from tinygen.tensor import Tensor
+
+# Every op whose first argument is a tensor is also a method: ``x.exp()`` is ``tg.exp(x)`` and
+# ``x.sum(1, keepdim=True)`` is ``tg.sum(x, 1, keepdim=True)`` (the function, same signature).
+_OP_METHODS = (
+    "mul", "div", "pow", "matmul", "exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "tanh",
+    "sigmoid", "relu", "abs", "neg", "square", "sign", "clamp", "maximum", "minimum", "masked_fill",
+    "isnan", "isfinite", "eq", "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax",
+    "argmin", "logsumexp", "softmax", "log_softmax", "all", "any", "reshape", "view", "flatten",
+    "permute", "transpose", "expand", "expand_as", "squeeze", "unsqueeze", "split", "chunk", "flip",
+    "gather", "clip", "clone", "norm", "prod", "cumsum", "mm", "bmm", "dot", "outer", "erf",
+    "reciprocal", "floor", "ceil", "round", "trunc", "clamp_min", "clamp_max", "lerp", "tril",
+    "triu", "repeat", "tile", "repeat_interleave", "index_select", "unbind", "roll", "topk", "sort",
+    "argsort", "multinomial", "bernoulli", "allclose", "equal")
+for _name in _OP_METHODS:
+    setattr(Tensor, _name, getattr(ops, _name))
+
+# Python's operators: ``x + y`` is ``tg.add(x, y)``; the reflected ``2 - x`` is ``tg.sub(2, x)``.
+_OPERATORS = {
+    "__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div", "__pow__": "pow",
+    "__matmul__": "matmul", "__floordiv__": "floor_divide", "__mod__": "remainder",
+    "__neg__": "neg", "__abs__": "abs", "__getitem__": "getitem",
+    "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "__le__": "le", "__gt__": "gt", "__ge__": "ge",
+    "__invert__": "logical_not", "__and__": "logical_and", "__or__": "logical_or"}
+_REFLECTED_OPERATORS = {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul",
+                        "__rtruediv__": "div", "__rpow__": "pow", "__rmatmul__": "matmul"}
+
+
+def _reflected(op):
+    def method(self, other):
+        return op(other, self)
+    return method
+
+
+for _name, _op in _OPERATORS.items():
+    setattr(Tensor, _name, getattr(ops, _op))
+for _name, _op in _REFLECTED_OPERATORS.items():
+    setattr(Tensor, _name, _reflected(getattr(ops, _op)))
