@@ -7,6 +7,11 @@ per dtype on first use and caches the machine code in ``__pycache__`` beside its
 Numba keys a cached kernel on its own file only: after editing a helper file
 (``cpu_vecmath.py``), delete the ``__pycache__`` folder of ``tinygen/kernels`` so the callers
 recompile.
+
+On a CPU with AVX-512, LLVM still emits 256-bit vectors unless told otherwise (its tuning flag
+``prefer-256-bit``, a guard against the clock slowing on older Xeons); the kernels are bound by
+exp and erf polynomials, and 512-bit vectors make them up to 1.5x faster, so this module turns
+the flag off before the first kernel is compiled (see ``_prefer_wide_vectors``).
 """
 
 import math
@@ -20,6 +25,25 @@ PARALLEL = dict(parallel=True, cache=True, fastmath=False, nogil=True, error_mod
 SCALAR = dict(cache=True, fastmath=False, error_model="numpy")
 FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 PARALLEL_MIN = 1 << 16                     # elements of work below which one thread is faster
+
+
+def _prefer_wide_vectors():
+    """Let LLVM use the host's 512-bit vectors (AVX-512), by adding ``-prefer-256-bit`` to the
+    CPU features Numba compiles for. Numba reads them once, when the first function is
+    decorated, so this runs on import, before any kernel; it does nothing when the user has set
+    NUMBA_CPU_NAME or NUMBA_CPU_FEATURES, or when Numba compiled something earlier."""
+    import llvmlite.binding as llvm
+    from numba.core import config, registry
+
+    started = "_toplevel_target_context" in vars(registry.cpu_target)
+    if started or config.CPU_NAME is not None or config.CPU_FEATURES is not None:
+        return
+    features = llvm.get_host_cpu_features()
+    if features.get("avx512f"):
+        config.CPU_FEATURES = features.flatten() + ",-prefer-256-bit"
+
+
+_prefer_wide_vectors()
 
 
 def fusable(*arrays):
