@@ -296,3 +296,26 @@ def test_matches_torch_for_repeated_and_masked_indices(rng):
         y.backward(tg.tensor(g))
         ty.backward(torch.tensor(g))
         np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dim, index", [(0, [2, 0, 2]), (1, [1]), (-1, [3, 3, 0, 1]), (1, [])])
+def test_index_select_matches_numpy_and_gradchecks(dim, index, device, rng, leaf):
+    x = leaf(rng, 3, 4, device=device)
+    idx = tg.tensor(index, dtype=tg.int64, device=device)
+    y = x.index_select(dim, idx)
+    np.testing.assert_array_equal(host(y), np.take(host(x), index, axis=dim))
+    assert gradcheck(lambda x: tg.index_select(x, dim, idx), (x,))
+    assert gradgradcheck(lambda x: tg.index_select(x, dim, idx), (x,))
+
+
+def test_index_select_repeated_entries_add_gradients(device):
+    x = tg.zeros(3, dtype=tg.float64, device=device, requires_grad=True)
+    x.index_select(0, tg.tensor([0, 0, 2], device=device)).sum().backward()
+    assert host(x.grad).tolist() == [2.0, 0.0, 1.0]
+
+
+def test_index_select_needs_a_1d_integer_index():
+    with pytest.raises(IndexError, match="1-D integer"):
+        tg.ones(3, 4).index_select(0, tg.tensor([[0, 1]]))
+    with pytest.raises(IndexError, match="1-D integer"):
+        tg.ones(3, 4).index_select(0, tg.tensor([0.0]))

@@ -137,3 +137,80 @@ def test_matmul_matches_torch(shape_a, shape_b, rng):
     ty.backward(torch.tensor(g))
     np.testing.assert_allclose(host(a.grad), ta.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(host(b.grad), tb.grad.numpy(), rtol=1e-12)
+
+
+def test_mm_bmm_dot_outer_match_numpy_and_gradcheck(device, rng, leaf):
+    a, b = leaf(rng, 2, 3, device=device), leaf(rng, 3, 4, device=device)
+    p, q = leaf(rng, 2, 2, 3, device=device), leaf(rng, 2, 3, 4, device=device)
+    u, v = leaf(rng, 3, device=device), leaf(rng, 3, device=device)
+    w = leaf(rng, 4, device=device)
+    cases = [(tg.mm, (a, b), np.matmul), (tg.bmm, (p, q), np.matmul), (tg.dot, (u, v), np.dot),
+             (tg.outer, (u, w), np.outer)]
+    for fn, args, ref in cases:
+        np.testing.assert_allclose(host(fn(*args)), ref(*map(host, args)), rtol=1e-12)
+        assert gradcheck(fn, args) and gradgradcheck(fn, args)
+    assert a.mm(b).shape == (2, 4) and u.dot(v).shape == () and u.outer(w).shape == (3, 4)
+
+
+@pytest.mark.parametrize("fn, shapes", [
+    (tg.mm, [(2, 3, 1), (3, 4)]), (tg.bmm, [(2, 2, 3), (3, 2, 3)]), (tg.bmm, [(2, 3), (3, 2)]),
+    (tg.dot, [(3,), (4,)]), (tg.dot, [(3, 1), (3,)]), (tg.outer, [(3, 1), (2,)])])
+def test_strict_products_refuse_other_shapes(fn, shapes):
+    with pytest.raises(RuntimeError, match=r"expected"):
+        fn(*(tg.ones(*s) for s in shapes))
+
+
+EINSUMS = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("bhtd,bhsd->bhts", [(2, 2, 3, 4), (2, 2, 5, 4)]),   # attention scores
+    ("ij->ji", [(2, 3)]),
+    ("ij->i", [(2, 3)]),                                  # a letter only one operand has
+    ("ij->", [(2, 3)]),
+    ("i,j->ij", [(2,), (3,)]),
+    ("ij,jk,k->i", [(2, 3), (3, 4), (4,)]),
+    ("ij,jk", [(2, 3), (3, 4)]),                          # implicit output: "ik"
+    ("ba,ca", [(2, 3), (4, 3)]),                          # implicit output in alphabetical order
+]
+
+
+@pytest.mark.parametrize("equation, shapes", EINSUMS, ids=[e[0] for e in EINSUMS])
+def test_einsum_matches_numpy_and_gradchecks(equation, shapes, device, rng, leaf):
+    operands = [leaf(rng, *s, device=device) for s in shapes]
+    y = tg.einsum(equation, *operands)
+    expected = np.einsum(equation, *map(host, operands))
+    assert y.shape == expected.shape
+    np.testing.assert_allclose(host(y), expected, rtol=1e-12)
+    assert gradcheck(lambda *ops: tg.einsum(equation, *ops), operands)
+    assert gradgradcheck(lambda *ops: tg.einsum(equation, *ops), operands)
+
+
+def test_einsum_takes_a_list_of_operands(rng, leaf):
+    a, b = leaf(rng, 2, 3), leaf(rng, 3, 4)
+    np.testing.assert_allclose(host(tg.einsum("ij,jk->ik", [a, b])), host(a @ b), rtol=1e-12)
+
+
+@pytest.mark.parametrize("equation, shapes, match", [
+    ("ii->i", [(3, 3)], "repeat a letter"),
+    ("...ij,jk->...ik", [(2, 3), (3, 4)], "ellipsis"),
+    ("ij,jk->ik", [(2, 3), (4, 4)], "has size 3"),
+    ("ij->k", [(2, 3)], "output subscripts"),
+    ("ijk->i", [(2, 3)], "name 3 dims"),
+    ("ij,jk->ik", [(2, 3)], "2 operands"),
+    ("i1->i", [(2, 3)], "letters"),
+])
+def test_einsum_errors(equation, shapes, match):
+    with pytest.raises(ValueError, match=match):
+        tg.einsum(equation, *(tg.ones(*s) for s in shapes))
+
+
+def test_einsum_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    a, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    x, y = (tg.tensor(v, requires_grad=True) for v in (a, b))
+    tx, ty = (torch.tensor(v, requires_grad=True) for v in (a, b))
+    g = rng.standard_normal((3, 5, 2))
+    tg.einsum("bik,bjk->ijb", x, y).backward(tg.tensor(g))
+    torch.einsum("bik,bjk->ijb", tx, ty).backward(torch.tensor(g))
+    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(y.grad), ty.grad.numpy(), rtol=1e-12)

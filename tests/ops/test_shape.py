@@ -232,3 +232,14 @@ SHAPE_ERRORS = [
 def test_shape_errors(name, op, error, match):
     with pytest.raises(error, match=match):
         op(tg.ones(2, 3, 4))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_unbind_gives_the_slices_as_views(dim, device, rng, leaf):
+    x = leaf(rng, 2, 3, 4, device=device)
+    pieces = x.unbind(dim)
+    assert len(pieces) == x.shape[dim]
+    for i, piece in enumerate(pieces):
+        np.testing.assert_array_equal(host(piece), np.take(host(x), i, axis=dim))
+    assert gradcheck(lambda x: tg.unbind(x, dim), (x,))
+    assert gradgradcheck(lambda x: tg.unbind(x, dim), (x,))

@@ -20,7 +20,7 @@ from tinygen.ops.shape import reshape
 class PNorm(Function):
     """y = (sum |x|^p)^(1/p) over ``axes`` (kept with size 1), for finite p > 0;
     dy/dx = sign(x) |x|^(p-1) / y^(p-1) (= x / y for p = 2), and 0 where y = 0 (PyTorch's
-    subgradient). For p < 1 the factor |x|^(p-1) is infinite at x = 0 and taken as 0 there."""
+    subgradient). At x = 0 the factor |x|^(p-1) (infinite for p < 1) is taken as 0."""
     @staticmethod
     def forward(ctx, x, p, axes):
         ctx.p = p
@@ -41,9 +41,7 @@ class PNorm(Function):
         scale = where(zero, 0, grad_y / (safe_y if p == 2 else safe_y ** (p - 1)))
         if p == 2:
             return x * scale, None, None
-        x_part = sign(x) * abs(x) ** (p - 1)
-        if p < 1:
-            x_part = where(x == 0, 0, x_part)
+        x_part = sign(x) * where(x == 0, 1, abs(x)) ** (p - 1)     # sign(0) = 0 does the rest
         return x_part * scale, None, None
 
 

@@ -12,9 +12,8 @@ import numpy as np
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp
-from tinygen.ops.convert import float_input
+from tinygen.ops.convert import clone, float_input
 from tinygen.ops.elementwise import exp
-from tinygen.ops.convert import clone
 from tinygen.tensor import Tensor
 
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
