@@ -363,3 +363,36 @@ def test_in_place_result_must_fit_the_tensor():
     with pytest.raises(RuntimeError, match="result type float32 can't be cast to the desired "
                                            "output type int64"):
         tg.zeros(3, dtype=tg.int64).add_(0.5)
+
+
+def test_is_contiguous_and_contiguous():
+    x = tg.randn(3, 4)
+    assert x.is_contiguous() and x.contiguous() is x
+    t = x.T
+    assert not t.is_contiguous()
+    c = t.contiguous()
+    assert c.is_contiguous() and c.tolist() == t.tolist()
+
+
+def test_contiguous_copy_stays_in_the_graph():
+    x = tg.randn(3, 4, dtype=tg.float64, requires_grad=True)
+    y = x.T.contiguous()
+    y.backward(tg.ones(4, 3, dtype=tg.float64))
+    assert x.grad.tolist() == np.ones((3, 4)).tolist()
+
+
+@pytest.mark.parametrize("dtype, name", [(tg.float32, "FloatTensor"), (tg.float64, "DoubleTensor"),
+                                         (tg.int64, "LongTensor"), (tg.bool, "BoolTensor")])
+def test_type_names_and_conversion(dtype, name):
+    x = tg.zeros(2, dtype=dtype)
+    assert x.type() == f"tinygen.{name}"
+    assert tg.zeros(2).type(dtype).dtype == dtype
+    assert tg.zeros(2).type(f"tinygen.{name}").dtype == dtype
+
+
+def test_new_full_zeros_ones_tensor_keep_dtype_and_device():
+    x = tg.zeros(2, dtype=tg.float64)
+    for t in (x.new_full((2, 3), 1.5), x.new_zeros(2, 3), x.new_ones((2, 3))):
+        assert t.shape == (2, 3) and t.dtype == tg.float64 and t.device == x.device
+    assert x.new_full((2,), 1.5).tolist() == [1.5, 1.5]
+    assert x.new_tensor([1, 2]).dtype == tg.float64
