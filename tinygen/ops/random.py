@@ -34,7 +34,8 @@ def multinomial(input, num_samples, replacement=False, generator=None):
         raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement "
                            f"from a row with only {int(positive.min())} non-zero categories")
     gen = backend.generator(input.device) if generator is None else generator
-    draw = _with_replacement if replacement else _without_replacement
+    # one draw is the same with or without replacement, and inverse-CDF sampling is cheaper
+    draw = _with_replacement if replacement or num_samples == 1 else _without_replacement
     samples = draw(xp, gen, probs, num_samples).astype(dtypes.int64, copy=False)
     return Tensor(samples.reshape(input.shape[:-1] + (num_samples,)))
 
@@ -48,7 +49,8 @@ def _with_replacement(xp, gen, probs, num_samples):
     shift = xp.arange(rows, dtype=probs.dtype)[:, None]
     u = gen.random((rows, num_samples), dtype=probs.dtype)
     flat = xp.searchsorted((cdf + shift).reshape(-1), (u + shift).reshape(-1), side="right")
-    return xp.clip(flat.reshape(rows, num_samples) - shift.astype(flat.dtype) * n, 0, n - 1)
+    last = n - 1 - xp.argmax(probs[:, ::-1] > 0, axis=1)[:, None]   # if u + r rounds up to r + 1
+    return xp.minimum(flat.reshape(rows, num_samples) - shift.astype(flat.dtype) * n, last)
 
 
 def _without_replacement(xp, gen, probs, num_samples):
@@ -58,7 +60,9 @@ def _without_replacement(xp, gen, probs, num_samples):
     u = xp.maximum(gen.random(probs.shape, dtype=probs.dtype), xp.finfo(probs.dtype).tiny)
     log_p = xp.where(probs > 0, xp.log(xp.where(probs > 0, probs, 1)), -xp.inf)
     keys = log_p - xp.log(-xp.log(u))             # u in (0, 1): -log(u) > 0
-    return xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    top = xp.argpartition(-keys, num_samples - 1, axis=1)[:, :num_samples]
+    order = xp.argsort(-xp.take_along_axis(keys, top, axis=1), axis=1)
+    return xp.take_along_axis(top, order, axis=1)       # in the order they were drawn
 
 
 def bernoulli(input, p=None, generator=None):
