@@ -103,3 +103,13 @@ def test_bernoulli_in_place_on_a_leaf_that_requires_grad_needs_no_grad():
     with tg.no_grad():
         w.bernoulli_(1.0)
     assert w.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_multinomial_single_draws_follow_the_probabilities():
+    """One sample per row (how a language model picks its next token): the default,
+    replacement=False, draws by the inverse CDF."""
+    tg.manual_seed(6)
+    p = np.array([0.5, 0.0, 0.2, 0.3])
+    samples = tg.multinomial(tg.tensor(p).expand(20000, 4), 1)
+    assert samples.shape == (20000, 1)
+    np.testing.assert_allclose(frequencies(samples, 4), p, atol=0.015)
