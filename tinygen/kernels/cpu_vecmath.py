@@ -3,10 +3,13 @@
 LLVM turns a loop into SIMD code only when its body has no opaque calls and no running sum it
 would have to reorder. libm's ``exp`` is such a call, so ``exp`` here is the textbook Cody-Waite
 form (Muller, *Elementary Functions*, ch. 11): exp(v) = 2^k exp(r) with k = round(v / ln 2),
-r = v - k ln 2 split in two parts so the product is exact, exp(r) by its Taylor polynomial on
-|r| <= ln(2)/2, and 2^k written straight into a float's exponent bits. It is within 1 ulp of
-libm, in float32 (degree 7) and float64 (degree 13), and keeps inf, 0 and nan where libm does;
-polynomials may use fused multiply-adds (the ``contract`` flag, which only removes a rounding).
+r = v - k ln 2 split in two parts so the product is exact, exp(r) by a polynomial on
+|r| <= ln(2)/2, and 2^k written straight into a float's exponent bits. In float64 (Taylor,
+degree 13) it is within 1 ulp of libm and keeps inf, 0 and nan where libm does. In float32, where
+the kernels spend their time, it is cut to the bone: a degree-5 minimax polynomial (relative
+error 1.7e-7, 1.5 ulp) and a single 2^k, so results near and below float32's smallest normal
+number, 1.2e-38, are flushed to 0 (exp(v) < 1.7e-38, v < -86.98); inf and nan pass as in libm.
+Polynomials may use fused multiply-adds (the ``contract`` flag, which only removes a rounding).
 Sums are compiled with one fastmath flag, ``reassoc``, which lets LLVM add in SIMD lanes (the
 order differs from a plain loop by rounding only; inf and nan behave as without it). The max
 runs on the floats' bit patterns as integers instead, as reordering a float max needs the
@@ -31,24 +34,29 @@ LOG2E = 1.4426950408889634
 LN2_HI = 0.693145751953125        # ln 2 to 16 bits, so k * LN2_HI is exact for every k we meet
 LN2_LO = 1.4286068203094173e-06            # ln 2 - LN2_HI
 TAYLOR_64 = tuple(1.0 / math.factorial(n) for n in range(13, -1, -1))
-TAYLOR_32 = tuple(np.float32(1.0 / math.factorial(n)) for n in range(7, -1, -1))
 F32 = np.float32
 
 
 @intrinsic
 def _pow2(typingctx, k):
-    """2.0 ** k as float32 (int32 k in [-126, 127]) or float64 (int64 k in [-1022, 1023]),
-    made by writing the biased exponent k + bias into the exponent field."""
-    wide = k == types.int64
+    """2.0 ** k as float64 (int64 k in [-1022, 1023]), made by writing the biased exponent
+    k + 1023 into the exponent field."""
+    def codegen(context, builder, signature, args):
+        bits = builder.shl(builder.add(args[0], ir.Constant(ir.IntType(64), 1023)),
+                           ir.Constant(ir.IntType(64), 52))
+        return builder.bitcast(bits, ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _float_from_bits(typingctx, bits):
+    """The float whose bit pattern is ``bits``: int32 -> float32, int64 -> float64."""
+    wide = bits == types.int64
     result = types.float64 if wide else types.float32
-    bias, shift, width = (1023, 52, 64) if wide else (127, 23, 32)
 
     def codegen(context, builder, signature, args):
-        int_type = ir.IntType(width)
-        biased = builder.add(args[0], ir.Constant(int_type, bias))
-        bits = builder.shl(biased, ir.Constant(int_type, shift))
-        return builder.bitcast(bits, ir.DoubleType() if wide else ir.FloatType())
-    return result(k), codegen
+        return builder.bitcast(args[0], ir.DoubleType() if wide else ir.FloatType())
+    return result(bits), codegen
 
 
 def like(v, c):
@@ -82,17 +90,35 @@ def _exp64(v):
     return p * _pow2(half) * _pow2(n - half)
 
 
+# Float32: k + 126 lands in the low mantissa bits of v log2(e) + SHIFT_32 (the sum rounds to an
+# integer as 1.5 * 2^23 leaves no fraction bits), and shifted up by 23 it is the exponent field
+# of 2^(k-1); EXP_POLY_32 is 2 p(r) (doubling is exact), so the product is p(r) 2^k for every k
+# from -125 (v >= EXP_MIN_32) up to 128 (v at the largest float's log) with a normal 2^(k-1).
+SHIFT_32 = F32(1.5 * 2**23 + 126)
+EXP_MIN_32, EXP_MAX_32 = F32(-86.98), F32(88.72284)           # -125.5 ln 2 < EXP_MIN_32
+EXP_POLY_32 = tuple(F32(2 * c) for c in (                     # minimax fit, highest power first
+    0.008312525227665901, 0.041890114545822144, 0.16667114198207855, 0.499992311000824, 1, 1))
+
+
+@intrinsic
+def _bits_of(typingctx, v):
+    """The bit pattern of a float32 as an int32."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+    return types.int32(v), codegen
+
+
 @numba.njit(**POLY)
 def _exp32(v):
-    w = F32(-104.0) if v < F32(-104.0) else (F32(88.8) if v > F32(88.8) else v)
-    k = np.floor(w * F32(LOG2E) + F32(0.5))
+    w = EXP_MIN_32 if v < EXP_MIN_32 else (EXP_MAX_32 if v > EXP_MAX_32 else v)
+    z = w * F32(LOG2E) + SHIFT_32                        # nan passes through w and z
+    k = z - SHIFT_32
     r = (w - k * F32(LN2_HI)) - k * F32(LN2_LO)
-    p = F32(0.0)
-    for c in TAYLOR_32:
+    p = EXP_POLY_32[0]
+    for c in EXP_POLY_32[1:]:
         p = p * r + c
-    n = np.int32(k)
-    half = np.int32(n >> 1)                    # (numba widens int32 arithmetic to int64)
-    return p * _pow2(half) * _pow2(np.int32(n - half))
+    e = p * _float_from_bits(np.int32(_bits_of(z) << np.int32(23)))
+    return F32(0.0) if v < EXP_MIN_32 else e
 
 
 @overload(exp, jit_options=SCALAR)
@@ -108,17 +134,24 @@ def normal_cdf_pdf(v):
     return 0.5 * (1.0 + math.erf(v * INV_SQRT_2)), INV_SQRT_2PI * math.exp(-0.5 * v * v)
 
 
-@numba.njit(inline="always", **SCALAR)
+# Abramowitz & Stegun 7.1.26, with the 1/2 of Phi = 1 - erfc/2 folded into the coefficients.
+ERFC_P_32 = F32(0.3275911 * INV_SQRT_2)                 # p, for u = |v| / sqrt 2
+HALF_ERFC_POLY_32 = tuple(F32(c / 2) for c in (
+    1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
+
+
+@numba.njit(**POLY)
 def _normal_cdf_pdf_32(v):
     """For float32, erf from Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7 (float32's own
     rounding is 6e-8): 1 - erf(u) = t P(t) exp(-u^2) with t = 1 / (1 + p u), and
     exp(-u^2) = exp(-v^2 / 2) is the density's exp too. All float32, and it vectorizes where
     libm's erf does not."""
     gauss = exp(F32(-0.5) * v * v)
-    t = F32(1) / (F32(1) + F32(0.3275911 * INV_SQRT_2) * abs(v))
-    poly = ((((F32(1.061405429) * t - F32(1.453152027)) * t + F32(1.421413741)) * t
-             - F32(0.284496736)) * t + F32(0.254829592)) * t
-    half_erfc = F32(0.5) * poly * gauss
+    t = F32(1) / (F32(1) + ERFC_P_32 * abs(v))
+    poly = HALF_ERFC_POLY_32[0]
+    for c in HALF_ERFC_POLY_32[1:]:
+        poly = poly * t + c
+    half_erfc = poly * t * gauss
     return F32(1) - half_erfc if v >= 0 else half_erfc, F32(INV_SQRT_2PI) * gauss
 
 
@@ -183,17 +216,6 @@ def _log1p_unit_overload(e):
     if e == types.float32:
         return lambda e: _log1p_unit_32(e)
     return lambda e: _log1p_unit_64(np.float64(e))
-
-
-@intrinsic
-def _float_from_bits(typingctx, bits):
-    """The float whose bit pattern is ``bits``: int32 -> float32, int64 -> float64."""
-    wide = bits == types.int64
-    result = types.float64 if wide else types.float32
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType() if wide else ir.FloatType())
-    return result(bits), codegen
 
 
 def ordered_bits(a):
