@@ -10,7 +10,6 @@ import tinygen.nn.functional as F
 from tests.helpers import host, leaf64
 from tinygen import kernels
 from tinygen.autograd import gradcheck, gradgradcheck
-from tinygen.ops import conv
 from tinygen.ops.conv import Col2im, Im2col
 
 
@@ -75,12 +74,12 @@ def conv_transpose2d_ref(x, w, b, stride, padding, output_padding, groups, dilat
     return out
 
 
-@pytest.fixture(params=["side-by-side", "copied"])
-def layout(request, monkeypatch):
-    """Run a test with the batch laid side by side for im2col wherever the geometry allows
-    (WIDE_WASTE = 1), and with the columns copied into the GEMM's layout (never side by side)."""
-    monkeypatch.setattr(conv, "WIDE_WASTE", 1.0 if request.param == "side-by-side" else -1.0)
-    return request.param
+@pytest.fixture(params=["fused", "reference"])
+def layout(request):
+    """Run a test with the fused im2col/col2im, whose columns are kept in the GEMM's memory
+    order, and with the reference ones, whose columns are copied into it."""
+    with kernels.use(request.param):
+        yield request.param
 
 
 # (in channels, out channels, input H, W, kernel, stride, padding, dilation, groups)
@@ -290,15 +289,10 @@ def test_dtype_mismatch_is_an_error():
         F.conv2d(tg.randn(1, 2, 4, 4), tg.randn(3, 2, 3, 3, dtype=tg.float64))
 
 
-def test_layout_choice(monkeypatch):
-    """Side by side for a batch with little waste (the DCGAN layers), copied for one sample or
-    when most windows of a block would straddle two samples (a 7x7 kernel on a 7x7 image)."""
-    calls = []
-    apply = conv.SideBySide.apply
-    monkeypatch.setattr(conv.SideBySide, "apply", lambda *a: calls.append(1) or apply(*a))
-    F.conv2d(tg.randn(4, 3, 14, 14), tg.randn(8, 3, 4, 4), stride=2, padding=1)
-    F.conv_transpose2d(tg.randn(4, 8, 7, 7), tg.randn(8, 3, 4, 4), stride=2, padding=1)
-    assert len(calls) == 2
-    F.conv2d(tg.randn(1, 3, 14, 14), tg.randn(8, 3, 4, 4), stride=2, padding=1)
-    F.conv2d(tg.randn(4, 3, 7, 7), tg.randn(8, 3, 7, 7))
-    assert len(calls) == 2
+def test_fused_columns_are_the_gemm_matrix_without_a_copy():
+    """The fused im2col keeps its columns in (C*kh*kw, N, L) memory order, so conv2d's
+    (C*kh*kw, N*L) GEMM operand is a view of them."""
+    with kernels.use("fused"):
+        cols = Im2col.apply(tg.randn(4, 3, 14, 14), (4, 4), (2, 2), (1, 1), (1, 1))
+    matrix = cols.permute(1, 0, 2).reshape(3 * 16, 4 * 49)
+    assert np.shares_memory(matrix.array, cols.array)

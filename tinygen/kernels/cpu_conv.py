@@ -1,9 +1,16 @@
 """Numba twins of im2col and col2im (``reference.py`` is the spec).
 
-im2col writes each row of cols (one channel at one kernel offset) in one prange step. col2im
-is its adjoint: every (n, c) image plane is owned by one prange step, which adds in all the
-windows that touch it, so overlapping windows accumulate without two threads sharing a value.
-Bounds are worked out once per kernel row and column, leaving the inner loops free of tests.
+The columns live in memory batch-in-the-middle, as a C-contiguous (C*kh*kw, N, OH*OW) buffer;
+im2col returns it as the (N, C*kh*kw, OH*OW) array of the contract, a transposed view. The
+convolutions read that buffer as the one (C*kh*kw, N*OH*OW) matrix their GEMM wants, without a
+copy and without wasted columns, and col2im reads grad columns in that layout without a copy
+(any other layout is copied into it first).
+
+im2col writes each row of the buffer (one channel at one kernel offset, all samples) in one
+prange step. col2im is its adjoint: every (n, c) image plane is owned by one prange step, which
+adds in all the windows that touch it, so overlapping windows accumulate without two threads
+sharing a value. Bounds are worked out once per kernel offset; the loops index the arrays
+element by element: rows are short (OW), and slicing them into views cost more than the copy.
 """
 
 import numba
@@ -21,68 +28,38 @@ def _inside(offset, stride, size, count):
     return min(max(lo, 0), count), min(max(hi, 0), count)
 
 
-@numba.njit(**SCALAR)
-def _copy_row(src, offset, stride, lo, hi, dst):
-    """dst[o] = src[o * stride + offset] for o in [lo, hi), zeros elsewhere in dst. Loops run
-    over slices from index 0, so LLVM sees no negative index and a stride of 1 vectorizes."""
-    zero = dst.dtype.type(0)
-    dst[:lo] = zero
-    dst[hi:] = zero
-    if hi > lo:
-        window, inside = src[lo * stride + offset:], dst[lo:hi]
-        if stride == 1:
-            for t in range(hi - lo):
-                inside[t] = window[t]
-        else:
-            for t in range(hi - lo):
-                inside[t] = window[t * stride]
-
-
-@numba.njit(**SCALAR)
-def _add_row(src, lo, hi, dst, offset, stride):
-    """dst[o * stride + offset] += src[o] for o in [lo, hi): the adjoint of _copy_row."""
-    if hi > lo:
-        window, inside = dst[lo * stride + offset:], src[lo:hi]
-        if stride == 1:
-            for t in range(hi - lo):
-                window[t] += inside[t]
-        else:
-            for t in range(hi - lo):
-                window[t * stride] += inside[t]
-
-
 @numba.njit(**PARALLEL)
 def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, cols):
     N, C, H, W = x.shape
-    for u in numba.prange(N * C * kh * kw):
-        n, row = u // (C * kh * kw), u % (C * kh * kw)
+    for row in numba.prange(C * kh * kw):                   # cols: (C*kh*kw, N, OH, OW)
         c, i, j = row // (kh * kw), row // kw % kh, row % kw
         oh_lo, oh_hi = _inside(i * dh - ph, sh, H, OH)
         ow_lo, ow_hi = _inside(j * dw - pw, sw, W, OW)
-        out = cols[n, row]
-        for oh in range(OH):
-            line = out[oh * OW:(oh + 1) * OW]
-            if oh_lo <= oh < oh_hi:
-                _copy_row(x[n, c, oh * sh + i * dh - ph], j * dw - pw, sw, ow_lo, ow_hi, line)
-            else:
-                line[:] = 0                                        # a row of zero padding
+        top, left = i * dh - ph, j * dw - pw
+        for n in range(N):
+            for oh in range(OH):
+                inside = oh_lo <= oh < oh_hi
+                for ow in range(OW):
+                    if inside and ow_lo <= ow < ow_hi:
+                        cols[row, n, oh, ow] = x[n, c, oh * sh + top, ow * sw + left]
+                    else:
+                        cols[row, n, oh, ow] = 0                    # zero padding
 
 
 @numba.njit(**PARALLEL)
 def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, x):
     N, C, H, W = x.shape
-    for u in numba.prange(N * C):
-        n, c = u // C, u % C
-        plane = x[n, c]
-        plane[:, :] = 0
+    for u in numba.prange(C * N):           # c-major: neighbouring steps read neighbouring cols
+        c, n = u // N, u % N
+        x[n, c] = 0
         for i in range(kh):
             oh_lo, oh_hi = _inside(i * dh - ph, sh, H, OH)
             for j in range(kw):
                 ow_lo, ow_hi = _inside(j * dw - pw, sw, W, OW)
-                window = cols[n, (c * kh + i) * kw + j]
+                top, left, row = i * dh - ph, j * dw - pw, (c * kh + i) * kw + j
                 for oh in range(oh_lo, oh_hi):
-                    _add_row(window[oh * OW:(oh + 1) * OW], ow_lo, ow_hi,
-                             plane[oh * sh + i * dh - ph], j * dw - pw, sw)
+                    for ow in range(ow_lo, ow_hi):
+                        x[n, c, oh * sh + top, ow * sw + left] += cols[row, n, oh, ow]
 
 
 def _geometry(kernel_size, stride, padding, dilation):
@@ -95,10 +72,10 @@ def im2col(x, kernel_size, stride, padding, dilation):
     N, C = x.shape[:2]
     (kh, kw), (OH, OW) = kernel_size, reference._conv_geometry(
         x.shape, kernel_size, stride, padding, dilation)
-    cols = np.empty((N, C * kh * kw, OH * OW), x.dtype)
+    cols = np.empty((C * kh * kw, N, OH, OW), x.dtype)
     launch(_im2col, cols.size, np.ascontiguousarray(x),
            *_geometry(kernel_size, stride, padding, dilation), OH, OW, cols)
-    return cols
+    return cols.reshape(C * kh * kw, N, OH * OW).transpose(1, 0, 2)
 
 
 def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
@@ -106,6 +83,7 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
         return reference.col2im(cols, input_shape, kernel_size, stride, padding, dilation)
     OH, OW = reference._check_cols(cols, input_shape, kernel_size, stride, padding, dilation)
     x = np.empty(tuple(input_shape), cols.dtype)
-    launch(_col2im, cols.size, np.ascontiguousarray(cols),
+    buffer = np.ascontiguousarray(cols.transpose(1, 0, 2))           # (C*kh*kw, N, L)
+    launch(_col2im, cols.size, buffer.reshape(buffer.shape[:2] + (OH, OW)),
            *_geometry(kernel_size, stride, padding, dilation), OH, OW, x)
     return x

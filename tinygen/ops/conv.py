@@ -10,20 +10,17 @@ is the other's backward, and conv2d, built from them, reshapes and matmul, has g
 order. A transposed convolution is the adjoint of a convolution: the GEMM with the weight
 transposed, then col2im (Dumoulin & Visin, "A guide to convolution arithmetic", 2016).
 
-The GEMM wants the columns of the whole batch as one (C*kh*kw, N*L) matrix. When it wastes little,
-the samples are laid side by side along the width first, each in a block of its own padding, so
-that a single im2col of that wide image IS that matrix (with a few columns of windows straddling
-two samples, computed and dropped): no copy of the columns, long rows for im2col and col2im.
-Otherwise the columns are copied into that layout.
+The GEMM wants the columns of the whole batch as one (C*kh*kw, N*L) matrix, and the fused im2col
+keeps its (N, C*kh*kw, L) result in exactly that memory order (a transposed view), so that the
+matrix is a free reshape, and the gradient of the columns, coming out of the GEMM in that order,
+goes to col2im without a copy. The GEMM's result is channel-major, (OC, N, L); one pass puts it
+in PyTorch's (N, OC, ...) order and adds the bias.
 """
 
 from tinygen import kernels
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
 from tinygen.ops.pad import pad
-
-WIDE_WASTE = 0.25       # the most of a GEMM's columns that the side-by-side layout may waste
-
 
 class Im2col(Function):
     """cols = im2col(x) (N, C*kh*kw, OH*OW);  the gradient is col2im of grad_cols."""
@@ -49,48 +46,25 @@ class Col2im(Function):
         return (Im2col.apply(grad_x, *ctx.window),) + (None,) * 5
 
 
-class SideBySide(Function):
-    """y (1, C, H, N*block + extra): the samples of x (N, C, H, W) side by side along the width,
-    sample n in columns [n*block + before, n*block + before + W), zeros elsewhere."""
+class BatchMajor(Function):
+    """y[n, c] = x[c, n] + bias[c]: the GEMM's channel-major result (C, N, ...) in PyTorch's
+    (N, C, ...) order, the bias (or None) added in the same pass."""
     @staticmethod
-    def forward(ctx, x, block, before, extra):
-        N, C, H, W = x.shape
-        ctx.layout = (x.shape, block, before, extra)
-        y = get_array_module(x).zeros((1, C, H, N * block + extra), x.dtype)
-        _blocks(y, N, block)[..., before:before + W] = x.transpose(1, 2, 0, 3)
+    def forward(ctx, x, bias):
+        xp = get_array_module(x)
+        ctx.axes = (0,) + tuple(range(2, x.ndim))           # the axes a channel is summed over
+        y = xp.empty((x.shape[1], x.shape[0]) + x.shape[2:], x.dtype)
+        if bias is None:
+            y[...] = x.swapaxes(0, 1)
+        else:
+            xp.add(x.swapaxes(0, 1), bias.reshape((-1,) + (1,) * (x.ndim - 2)), out=y)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
-        return (Apart.apply(grad_y, *ctx.layout),) + (None,) * 3
-
-
-class Apart(Function):
-    """x (N, C, H, W): the samples cut back out of the wide image; the adjoint of SideBySide."""
-    @staticmethod
-    def forward(ctx, y, shape, block, before, extra):
-        N, C, H, W = shape
-        ctx.layout = (block, before, extra)
-        return _blocks(y, N, block)[..., before:before + W].transpose(2, 0, 1, 3).copy()
-
-    @staticmethod
-    def backward(ctx, grad_x):
-        return (SideBySide.apply(grad_x, *ctx.layout),) + (None,) * 4
-
-
-def _blocks(y, N, block):
-    """The first N*block columns of y (1, C, H, width) as a (C, H, N, block) view."""
-    return y[0, :, :, :N * block].reshape(y.shape[1], y.shape[2], N, block)
-
-
-def _block_width(batch, span, useful, stride):
-    """The width of each sample's block in the side-by-side layout: a multiple of the stride, at
-    least ``span``. Each block holds block/stride windows of which ``useful`` are real; None
-    when more than WIDE_WASTE of them would be wasted (or for one sample: nothing to gain)."""
-    windows = -(-span // stride)
-    if batch == 1 or windows - useful > WIDE_WASTE * windows:
-        return None
-    return windows * stride
+        grad_x = grad_y.transpose(0, 1) if ctx.needs_input_grad[0] else None
+        grad_bias = grad_y.sum(dim=ctx.axes) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_bias
 
 
 def pair(value, name, op):
@@ -115,20 +89,21 @@ def conv_output_size(size, kernel_size, stride, padding, dilation):
                  for n, k, s, p, d in zip(size, kernel_size, stride, padding, dilation))
 
 
-def _grouped_matmul(weight, cols, groups, spatial):
-    """out[n, g*M + m, l] = sum_k weight[g, m, k] * cols[n, g*K + k, l], as (N, g*M, *spatial).
+def _grouped_matmul(weight, cols, groups):
+    """out[g*M + m, n, l] = sum_k weight[g, m, k] * cols[n, g*K + k, l]: (g*M, N, L), channels
+    first.
 
-    The columns are laid out as (g, K, N*L) so that each group is ONE large GEMM, also in
+    The columns are read as (g, K, N*L) so that each group is ONE large GEMM, also in
     backward: the weight gradient grad_out (M, N*L) @ cols^T (N*L, K) needs no sum over the batch,
-    and the column gradient weight^T @ grad_out comes back as a view in im2col's (N, K, L) order.
-    Batching over N instead ((M, K) @ (N, K, L), no copy of the columns) was 1.4x slower at
-    DCGAN sizes: N small GEMMs, and a weight gradient of N products summed afterwards.
+    and the column gradient weight^T @ grad_out is (K, N*L), the fused col2im's own layout.
+    That read is free for the fused im2col's columns (kept in that order) and a copy otherwise.
+    Batching over N instead ((M, K) @ (N, K, L)) was 1.4x slower at DCGAN sizes: N small GEMMs,
+    and a weight gradient of N products summed afterwards.
     """
     N, _, L = cols.shape
     g, M, K = weight.shape
-    cols = cols.reshape(N, g, K, L).permute(1, 2, 0, 3).reshape(g, K, N * L)   # one copy
-    out = (weight @ cols).reshape(g, M, N, L).permute(2, 0, 1, 3)             # a view
-    return out.reshape(N, g * M, *spatial)
+    out = weight @ cols.permute(1, 0, 2).reshape(g, K, N * L)            # (g, M, N*L)
+    return out.reshape(g * M, N, L)
 
 
 def _check_input(op, input, weight, bias, groups):
@@ -214,17 +189,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     size = conv_output_size((H, W), (kh, kw), stride, padding, dilation)
     _check_output(op, N, out_channels, size)
     weight = weight.reshape(groups, out_channels // groups, -1)          # (g, M, K)
-    (sw, pw, dw), (OH, OW) = (stride[1], padding[1], dilation[1]), size
-    block = _block_width(N, W + 2 * pw, OW, sw)
-    if block is None:
-        cols = Im2col.apply(input, (kh, kw), stride, padding, dilation)   # (N, C*kh*kw, L)
-        return _add_bias(_grouped_matmul(weight, cols, groups, size), bias)
-    extra = max(0, dw * (kw - 1) + 1 - sw)       # so that the wide image has N*block/sw windows
-    wide = SideBySide.apply(input, block, pw, extra)                    # (1, C, H, N*block+extra)
-    cols = Im2col.apply(wide, (kh, kw), stride, (padding[0], 0), dilation)   # (1, C*kh*kw, L)
-    out = weight @ cols.reshape(groups, -1, cols.shape[-1])             # (g, M, OH*N*block/sw)
-    out = out.reshape(out_channels, OH, N, block // sw)[..., :OW]        # the real windows
-    return _add_bias(out.permute(2, 0, 1, 3), bias)
+    cols = Im2col.apply(input, (kh, kw), stride, padding, dilation)       # (N, C*kh*kw, L)
+    out = _grouped_matmul(weight, cols, groups)                           # (OC, N, L)
+    return BatchMajor.apply(out.reshape(out_channels, N, *size), bias)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -268,19 +235,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     _check_output(op, N, out_channels, size)
     weight_t = weight.reshape(groups, in_channels // groups, -1).transpose(1, 2)
     window = ((kh, kw), stride, padding, dilation)
-    (sw, pw, dw), (OH, OW) = (stride[1], padding[1], dilation[1]), size
-    block = _block_width(N, max(W * sw, OW + pw), W, sw)
-    if conv_output_size(size, *window) == (H, W) and block is not None:
-        # col2im of the wide image: sample n's windows start at n*block, its output columns at
-        # n*block + pw; block >= OW + pw keeps each sample's spill clear of its neighbours
-        extra = max(0, dw * (kw - 1) + 1 - sw)
-        wide = SideBySide.apply(input, block // sw, 0, 0)                  # (1, C, H, N*Wq)
-        cols = weight_t @ wide.reshape(groups, in_channels // groups, -1)
-        canvas = Col2im.apply(cols.reshape(1, -1, cols.shape[-1]),
-                              (1, out_channels, OH, N * block + extra), (kh, kw), stride,
-                              (padding[0], 0), dilation)
-        return _add_bias(Apart.apply(canvas, (N, out_channels) + size, block, pw, extra), bias)
-    cols = _grouped_matmul(weight_t, input.reshape(N, in_channels, H * W), groups, (-1,))
+    cols = _grouped_matmul(weight_t, input.reshape(N, in_channels, H * W), groups)
+    cols = cols.permute(1, 0, 2)                                          # (N, OC*kh*kw, H*W)
     if conv_output_size(size, *window) == (H, W):         # conv2d maps `size` back onto (H, W)
         return _add_bias(Col2im.apply(cols, (N, out_channels) + size, *window), bias)
     # output_padding >= stride (allowed when < dilation): col2im onto the whole canvas every
