@@ -93,7 +93,7 @@ class Einsum(Function):
         ctx.inputs, ctx.output = inputs, output
         ctx.save_for_backward(*arrays)
         return get_array_module(arrays[0]).einsum(
-            ",".join(inputs) + "->" + output, *arrays, optimize=len(arrays) > 2)
+            ",".join(inputs) + "->" + output, *arrays, optimize=True)   # BLAS where it can
 
     @staticmethod
     def backward(ctx, grad_y):

@@ -49,7 +49,8 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the ``k`` largest (``largest=False``: smallest) entries along
-    ``dim``, in order. A partial sort (argpartition) finds them; only those k are sorted."""
+    ``dim``, in order (also with ``sorted=False``, where PyTorch allows any order). A partial
+    sort (argpartition) finds them; only those k are sorted."""
     if input.ndim == 0:
         if k not in (0, 1):
             raise RuntimeError(f"topk: k ({k}) out of range for a 0-d tensor")
