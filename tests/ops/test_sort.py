@@ -78,3 +78,9 @@ def test_matches_torch(rng):
                          (x.sort(0), t.sort(0))]:
         np.testing.assert_array_equal(host(ours.values), theirs.values.numpy())
         np.testing.assert_array_equal(host(ours.indices), theirs.indices.numpy())
+
+
+def test_nan_sorts_as_the_largest_value():
+    x = tg.tensor([1.0, float("nan"), -1.0, 2.0])
+    assert x.argsort().tolist() == [2, 0, 3, 1]
+    assert x.argsort(descending=True).tolist() == [1, 3, 0, 2]

@@ -5,6 +5,8 @@ and the gradients of those, come from the ops they are made of: repeating sums t
 the copies back (expand's backward), rolling rolls it back (cat's and slicing's).
 """
 
+import numpy as np
+
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
 from tinygen.ops.indexing import index_select
@@ -82,13 +84,12 @@ def repeat_interleave(input, repeats, dim=None):
         y = expand(unsqueeze(input, axis + 1),
                    shape[:axis + 1] + (repeats,) + shape[axis + 1:])
         return reshape(y, shape[:axis] + (shape[axis] * repeats,) + shape[axis + 1:])
-    counts = repeats.array
+    counts = np.asarray(repeats.tolist(), dtype=np.int64)   # host: CuPy.s repeat needs a list
     if counts.ndim != 1 or counts.shape[0] != input.shape[axis] or (counts < 0).any():
         raise RuntimeError(f"repeat_interleave: repeats must be an int or a 1-D tensor of "
                            f"non-negative counts with {input.shape[axis]} entries (the size of "
                            f"dim {dim}), got shape {tuple(counts.shape)}")
-    xp = get_array_module(counts)
-    index = xp.repeat(xp.arange(input.shape[axis]), counts)
+    index = np.repeat(np.arange(input.shape[axis]), counts)
     return index_select(input, axis, Tensor(index))
 
 

@@ -13,8 +13,8 @@ from tinygen.tensor import Tensor
 
 
 def _order_key(array, descending):
-    """An array whose ascending order is the wanted order: negated for descending (bools as
-    int8, so that they can be negated; unsigned ints widened to int64)."""
+    """An array whose ascending order is the wanted order (for topk's partial sort): negated for
+    descending (bools as int8, so that they can be negated; unsigned ints widened to int64)."""
     if not descending:
         return array
     if array.dtype.kind == "b":
@@ -24,20 +24,23 @@ def _order_key(array, descending):
     return -array
 
 
-def _argsort(x, axis, descending, stable=True):
-    xp = get_array_module(x.array)
-    kind = "stable" if stable else None
-    return xp.argsort(_order_key(x.array, descending), axis=axis, kind=kind)
+def _argsort(array, axis, descending):
+    xp = get_array_module(array)
+    if not descending:
+        return xp.argsort(array, axis=axis, kind="stable")
+    # The reversed ascending order of the reversed array: descending, with ties in their
+    # original order and NaN first, as PyTorch (negating would put NaN last).
+    order = xp.flip(xp.argsort(xp.flip(array, axis), axis=axis, kind="stable"), axis)
+    return array.shape[axis] - 1 - order
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
     """The indices that sort ``input`` along ``dim`` (int64). Ties keep their original order
-    (PyTorch only promises that with ``stable=True``). NaN sorts as the largest value when
-    ascending, but also last when descending (PyTorch puts it first there)."""
+    (PyTorch only promises that with ``stable=True``); NaN counts as the largest value."""
     if input.ndim == 0:
         return Tensor(get_array_module(input.array).zeros((), dtype=dtypes.int64))
     axis = normalize_dim(dim, input.ndim, "argsort")
-    return Tensor(_argsort(input, axis, descending).astype(dtypes.int64, copy=False))
+    return Tensor(_argsort(input.array, axis, descending).astype(dtypes.int64, copy=False))
 
 
 def sort(input, dim=-1, descending=False, stable=False):
