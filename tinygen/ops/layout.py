@@ -84,7 +84,7 @@ def repeat_interleave(input, repeats, dim=None):
         y = expand(unsqueeze(input, axis + 1),
                    shape[:axis + 1] + (repeats,) + shape[axis + 1:])
         return reshape(y, shape[:axis] + (shape[axis] * repeats,) + shape[axis + 1:])
-    counts = np.asarray(repeats.tolist(), dtype=np.int64)   # host: CuPy.s repeat needs a list
+    counts = np.asarray(repeats.tolist(), dtype=np.int64)   # host: CuPy's repeat needs a list
     if counts.ndim != 1 or counts.shape[0] != input.shape[axis] or (counts < 0).any():
         raise RuntimeError(f"repeat_interleave: repeats must be an int or a 1-D tensor of "
                            f"non-negative counts with {input.shape[axis]} entries (the size of "
