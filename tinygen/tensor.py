@@ -302,9 +302,9 @@ class Tensor:
         return inplace.overwrite(self, creation.random_array(
             "normal", self.shape, self.dtype, self.device, mean, std), "normal_")
 
-    def bernoulli_(self, p=0.5):
+    def bernoulli_(self, p=0.5, generator=None):
         """Fill with 1 (probability ``p``, a number or a tensor) or 0."""
-        return inplace.overwrite(self, ops.bernoulli(self, p).array, "bernoulli_")
+        return inplace.overwrite(self, ops.bernoulli(self, p, generator).array, "bernoulli_")
 
     def __setitem__(self, index, value):
         inplace.modify(self, "__setitem__", ops.index_put, index, value)
@@ -401,7 +401,7 @@ class Tensor:
             dtype = dtypes.as_dtype(names[dtype.rsplit(".", 1)[-1]])
         return self.to(dtype)
 
-    # Methods whose signature differs from the op of the same name (the rest: end of file)
+    # Methods whose signature differs from the op of the same name (the rest: tensor_methods.py)
 
     def add(self, other, alpha=1):
         return ops.add(self, other * alpha if alpha != 1 else other)
