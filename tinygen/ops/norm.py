@@ -7,6 +7,8 @@ such points, so the p-norms are one op whose backward masks the rows whose norm 
 
 import math
 
+import numpy as np
+
 from tinygen import dtypes
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
@@ -18,16 +20,18 @@ from tinygen.ops.shape import reshape
 
 
 class PNorm(Function):
-    """y = (sum |x|^p)^(1/p) over ``axes`` (kept with size 1), for finite p > 0;
+    """y = (sum |x|^p)^(1/p) over ``axes`` (kept with size 1), for finite p != 0;
     dy/dx = sign(x) |x|^(p-1) / y^(p-1) (= x / y for p = 2), and 0 where y = 0 (PyTorch's
-    subgradient). At x = 0 the factor |x|^(p-1) (infinite for p < 1) is taken as 0."""
+    subgradient). At x = 0 the factor |x|^(p-1) (infinite for p < 1) is taken as 0 (and for
+    p < 0 any zero makes y = 0)."""
     @staticmethod
     def forward(ctx, x, p, axes):
         ctx.p = p
         if p == 2:
             y = (x * x).sum(axis=axes, keepdims=True) ** 0.5
         else:
-            y = (get_array_module(x).abs(x) ** p).sum(axis=axes, keepdims=True) ** (1 / p)
+            with np.errstate(divide="ignore"):      # |0|^p = inf for p < 0: the norm is 0
+                y = (get_array_module(x).abs(x) ** p).sum(axis=axes, keepdims=True) ** (1 / p)
         y = y.astype(x.dtype, copy=False)
         ctx.save_for_backward(x, y)
         return y
@@ -47,8 +51,8 @@ class PNorm(Function):
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):
     """The ``ord``-norm of x over ``dim`` (all dims when None), as ``torch.linalg.vector_norm``:
-    (sum |x|^ord)^(1/ord) for ord > 0, max |x| for inf, min |x| for -inf, the number of non-zero
-    elements for 0."""
+    (sum |x|^ord)^(1/ord) for other ord (also negative), max |x| for inf, min |x| for -inf, the
+    number of non-zero elements for 0 (a constant: no gradient flows through it)."""
     if dtype is not None:
         x = x.to(dtype)
     if x.dtype.kind != "f":
@@ -62,9 +66,6 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):
         return amin(abs(x), axes, keepdim)
     if ord == 0:
         return sum(constant_like(x.array != 0, x), axes, keepdim)
-    if ord < 0:
-        raise RuntimeError(f"linalg.vector_norm: ord={ord} is not supported; use ord > 0, 0 or "
-                           f"+-inf")
     y = PNorm.apply(x, ord, axes)             # reduced dims kept, so backward broadcasts
     return y if keepdim else reshape(y, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
