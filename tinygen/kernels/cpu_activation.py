@@ -1,7 +1,7 @@
 """Numba twins of the activations in ``reference.py``: GELU (erf and tanh forms), leaky ReLU,
 and bias-add fused with an activation, forward and backward.
 
-All of them run through two kernels over rows, z = x + bias (a zero bias when there is none):
+All of them run through two kernels over rows, z = x + bias (or z = x when there is no bias):
 each picks its activation's loop once per row, outside the loop, so every inner loop is plain
 arithmetic that LLVM turns into SIMD code. The tanh GELU is written as
 0.5 z (1 + tanh u) = z sigmoid(2u), which needs one exp and no tanh.
@@ -48,6 +48,15 @@ def _gelu_tanh_slope(z):
     return s + like(z, 2.0) * z * s * (like(z, 1.0) - s) * du
 
 
+@numba.njit(**SCALAR)
+def _biased(row, bias, j):
+    """z = row[j] + bias[j], or row[j] when bias is None: Numba compiles the kernels once for
+    each case, so a plain activation pays for no addition."""
+    if bias is None:
+        return row[j]
+    return row[j] + bias[j]
+
+
 @numba.njit(**PARALLEL)
 def _forward_rows(x, bias, code, slope, out):
     """out = activation(x + bias), row by row."""
@@ -57,18 +66,18 @@ def _forward_rows(x, bias, code, slope, out):
         row, o = x[r], out[r]
         if code == LEAKY_RELU:
             for j in range(width):
-                z = row[j] + bias[j]
+                z = _biased(row, bias, j)
                 o[j] = z if z > 0 else z * slope
         elif code == GELU:
             for j in range(width):
-                o[j] = _gelu(row[j] + bias[j])
+                o[j] = _gelu(_biased(row, bias, j))
         elif code == GELU_TANH:
             for j in range(width):
-                z = row[j] + bias[j]
+                z = _biased(row, bias, j)
                 o[j] = z * _tanh_gate(z)
         else:
             for j in range(width):
-                o[j] = row[j] + bias[j]
+                o[j] = _biased(row, bias, j)
 
 
 @numba.njit(**PARALLEL)
@@ -84,13 +93,13 @@ def _backward_rows(x, bias, grad_y, code, slope, grad_x, part_bias):
             row, g, o = x[r], grad_y[r], grad_x[r]
             if code == LEAKY_RELU:
                 for j in range(width):
-                    o[j] = g[j] if row[j] + bias[j] > 0 else g[j] * slope
+                    o[j] = g[j] if _biased(row, bias, j) > 0 else g[j] * slope
             elif code == GELU:
                 for j in range(width):
-                    o[j] = g[j] * _gelu_slope(row[j] + bias[j])
+                    o[j] = g[j] * _gelu_slope(_biased(row, bias, j))
             elif code == GELU_TANH:
                 for j in range(width):
-                    o[j] = g[j] * _gelu_tanh_slope(row[j] + bias[j])
+                    o[j] = g[j] * _gelu_tanh_slope(_biased(row, bias, j))
             else:
                 for j in range(width):
                     o[j] = g[j]
@@ -109,9 +118,9 @@ def _as_rows(x):
 
 
 def _forward(x2, bias, code, slope):
-    """activation(x2 + bias) for contiguous rows x2 (no bias: a zero one)."""
+    """activation(x2 + bias) for contiguous rows x2 (bias may be None)."""
     out = np.empty_like(x2)
-    bias = np.zeros(x2.shape[1], x2.dtype) if bias is None else np.ascontiguousarray(bias)
+    bias = None if bias is None else np.ascontiguousarray(bias)
     launch(_forward_rows, x2.size, x2, bias, code, slope, out)
     return out
 
@@ -120,8 +129,8 @@ def _backward(x2, bias, g2, code, slope):
     """(grad_x, grad_bias or None when bias is None) for contiguous rows x2 and grads g2."""
     grad_x = np.empty_like(x2)
     part = np.zeros((row_blocks(x2.shape[0]), 0 if bias is None else x2.shape[1]))
-    bias_or_zero = np.zeros(x2.shape[1], x2.dtype) if bias is None else np.ascontiguousarray(bias)
-    launch(_backward_rows, x2.size, x2, bias_or_zero, g2, code, slope, grad_x, part)
+    bias = None if bias is None else np.ascontiguousarray(bias)
+    launch(_backward_rows, x2.size, x2, bias, g2, code, slope, grad_x, part)
     return grad_x, None if bias is None else part.sum(axis=0).astype(x2.dtype)
 
 
