@@ -22,6 +22,7 @@ from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
 from tinygen.ops.pad import pad
 
+
 class Im2col(Function):
     """cols = im2col(x) (N, C*kh*kw, OH*OW);  the gradient is col2im of grad_cols."""
     @staticmethod
