@@ -7,9 +7,11 @@ r = v - k ln 2 split in two parts so the product is exact, exp(r) by a polynomia
 |r| <= ln(2)/2, and 2^k written straight into a float's exponent bits. In float64 (Taylor,
 degree 13) it is within 1 ulp of libm and keeps inf, 0 and nan where libm does. In float32, where
 the kernels spend their time, it is cut to the bone: a degree-5 minimax polynomial (relative
-error 1.7e-7, 1.5 ulp) and a single 2^k, so results near and below float32's smallest normal
+error 1.7e-7, about 2 ulp) and a single 2^k, so results near and below float32's smallest normal
 number, 1.2e-38, are flushed to 0 (exp(v) < 1.7e-38, v < -86.98); inf and nan pass as in libm.
-Polynomials may use fused multiply-adds (the ``contract`` flag, which only removes a rounding).
+libm's ``erf`` is avoided the same way (GELU's normal cdf): Abramowitz & Stegun's rational form
+in float32, fitted polynomials in float64. Polynomials may use fused multiply-adds (the
+``contract`` flag, which only removes a rounding).
 Sums are compiled with one fastmath flag, ``reassoc``, which lets LLVM add in SIMD lanes (the
 order differs from a plain loop by rounding only; inf and nan behave as without it). The max
 runs on the floats' bit patterns as integers instead, as reordering a float max needs the
