@@ -28,18 +28,18 @@ PAUSE = 0.3                                # seconds between turns (see best_ms)
 LINEAR_TARGET = 0.85                       # of the measured GEMM rate
 CONV_TARGET = 1.5                          # at most 1.5x PyTorch's time
 WHERE_THE_TIME_GOES = (
-    "Where the time goes, Conv2d 64->128 on one thread (CPU time, ~30 ms a step): the three GEMMs\n"
-    "~19 ms (OpenBLAS near its per-core peak, on 14% more columns than needed: the batch is laid\n"
-    "side by side so that one im2col gives the GEMM's layout, and 1 window in 8 straddles two\n"
-    "samples), Numba im2col + col2im ~6 ms, the rest ~5 ms. PyTorch's oneDNN convolution builds\n"
-    "no columns; its whole forward + backward (~15 ms) costs less than our GEMMs alone, so 1.5x\n"
-    "is out of reach for the two large layers with im2col + OpenBLAS. Numba's default OpenMP\n"
-    "threading layer fights OpenBLAS's threads for the 2 cores: with it the small layers took\n"
-    "5.4 and 7.2 ms and every row swung by 2-5x between runs, hence NUMBA_THREADING_LAYER=\n"
-    "workqueue here. The GEMM rate is a 1024x1024 product; the Linear shapes (one side 128) reach\n"
-    "~76% of it in bare NumPy at 2 threads, so 85% is out of reach there. The machine is shared\n"
-    "(2 cores, several jobs): every round times each row in tinygen and PyTorch and the GEMM in\n"
-    "turns, pausing between them, and each keeps its best round.")
+    "Where the time goes, Conv2d 64->128 at 2 threads: the three GEMMs ~7.8 ms (OpenBLAS; no\n"
+    "wasted columns: im2col writes the GEMM's (C*k*k, N*L) matrix directly), im2col + col2im\n"
+    "~3.3 ms alone and about twice that inside a step (OpenBLAS's idle threads spin after each\n"
+    "GEMM; OPENBLAS_THREAD_TIMEOUT=4 recovers 2-3 ms on the large layers but slows the small\n"
+    "ones), the rest ~2 ms. PyTorch's oneDNN convolution builds no columns at all, so 1.5x is\n"
+    "about the best case for im2col + OpenBLAS on the two large layers. Numba's default OpenMP\n"
+    "threading layer fights OpenBLAS's threads for the 2 cores (the small layers took 5.4 and\n"
+    "7.2 ms and rows swung by 2-5x between runs), hence NUMBA_THREADING_LAYER=workqueue here.\n"
+    "The GEMM rate is a 1024x1024 product; the Linear shapes (one side 128) reach ~76% of it in\n"
+    "bare NumPy at 2 threads, so 85% is out of reach there. The machine is shared (2 cores):\n"
+    "every round times each row in tinygen and PyTorch and the GEMM in turns, pausing between\n"
+    "them, and each keeps its best round.")
 
 
 def conv_rows():
