@@ -4,12 +4,14 @@ shapes (one row, odd widths, long rows, no rows), non-contiguous views and extre
 import inspect
 import math
 
+import numba
 import numpy as np
 import pytest
 
 from tinygen import kernels
 from tinygen.kernels import cpu, reference
 from tinygen.kernels.cpu_math import PARALLEL_MIN
+from tinygen.kernels.cpu_vecmath import exp
 
 DTYPES = ["float32", "float64"]
 TOLERANCE = {"float32": dict(rtol=3e-5, atol=3e-6), "float64": dict(rtol=1e-11, atol=1e-13)}
@@ -111,8 +113,9 @@ def test_threaded_batch_norm_and_col2im_match_reference():
           reference.batch_norm_backward(g, x, mean, var, None, 1e-5), "float64")
     geometry = ((3, 3), (1, 1), (1, 1), (1, 1))
     cols = rand(rng, (4, 8 * 9, 32 * 32), "float64")
-    close(cpu.col2im(cols, (4, 8, 32, 32), *geometry),
-          reference.col2im(cols, (4, 8, 32, 32), *geometry), "float64")
+    want = reference.col2im(cols, (4, 8, 32, 32), *geometry)
+    for layout in (cols, np.ascontiguousarray(cols.transpose(1, 0, 2)).transpose(1, 0, 2)):
+        close(cpu.col2im(layout, (4, 8, 32, 32), *geometry), want, "float64")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -229,6 +232,10 @@ def test_im2col_and_col2im_match_reference_and_are_adjoint(case, dtype):
     c = rand(rng, cols.shape, dtype)
     back = cpu.col2im(c, shape, *geometry)
     close(back, reference.col2im(c, shape, *geometry), dtype)
+    # the conv ops' (C*kh*kw, N, L) memory order and an order neither kernel loop reads
+    for layout in (np.ascontiguousarray(c.transpose(1, 0, 2)).transpose(1, 0, 2),
+                   np.asfortranarray(c)):
+        np.testing.assert_array_equal(cpu.col2im(layout, shape, *geometry), back)
     # <im2col(x), c> == <x, col2im(c)>: col2im adds each window back exactly once
     np.testing.assert_allclose(np.vdot(cols.astype(np.float64), c),
                                np.vdot(x.astype(np.float64), back), rtol=1e-5)
@@ -258,3 +265,37 @@ def test_other_dtypes_run_the_reference():
     got = cpu.softmax(x)
     assert got.dtype == np.float16
     np.testing.assert_array_equal(got, reference.softmax(x))
+
+
+@numba.njit
+def _exp_each(a):
+    out = np.empty_like(a)
+    for i in range(a.size):
+        out[i] = exp(a[i])
+    return out
+
+
+@pytest.mark.parametrize("dtype, low, high, ulps, floor", [
+    ("float32", -86.98, 88.72, 2.5, 1.7e-38),    # flushes to 0 below -86.98 (see cpu_vecmath)
+    ("float64", -745.1, 709.78, 1.0, 5e-324),    # down into the subnormals
+])
+def test_exp_is_within_a_few_ulp_of_numpy_and_keeps_zero_inf_nan(dtype, low, high, ulps, floor):
+    x = np.concatenate([np.linspace(low, high, 200001), np.linspace(-1, 1, 2001)]).astype(dtype)
+    got, want = _exp_each(x), np.exp(x.astype(np.float64))
+    assert got.dtype == np.dtype(dtype)
+    ulp = np.spacing(want.astype(dtype)).astype(np.float64)
+    assert np.max(np.abs(got - want) / ulp) <= ulps
+    info = np.finfo(dtype)
+    edges = np.array([-np.inf, np.inf, np.nan, 0, -1e4, 1e4, 1.001 * np.log(info.max)], dtype)
+    np.testing.assert_array_equal(_exp_each(edges), [0, np.inf, np.nan, 1, 0, np.inf, np.inf])
+    tiny = np.linspace(low - 20, low, 1001).astype(dtype)
+    assert np.max(np.abs(_exp_each(tiny) - np.exp(tiny.astype(np.float64)))) <= floor
+
+
+def test_float64_gelu_matches_the_exact_erf_formula():
+    x = np.concatenate([np.linspace(-40, 40, 40001), [0.0, 1e-300, -1e-300]])
+    want = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in x])  # Phi = erfc(-u)/2:
+    got = cpu.gelu(x, "none")                                              # no cancellation
+    near = np.abs(x) <= 9                                     # Phi(-9) = 1e-19
+    np.testing.assert_allclose(got[near], want[near], rtol=1e-13, atol=0)
+    np.testing.assert_allclose(got[~near], want[~near], rtol=1e-6, atol=1e-30)

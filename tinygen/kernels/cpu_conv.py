@@ -3,14 +3,15 @@
 The columns live in memory batch-in-the-middle, as a C-contiguous (C*kh*kw, N, OH*OW) buffer;
 im2col returns it as the (N, C*kh*kw, OH*OW) array of the contract, a transposed view. The
 convolutions read that buffer as the one (C*kh*kw, N*OH*OW) matrix their GEMM wants, without a
-copy and without wasted columns, and col2im reads grad columns in that layout without a copy
-(any other layout is copied into it first).
+copy and without wasted columns. col2im reads grad columns in that layout or in the plain
+C-contiguous (N, C*kh*kw, OH*OW) one without a copy (any other layout is copied first).
 
 im2col writes each row of the buffer (one channel at one kernel offset, all samples) in one
 prange step. col2im is its adjoint: every (n, c) image plane is owned by one prange step, which
 adds in all the windows that touch it, so overlapping windows accumulate without two threads
-sharing a value. Bounds are worked out once per kernel offset; the loops index the arrays
-element by element: rows are short (OW), and slicing them into views cost more than the copy.
+sharing a value. Bounds are worked out once per kernel offset. im2col indexes the arrays
+element by element (rows are short, OW, and slicing them into views cost more than the copy);
+col2im adds whole rows through views, which vectorizes.
 """
 
 import numba
@@ -46,20 +47,39 @@ def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, cols):
                         cols[row, n, oh, ow] = 0                    # zero padding
 
 
+@numba.njit(**SCALAR)
+def _add_row(src, lo, hi, dst, offset, stride):
+    """dst[o * stride + offset] += src[o] for o in [lo, hi). The loops run over slices from
+    index 0, so LLVM sees no negative index and a stride of 1 vectorizes."""
+    if hi > lo:
+        window, inside = dst[lo * stride + offset:], src[lo:hi]
+        if stride == 1:
+            for t in range(hi - lo):
+                window[t] += inside[t]
+        else:
+            for t in range(hi - lo):
+                window[t * stride] += inside[t]
+
+
 @numba.njit(**PARALLEL)
-def _col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, x):
+def _col2im(cols, batch_first, kh, kw, sh, sw, ph, pw, dh, dw, x):
+    """cols is C-contiguous, (N, C*kh*kw, OH, OW) when batch_first, else (C*kh*kw, N, OH, OW);
+    either way each (row, n) window plane is a contiguous (OH, OW) block."""
     N, C, H, W = x.shape
+    OH, OW = cols.shape[2:]
     for u in numba.prange(C * N):           # c-major: neighbouring steps read neighbouring cols
         c, n = u // N, u % N
-        x[n, c] = 0
+        plane = x[n, c]
+        plane[:, :] = 0
         for i in range(kh):
             oh_lo, oh_hi = _inside(i * dh - ph, sh, H, OH)
             for j in range(kw):
                 ow_lo, ow_hi = _inside(j * dw - pw, sw, W, OW)
-                top, left, row = i * dh - ph, j * dw - pw, (c * kh + i) * kw + j
+                row = (c * kh + i) * kw + j
+                window = cols[n, row] if batch_first else cols[row, n]
                 for oh in range(oh_lo, oh_hi):
-                    for ow in range(ow_lo, ow_hi):
-                        x[n, c, oh * sh + top, ow * sw + left] += cols[row, n, oh, ow]
+                    _add_row(window[oh], ow_lo, ow_hi, plane[oh * sh + i * dh - ph],
+                             j * dw - pw, sw)
 
 
 def _geometry(kernel_size, stride, padding, dilation):
@@ -82,8 +102,9 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
     if not fusable(cols) or cols.ndim != 3:
         return reference.col2im(cols, input_shape, kernel_size, stride, padding, dilation)
     OH, OW = reference._check_cols(cols, input_shape, kernel_size, stride, padding, dilation)
+    batch_first = not cols.transpose(1, 0, 2).flags.c_contiguous     # conv's (CK, N, L)?
+    buffer = np.ascontiguousarray(cols if batch_first else cols.transpose(1, 0, 2))
     x = np.empty(tuple(input_shape), cols.dtype)
-    buffer = np.ascontiguousarray(cols.transpose(1, 0, 2))           # (C*kh*kw, N, L)
-    launch(_col2im, cols.size, buffer.reshape(buffer.shape[:2] + (OH, OW)),
-           *_geometry(kernel_size, stride, padding, dilation), OH, OW, x)
+    launch(_col2im, cols.size, buffer.reshape(buffer.shape[:2] + (OH, OW)), batch_first,
+           *_geometry(kernel_size, stride, padding, dilation), x)
     return x
