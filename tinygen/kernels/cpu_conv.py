@@ -9,9 +9,9 @@ C-contiguous (N, C*kh*kw, OH*OW) one without a copy (any other layout is copied 
 im2col writes each row of the buffer (one channel at one kernel offset, all samples) in one
 prange step. col2im is its adjoint: every (n, c) image plane is owned by one prange step, which
 adds in all the windows that touch it, so overlapping windows accumulate without two threads
-sharing a value. Bounds are worked out once per kernel offset. im2col indexes the arrays
-element by element (rows are short, OW, and slicing them into views cost more than the copy);
-col2im adds whole rows through views, which vectorizes.
+sharing a value. Bounds are worked out once per kernel offset; the loops index the arrays
+element by element: rows are short (OW), and slicing them into views costs more than the copy.
+col2im's indices are unsigned, which spares Numba's negative-index test, so its rows vectorize.
 """
 
 import numba
@@ -47,27 +47,14 @@ def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, cols):
                         cols[row, n, oh, ow] = 0                    # zero padding
 
 
-@numba.njit(**SCALAR)
-def _add_row(src, lo, hi, dst, offset, stride):
-    """dst[o * stride + offset] += src[o] for o in [lo, hi). The loops run over slices from
-    index 0, so LLVM sees no negative index and a stride of 1 vectorizes."""
-    if hi > lo:
-        window, inside = dst[lo * stride + offset:], src[lo:hi]
-        if stride == 1:
-            for t in range(hi - lo):
-                window[t] += inside[t]
-        else:
-            for t in range(hi - lo):
-                window[t * stride] += inside[t]
-
-
 @numba.njit(**PARALLEL)
 def _col2im(cols, batch_first, kh, kw, sh, sw, ph, pw, dh, dw, x):
     """cols is C-contiguous, (N, C*kh*kw, OH, OW) when batch_first, else (C*kh*kw, N, OH, OW);
     either way each (row, n) window plane is a contiguous (OH, OW) block."""
     N, C, H, W = x.shape
     OH, OW = cols.shape[2:]
-    for u in numba.prange(C * N):           # c-major: neighbouring steps read neighbouring cols
+    for u in numba.prange(C * N):       # c-major: in the conv order, neighbouring steps read
+                                        # neighbouring cols
         c, n = u // N, u % N
         plane = x[n, c]
         plane[:, :] = 0
@@ -75,11 +62,12 @@ def _col2im(cols, batch_first, kh, kw, sh, sw, ph, pw, dh, dw, x):
             oh_lo, oh_hi = _inside(i * dh - ph, sh, H, OH)
             for j in range(kw):
                 ow_lo, ow_hi = _inside(j * dw - pw, sw, W, OW)
-                row = (c * kh + i) * kw + j
+                top, left, row = i * dh - ph, j * dw - pw, (c * kh + i) * kw + j
                 window = cols[n, row] if batch_first else cols[row, n]
                 for oh in range(oh_lo, oh_hi):
-                    _add_row(window[oh], ow_lo, ow_hi, plane[oh * sh + i * dh - ph],
-                             j * dw - pw, sw)
+                    src, dst = window[oh], plane[oh * sh + top]
+                    for ow in range(ow_lo, ow_hi):                  # indices >= 0 by _inside
+                        dst[np.uint64(ow * sw + left)] += src[np.uint64(ow)]
 
 
 def _geometry(kernel_size, stride, padding, dilation):
