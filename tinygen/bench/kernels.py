@@ -28,6 +28,11 @@ TARGETS = {"cpu": dict(speedup=2.0, copy_fraction=0.5, torch_ratio=1.05),
            "cuda": dict(speedup=1.0, copy_fraction=None, torch_ratio=1.5)}
 ROUND_S = 0.05                             # time budget of one timing round
 CONTENDERS = ("reference", "fused", "torch")
+HOW_TO_READ = (
+    "GB/s counts the bytes a kernel must read and write once (`traffic` in\n"
+    "`tinygen/bench/kernel_cases.py`) over its time. The copy bandwidth is measured on the large\n"
+    "size's working set, so caches help it as they help the kernels; im2col and col2im move ten\n"
+    "times that working set, so their percentages understate them.")
 
 
 @dataclass
@@ -291,7 +296,7 @@ def run(args):
     section = (f"## kernels{suffix}\n\n{machine(device.torch, f', fused kernels: {what}')}\n"
                f"- dtype: {args.dtype}; {threads}; copy bandwidth of {copied:,} elements "
                f"(bytes read + written): {copy_gbps:.1f} GB/s\n\n{table(rows, copy_gbps)}\n\n"
-               f"{summary(rows, copy_gbps, TARGETS[args.device])}\n")
+               f"{HOW_TO_READ}\n\n{summary(rows, copy_gbps, TARGETS[args.device])}\n")
     if any(r.name == "im2col" for r in rows):
         section += f"\n### im2col strategies\n\n{im2col_table(rows)}\n"
     print(section)
