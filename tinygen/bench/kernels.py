@@ -83,6 +83,14 @@ class Device:
                 self.torch.cuda.synchronize()
 
 
+def _threading_layer():
+    import numba
+    try:
+        return numba.threading_layer()
+    except ValueError:                     # no parallel kernel has run
+        return "none used"
+
+
 def _torch_for(kind):
     """PyTorch when it is installed and can run on ``kind``, else None."""
     try:
@@ -293,6 +301,8 @@ def run(args):
     what = "Numba" if args.device == "cpu" else "CuPy"
     threads = (f"{args.threads} thread{'s' if args.threads > 1 else ''} for Numba and PyTorch"
                if args.threads else "threads: library defaults")
+    if args.device == "cpu":
+        threads += f"; Numba threading layer: {_threading_layer()}"
     section = (f"## kernels{suffix}\n\n{machine(device.torch, f', fused kernels: {what}')}\n"
                f"- dtype: {args.dtype}; {threads}; copy bandwidth of {copied:,} elements "
                f"(bytes read + written): {copy_gbps:.1f} GB/s\n\n{table(rows, copy_gbps)}\n\n"
