@@ -11,7 +11,12 @@ backward twice (input and weight gradients); attention counts the full T x T sco
 """
 
 import argparse
+import importlib
+import importlib.util
+import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -33,13 +38,14 @@ WHERE_THE_TIME_GOES = (
     "~3.3 ms alone and about twice that inside a step (OpenBLAS's idle threads spin after each\n"
     "GEMM; OPENBLAS_THREAD_TIMEOUT=4 recovers 2-3 ms on the large layers but slows the small\n"
     "ones), the rest ~2 ms. PyTorch's oneDNN convolution builds no columns at all, so 1.5x is\n"
-    "about the best case for im2col + OpenBLAS on the two large layers. Numba's default OpenMP\n"
-    "threading layer fights OpenBLAS's threads for the 2 cores (the small layers took 5.4 and\n"
-    "7.2 ms and rows swung by 2-5x between runs), hence NUMBA_THREADING_LAYER=workqueue here.\n"
+    "about the best case for im2col + OpenBLAS on the two large layers. Numba's OpenMP threads\n"
+    "spinning after each kernel fought OpenBLAS for the 2 cores (the small layers took 2-3x\n"
+    "longer); tinygen/kernels/cpu_math.py now sets OMP_WAIT_POLICY=PASSIVE unless it is set.\n"
     "The GEMM rate is a 1024x1024 product; the Linear shapes (one side 128) reach ~76% of it in\n"
-    "bare NumPy at 2 threads, so 85% is out of reach there. The machine is shared (2 cores):\n"
-    "every round times each row in tinygen and PyTorch and the GEMM in turns, pausing between\n"
-    "them, and each keeps its best round.")
+    "bare NumPy at 2 threads, so 85% is out of reach there. tinygen (with the GEMM) and PyTorch\n"
+    "run in separate processes: in one process their two OpenMP runtimes slow each other down.\n"
+    "Within a process every round times each row in turn, pausing between them, and each row\n"
+    "keeps its best round.")
 
 
 def conv_rows():
@@ -125,23 +131,40 @@ def best_ms(steps, rounds=12, calls=5, warmup=3):
     return best
 
 
-def measure(torch):
-    """The GEMM rate in GFLOP/s and [(name, flops, tinygen ms, PyTorch ms or None)] per row.
+def measure_here(side, threads):
+    """{row name: (FLOPs, best ms)} for one library ("tinygen" or "torch") in this process; the
+    tinygen side also times the GEMM (row "GEMM"), in turns with its rows."""
+    if side == "torch":
+        import torch
+        torch.set_num_threads(threads)
+        rows = cases(torch, torch.nn, torch.nn.functional)
+    else:
+        import tinygen.nn.functional as F
+        rows = [("GEMM", 2 * GEMM_SIZE ** 3, gemm_step())] + cases(tg, nn, F)
+    times = best_ms([step for _, _, step in rows])
+    return {"rows": {name: (flops, ms) for (name, flops, _), ms in zip(rows, times)},
+            "numba": numba_line()}
 
-    Every round times every step once (the GEMM, then each row in tinygen and PyTorch), so each
-    step's rounds are spread over the whole run and its best round is a quiet one."""
-    import tinygen.nn.functional as F
-    ours = cases(tg, nn, F)
-    theirs = dict((name, step) for name, _, step in cases(torch, torch.nn, torch.nn.functional)
-                  ) if torch is not None else {}
-    steps = [gemm_step()]
-    for name, _, step in ours:
-        steps += [step] + ([theirs[name]] if name in theirs else [])
-    times = iter(best_ms(steps))
-    gemm_ms, results = next(times), []
-    for name, flops, _ in ours:
-        results.append((name, flops, next(times), next(times) if name in theirs else None))
-    return 2 * GEMM_SIZE ** 3 / gemm_ms / 1e6, results
+
+def measure_apart(side, threads):
+    """``measure_here(side)`` in a fresh process. Each library gets its own: Numba's and
+    PyTorch's OpenMP runtimes in one process slow each other down, each one's idle threads
+    spinning on the cores the other needs (the small layers ran 2-3x slower either way)."""
+    out = subprocess.run([sys.executable, __file__, "--side", side, "--threads", str(threads)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(next(line for line in out.stdout.splitlines() if line.startswith("{")))
+
+
+def measure(threads, with_torch):
+    """The GEMM rate in GFLOP/s, [(name, flops, tinygen ms, PyTorch ms or None)] per row, and
+    the line saying how tinygen's Numba kernels ran."""
+    tinygen_side = measure_apart("tinygen", threads)
+    ours = tinygen_side["rows"]
+    theirs = measure_apart("torch", threads)["rows"] if with_torch else {}
+    gemm_flops, gemm_ms = ours.pop("GEMM")
+    results = [(name, flops, ms, theirs[name][1] if name in theirs else None)
+               for name, (flops, ms) in ours.items()]
+    return gemm_flops / gemm_ms / 1e6, results, tinygen_side["numba"]
 
 
 def verdict(name, ms, gflops, gemm, torch_ms):
@@ -176,25 +199,27 @@ def numba_line():
     except (ImportError, ValueError):        # no Numba, or no parallel kernel ran
         return "- Numba: not used"
     chosen = os.environ.get("NUMBA_THREADING_LAYER", "default")
-    return f"- Numba threading layer: {layer} (NUMBA_THREADING_LAYER={chosen})"
+    return (f"- Numba threading layer: {layer} (NUMBA_THREADING_LAYER={chosen}, "
+            f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}); tinygen and PyTorch each "
+            f"timed in a process of its own")
 
 
 def main():
     parser = argparse.ArgumentParser(description="Layer GFLOP/s vs GEMM rate and PyTorch.")
     parser.add_argument("--write", action="store_true",
                         help=f"record the table in {RESULTS.name}")
+    parser.add_argument("--side", choices=("tinygen", "torch"), help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=int(
+        os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+        or os.cpu_count()), help="PyTorch's thread count (default: NumPy's)")
     args = parser.parse_args()
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    threads = int(os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
-                  or os.cpu_count())
-    if torch is not None:
-        torch.set_num_threads(threads)
-    gemm, results = measure(torch)
-    section = (f"{SECTION}\n\n{machine(torch)}\n{numba_line()}\n\n"
-               f"{table(results, gemm, threads)}\n\n{WHERE_THE_TIME_GOES}\n")
+    if args.side:                                   # a child process of measure_apart
+        print(json.dumps(measure_here(args.side, args.threads)))
+        return
+    torch = importlib.import_module("torch") if importlib.util.find_spec("torch") else None
+    gemm, results, numba = measure(args.threads, torch is not None)
+    section = (f"{SECTION}\n\n{machine(torch)}\n{numba}\n\n"
+               f"{table(results, gemm, args.threads)}\n\n{WHERE_THE_TIME_GOES}\n")
     print(section)
     if args.write:
         write_section(RESULTS, section)
