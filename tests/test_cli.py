@@ -39,6 +39,21 @@ def test_info_follows_tinygen_device(device_env, capsys):
     assert "Device   cuda:1" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("mode", ["fused", "reference"])
+def test_info_names_the_kernel_mode(device_env, monkeypatch, capsys, mode):
+    device_env("cpu")
+    monkeypatch.setenv("TINYGEN_KERNELS", mode)
+    assert main(["info"]) == 0
+    assert f"Kernels  {mode}" in capsys.readouterr().out
+
+
+def test_info_rejects_unknown_kernel_mode(device_env, monkeypatch, capsys):
+    device_env("cpu")
+    monkeypatch.setenv("TINYGEN_KERNELS", "fast")
+    assert main(["info"]) == 2
+    assert "TINYGEN_KERNELS='fast'" in capsys.readouterr().err
+
+
 def test_info_rejects_unknown_device(device_env, capsys):
     device_env("tpu")
     assert main(["info"]) == 2

@@ -11,7 +11,7 @@ def cmd_info(args):
     """Print the versions, backends and devices that tinygen sees."""
     import numpy
 
-    from tinygen import __version__, backend, cuda
+    from tinygen import __version__, backend, cuda, kernels
 
     print(f"tinygen  {__version__}")
     print(f"Python   {sys.version.split()[0]}")
@@ -33,6 +33,12 @@ def cmd_info(args):
     usable = device.type == "cpu" or cuda.is_available()
     note = "default; set with $TINYGEN_DEVICE" if usable else "default, but CuPy has no GPU"
     print(f"Device   {device} ({note})")
+    try:
+        mode = kernels.mode()
+    except ValueError as error:
+        print(f"tinygen info: error: {error}", file=sys.stderr)
+        return 2
+    print(f"Kernels  {mode} (set with $TINYGEN_KERNELS=fused|reference)")
     return 0
 
 
