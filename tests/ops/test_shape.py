@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
-from tests.helpers import host
+from tests.helpers import host, leaf64
 from tinygen.autograd import gradcheck, gradgradcheck
 from tinygen.ops import sum_to
 
@@ -243,3 +243,25 @@ def test_unbind_gives_the_slices_as_views(dim, device, rng, leaf):
         np.testing.assert_array_equal(host(piece), np.take(host(x), i, axis=dim))
     assert gradcheck(lambda x: tg.unbind(x, dim), (x,))
     assert gradgradcheck(lambda x: tg.unbind(x, dim), (x,))
+
+
+def test_split_and_unbind_record_one_node_whose_backward_joins_the_pieces(rng):
+    x = leaf64(rng, 3, 4)
+    pieces = x.split([1, 3], 1)
+    assert pieces[0].grad_fn is pieces[1].grad_fn          # one node for all pieces
+    (pieces[1] * 2.0).sum().backward()                     # piece 0 gets no gradient: zeros
+    np.testing.assert_array_equal(x.grad.numpy(), np.r_[[[0.0, 2.0, 2.0, 2.0]] * 3])
+    rows = tg.unbind(x, 0)
+    assert len(rows) == 3 and rows[0].shape == (4,)
+    assert tg.unbind(tg.zeros(0, 2), 0) == ()
+    assert gradcheck(lambda x: tg.unbind(x, 1)[2] * tg.unbind(x, 1)[0], (x,))
+
+
+def test_split_pieces_are_views_sharing_the_version_counter(rng):
+    x = leaf64(rng, 4).detach()
+    y = x.tanh()
+    first, _ = y.split(2)
+    with tg.no_grad():
+        first.mul_(2.0)
+    np.testing.assert_allclose(y.numpy()[:2], 2 * np.tanh(x.numpy()[:2]))
+    assert y._version_box is first._version_box

@@ -219,6 +219,7 @@ def _link(cls, ctx, args, outputs, raw_outputs):
         results = (Tensor._from_op(outputs[0], ctx, 0),)
     else:
         results = tuple([Tensor._from_op(out, ctx, i) for i, out in enumerate(outputs)])
+    if len(outputs) > 1:
         ctx.output_meta = [(out.shape, out.dtype) for out in outputs]   # to fill unused grads
     if ctx.to_save:
         saved = []

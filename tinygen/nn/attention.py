@@ -235,7 +235,7 @@ class CausalSelfAttention(Module):
         B, T, C = x.shape
         nh, hs = self.n_head, C // self.n_head
         qkv = self.qkv(x).reshape(B, T, 3, nh, hs).permute(2, 0, 3, 1, 4)  # (3, B, nh, T, hs)
-        q, k, v = qkv[0], qkv[1], qkv[2]                                    # each (B, nh, T, hs)
+        q, k, v = qkv.unbind(0)                       # each (B, nh, T, hs); one backward copy
         if kv_cache is not None:
             k, v = kv_cache.update(k, v)                                    # (B, nh, S, hs)
         y = scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training

@@ -104,6 +104,23 @@ class Cat(Function):
         return (None,) + split(grad_y, ctx.sizes, ctx.dim)
 
 
+class Split(Function):
+    """The consecutive pieces of x along ``dim`` (views);  x's gradient is the pieces' gradients
+    joined back together, one copy however many pieces there are (the engine fills in zeros
+    for a piece that got no gradient)."""
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.dim = dim
+        bounds = [sum(sizes[:i + 1]) for i in range(len(sizes) - 1)]
+        return tuple(get_array_module(x).split(x, bounds, axis=dim))
+
+    @staticmethod
+    def backward(ctx, *grad_pieces):
+        return cat(grad_pieces, ctx.dim), None, None
+
+
 def sum_to(x, shape):
     shape = tuple(shape)
     return x if tuple(x.shape) == shape else SumTo.apply(x, shape)
@@ -265,12 +282,7 @@ def split(x, split_size_or_sections, dim=0):
         if sum(sizes) != length:
             raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} has "
                              f"size {length}")
-    pieces, start = [], 0
-    lead = (slice(None),) * axis
-    for size in sizes:
-        pieces.append(x[lead + (slice(start, start + size),)])
-        start += size
-    return tuple(pieces)
+    return Split.apply(x, sizes, axis)
 
 
 def chunk(x, chunks, dim=0):
@@ -290,7 +302,9 @@ def flip(x, dims):
 
 
 def unbind(x, dim=0):
-    """The slices along ``dim``, each without that dim (views)."""
+    """The slices along ``dim``, each without that dim (views); their gradients are joined in
+    one copy, as ``split``'s are."""
     axis = normalize_dim(dim, x.ndim, "unbind")
-    lead = (slice(None),) * axis
-    return tuple(x[lead + (i,)] for i in range(x.shape[axis]))
+    if x.shape[axis] == 0:
+        return ()
+    return tuple(squeeze(piece, axis) for piece in split(x, 1, axis))
