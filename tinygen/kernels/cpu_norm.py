@@ -12,8 +12,8 @@ import numba
 import numpy as np
 
 from tinygen.kernels import reference
-from tinygen.kernels.cpu_math import PARALLEL, fusable, launch, row_blocks, rows
-from tinygen.kernels.cpu_vecmath import row_grad_sums, row_moments
+from tinygen.kernels.cpu_math import PARALLEL, SCALAR, fusable, launch, row_blocks, rows
+from tinygen.kernels.cpu_vecmath import REDUCE, row_grad_sums, row_moments
 
 
 def _or_fill(v, n, value, dtype):
@@ -93,55 +93,41 @@ def _ncl(x):
 
 
 @numba.njit(**PARALLEL)
-def _channel_sums(x, other, mode, centre, part_1, part_2):
-    """Per block k of the N axis and per channel c, sums over the block's (n, l):
-    mode 0: part_1 += x - centre[c], part_2 += (x - centre[c])^2  (shifted moments);
-    mode 1: part_1 += other, part_2 += other * (x - centre[c])      (other = grad_y)."""
+def _channel_moments(x, centre, part_1, part_2):
+    """Per block k of the N axis and per channel c, the shifted moments over the block's
+    (n, l): part_1 += x - centre[c], part_2 += (x - centre[c])^2."""
     N, C, L = x.shape
     n_blocks = part_1.shape[0]
-    ones = np.ones(L, x.dtype)
     for k in numba.prange(n_blocks):
         for n in range(k * N // n_blocks, (k + 1) * N // n_blocks):
             for c in range(C):
-                if mode == 0:
-                    s1, s2 = row_moments(x[n, c], centre[c])
-                else:
-                    s1, s2 = row_grad_sums(other[n, c], ones, x[n, c], centre[c])
+                s1, s2 = row_moments(x[n, c], centre[c])
                 part_1[k, c] += s1
                 part_2[k, c] += s2
 
 
-def _sums(x, other, mode, centre):
-    """The channel sums of ``_channel_sums``, reduced over blocks: two (C,) float64 arrays."""
+def _moments(x, centre):
+    """The sums of ``_channel_moments``, reduced over blocks: two (C,) float64 arrays."""
     part_1 = np.zeros((row_blocks(x.shape[0]), x.shape[1]))
     part_2 = np.zeros_like(part_1)
-    launch(_channel_sums, x.size, x, other, mode, centre, part_1, part_2)
+    launch(_channel_moments, x.size, x, centre, part_1, part_2)
     return part_1.sum(axis=0), part_2.sum(axis=0)
 
 
 @numba.njit(**PARALLEL)
-def _channel_affine(x, scale, shift, other, other_scale, out):
-    """out = x * scale[c] + shift[c], plus other * other_scale[c] when ``other`` has the shape
-    of x (not when it is empty), one (n, c) plane per step."""
+def _channel_affine(x, scale, shift, out):
+    """out = x * scale[c] + shift[c], one (n, c) plane per step."""
     N, C, L = x.shape
-    with_other = other.size == x.size
     for u in numba.prange(N * C):
         n, c = u // C, u % C
         plane, o = x[n, c], out[n, c]
-        if with_other:
-            extra = other[n, c]
-            for i in range(L):
-                o[i] = plane[i] * scale[c] + extra[i] * other_scale[c] + shift[c]
-        else:
-            for i in range(L):
-                o[i] = plane[i] * scale[c] + shift[c]
+        for i in range(L):
+            o[i] = plane[i] * scale[c] + shift[c]
 
 
-def _affine(x, scale, shift, other=None, other_scale=None):
+def _affine(x, scale, shift):
     out = np.empty_like(x)
-    if other is None:
-        other, other_scale = np.empty((0, 0, 0), x.dtype), scale
-    launch(_channel_affine, x.size, x, scale, shift, other, other_scale, out)
+    launch(_channel_affine, x.size, x, scale, shift, out)
     return out
 
 
@@ -160,7 +146,7 @@ def batch_norm(x, weight, bias, eps):
     x3 = _ncl(x)
     N, C, L = x3.shape
     centre = x3[0, :, 0].astype(np.float64)          # shift the data for accurate moments
-    s1, s2 = _sums(x3, x3, 0, centre)
+    s1, s2 = _moments(x3, centre)
     count = N * L
     mean = centre + s1 / count
     var = np.maximum(s2 / count - (s1 / count) ** 2, 0.0)
@@ -177,21 +163,99 @@ def batch_norm_eval(x, running_mean, running_var, weight, bias, eps):
     return _normalize(x3, mean, var, weight, bias, eps).reshape(x.shape)
 
 
+CHUNK = 1024       # values summed in x's dtype before a float64 add: short, so float32 is exact
+#                    enough, and float32 SIMD lanes are twice as many as float64's
+
+
+@numba.njit(**REDUCE)
+def _plane_grad_sums(g, x, mu):
+    """(sum(g), sum(g (x - mu))) over one (n, c) plane, in float64 across chunks."""
+    s1 = 0.0
+    s2 = 0.0
+    for start in range(0, g.size, CHUNK):
+        c1 = g.dtype.type(0)
+        c2 = g.dtype.type(0)
+        for i in range(start, min(start + CHUNK, g.size)):
+            c1 += g[i]
+            c2 += g[i] * (x[i] - mu)
+        s1 += c1
+        s2 += c2
+    return s1, s2
+
+
+@numba.njit(**SCALAR)
+def _channel_grad_x(grad_y, x, grad_x, c, n_start, n_stop, mean, rstd, weight, s_g, s_gd):
+    """grad_x of channel c for planes n_start..n_stop, from the channel's float64 sums
+    s_g = sum(g), s_gd = sum(g (x - mean)): grad_x = k g - (k rstd^2 s_gd / n)(x - mean) -
+    k s_g / n, k = rstd weight; x - mean keeps float32 from cancelling when |mean| >> std."""
+    count = x.shape[0] * x.shape[2]
+    k = rstd[c] * weight[c]
+    a = x.dtype.type(k)
+    b = x.dtype.type(k * rstd[c] * rstd[c] * s_gd / count)
+    d = x.dtype.type(k * s_g / count)
+    mu = x.dtype.type(mean[c])
+    for n in range(n_start, n_stop):
+        g, plane, out = grad_y[n, c], x[n, c], grad_x[n, c]
+        for i in range(g.size):
+            out[i] = g[i] * a - (plane[i] - mu) * b - d
+
+
+@numba.njit(**PARALLEL)
+def _batch_norm_backward_channels(grad_y, x, mean, rstd, weight, grad_x, sum_g, sum_gd):
+    """Many channels: one thread takes a channel's sums, then its grad_x while the channel's
+    planes are still in its cache (the second read comes from L2, not memory)."""
+    N, C, L = x.shape
+    for c in numba.prange(C):
+        mu = x.dtype.type(mean[c])
+        s_g = 0.0
+        s_gd = 0.0
+        for n in range(N):
+            s1, s2 = _plane_grad_sums(grad_y[n, c], x[n, c], mu)
+            s_g += s1
+            s_gd += s2
+        sum_g[c], sum_gd[c] = s_g, s_gd
+        _channel_grad_x(grad_y, x, grad_x, c, 0, N, mean, rstd, weight, s_g, s_gd)
+
+
+@numba.njit(**PARALLEL)
+def _batch_norm_backward_blocks(grad_y, x, mean, rstd, weight, n_blocks, grad_x, sum_g,
+                                sum_gd):
+    """Few channels: the work is split into (block of the N axis, channel) pairs so every
+    thread has some; each pair writes its own partial sums, added up before grad_x."""
+    N, C, L = x.shape
+    part_g = np.zeros((n_blocks, C))
+    part_gd = np.zeros((n_blocks, C))
+    for u in numba.prange(n_blocks * C):
+        k, c = u // C, u % C
+        mu = x.dtype.type(mean[c])
+        for n in range(k * N // n_blocks, (k + 1) * N // n_blocks):
+            s1, s2 = _plane_grad_sums(grad_y[n, c], x[n, c], mu)
+            part_g[k, c] += s1
+            part_gd[k, c] += s2
+    for c in range(C):
+        sum_g[c] = part_g[:, c].sum()
+        sum_gd[c] = part_gd[:, c].sum()
+    for u in numba.prange(n_blocks * C):          # the same pairs, so the same thread
+        k, c = u // C, u % C
+        _channel_grad_x(grad_y, x, grad_x, c, k * N // n_blocks, (k + 1) * N // n_blocks,
+                        mean, rstd, weight, sum_g[c], sum_gd[c])
+
+
 def batch_norm_backward(grad_y, x, mean, var, weight, eps):
-    """grad_x = k (g - sum(g)/n - xhat sum(g xhat)/n) with k = rstd * weight, folded into
-    grad_y * k + x * a + b per channel."""
+    """grad_x = k (g - sum(g)/n - xhat sum(g xhat)/n) with k = rstd * weight and
+    xhat = (x - mean) rstd, so the per-channel sums are sum(g) and sum(g (x - mean))."""
     if not fusable(x, grad_y) or x.ndim < 2 or grad_y.shape != x.shape:
         return reference.batch_norm_backward(grad_y, x, mean, var, weight, eps)
     x3, g3 = _ncl(x), _ncl(grad_y)
     N, C, L = x3.shape
-    mean = np.asarray(mean, np.float64)
     rstd = 1 / np.sqrt(np.asarray(var, np.float64) + eps)
-    sum_g, sum_gd = _sums(x3, g3, 1, mean)            # sum(g), sum(g (x - mean))
-    w = _or_fill(weight, C, 1, np.float64)
-    count = N * L
-    k = rstd * w
-    a = -k * rstd * rstd * sum_gd / count             # xhat sum(g xhat)/n = (x-mean) rstd^2 ...
-    b = -k * sum_g / count - a * mean
-    grad_x = _affine(x3, a, b, g3, k)
+    grad_x = np.empty_like(x3)
+    sum_g, sum_gd = np.empty(C), np.empty(C)
+    args = (g3, x3, np.asarray(mean, np.float64), rstd, _or_fill(weight, C, 1, np.float64))
+    n_blocks = max(1, min(N, -(-row_blocks(N) // C)))     # enough (block, channel) pairs
+    if n_blocks == 1:
+        launch(_batch_norm_backward_channels, x3.size, *args, grad_x, sum_g, sum_gd)
+    else:
+        launch(_batch_norm_backward_blocks, x3.size, *args, n_blocks, grad_x, sum_g, sum_gd)
     grad_weight = None if weight is None else (sum_gd * rstd).astype(x.dtype)
     return grad_x.reshape(x.shape), grad_weight, sum_g.astype(x.dtype)
