@@ -9,9 +9,13 @@ C-contiguous (N, C*kh*kw, OH*OW) one without a copy (any other layout is copied 
 im2col writes each row of the buffer (one channel at one kernel offset, all samples) in one
 prange step. col2im is its adjoint: every (n, c) image plane is owned by one prange step, which
 adds in all the windows that touch it, so overlapping windows accumulate without two threads
-sharing a value. Bounds are worked out once per kernel offset; the loops index the arrays
-element by element: rows are short (OW), and slicing them into views costs more than the copy.
-col2im's indices are unsigned, which spares Numba's negative-index test, so its rows vectorize.
+sharing a value. Bounds are worked out once per kernel offset, so im2col copies the inside of
+each output row and zero-fills its padded ends in separate loops, with no test per element; the
+loops index the arrays element by element: rows are short (OW), and slicing them into views
+costs more than the copy. The indices are unsigned, which spares Numba's negative-index test,
+so the rows vectorize. im2col writes the fresh output once and nothing zero-fills it first: its
+first-touch page faults, most of its time at large sizes, fall in the parallel loop, on both
+threads.
 """
 
 import numba
@@ -39,12 +43,17 @@ def _im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, cols):
         top, left = i * dh - ph, j * dw - pw
         for n in range(N):
             for oh in range(OH):
-                inside = oh_lo <= oh < oh_hi
-                for ow in range(OW):
-                    if inside and ow_lo <= ow < ow_hi:
-                        cols[row, n, oh, ow] = x[n, c, oh * sh + top, ow * sw + left]
-                    else:
-                        cols[row, n, oh, ow] = 0                    # zero padding
+                if oh < oh_lo or oh >= oh_hi:
+                    for ow in range(OW):
+                        cols[row, n, oh, np.uint64(ow)] = 0         # zero padding
+                    continue
+                h = np.uint64(oh * sh + top)
+                for ow in range(ow_lo):
+                    cols[row, n, oh, np.uint64(ow)] = 0
+                for ow in range(ow_lo, ow_hi):                      # indices >= 0 by _inside
+                    cols[row, n, oh, np.uint64(ow)] = x[n, c, h, np.uint64(ow * sw + left)]
+                for ow in range(ow_hi, OW):
+                    cols[row, n, oh, np.uint64(ow)] = 0
 
 
 @numba.njit(**PARALLEL)
