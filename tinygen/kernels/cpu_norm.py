@@ -168,16 +168,24 @@ CHUNK = 1024       # values summed in x's dtype before a float64 add: short, so 
 
 
 @numba.njit(**REDUCE)
+def _chunk_grad_sums(g, x, mu):
+    """(sum(g), sum(g (x - mu))) over 1-D arrays, in x's dtype."""
+    s1 = g.dtype.type(0)
+    s2 = g.dtype.type(0)
+    for i in range(g.size):
+        s1 += g[i]
+        s2 += g[i] * (x[i] - mu)
+    return s1, s2
+
+
+@numba.njit(**REDUCE)
 def _plane_grad_sums(g, x, mu):
-    """(sum(g), sum(g (x - mu))) over one (n, c) plane, in float64 across chunks."""
+    """The same over one (n, c) plane, in float64 across chunks (sliced: a loop with a chunk's
+    bounds inside would not vectorize as well)."""
     s1 = 0.0
     s2 = 0.0
     for start in range(0, g.size, CHUNK):
-        c1 = g.dtype.type(0)
-        c2 = g.dtype.type(0)
-        for i in range(start, min(start + CHUNK, g.size)):
-            c1 += g[i]
-            c2 += g[i] * (x[i] - mu)
+        c1, c2 = _chunk_grad_sums(g[start:start + CHUNK], x[start:start + CHUNK], mu)
         s1 += c1
         s2 += c2
     return s1, s2
