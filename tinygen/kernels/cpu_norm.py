@@ -192,16 +192,15 @@ def _plane_grad_sums(g, x, mu):
 
 
 @numba.njit(**SCALAR)
-def _channel_grad_x(grad_y, x, grad_x, c, n_start, n_stop, mean, rstd, weight, s_g, s_gd):
+def _channel_grad_x(grad_y, x, grad_x, c, n_start, n_stop, mu, rstd, weight, s_g, s_gd):
     """grad_x of channel c for planes n_start..n_stop, from the channel's float64 sums
-    s_g = sum(g), s_gd = sum(g (x - mean)): grad_x = k g - (k rstd^2 s_gd / n)(x - mean) -
-    k s_g / n, k = rstd weight; x - mean keeps float32 from cancelling when |mean| >> std."""
+    s_g = sum(g), s_gd = sum(g (x - mu)): grad_x = k g - (k rstd^2 s_gd / n)(x - mu) -
+    k s_g / n, k = rstd weight; x - mu keeps float32 from cancelling when |mu| >> std."""
     count = x.shape[0] * x.shape[2]
-    k = rstd[c] * weight[c]
+    k = rstd * weight
     a = x.dtype.type(k)
-    b = x.dtype.type(k * rstd[c] * rstd[c] * s_gd / count)
+    b = x.dtype.type(k * rstd * rstd * s_gd / count)
     d = x.dtype.type(k * s_g / count)
-    mu = x.dtype.type(mean[c])
     for n in range(n_start, n_stop):
         g, plane, out = grad_y[n, c], x[n, c], grad_x[n, c]
         for i in range(g.size):
@@ -209,25 +208,26 @@ def _channel_grad_x(grad_y, x, grad_x, c, n_start, n_stop, mean, rstd, weight, s
 
 
 @numba.njit(**PARALLEL)
-def _batch_norm_backward_channels(grad_y, x, mean, rstd, weight, grad_x, sum_g, sum_gd):
+def _batch_norm_backward_channels(grad_y, x, mean, var, weight, eps, grad_x, grad_weight,
+                                  grad_bias):
     """Many channels: one thread takes a channel's sums, then its grad_x while the channel's
     planes are still in its cache (the second read comes from L2, not memory)."""
     N, C, L = x.shape
     for c in numba.prange(C):
-        mu = x.dtype.type(mean[c])
         s_g = 0.0
         s_gd = 0.0
         for n in range(N):
-            s1, s2 = _plane_grad_sums(grad_y[n, c], x[n, c], mu)
+            s1, s2 = _plane_grad_sums(grad_y[n, c], x[n, c], mean[c])
             s_g += s1
             s_gd += s2
-        sum_g[c], sum_gd[c] = s_g, s_gd
-        _channel_grad_x(grad_y, x, grad_x, c, 0, N, mean, rstd, weight, s_g, s_gd)
+        rstd = 1.0 / math.sqrt(np.float64(var[c]) + eps)
+        grad_weight[c], grad_bias[c] = s_gd * rstd, s_g
+        _channel_grad_x(grad_y, x, grad_x, c, 0, N, mean[c], rstd, weight[c], s_g, s_gd)
 
 
 @numba.njit(**PARALLEL)
-def _batch_norm_backward_blocks(grad_y, x, mean, rstd, weight, n_blocks, grad_x, sum_g,
-                                sum_gd):
+def _batch_norm_backward_blocks(grad_y, x, mean, var, weight, eps, n_blocks, grad_x,
+                                grad_weight, grad_bias):
     """Few channels: the work is split into (block of the N axis, channel) pairs so every
     thread has some; each pair writes its own partial sums, added up before grad_x."""
     N, C, L = x.shape
@@ -235,18 +235,22 @@ def _batch_norm_backward_blocks(grad_y, x, mean, rstd, weight, n_blocks, grad_x,
     part_gd = np.zeros((n_blocks, C))
     for u in numba.prange(n_blocks * C):
         k, c = u // C, u % C
-        mu = x.dtype.type(mean[c])
         for n in range(k * N // n_blocks, (k + 1) * N // n_blocks):
-            s1, s2 = _plane_grad_sums(grad_y[n, c], x[n, c], mu)
+            s1, s2 = _plane_grad_sums(grad_y[n, c], x[n, c], mean[c])
             part_g[k, c] += s1
             part_gd[k, c] += s2
+    sum_g = np.empty(C)
+    sum_gd = np.empty(C)
+    rstd = np.empty(C)
     for c in range(C):
         sum_g[c] = part_g[:, c].sum()
         sum_gd[c] = part_gd[:, c].sum()
+        rstd[c] = 1.0 / math.sqrt(np.float64(var[c]) + eps)
+        grad_weight[c], grad_bias[c] = sum_gd[c] * rstd[c], sum_g[c]
     for u in numba.prange(n_blocks * C):          # the same pairs, so the same thread
         k, c = u // C, u % C
         _channel_grad_x(grad_y, x, grad_x, c, k * N // n_blocks, (k + 1) * N // n_blocks,
-                        mean, rstd, weight, sum_g[c], sum_gd[c])
+                        mean[c], rstd[c], weight[c], sum_g[c], sum_gd[c])
 
 
 def batch_norm_backward(grad_y, x, mean, var, weight, eps):
@@ -256,14 +260,14 @@ def batch_norm_backward(grad_y, x, mean, var, weight, eps):
         return reference.batch_norm_backward(grad_y, x, mean, var, weight, eps)
     x3, g3 = _ncl(x), _ncl(grad_y)
     N, C, L = x3.shape
-    rstd = 1 / np.sqrt(np.asarray(var, np.float64) + eps)
     grad_x = np.empty_like(x3)
-    sum_g, sum_gd = np.empty(C), np.empty(C)
-    args = (g3, x3, np.asarray(mean, np.float64), rstd, _or_fill(weight, C, 1, np.float64))
+    grad_weight, grad_bias = np.empty(C, x.dtype), np.empty(C, x.dtype)
+    args = (g3, x3, np.asarray(mean, x.dtype), np.asarray(var, x.dtype),
+            _or_fill(weight, C, 1, x.dtype), float(eps))
     n_blocks = max(1, min(N, -(-row_blocks(N) // C)))     # enough (block, channel) pairs
     if n_blocks == 1:
-        launch(_batch_norm_backward_channels, x3.size, *args, grad_x, sum_g, sum_gd)
+        launch(_batch_norm_backward_channels, x3.size, *args, grad_x, grad_weight, grad_bias)
     else:
-        launch(_batch_norm_backward_blocks, x3.size, *args, n_blocks, grad_x, sum_g, sum_gd)
-    grad_weight = None if weight is None else (sum_gd * rstd).astype(x.dtype)
-    return grad_x.reshape(x.shape), grad_weight, sum_g.astype(x.dtype)
+        launch(_batch_norm_backward_blocks, x3.size, *args, n_blocks, grad_x, grad_weight,
+               grad_bias)
+    return grad_x.reshape(x.shape), None if weight is None else grad_weight, grad_bias
