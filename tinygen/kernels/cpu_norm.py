@@ -12,8 +12,8 @@ import numba
 import numpy as np
 
 from tinygen.kernels import reference
-from tinygen.kernels.cpu_math import PARALLEL, SCALAR, fusable, launch, row_blocks, rows
-from tinygen.kernels.cpu_vecmath import REDUCE, row_grad_sums, row_moments
+from tinygen.kernels.cpu_math import PARALLEL, fusable, launch, row_blocks, rows
+from tinygen.kernels.cpu_vecmath import POLY, REDUCE, row_grad_sums, row_moments
 
 
 def _or_fill(v, n, value, dtype):
@@ -191,7 +191,7 @@ def _plane_grad_sums(g, x, mu):
     return s1, s2
 
 
-@numba.njit(**SCALAR)
+@numba.njit(**POLY)                    # fused multiply-adds: one rounding less, ~2% faster
 def _channel_grad_x(grad_y, x, grad_x, c, n_start, n_stop, mu, rstd, weight, s_g, s_gd):
     """grad_x of channel c for planes n_start..n_stop, from the channel's float64 sums
     s_g = sum(g), s_gd = sum(g (x - mu)): grad_x = k g - (k rstd^2 s_gd / n)(x - mu) -
