@@ -226,31 +226,33 @@ def _batch_norm_backward_channels(grad_y, x, mean, var, weight, eps, grad_x, gra
 
 
 @numba.njit(**PARALLEL)
-def _batch_norm_backward_blocks(grad_y, x, mean, var, weight, eps, n_blocks, grad_x,
+def _batch_norm_backward_blocks(grad_y, x, mean, var, weight, eps, part_g, part_gd, grad_x,
                                 grad_weight, grad_bias):
     """Few channels: the work is split into (block of the N axis, channel) pairs so every
-    thread has some; each pair writes its own partial sums, added up before grad_x."""
+    thread has some; each pair writes its own partial sums (part_g[k, c], part_gd[k, c]),
+    added up before grad_x."""
     N, C, L = x.shape
-    part_g = np.zeros((n_blocks, C))
-    part_gd = np.zeros((n_blocks, C))
+    n_blocks = part_g.shape[0]
     for u in numba.prange(n_blocks * C):
         k, c = u // C, u % C
+        s_g = 0.0
+        s_gd = 0.0
         for n in range(k * N // n_blocks, (k + 1) * N // n_blocks):
             s1, s2 = _plane_grad_sums(grad_y[n, c], x[n, c], mean[c])
-            part_g[k, c] += s1
-            part_gd[k, c] += s2
-    sum_g = np.empty(C)
-    sum_gd = np.empty(C)
-    rstd = np.empty(C)
-    for c in range(C):
-        sum_g[c] = part_g[:, c].sum()
-        sum_gd[c] = part_gd[:, c].sum()
-        rstd[c] = 1.0 / math.sqrt(np.float64(var[c]) + eps)
-        grad_weight[c], grad_bias[c] = sum_gd[c] * rstd[c], sum_g[c]
+            s_g += s1
+            s_gd += s2
+        part_g[k, c], part_gd[k, c] = s_g, s_gd
+    for c in range(C):                    # plain loops: array expressions here would become
+        for k in range(1, n_blocks):      # parfors and keep the loops around them serial
+            part_g[0, c] += part_g[k, c]
+            part_gd[0, c] += part_gd[k, c]
+        grad_weight[c] = part_gd[0, c] / math.sqrt(np.float64(var[c]) + eps)
+        grad_bias[c] = part_g[0, c]
     for u in numba.prange(n_blocks * C):          # the same pairs, so the same thread
         k, c = u // C, u % C
         _channel_grad_x(grad_y, x, grad_x, c, k * N // n_blocks, (k + 1) * N // n_blocks,
-                        mean[c], rstd[c], weight[c], sum_g[c], sum_gd[c])
+                        mean[c], 1.0 / math.sqrt(np.float64(var[c]) + eps), weight[c],
+                        part_g[0, c], part_gd[0, c])
 
 
 def batch_norm_backward(grad_y, x, mean, var, weight, eps):
@@ -268,6 +270,7 @@ def batch_norm_backward(grad_y, x, mean, var, weight, eps):
     if n_blocks == 1:
         launch(_batch_norm_backward_channels, x3.size, *args, grad_x, grad_weight, grad_bias)
     else:
-        launch(_batch_norm_backward_blocks, x3.size, *args, n_blocks, grad_x, grad_weight,
-               grad_bias)
+        part_g, part_gd = np.empty((n_blocks, C)), np.empty((n_blocks, C))
+        launch(_batch_norm_backward_blocks, x3.size, *args, part_g, part_gd, grad_x,
+               grad_weight, grad_bias)
     return grad_x.reshape(x.shape), None if weight is None else grad_weight, grad_bias
