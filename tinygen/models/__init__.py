@@ -1,0 +1,1 @@
+"""Generative models and the scoring classifier, built from tinygen.nn."""
