@@ -1,0 +1,130 @@
+"""What a trainable model family is, for ``tinygen train`` and ``tinygen sample``: a ``Recipe``.
+
+A recipe bundles the modules, the optimizers, the data and one optimisation step of a family;
+the trainer (``tinygen/train/trainer.py``) owns everything around it: seeding, the loop,
+logs, evaluation, samples, checkpoints and resuming. A family registers its recipe by name::
+
+    @register("gan")
+    class GANRecipe(Recipe):
+        defaults = dict(steps=3000, batch_size=128, lr=2e-4, eval_every=500,
+                        checkpoint_every=1000, latent_dim=100)
+
+        def __init__(self, config, device):
+            super().__init__(config, device)
+            self.modules = {"generator": G, "discriminator": D}
+            self.optimizers = {"generator": opt_g, "discriminator": opt_d}
+            self.batches_per_epoch = len(loader)
+
+        def batches(self, start): ...
+        def train_step(self, batch): return {"loss_d": ..., "loss_g": ...}
+        def evaluate(self): return {"fd": ...}
+        def sample(self, n, **options): return images   # (n, 28, 28) floats in [0, 1]
+"""
+
+import abc
+
+_REGISTRY = {}
+
+
+class Recipe(abc.ABC):
+    """One model family's training recipe; subclass it and decorate with ``@register(name)``.
+
+    Class attributes:
+        ``name``: the registered name (set by ``register``).
+        ``defaults``: every hyperparameter with its default. Each key becomes a typed CLI flag
+            (``latent_dim=100`` gives ``--latent-dim INT``); values must be int, float, str or
+            bool. The keys ``steps``, ``batch_size``, ``lr``, ``eval_every`` and
+            ``checkpoint_every`` are expected by the trainer and the command.
+        ``sample_count``: how many samples the trainer asks ``sample`` for at each evaluation,
+            and the default ``--n`` of ``tinygen sample`` (images: a grid; text: characters).
+
+    Attributes set by ``__init__``:
+        ``config``: a dict with every default, plus ``seed``, ``data_dir``, ``text`` (a path or
+            None) and ``out`` (the run directory, a ``pathlib.Path``), as given on the command
+            line; ``device``: the ``tg.device`` to train on.
+        ``modules``: name -> ``nn.Module``; checkpoints keep each one's ``state_dict()`` under
+            its name, so any checkpoint loads into a freshly built model.
+        ``optimizers``: name -> ``tg.optim.Optimizer`` (their state is checkpointed too).
+        ``state``: extra JSON-able values to checkpoint (e.g. a vocabulary's characters);
+            the trainer restores it before the recipe is used again, see ``load_state``.
+        ``batches_per_epoch``: batches in one pass over the training data, or None when the
+            data has no epochs; ``--epochs`` needs it.
+    """
+
+    name = None
+    defaults = {}
+    sample_count = 64
+
+    def __init__(self, config, device):
+        self.config = config
+        self.device = device
+        self.modules = {}
+        self.optimizers = {}
+        self.state = {}
+        self.batches_per_epoch = None
+
+    @abc.abstractmethod
+    def batches(self, start):
+        """An endless iterator over training batches from global step ``start`` on; a pure
+        function of ``(config["seed"], step)``, so a resumed run sees the same batches."""
+
+    @abc.abstractmethod
+    def train_step(self, batch):
+        """One optimisation step of every optimizer on ``batch``; returns name -> float losses
+        (for the progress bar, the logs and the loss curves)."""
+
+    def evaluate(self):
+        """Held-out metrics, name -> float, computed under ``tg.no_grad()`` in eval mode (train
+        mode restored after). It must not draw from tg's global generator (use a fixed
+        ``np.random.default_rng``), so evaluating does not change the training run."""
+        return {}
+
+    def sample(self, n, **options):
+        """``n`` samples: images as an ``(n, 28, 28)`` float array in [0, 1], or text as a
+        ``str`` (options: ``prompt``, ``temperature``, ``top_k``). None: this family does not
+        generate (a classifier); the trainer then writes no samples."""
+        return None
+
+    def load_state(self, state):
+        """Restore ``self.state`` from a checkpoint (before the modules' weights are loaded).
+        Override to rebuild what depends on it, e.g. a vocabulary from its characters."""
+        self.state = dict(state)
+
+    @classmethod
+    def generates(cls):
+        """Whether this family makes samples (``tinygen sample`` lists only those that do)."""
+        return cls.sample is not Recipe.sample
+
+
+def register(name):
+    """Class decorator: make a ``Recipe`` subclass available as ``tinygen train <name>``."""
+    def decorate(cls):
+        if not (isinstance(cls, type) and issubclass(cls, Recipe)):
+            raise TypeError(f"@register({name!r}) decorates Recipe subclasses, got {cls!r}")
+        known = _REGISTRY.get(name)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise ValueError(f"recipe name {name!r} is already taken by {known.__module__}."
+                             f"{known.__qualname__}")
+        for key, value in cls.defaults.items():
+            if not isinstance(value, (bool, int, float, str)):
+                raise TypeError(f"recipe {name!r}: default {key}={value!r} is a "
+                                f"{type(value).__name__}; defaults must be int, float, str or "
+                                f"bool (each becomes a command-line flag)")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+    return decorate
+
+
+def recipe_names():
+    """Every registered recipe name, the built-in families first (in registration order)."""
+    import tinygen.train.recipes  # noqa: F401  (registers the built-in families)
+    return list(_REGISTRY)
+
+
+def get_recipe(name):
+    """The ``Recipe`` class registered as ``name``; ValueError naming the choices otherwise."""
+    names = recipe_names()
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model family {name!r}; choose one of: {', '.join(names)}")
+    return _REGISTRY[name]
