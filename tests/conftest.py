@@ -45,3 +45,11 @@ def leaf():
     """``leaf(rng, *shape, device=, low=, high=, away_from=, gap=, dtype=, requires_grad=)``: see
     ``make_leaf``. Session-scoped (it keeps no state), so Hypothesis tests can use it too."""
     return make_leaf
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(tmp_path_factory):
+    """A directory of the four gzipped MNIST IDX files (standard names) holding 600 train and
+    100 test synthetic 28x28 digits (``tests/data/synthetic.py``): pass it as ``data_dir``."""
+    from tests.data.synthetic import write_mnist_dir
+    return write_mnist_dir(tmp_path_factory.mktemp("mnist"))
