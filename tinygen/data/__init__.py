@@ -4,3 +4,4 @@ the character-level GPT, and a seeded DataLoader over in-memory arrays."""
 from .idx import read_idx, write_idx
 from .mnist import MNISTNotFoundError, load_mnist, mnist_source
 from .download import DownloadError, download_mnist
+from .loader import DataLoader, TensorDataset
