@@ -5,3 +5,4 @@ from .idx import read_idx, write_idx
 from .mnist import MNISTNotFoundError, load_mnist, mnist_source
 from .download import DownloadError, download_mnist
 from .loader import DataLoader, TensorDataset
+from .text import DEFAULT_TEXT_FILES, CharVocab, load_text, split_ids
