@@ -56,12 +56,18 @@ def build_parser():
     info = commands.add_parser("info", help="show versions, backends and devices")
     info.set_defaults(run=cmd_info)
 
+    from tinygen.train.command import (add_bench_profile_parser, add_sample_parser,
+                                       add_train_parser)
+    add_train_parser(commands)
+    add_sample_parser(commands)
+
     from tinygen.bench.kernels import add_arguments as add_kernel_bench_arguments
     bench = commands.add_parser("bench", help="time tinygen against its references and PyTorch")
     suites = bench.add_subparsers(dest="suite", metavar="SUITE", required=True)
     bench_kernels = suites.add_parser("kernels", help="fused kernels vs references, GB/s")
     add_kernel_bench_arguments(bench_kernels, out_dir="benchmarks")
     bench_kernels.set_defaults(run=cmd_bench_kernels)
+    add_bench_profile_parser(suites)
     return parser
 
 

@@ -1,0 +1,312 @@
+"""The training loop behind ``tinygen train``: one ``Trainer`` runs any registered ``Recipe``.
+
+It seeds tg's generators, builds the recipe, optionally resumes it from the run directory's
+``checkpoint.safetensors``, then calls ``recipe.train_step`` on the batches of
+``recipe.batches(start)`` with a progress bar, and writes into the run directory (``out``):
+
+- ``log.jsonl`` and ``log.csv``: training losses every ``log_every`` steps and the metrics of
+  every evaluation (every ``eval_every`` steps and at the end);
+- ``samples_<step>.png`` (or ``.txt`` for text) at each evaluation, and ``loss.png``;
+- ``checkpoint_<step>.safetensors`` every ``checkpoint_every`` steps and at the end, each also
+  copied to ``checkpoint.safetensors`` (the latest, which ``--resume`` reads);
+- ``metrics.json``: the final metrics, steps, times, device and configuration.
+
+Exact resume: the checkpoint holds the weights, the optimizers' state and tg's CPU generator,
+batches are a pure function of (seed, step), and evaluation runs with the generator's state
+saved and restored around it, so a stopped and resumed run gives the same losses as one that
+ran through (on the CPU; see ``checkpoint.py`` for CUDA). Ctrl-C stops after the current step,
+saves a checkpoint and prints how to resume.
+"""
+
+import contextlib
+import json
+import math
+import signal
+import threading
+import time
+from pathlib import Path
+
+from tinygen import backend, cuda, kernels
+from tinygen.autograd import no_grad, profile
+from tinygen.train.checkpoint import json_config, load_checkpoint, restore, save_checkpoint
+from tinygen.train.recipe import get_recipe
+
+CHECKPOINT = "checkpoint.safetensors"
+RUN_DEFAULTS = dict(seed=0, data_dir=None, text=None, out=None, log_every=10)
+
+
+def make_config(recipe_cls, overrides=None, base=None):
+    """The run's configuration: the recipe's defaults and the trainer's own (``seed``,
+    ``data_dir``, ``text``, ``out``, ``log_every``), then ``base`` (a checkpoint's config), then
+    ``overrides``. ``out`` defaults to ``runs/<name>`` and becomes a ``Path``."""
+    config = dict(recipe_cls.defaults, **RUN_DEFAULTS)
+    config.update(base or {})
+    for key, value in (overrides or {}).items():
+        if key not in config:
+            raise ValueError(f"{recipe_cls.name} has no option {key!r}; its options are: "
+                             f"{', '.join(sorted(config))}")
+        config[key] = value
+    config["out"] = Path(config["out"] or Path("runs") / recipe_cls.name)
+    for key in ("steps", "log_every"):
+        if not (isinstance(config.get(key), int) and config[key] >= 1):
+            raise ValueError(f"{key} must be a positive integer, got {config.get(key)!r}")
+    for key in ("eval_every", "checkpoint_every"):
+        if not (isinstance(config.get(key, 0), int) and config.get(key, 0) >= 0):
+            raise ValueError(f"{key} must be an integer >= 0 (0: only at the end), got "
+                             f"{config[key]!r}")
+    return config
+
+
+def check_device(device):
+    """``device`` (None: tg's default) as a ``tg.device``, with a clear error when it is a GPU
+    that this machine does not have."""
+    device = backend.default_device() if device is None else backend.Device(device)
+    if device.type == "cuda" and not cuda.is_available():
+        raise ValueError(f"device {device} was asked for, but CuPy sees no GPU "
+                         f"({backend.CUDA_INSTALL_HINT}); use --device cpu")
+    return device
+
+
+class Trainer:
+    """Train the recipe registered as ``name``.
+
+    ``overrides``: config values (``{"steps": 100, "latent_dim": 2}``); ``device``: where to
+    train (None: tg's default device); ``resume``: continue from ``<out>/checkpoint.safetensors``
+    with its configuration (``overrides`` still apply, e.g. more ``steps``); ``epochs``: train
+    for this many passes over the data instead of ``steps``; ``progress``: show the bar.
+    """
+
+    def __init__(self, name, overrides=None, device=None, resume=False, epochs=None,
+                 progress=True):
+        recipe_cls = get_recipe(name)
+        self.device = check_device(device)
+        checkpoint = None
+        if resume:
+            path = make_config(recipe_cls, overrides)["out"] / CHECKPOINT
+            checkpoint = load_checkpoint(path, name, map_location=self.device)
+        self.config = make_config(recipe_cls, overrides,
+                                  checkpoint["config"] if checkpoint else None)
+        self.recipe = self._build(recipe_cls)
+        if epochs is not None:
+            per_epoch = self.recipe.batches_per_epoch
+            if not per_epoch:
+                raise ValueError(f"{name} has no epochs (its data is not a fixed set of "
+                                 f"batches); give --steps instead of --epochs")
+            self.config["steps"] = int(epochs) * per_epoch
+            self.recipe = self._build(recipe_cls)      # rebuilt: it may plan over the steps
+        self.out = self.config["out"]
+        self.progress = progress
+        self.step = 0
+        self.history = {"losses": {}, "metrics": {}, "wall_s": 0.0, "train_s": 0.0}
+        if checkpoint is not None:
+            restore(self.recipe, checkpoint)
+            self.step, self.history = checkpoint["step"], checkpoint["history"]
+        self.metrics, self.losses, self.samples_path = {}, {}, None
+        self._log = None
+
+    def _build(self, recipe_cls):
+        backend.manual_seed(self.config["seed"])
+        return recipe_cls(self.config, self.device)
+
+    def run(self):
+        """Train up to ``config["steps"]`` steps, evaluate and save; returns ``metrics.json``'s
+        content, with ``"interrupted": True`` when Ctrl-C stopped the run."""
+        from tqdm import tqdm
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._log = RunLog(self.out, keep_until=self.step)
+        steps, name = self.config["steps"], self.recipe.name
+        started, wall_before = time.perf_counter(), self.history["wall_s"]
+        interrupted = False
+        bar = tqdm(total=steps, initial=min(self.step, steps), desc=name,
+                   disable=not self.progress, dynamic_ncols=True)
+        batches = self.recipe.batches(self.step)
+        try:
+            with _DeferredInterrupt(bar) as stop:
+                while self.step < steps and not stop.requested:
+                    batch = next(batches)
+                    tick = time.perf_counter()
+                    losses = self.recipe.train_step(batch)
+                    self.history["train_s"] += time.perf_counter() - tick
+                    self.step += 1
+                    self.history["wall_s"] = wall_before + time.perf_counter() - started
+                    self._after_step({k: float(v) for k, v in losses.items()}, bar)
+                interrupted = stop.requested
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            bar.close()
+        self.history["wall_s"] = wall_before + time.perf_counter() - started
+        if interrupted:
+            return self._stop()
+        return self._finish()
+
+    def _after_step(self, losses, bar):
+        step, config = self.step, self.config
+        self.losses = losses
+        bar.set_postfix({k: f"{v:.4g}" for k, v in losses.items()}, refresh=False)
+        bar.update(1)
+        if step % config["log_every"] == 0 or step == config["steps"]:
+            for key, value in losses.items():
+                self.history["losses"].setdefault(key, []).append((step, value))
+            self._log.write(step, "train", self.history["wall_s"], losses)
+        if step == config["steps"]:
+            return                                   # _finish evaluates and saves
+        if config.get("eval_every") and step % config["eval_every"] == 0:
+            bar.write(self._evaluate())
+        if config.get("checkpoint_every") and step % config["checkpoint_every"] == 0:
+            self._checkpoint()
+
+    def _evaluate(self):
+        """Evaluate, write samples and the loss curves; returns a one-line summary."""
+        with _rng_preserved(), no_grad():
+            self.metrics = {k: float(v) for k, v in self.recipe.evaluate().items()}
+            samples = self.recipe.sample(self.recipe.sample_count)
+        for key, value in self.metrics.items():
+            self.history["metrics"].setdefault(key, []).append((self.step, value))
+        self._log.write(self.step, "eval", self.history["wall_s"], self.metrics)
+        self.samples_path = self._write_samples(samples) or self.samples_path
+        if self.history["losses"]:
+            from tinygen.viz.images import plot_loss_curves
+            plot_loss_curves(self.history["losses"], self.out / "loss.png")
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in self.metrics.items())
+        return f"step {self.step}: {shown or 'evaluated'}" + (
+            f"; samples in {self.samples_path}" if self.samples_path else "")
+
+    def _write_samples(self, samples):
+        if samples is None:
+            return None
+        if isinstance(samples, str):
+            path = self.out / f"samples_{self.step}.txt"
+            path.write_text(samples, encoding="utf-8")
+            return path
+        from tinygen.viz.images import save_image_grid
+        return Path(save_image_grid(samples, self.out / f"samples_{self.step}.png"))
+
+    def _checkpoint(self):
+        """Save ``checkpoint_<step>.safetensors`` and the same as ``checkpoint.safetensors``."""
+        for path in (self.out / f"checkpoint_{self.step}.safetensors", self.out / CHECKPOINT):
+            save_checkpoint(path, self.recipe, self.step, self.history)
+        return self.out / CHECKPOINT
+
+    def _stop(self):
+        path = self._checkpoint()
+        print(f"\nInterrupted: checkpoint of step {self.step} saved to {path}.\nResume with: "
+              f"tinygen train {self.recipe.name} --resume --out {self.out}")
+        return dict(self._summary(path), interrupted=True)
+
+    def _finish(self):
+        print(self._evaluate())
+        path = self._checkpoint()
+        summary = self._summary(path)
+        (self.out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"Trained {self.recipe.name} for {self.step} steps in "
+              f"{self.history['wall_s']:.1f} s ({summary['steps_per_s']:.2f} steps/s); "
+              f"outputs in {self.out}")
+        if self.samples_path is not None:
+            print(f"Samples: {self.samples_path}")
+        return summary
+
+    def _summary(self, checkpoint):
+        train_s = self.history["train_s"]
+        return {
+            "recipe": self.recipe.name, "steps": self.step, "metrics": self.metrics,
+            "losses": self.losses, "wall_time_s": self.history["wall_s"],
+            "train_time_s": train_s, "steps_per_s": self.step / train_s if train_s else 0.0,
+            "device": str(self.device), "kernels": kernels.mode(),
+            "samples": str(self.samples_path) if self.samples_path else None,
+            "checkpoint": str(checkpoint), "config": json_config(self.config)}
+
+    def profile(self, n):
+        """Run one warm-up step, then ``n`` steps inside ``tg.autograd.profile()``; returns the
+        profile (``prof.table()`` prints the per-op summary). Nothing is written to ``out``."""
+        batches = self.recipe.batches(self.step)
+        self.recipe.train_step(next(batches))
+        with profile() as prof:
+            for _ in range(n):
+                self.recipe.train_step(next(batches))
+        return prof
+
+
+def train(name, overrides=None, device=None, resume=False, epochs=None, progress=True):
+    """Build a ``Trainer`` and run it; returns the summary that ``metrics.json`` holds."""
+    return Trainer(name, overrides, device, resume, epochs, progress).run()
+
+
+class RunLog:
+    """``log.jsonl`` (one JSON object per record) and ``log.csv`` (the same records, one column
+    per name). Reopening for a resumed run keeps only the records up to its step."""
+
+    def __init__(self, out, keep_until=0):
+        self.jsonl, self.csv = out / "log.jsonl", out / "log.csv"
+        self.records = []
+        if keep_until and self.jsonl.exists():
+            lines = self.jsonl.read_text().splitlines()
+            self.records = [r for r in map(json.loads, lines) if r["step"] <= keep_until]
+        self.columns = ["step", "kind", "time_s"]
+        for record in self.records:
+            self.columns += [k for k in record if k not in self.columns]
+        self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in self.records))
+        self._rewrite_csv()
+
+    def write(self, step, kind, time_s, values):
+        record = dict(step=step, kind=kind, time_s=round(time_s, 3), **values)
+        self.records.append(record)
+        with open(self.jsonl, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        new = [k for k in record if k not in self.columns]
+        if new:                                  # a new column: the header changes
+            self.columns += new
+            self._rewrite_csv()
+        else:
+            with open(self.csv, "a") as f:
+                f.write(self._row(record))
+
+    def _row(self, record):
+        return ",".join(_cell(record.get(k)) for k in self.columns) + "\n"
+
+    def _rewrite_csv(self):
+        self.csv.write_text(",".join(self.columns) + "\n"
+                            + "".join(self._row(r) for r in self.records))
+
+
+def _cell(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+@contextlib.contextmanager
+def _rng_preserved():
+    """Restore tg's CPU generator after the block, so evaluating and sampling do not change
+    the random numbers training draws next (exact resume needs this)."""
+    state = backend.get_rng_state("cpu")
+    try:
+        yield
+    finally:
+        backend.set_rng_state(state, "cpu")
+
+
+class _DeferredInterrupt:
+    """Inside it, a first Ctrl-C only sets ``requested``: the loop stops after the current step,
+    so the checkpoint holds a whole step. A second Ctrl-C interrupts at once."""
+
+    def __init__(self, bar):
+        self.bar = bar
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.bar.write("Ctrl-C: stopping after this step (press it again to stop at once)")
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
