@@ -48,6 +48,20 @@ def cmd_bench_kernels(args):
     return kernels.run(args)
 
 
+def cmd_download(args):
+    """Fetch the MNIST IDX files into the cache (or --dest), checksums verified."""
+    from tinygen.data import DownloadError, download_mnist
+
+    try:
+        mirror = {} if args.base_url is None else {"base_url": args.base_url}
+        dest = download_mnist(args.dest, timeout=args.timeout, **mirror)
+    except DownloadError as error:
+        print(f"tinygen download: error: {error}", file=sys.stderr)
+        return 1
+    print(f"MNIST is in {dest}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="tinygen", description="A small autograd engine that trains generative models.")
@@ -60,6 +74,14 @@ def build_parser():
                                        add_train_parser)
     add_train_parser(commands)
     add_sample_parser(commands)
+
+    download = commands.add_parser("download", help="download MNIST into the data cache")
+    download.add_argument("--dest", default=None, help="directory (default: $TINYGEN_CACHE/mnist "
+                          "or ~/.cache/tinygen/mnist, where tinygen train looks)")
+    download.add_argument("--base-url", default=None,
+                          help="mirror of the IDX files (default: PyTorch's S3 mirror)")
+    download.add_argument("--timeout", type=float, default=30, help="seconds per connection")
+    download.set_defaults(run=cmd_download)
 
     from tinygen.bench.kernels import add_arguments as add_kernel_bench_arguments
     bench = commands.add_parser("bench", help="time tinygen against its references and PyTorch")

@@ -80,3 +80,17 @@ def test_offline_gives_a_clear_error(tmp_path):
         download_mnist(tmp_path, base_url="http://127.0.0.1:1/", timeout=2)
     assert isinstance(info.value, OSError)
     assert not list(tmp_path.iterdir())
+
+
+def test_download_command(tmp_path, served, monkeypatch, capsys):
+    from tinygen.cli import main
+    from tinygen.data import download as download_module
+
+    url, checksums = served
+    monkeypatch.setattr(download_module, "MNIST_MD5", checksums)
+    assert main(["download", "--dest", str(tmp_path / "d"), "--base-url", url]) == 0
+    assert f"MNIST is in {tmp_path / 'd'}" in capsys.readouterr().out
+    assert load_mnist("test", data_dir=tmp_path / "d")[0].shape == (100, 28, 28)
+    assert main(["download", "--dest", str(tmp_path / "e"), "--base-url",
+                 "http://127.0.0.1:1/", "--timeout", "2"]) == 1
+    assert "tinygen download: error: cannot download" in capsys.readouterr().err
