@@ -144,7 +144,7 @@ def cmd_sample(args):
     refused = [k for k in options if k not in accepted and not takes_any]
     if refused:
         return _fail("sample", f"{args.family} makes images; "
-                               f"{', '.join(_flag(k) for k in refused)} is for text models")
+                               f"{', '.join(_flag(k) for k in refused)}: text models only")
     path = args.checkpoint or Path("runs") / args.family / CHECKPOINT
     try:
         device = check_device(args.device)

@@ -1,0 +1,155 @@
+"""The trainer: outputs, exact resume, Ctrl-C, epochs and configuration errors, on the tiny
+recipe of ``tiny_recipe.py``."""
+
+import csv
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from tests.train.tiny_recipe import TinyRecipe
+from tinygen.train import Trainer, train
+from tinygen.train.checkpoint import CheckpointError, load_checkpoint
+
+
+def run(out, resume=False, **overrides):
+    return train("tiny-test", dict(overrides, out=out, log_every=1), resume=resume,
+                 progress=False)
+
+
+def records(out, kind):
+    lines = (out / "log.jsonl").read_text().splitlines()
+    return [r for r in map(json.loads, lines) if r["kind"] == kind]
+
+
+def weights(out):
+    modules = load_checkpoint(out / "checkpoint.safetensors")["modules"]
+    return {k: v.numpy() for k, v in modules["model"].items()}
+
+
+def assert_same_run(a, b):
+    """The same losses at every step, the same evaluations, the same final weights."""
+    strip = [({k: v for k, v in r.items() if k != "time_s"}) for r in records(a, "train")]
+    assert strip == [({k: v for k, v in r.items() if k != "time_s"}) for r in records(b, "train")]
+    evals = {r["step"]: r["val_loss"] for r in records(b, "eval")}
+    assert all(evals[r["step"]] == r["val_loss"] for r in records(a, "eval"))
+    for key, value in weights(a).items():
+        np.testing.assert_array_equal(weights(b)[key], value)
+
+
+def test_outputs_of_a_run(tmp_path, capsys):
+    summary = run(tmp_path, steps=6)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoint.safetensors", "checkpoint_5.safetensors", "checkpoint_6.safetensors",
+        "log.csv", "log.jsonl", "loss.png", "metrics.json", "samples_4.png", "samples_6.png"]
+    assert [r["step"] for r in records(tmp_path, "train")] == [1, 2, 3, 4, 5, 6]
+    assert [r["step"] for r in records(tmp_path, "eval")] == [4, 6]
+    rows = list(csv.DictReader((tmp_path / "log.csv").open()))
+    assert [(r["step"], r["kind"]) for r in rows][3:5] == [("4", "train"), ("4", "eval")]
+    assert float(rows[0]["loss"]) == records(tmp_path, "train")[0]["loss"]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics == json.loads(json.dumps(summary))
+    assert metrics["steps"] == 6 and metrics["device"] == "cpu"
+    assert metrics["metrics"]["val_loss"] == records(tmp_path, "eval")[-1]["val_loss"]
+    assert metrics["config"]["hidden"] == 16 and metrics["steps_per_s"] > 0
+    assert load_checkpoint(tmp_path / "checkpoint_5.safetensors")["step"] == 5
+    assert f"Samples: {tmp_path / 'samples_6.png'}" in capsys.readouterr().out
+
+
+def test_text_samples_are_written_as_text(tmp_path):
+    run(tmp_path, steps=2, eval_every=0, text_samples=True)
+    assert len((tmp_path / "samples_2.txt").read_text().split()) == TinyRecipe.sample_count
+
+
+def test_losses_fall(tmp_path):
+    run(tmp_path, steps=60, eval_every=0, checkpoint_every=0, hidden=64)
+    losses = [r["loss"] for r in records(tmp_path, "train")]
+    assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:5])
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    run(whole, steps=12)
+    run(split, steps=6)                  # evaluates and samples at step 6, which `whole` does not
+    run(split, resume=True, steps=12)
+    assert_same_run(whole, split)
+    assert load_checkpoint(split / "checkpoint.safetensors")["step"] == 12
+
+
+def test_resume_keeps_the_checkpoint_configuration(tmp_path):
+    run(tmp_path, steps=3, hidden=8)
+    trainer = Trainer("tiny-test", {"out": tmp_path, "steps": 5}, resume=True, progress=False)
+    assert trainer.config["hidden"] == 8 and trainer.config["steps"] == 5 and trainer.step == 3
+
+
+def test_ctrl_c_inside_a_step_saves_the_last_whole_step(tmp_path, monkeypatch, capsys):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    run(whole, steps=12)
+    calls = []
+    original = TinyRecipe.train_step
+
+    def interrupted_step(self, batch):
+        calls.append(1)
+        if len(calls) == 8:
+            raise KeyboardInterrupt
+        return original(self, batch)
+
+    monkeypatch.setattr(TinyRecipe, "train_step", interrupted_step)
+    summary = run(split, steps=12)
+    assert summary["interrupted"] and summary["steps"] == 7
+    out = capsys.readouterr().out
+    assert "checkpoint of step 7" in out and "tinygen train tiny-test --resume" in out
+    assert load_checkpoint(split / "checkpoint.safetensors")["step"] == 7
+    monkeypatch.setattr(TinyRecipe, "train_step", original)
+    run(split, resume=True, steps=12)
+    assert_same_run(whole, split)
+
+
+def test_sigint_stops_after_the_current_step(tmp_path, monkeypatch):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    run(whole, steps=10)
+    calls = []
+    original = TinyRecipe.train_step
+
+    def step_with_sigint(self, batch):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)   # deferred: this step still completes
+        return original(self, batch)
+
+    monkeypatch.setattr(TinyRecipe, "train_step", step_with_sigint)
+    handler = signal.getsignal(signal.SIGINT)
+    assert run(split, steps=10)["steps"] == 3
+    assert signal.getsignal(signal.SIGINT) is handler
+    monkeypatch.setattr(TinyRecipe, "train_step", original)
+    run(split, resume=True, steps=10)
+    assert_same_run(whole, split)
+
+
+def test_epochs_become_steps(tmp_path):
+    trainer = Trainer("tiny-test", {"out": tmp_path}, epochs=3, progress=False)
+    assert trainer.config["steps"] == 3 * trainer.recipe.batches_per_epoch == 12
+
+
+def test_configuration_errors(tmp_path):
+    with pytest.raises(ValueError, match="no epochs .*--steps"):
+        Trainer("tiny-test", {"out": tmp_path, "epochs_known": False}, epochs=2)
+    with pytest.raises(ValueError, match="unknown model family 'nope'; choose one of: .*tiny"):
+        Trainer("nope")
+    with pytest.raises(ValueError, match="has no option 'latent'"):
+        Trainer("tiny-test", {"latent": 3})
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        Trainer("tiny-test", {"steps": 0})
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
+        Trainer("tiny-test", {"out": tmp_path}, resume=True)
+
+
+def test_profile_records_the_steps(tmp_path):
+    trainer = Trainer("tiny-test", {"out": tmp_path / "run"}, progress=False)
+    prof = trainer.profile(2)
+    calls = {row.name: row.calls for row in prof.key_averages()}
+    assert calls, "the profile recorded no op"
+    assert all(n % 2 == 0 for n in calls.values())      # two identical steps
+    assert not (tmp_path / "run").exists()
