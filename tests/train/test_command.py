@@ -118,6 +118,18 @@ def test_sample_errors_are_clear(tmp_path, capsys):
     assert "damaged" in capsys.readouterr().err
 
 
+def test_sample_reports_bad_options(tmp_path, monkeypatch, capsys):
+    train_tiny(tmp_path)
+
+    def sample(self, n, prompt=None):
+        raise ValueError(f"prompt {prompt!r} has characters outside the vocabulary")
+
+    monkeypatch.setattr(TinyRecipe, "sample", sample)
+    assert main(["sample", "tiny-test", "--checkpoint", str(tmp_path / "checkpoint.safetensors"),
+                 "--prompt", "\u2603"]) == 2
+    assert "outside the vocabulary" in capsys.readouterr().err
+
+
 def test_sample_refuses_text_options_for_images(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(TinyRecipe, "sample", lambda self, n: np.zeros((n, 28, 28)))
     assert main(["sample", "tiny-test", "--prompt", "hi", "--top-k", "3"]) == 2

@@ -156,11 +156,12 @@ def cmd_sample(args):
         restore(recipe, checkpoint, training=False)
     except (ValueError, CheckpointError, FileNotFoundError) as error:
         return _fail("sample", error)
-    for module in recipe.modules.values():
-        module.eval()
     backend.manual_seed(args.seed)
-    with no_grad():
-        samples = recipe.sample(args.n or cls.sample_count, **options)
+    try:
+        with no_grad():
+            samples = recipe.sample(args.n or cls.sample_count, **options)
+    except ValueError as error:                  # e.g. a prompt outside the vocabulary
+        return _fail("sample", error)
     if isinstance(samples, str):
         print(samples)
         if args.out:

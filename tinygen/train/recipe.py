@@ -81,8 +81,9 @@ class Recipe(abc.ABC):
 
     def sample(self, n, **options):
         """``n`` samples: images as an ``(n, 28, 28)`` float array in [0, 1], or text as a
-        ``str`` (options: ``prompt``, ``temperature``, ``top_k``). None: this family does not
-        generate (a classifier); the trainer then writes no samples."""
+        ``str`` (options: ``prompt``, ``temperature``, ``top_k``), drawn in the mode the family
+        samples in (eval mode, restored after, for most). None: this family does not generate
+        (a classifier); the trainer then writes no samples."""
         return None
 
     def load_state(self, state):
