@@ -5,3 +5,4 @@ from tinygen.models.gan import Discriminator, Generator
 from tinygen.models.wgan_gp import Critic, gradient_penalty
 from tinygen.models.vae import VAE, ConvVAE, vae_loss
 from tinygen.models.gpt import GPT, GPTConfig
+from tinygen.models.classifier import Classifier

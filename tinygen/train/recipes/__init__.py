@@ -1,1 +1,3 @@
 """The built-in model families: importing each module registers its recipes by name."""
+
+from tinygen.train.recipes import classifier
