@@ -128,9 +128,12 @@ def test_load_classifier_trains_once_then_reuses(tmp_path, mnist_dir):
     saved = ClassifierRecipe.defaults
     ClassifierRecipe.defaults = dict(saved, **tiny)
     try:
+        tg.manual_seed(7)                                   # the classifier trains with seed 0
+        tg.randn(3)
         state = tg.backend.get_rng_state("cpu")
         model = load_classifier(tmp_path, mnist_dir, "cpu")
         assert tg.backend.get_rng_state("cpu") == state     # the caller's random numbers kept
+        assert tg.backend.initial_seed() == 7
     finally:
         ClassifierRecipe.defaults = saved
     assert classifier_checkpoint(tmp_path).is_file()

@@ -157,7 +157,9 @@ def load_classifier(runs_dir, data_dir, device, train_if_missing=True):
     if not path.is_file() and not train_if_missing:
         raise FileNotFoundError(f"no scoring classifier at {path}: train it with `tinygen "
                                 f"train classifier --out {path.parent}`")
-    state = backend.get_rng_state("cpu")        # training and building draw from it: keep it
+    # Training reseeds tg and building draws from its generator: keep the caller's seed and
+    # CPU generator state (CuPy's cannot be saved, so a CUDA generator restarts from the seed).
+    seed, state = backend.initial_seed(), backend.get_rng_state("cpu")
     try:
         if not path.is_file():
             _train_classifier(path.parent, data_dir, device)
@@ -168,6 +170,8 @@ def load_classifier(runs_dir, data_dir, device, train_if_missing=True):
             model.load_state_dict(checkpoint["modules"]["classifier"])
             _CACHE[key] = model.to(device).eval()
     finally:
+        if seed is not None and backend.initial_seed() != seed:
+            backend.manual_seed(seed)
         backend.set_rng_state(state, "cpu")
     return _CACHE[key]
 
