@@ -168,9 +168,9 @@ def wgan_gp_step(torch, generator, critic, opt_g, opt_c, reals, config):
     return loss_c.item(), loss_g.item(), penalty.item()
 
 
-def torch_vae_step(torch, family, config):
-    """The step of ``recipes/vae.py`` in PyTorch (``models/vae.py``), on random pixels in [0, 1]."""
-    nn, F = torch.nn, torch.nn.functional
+def torch_vae_parts(torch, family, config):
+    """(encoder body, mu head, logvar head, decoder) in PyTorch, as ``models/vae.py`` has them."""
+    nn = torch.nn
     latent = config["latent_dim"]
     if family == "convvae":
         c = config["base_channels"]
@@ -186,9 +186,14 @@ def torch_vae_step(torch, family, config):
         encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, features), nn.ReLU())
         decoder = nn.Sequential(nn.Linear(latent, features), nn.ReLU(), nn.Linear(features, 784),
                                 nn.Unflatten(1, (1, 28, 28)))
-    fc_mu, fc_logvar = nn.Linear(features, latent), nn.Linear(features, latent)
-    modules = nn.ModuleList([encoder, fc_mu, fc_logvar, decoder])
-    optimizer = torch.optim.Adam(modules.parameters(), lr=config["lr"])
+    return encoder, nn.Linear(features, latent), nn.Linear(features, latent), decoder
+
+
+def torch_vae_step(torch, family, config):
+    """The step of ``recipes/vae.py`` in PyTorch, on random pixels in [0, 1]."""
+    F = torch.nn.functional
+    encoder, fc_mu, fc_logvar, decoder = parts = torch_vae_parts(torch, family, config)
+    optimizer = torch.optim.Adam(torch.nn.ModuleList(parts).parameters(), lr=config["lr"])
     x = torch.rand(config["batch_size"], 1, 28, 28)
 
     def step():
@@ -205,9 +210,8 @@ def torch_vae_step(torch, family, config):
     return step
 
 
-def torch_gpt_step(torch, config):
-    """The step of ``recipes/gpt.py`` in PyTorch: nanoGPT's model at ``models/gpt.py``'s sizes,
-    AdamW (decay on matrices only), gradients clipped to norm 1, on random token ids."""
+def torch_gpt(torch, config):
+    """nanoGPT's model in PyTorch at ``models/gpt.py``'s layout and the config's sizes."""
     nn, F = torch.nn, torch.nn.functional
     V, T, C = config["vocab_size"], config["block_size"], config["n_embd"]
     nh, p = config["n_head"], config["dropout"]
@@ -244,7 +248,14 @@ def torch_gpt_step(torch, config):
             logits = self.head(self.ln_f(self.blocks(x)))
             return F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
 
-    model = GPT()
+    return GPT()
+
+
+def torch_gpt_step(torch, config):
+    """The step of ``recipes/gpt.py`` in PyTorch: AdamW (decay on matrices only), gradients
+    clipped to norm 1, on random token ids."""
+    nn, V, T = torch.nn, config["vocab_size"], config["block_size"]
+    model = torch_gpt(torch, config)
     params = list(model.parameters())
     optimizer = torch.optim.AdamW(
         [{"params": [q for q in params if q.ndim >= 2], "weight_decay": config["weight_decay"]},
