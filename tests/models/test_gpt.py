@@ -224,9 +224,11 @@ def test_recipe_trains_evaluates_and_samples(tmp_path):
     after = r.evaluate()
     assert tg.backend.get_rng_state() == state and r.model.training
     assert after["val_loss"] < before["val_loss"] - 0.5 and losses[-1] < losses[0]
+    tg.manual_seed(1)
     text = r.sample(40, prompt="the ")
     assert text.startswith("the ") and len(text) == 44 and set(text) <= set(TEXT)
-    assert r.sample(40, prompt="the ") == text and tg.backend.get_rng_state() == state
+    tg.manual_seed(1)
+    assert r.sample(40, prompt="the ") == text
     assert r.sample(5, temperature=0.0)[0] == "\n"
     with pytest.raises(ValueError, match="not in the vocabulary"):
         r.sample(5, prompt="Z")
@@ -243,7 +245,11 @@ def test_recipe_checkpoint_rebuilds_its_vocabulary(tmp_path):
     other = recipe(tmp_path / "other", text="ABC" * 100)
     other.load_state(trained.state)
     other.model.load_state_dict(trained.model.state_dict())
-    assert other.sample(30, prompt="a ") == trained.sample(30, prompt="a ")
+    texts = []
+    for r in (trained, other):
+        tg.manual_seed(2)
+        texts.append(r.sample(30, prompt="a ", temperature=1.0))
+    assert texts[0] == texts[1]
     for use in (lambda: next(other.batches(0)), other.evaluate):
         with pytest.raises(RuntimeError, match="--text"):
             use()

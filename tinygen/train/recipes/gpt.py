@@ -14,7 +14,6 @@ from itertools import count
 import numpy as np
 
 from tinygen.autograd.grad_mode import no_grad
-from tinygen.backend import on_device
 from tinygen.creation import tensor
 from tinygen.data import CharVocab, load_text, split_ids
 from tinygen.models.gpt import GPT, GPTConfig
@@ -22,7 +21,7 @@ from tinygen.nn.utils import clip_grad_norm_
 from tinygen.optim import AdamW
 from tinygen.train.recipe import Recipe, register
 
-EVAL_SEED = 1234          # the validation windows and the samples' draws, fixed for every run
+EVAL_SEED = 1234          # the validation windows, the same for every run
 
 
 @register("gpt")
@@ -140,8 +139,8 @@ class GPTRecipe(Recipe):
     def sample(self, n, prompt=None, temperature=None, top_k=None):
         """``prompt`` (default: a newline, or the vocabulary's first character when the text
         has none) followed by ``n`` generated characters; temperature and top_k default to the
-        config's (top_k 0 = all). Draws from a fixed generator, so every call with the same
-        weights gives the same text."""
+        config's (top_k 0 = all). Draws from tg's generator (``tg.manual_seed``; the trainer
+        keeps its state around evaluations)."""
         if prompt is None:
             prompt = "\n" if "\n" in self.vocab.chars else self.vocab.chars[0]
         if not prompt:
@@ -149,7 +148,5 @@ class GPTRecipe(Recipe):
         temperature = self.config["temperature"] if temperature is None else temperature
         top_k = self.config["top_k"] if top_k is None else top_k
         idx = tensor(self.vocab.encode(prompt)[None, :], device=self.device)
-        generator = on_device(lambda xp: xp.random.default_rng(EVAL_SEED), self.device)
-        out = self.model.generate(idx, n, temperature=temperature, top_k=top_k or None,
-                                  generator=generator)
+        out = self.model.generate(idx, n, temperature=temperature, top_k=top_k or None)
         return self.vocab.decode(out[0])
