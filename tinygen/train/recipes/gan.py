@@ -32,17 +32,20 @@ EVAL_SAMPLES = 500            # fixed-noise samples scored per evaluation (and r
 
 @register("gan")
 class GANRecipe(Recipe):
-    """The MLP GAN: G 100 -> 256 -> 512 -> 784, D 784 -> 512 -> 256 -> 1 (``models/gan.py``)."""
+    """The MLP GAN (``models/gan.py``): G latent -> w -> 2w -> 784, D 784 -> 2w -> w -> 1, with
+    w = ``width`` (256 by default, the classic sizes)."""
 
     defaults = dict(steps=6000, batch_size=64, lr=2e-4, eval_every=1000, checkpoint_every=2000,
-                    latent_dim=100, beta1=0.5, score=True)
+                    latent_dim=100, width=256, beta1=0.5, score=True)
     loss_fn = nn.BCELoss          # the discriminator outputs probabilities
     module_names = ("generator", "discriminator")
     beta2 = 0.999
 
     def build_modules(self):
         """(generator, discriminator) for ``self.config``; also how a checkpoint is rebuilt."""
-        return Generator(self.config["latent_dim"]), Discriminator()
+        w = self.config["width"]
+        return (Generator(self.config["latent_dim"], hidden_dims=(w, 2 * w)),
+                Discriminator(hidden_dims=(2 * w, w)))
 
     def __init__(self, config, device):
         super().__init__(config, device)
@@ -150,7 +153,8 @@ class DCGANRecipe(GANRecipe):
 
 @register("wgan-gp")
 class WGANGPRecipe(GANRecipe):
-    """WGAN-GP: the MLP generator against the dense ``Critic`` (``models/wgan_gp.py``).
+    """WGAN-GP: the MLP generator against the dense ``Critic`` (``models/wgan_gp.py``), both
+    with the gan recipe's widths.
 
     One step is one generator update after ``n_critic`` critic updates, each on its own batch,
     so a step consumes ``n_critic`` batches. Adam betas (beta1, 0.9), the paper's (0, 0.9) by
@@ -158,12 +162,15 @@ class WGANGPRecipe(GANRecipe):
     """
 
     defaults = dict(steps=2000, batch_size=64, lr=1e-4, eval_every=500, checkpoint_every=1000,
-                    latent_dim=100, n_critic=5, gp_lambda=10.0, beta1=0.0, score=True)
+                    latent_dim=100, width=256, n_critic=5, gp_lambda=10.0, beta1=0.0,
+                    score=True)
     module_names = ("generator", "critic")
     beta2 = 0.9
 
     def build_modules(self):
-        return Generator(self.config["latent_dim"]), Critic()
+        w = self.config["width"]
+        return (Generator(self.config["latent_dim"], hidden_dims=(w, 2 * w)),
+                Critic(hidden_dims=(2 * w, w)))
 
     def __init__(self, config, device):
         if config["n_critic"] < 1:
