@@ -6,6 +6,7 @@ checkpoint's with ``--resume``."""
 import argparse
 import inspect
 import sys
+import textwrap
 from pathlib import Path
 
 from tinygen.train.checkpoint import CheckpointError, load_checkpoint, restore
@@ -20,11 +21,19 @@ def _flag(key):
     return "--" + key.replace("_", "-")
 
 
+def _summary(cls):
+    """The first sentence of the recipe's docstring."""
+    paragraph = " ".join((inspect.getdoc(cls) or "").split("\n\n")[0].split())
+    return paragraph.split(". ")[0].rstrip(".") + "."
+
+
 def _describe(cls):
-    """One line per family for ``tinygen train --help``: its summary and its flags."""
-    summary = (inspect.getdoc(cls) or "").split("\n")[0]
-    flags = ", ".join(f"{_flag(k)} {v}" for k, v in cls.defaults.items())
-    return f"{cls.name}: {summary}\n    {flags}"
+    """Two lines per family for ``tinygen train --help``: its summary and its flags."""
+    flags = ", ".join(f"{_flag(k)}/--no-{_flag(k)[2:]} ({'on' if v else 'off'})"
+                      if isinstance(v, bool) else f"{_flag(k)} {v}"
+                      for k, v in cls.defaults.items())
+    return "\n".join([textwrap.fill(f"{cls.name}: {_summary(cls)}", 100),
+                      textwrap.fill(flags, 100, initial_indent="    ", subsequent_indent="    ")])
 
 
 def _add_recipe_flags(parser, cls):
@@ -78,7 +87,7 @@ def add_train_parser(commands):
                "continues exactly.")
     families = train.add_subparsers(dest="family", metavar="FAMILY", required=True)
     for cls in classes:
-        parser = families.add_parser(cls.name, help=(inspect.getdoc(cls) or "").split("\n")[0],
+        parser = families.add_parser(cls.name, help=_summary(cls),
                                      description=inspect.getdoc(cls))
         _add_recipe_flags(parser, cls)
         _add_run_flags(parser, cls.name)

@@ -118,9 +118,9 @@ def register(name):
 
 
 def recipe_names():
-    """Every registered recipe name, the built-in families first (in registration order)."""
+    """Every registered recipe name in registration order, those that generate first."""
     import tinygen.train.recipes  # noqa: F401  (registers the built-in families)
-    return list(_REGISTRY)
+    return sorted(_REGISTRY, key=lambda name: not _REGISTRY[name].generates())
 
 
 def get_recipe(name):

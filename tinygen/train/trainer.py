@@ -131,7 +131,7 @@ class Trainer:
                     self.step += 1
                     self.history["wall_s"] = wall_before + time.perf_counter() - started
                     self._after_step({k: float(v) for k, v in losses.items()}, bar)
-                interrupted = stop.requested
+                interrupted = stop.requested and self.step < steps
         except KeyboardInterrupt:
             interrupted = True
         finally:

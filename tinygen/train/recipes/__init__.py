@@ -1,3 +1,3 @@
 """The built-in model families: importing each module registers its recipes by name."""
 
-from tinygen.train.recipes import classifier
+from tinygen.train.recipes import gan, vae, gpt, classifier
