@@ -12,9 +12,10 @@ from tinygen.train import get_recipe, recipe_names
 from tinygen.train.checkpoint import load_checkpoint
 
 TINY = {
-    "gan": ["--batch-size", "8", "--latent-dim", "8", "--no-score"],
+    "gan": ["--batch-size", "8", "--latent-dim", "8", "--width", "16", "--no-score"],
     "dcgan": ["--batch-size", "8", "--latent-dim", "8", "--base-channels", "4", "--no-score"],
-    "wgan-gp": ["--batch-size", "8", "--latent-dim", "8", "--n-critic", "2", "--no-score"],
+    "wgan-gp": ["--batch-size", "8", "--latent-dim", "8", "--width", "16", "--n-critic", "2",
+                "--no-score"],
     "vae": ["--batch-size", "16", "--hidden-dim", "32", "--latent-dim", "3"],
     "convvae": ["--batch-size", "8", "--base-channels", "4", "--latent-dim", "3"],
     "classifier": ["--batch-size", "8", "--width", "4", "--hidden", "8"],
