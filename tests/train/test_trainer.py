@@ -84,6 +84,15 @@ def test_resume_keeps_the_checkpoint_configuration(tmp_path):
     assert trainer.config["hidden"] == 8 and trainer.config["steps"] == 5 and trainer.step == 3
 
 
+def test_resume_of_a_moved_run_writes_where_it_now_is(tmp_path):
+    run(tmp_path / "old", steps=2)
+    (tmp_path / "old").rename(tmp_path / "new")
+    summary = run(tmp_path / "new", resume=True, steps=3)
+    assert summary["config"]["out"] == str(tmp_path / "new")
+    assert (tmp_path / "new" / "checkpoint_3.safetensors").exists()
+    assert not (tmp_path / "old").exists()
+
+
 def test_ctrl_c_inside_a_step_saves_the_last_whole_step(tmp_path, monkeypatch, capsys):
     whole, split = tmp_path / "whole", tmp_path / "split"
     run(whole, steps=12)

@@ -159,7 +159,8 @@ def cmd_sample(args):
         device = check_device(args.device)
         checkpoint = load_checkpoint(path, args.family, map_location=device)
         overrides = {"data_dir": args.data_dir} if args.data_dir else None
-        config = make_config(cls, overrides, base=checkpoint["config"])
+        config = make_config(cls, overrides, base=dict(checkpoint["config"],
+                                                       out=Path(path).parent))
         backend.manual_seed(args.seed)
         recipe = cls(config, device)
         restore(recipe, checkpoint, training=False)

@@ -80,12 +80,13 @@ class Trainer:
                  progress=True):
         recipe_cls = get_recipe(name)
         self.device = check_device(device)
+        out = make_config(recipe_cls, overrides)["out"]
         checkpoint = None
         if resume:
-            path = make_config(recipe_cls, overrides)["out"] / CHECKPOINT
-            checkpoint = load_checkpoint(path, name, map_location=self.device)
+            checkpoint = load_checkpoint(out / CHECKPOINT, name, map_location=self.device)
         self.config = make_config(recipe_cls, overrides,
                                   checkpoint["config"] if checkpoint else None)
+        self.config["out"] = out                 # where the checkpoint is, if the run moved
         self.recipe = self._build(recipe_cls)
         if epochs is not None:
             per_epoch = self.recipe.batches_per_epoch
