@@ -42,7 +42,7 @@ ROWS = [
     ("gpt", "gpt", {}),
 ]
 TARGETS = {"gan, batch 128": 1.2, "dcgan": 0.8, "vae": 0.8, "gpt": 0.8}   # x PyTorch steps/s
-SHOWN_KEYS = ("batch_size", "latent_dim", "base_channels", "hidden_dim", "n_critic",
+SHOWN_KEYS = ("batch_size", "latent_dim", "width", "base_channels", "hidden_dim", "n_critic",
               "n_layer", "n_head", "n_embd", "block_size", "vocab_size")
 
 
@@ -103,16 +103,17 @@ def torch_gan_parts(torch, family, config):
             nn.Conv2d(b, 2 * b, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * b), nn.LeakyReLU(0.2),
             nn.Conv2d(2 * b, 1, 7, 1, 0, bias=False), nn.Flatten())
         return generator, discriminator, nn.BCEWithLogitsLoss()
+    w = config["width"]
     generator = nn.Sequential(
-        nn.Linear(latent, 256), nn.LeakyReLU(0.2), nn.Linear(256, 512), nn.LeakyReLU(0.2),
-        nn.Linear(512, 784), nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
+        nn.Linear(latent, w), nn.LeakyReLU(0.2), nn.Linear(w, 2 * w), nn.LeakyReLU(0.2),
+        nn.Linear(2 * w, 784), nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))
     if family == "wgan-gp":
-        critic = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.LeakyReLU(0.2),
-                               nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Linear(256, 1))
+        critic = nn.Sequential(nn.Flatten(), nn.Linear(784, 2 * w), nn.LeakyReLU(0.2),
+                               nn.Linear(2 * w, w), nn.LeakyReLU(0.2), nn.Linear(w, 1))
         return generator, critic, None
     discriminator = nn.Sequential(
-        nn.Flatten(), nn.Linear(784, 512), nn.LeakyReLU(0.2), nn.Dropout(0.25),
-        nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Dropout(0.25), nn.Linear(256, 1),
+        nn.Flatten(), nn.Linear(784, 2 * w), nn.LeakyReLU(0.2), nn.Dropout(0.25),
+        nn.Linear(2 * w, w), nn.LeakyReLU(0.2), nn.Dropout(0.25), nn.Linear(w, 1),
         nn.Sigmoid())
     return generator, discriminator, nn.BCELoss()
 

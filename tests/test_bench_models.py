@@ -28,14 +28,14 @@ def shapes(*modules):
 
 def test_torch_twins_have_tinygen_parameters(bench):
     torch = pytest.importorskip("torch")
-    config = dict(latent_dim=100, base_channels=8, hidden_dim=400)
+    config = dict(latent_dim=100, width=32, base_channels=8, hidden_dim=400)
     pairs = [
         (bench.torch_gan_parts(torch, "gan", config)[:2],
-         (models.Generator(100), models.Discriminator())),
+         (models.Generator(100, (32, 64)), models.Discriminator((64, 32)))),
         (bench.torch_gan_parts(torch, "dcgan", config)[:2],
          (models.DCGANGenerator(100, 8), models.DCGANDiscriminator(8))),
         (bench.torch_gan_parts(torch, "wgan-gp", config)[:2],
-         (models.Generator(100), models.Critic())),
+         (models.Generator(100, (32, 64)), models.Critic((64, 32)))),
         (bench.torch_vae_parts(torch, "vae", dict(config, latent_dim=20)),
          (models.VAE(hidden_dim=400, latent_dim=20),)),
         (bench.torch_vae_parts(torch, "convvae", dict(config, latent_dim=20)),
@@ -50,7 +50,7 @@ def test_torch_twins_have_tinygen_parameters(bench):
 def test_torch_steps_run(bench, family):
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    config = dict(GPT_SIZES, batch_size=4, lr=1e-3, latent_dim=8, base_channels=4,
+    config = dict(GPT_SIZES, batch_size=4, lr=1e-3, latent_dim=8, width=8, base_channels=4,
                   hidden_dim=16, beta1=0.5, n_critic=2, gp_lambda=10.0, weight_decay=0.1)
     losses = bench.torch_step(torch, family, config)()
     assert all(math.isfinite(v) for v in (losses if isinstance(losses, tuple) else [losses]))
