@@ -55,7 +55,9 @@ def test_outputs_of_a_run(tmp_path, capsys):
     assert metrics["metrics"]["val_loss"] == records(tmp_path, "eval")[-1]["val_loss"]
     assert metrics["config"]["hidden"] == 16 and metrics["steps_per_s"] > 0
     assert load_checkpoint(tmp_path / "checkpoint_5.safetensors")["step"] == 5
-    assert f"Samples: {tmp_path / 'samples_6.png'}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"Training tiny-test for 6 steps on cpu; outputs in {tmp_path}" in out
+    assert f"Samples: {tmp_path / 'samples_6.png'}" in out
 
 
 def test_text_samples_are_written_as_text(tmp_path):
@@ -113,6 +115,7 @@ def test_ctrl_c_inside_a_step_saves_the_last_whole_step(tmp_path, monkeypatch, c
     assert load_checkpoint(split / "checkpoint.safetensors")["step"] == 7
     monkeypatch.setattr(TinyRecipe, "train_step", original)
     run(split, resume=True, steps=12)
+    assert "Training tiny-test for 12 steps on cpu, resuming at step 7" in capsys.readouterr().out
     assert_same_run(whole, split)
 
 

@@ -119,6 +119,9 @@ class Trainer:
         steps, name = self.config["steps"], self.recipe.name
         started, wall_before = time.perf_counter(), self.history["wall_s"]
         interrupted = False
+        resumed = f", resuming at step {self.step}" if self.step else ""
+        print(f"Training {name} for {steps} steps on {self.device}{resumed}; outputs in "
+              f"{self.out}", flush=True)
         bar = tqdm(total=steps, initial=min(self.step, steps), desc=name,
                    disable=not self.progress, dynamic_ncols=True)
         batches = self.recipe.batches(self.step)
