@@ -148,6 +148,8 @@ def test_epochs_become_steps(tmp_path):
 def test_configuration_errors(tmp_path):
     with pytest.raises(ValueError, match="no epochs .*--steps"):
         Trainer("tiny-test", {"out": tmp_path, "epochs_known": False}, epochs=2)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        Trainer("tiny-test", {"out": tmp_path}, epochs=0)
     with pytest.raises(ValueError, match="unknown model family 'nope'; choose one of: .*tiny"):
         Trainer("nope")
     with pytest.raises(ValueError, match="has no option 'latent'"):

@@ -90,6 +90,8 @@ class Trainer:
         self.recipe = self._build(recipe_cls)
         if epochs is not None:
             per_epoch = self.recipe.batches_per_epoch
+            if int(epochs) < 1:
+                raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
             if not per_epoch:
                 raise ValueError(f"{name} has no epochs (its data is not a fixed set of "
                                  f"batches); give --steps instead of --epochs")
