@@ -66,8 +66,8 @@ def load_checkpoint(path, recipe_name=None, map_location="cpu"):
                               f"`tinygen train` (use tg.load for other files)")
     saved = checkpoint["recipe"]
     if recipe_name is not None and saved != recipe_name:
-        raise CheckpointError(f"{path} is a checkpoint of {saved!r}, not {recipe_name!r}: use "
-                              f"`tinygen ... {saved}` with it, or another checkpoint")
+        raise CheckpointError(f"{path} is a checkpoint of {saved!r}, not {recipe_name!r}: name "
+                              f"{saved} on the command line, or pass a {recipe_name} checkpoint")
     return checkpoint
 
 
