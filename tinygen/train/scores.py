@@ -21,6 +21,7 @@ import numpy as np
 
 import tinygen as tg
 from tinygen import backend
+from tinygen.viz.images import host_array
 
 BATCH = 500
 _CACHE = {}
@@ -94,19 +95,10 @@ def mean_confidence(probs):
     return float(_check_probs(probs, "mean_confidence").max(axis=1).mean())
 
 
-def _host(images):
-    """Images as a float32 NumPy array, from a NumPy or CuPy array or a Tensor."""
-    if hasattr(images, "detach"):
-        images = images.detach().cpu().numpy()
-    elif hasattr(images, "get") and not isinstance(images, np.ndarray):
-        images = images.get()
-    return np.asarray(images, dtype=np.float32)
-
-
 def classify(classifier, images):
     """``(features (N, F), probabilities (N, K))`` of ``images`` (N, 1, 28, 28) in [-1, 1], as
     float64 NumPy arrays, in eval mode and without gradients (the module's mode is restored)."""
-    images = _host(images)
+    images = host_array(images, np.float32)
     device = next(iter(classifier.parameters())).device
     was_training = classifier.training
     classifier.eval()

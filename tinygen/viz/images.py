@@ -17,13 +17,14 @@ import numpy as np
 LOG_SCALE_SPAN = 100.0          # auto log scale when the largest value is >= 100x the smallest
 
 
-def _host_array(images):
-    """Any of a Tensor, a CuPy array or an array-like, as a float64 NumPy array."""
+def host_array(images, dtype=np.float64):
+    """A Tensor, a CuPy array or any array-like as a NumPy array of ``dtype`` (for drawing and
+    scoring, which run on the host)."""
     if hasattr(images, "detach"):                       # a tinygen (or torch) Tensor
         images = images.detach().cpu().numpy()
     elif hasattr(images, "get") and not isinstance(images, np.ndarray):   # a CuPy array
         images = images.get()
-    return np.asarray(images, dtype=np.float64)
+    return np.asarray(images, dtype=dtype)
 
 
 def make_grid(images, nrow=None, padding=2, pad_value=0.0):
@@ -32,7 +33,7 @@ def make_grid(images, nrow=None, padding=2, pad_value=0.0):
     ``images``: (N, H, W) or (N, 1, H, W) with values in [0, 1]. ``nrow``: images per row
     (default: ceil(sqrt(N)), a square-ish grid). The last row is filled with ``pad_value``.
     """
-    array = _host_array(images)
+    array = host_array(images)
     if array.ndim == 4 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 3:
