@@ -25,7 +25,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description="character-level GPT with tinygen")
     parser.add_argument("--text", default=None, help="a UTF-8 text file (default: a fixed "
                         "selection of Python's standard-library sources)")
-    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--block-size", type=int, default=64)
     parser.add_argument("--n-layer", type=int, default=4)
@@ -33,7 +33,7 @@ def parse_args():
     parser.add_argument("--n-embd", type=int, default=128)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--eval-every", type=int, default=200)
+    parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--sample-chars", type=int, default=500)
     parser.add_argument("--temperature", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=0)
