@@ -18,14 +18,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-
-def _host(values, dtype):
-    """A Tensor, CuPy array or array-like as a NumPy array of ``dtype``."""
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
-    elif hasattr(values, "get") and not isinstance(values, np.ndarray):
-        values = values.get()
-    return np.asarray(values, dtype=dtype)
+from tinygen.viz.images import host_array
 
 
 def manifold_grid(n=20, extent=0.99):
@@ -55,7 +48,7 @@ def latent_manifold(decode, path, n=20, extent=0.99):
     """
     grid = manifold_grid(n, extent)
     n = grid.shape[0]
-    images = _host(decode(grid.reshape(-1, 2).astype(np.float32)), np.float64)
+    images = host_array(decode(grid.reshape(-1, 2).astype(np.float32)))
     if images.ndim == 4 and images.shape[1] == 1:
         images = images[:, 0]
     if images.ndim != 3 or images.shape[0] != n * n:
@@ -84,7 +77,7 @@ def latent_scatter(mu, labels, path, max_points=None):
     """Scatter the 2-D encoder means ``mu`` (N, 2) coloured by integer ``labels`` (N,), with a
     legend naming each label; save a PNG at ``path`` and return the path. ``max_points`` keeps
     the first that many points (None: all)."""
-    mu, labels = _host(mu, np.float64), _host(labels, np.int64)
+    mu, labels = host_array(mu), host_array(labels, np.int64)
     if mu.ndim != 2 or mu.shape[1] != 2:
         raise ValueError(f"latent_scatter: mu must have shape (N, 2), got {tuple(mu.shape)}; "
                          f"only a 2-D latent space can be drawn this way")
