@@ -32,7 +32,7 @@ def parse_args():
     parser.add_argument("--n-head", type=int, default=4)
     parser.add_argument("--n-embd", type=int, default=128)
     parser.add_argument("--dropout", type=float, default=0.0)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--sample-chars", type=int, default=500)
     parser.add_argument("--temperature", type=float, default=0.8)

@@ -100,6 +100,8 @@ def test_greedy_is_the_argmax_of_forward(rng):
     prompt = ids(rng, (1, 4))
     out = model.generate(prompt, 1, temperature=0.0)
     assert out[0, -1].item() == int(host(model(prompt)[0])[0, -1].argmax())
+    narrow = model.generate(prompt.to(tg.int32), 1, temperature=0.0)
+    assert narrow.dtype == tg.int32 and np.array_equal(narrow.numpy(), out.numpy())
 
 
 def test_sampling_follows_softmax_over_top_k(rng):

@@ -206,24 +206,25 @@ class GPT(Module):
         self.eval()
         try:
             with no_grad():
-                step = self._cached_steps if use_cache else self._uncached_steps
-                tokens = [idx]
-                for logits in step(idx, max_new_tokens, tokens):
-                    tokens.append(self._pick(logits, temperature, top_k, generator))
+                steps = self._cached_steps if use_cache else self._uncached_steps
+                tokens = [idx]                     # the prompt, then one (B, 1) per new token
+                for logits in steps(tokens, max_new_tokens):
+                    tokens.append(self._pick(logits, temperature, top_k, generator)
+                                  .to(idx.dtype))
                 return cat(tokens, 1)
         finally:
             self.train(was_training)
 
-    def _uncached_steps(self, idx, n, tokens):
+    def _uncached_steps(self, tokens, n):
         """The logits (B, V) for each next token, re-running the whole window every time."""
         for _ in range(n):
             yield self._last_logits(cat(tokens, 1)[:, -self.config.block_size:])
 
-    def _cached_steps(self, idx, n, tokens):
+    def _cached_steps(self, tokens, n):
         """The same logits, feeding only the newest token while the cache has room."""
         block_size = self.config.block_size
         caches = [KVCache() for _ in self.transformer.h]
-        window = idx[:, -block_size:]
+        window = tokens[0][:, -block_size:]
         for i in range(n):
             if i > 0 and len(caches[0]) < block_size:
                 window = tokens[-1]                      # one new position after the cache
