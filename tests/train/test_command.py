@@ -52,6 +52,25 @@ def test_train_epochs_and_resume(tmp_path):
     assert metrics["steps"] == 6 and metrics["config"]["steps"] == 6
 
 
+def test_train_interrupted_exits_130_and_resumes(tmp_path, monkeypatch, capsys):
+    original, calls = TinyRecipe.train_step, []
+
+    def interrupt_at_step_3(self, batch):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, batch)
+
+    monkeypatch.setattr(TinyRecipe, "train_step", interrupt_at_step_3)
+    assert main(["train", "tiny-test", "--out", str(tmp_path)]) == 130
+    out = capsys.readouterr().out
+    assert "checkpoint of step 2 saved" in out
+    assert f"Resume with: tinygen train tiny-test --resume --out {tmp_path}" in out
+    monkeypatch.setattr(TinyRecipe, "train_step", original)
+    assert main(["train", "tiny-test", "--out", str(tmp_path), "--resume"]) == 0
+    assert json.loads((tmp_path / "metrics.json").read_text())["steps"] == 6
+
+
 def test_train_errors_are_clear(tmp_path, capsys):
     assert main(["train", "tiny-test", "--out", str(tmp_path), "--epochs", "2",
                  "--no-epochs-known"]) == 2
