@@ -57,12 +57,11 @@ def tinygen_rows(config, rounds):
     return times
 
 
-def torch_rows(config, rounds):
-    """{row: seconds per generate call} for the same model in PyTorch, without a cache."""
-    import torch
+def torch_generate(torch, config):
+    """nanoGPT's model and uncached ``generate(idx, n)`` (greedy) in PyTorch at the config's
+    sizes; returns the function and the model's parameters."""
     nn, F = torch.nn, torch.nn.functional
     C, nh, block_size = config["n_embd"], config["n_head"], config["block_size"]
-    torch.manual_seed(0)
 
     class Block(nn.Module):
         def __init__(self):
@@ -82,7 +81,7 @@ def torch_rows(config, rounds):
     blocks = nn.Sequential(*[Block() for _ in range(config["n_layer"])], nn.LayerNorm(C))
 
     @torch.no_grad()
-    def generate(idx, n):                      # nanoGPT's loop: the whole window every token
+    def generate(idx, n):                      # the whole window again for every token
         for _ in range(n):
             window = idx[:, -block_size:]
             x = blocks(wte(window) + wpe(torch.arange(window.shape[1])))
@@ -90,6 +89,14 @@ def torch_rows(config, rounds):
             idx = torch.cat([idx, logits.argmax(-1, keepdim=True)], 1)
         return idx
 
+    return generate, [*wte.parameters(), *wpe.parameters(), *blocks.parameters()]
+
+
+def torch_rows(config, rounds):
+    """{row: seconds per generate call} for the same model in PyTorch, without a cache."""
+    import torch
+    torch.manual_seed(0)
+    generate, _ = torch_generate(torch, config)
     prompt = torch.zeros((1, 1), dtype=torch.long)
     return {f"{where}|PyTorch, no cache": best_median_s(lambda: generate(prompt, n),
                                                         rounds=rounds, calls=2, warmup=1)
