@@ -32,6 +32,12 @@ def test_shapes_and_no_loss_without_targets(device):
     assert logits.shape == (3, 5, 11) and loss is None
 
 
+def test_without_biases():
+    model = tiny(bias=False)
+    assert not [name for name, _ in model.named_parameters() if name.endswith("bias")]
+    assert model(tg.tensor([[1, 2, 3]]))[0].shape == (1, 3, 11)
+
+
 def test_loss_is_numpy_cross_entropy(device, rng):
     model = tiny(device=device)
     x, y = ids(rng, (2, 8), device=device), ids(rng, (2, 8), device=device)
