@@ -87,7 +87,7 @@ def class_entropy(probs):
     probs = _check_probs(probs, "class_entropy")
     counts = np.bincount(probs.argmax(axis=1), minlength=probs.shape[1])
     p = counts[counts > 0] / probs.shape[0]
-    return float(-(p * np.log(p)).sum())
+    return 0.0 - float((p * np.log(p)).sum())          # 0.0 - x: never the float -0.0
 
 
 def mean_confidence(probs):
