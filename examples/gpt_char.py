@@ -49,7 +49,7 @@ def parse_args():
 
 def get_batch(data, batch_size, block_size, rng, device):
     """batch_size random windows of data: inputs x and targets y = x shifted by one."""
-    starts = rng.integers(0, len(data) - block_size - 1, size=batch_size)
+    starts = rng.integers(0, len(data) - block_size, size=batch_size)
     rows = data[starts[:, None] + np.arange(block_size + 1)]
     return tg.tensor(rows[:, :-1], device=device), tg.tensor(rows[:, 1:], device=device)
 

@@ -264,5 +264,8 @@ def test_recipe_checkpoint_rebuilds_its_vocabulary(tmp_path):
 
 
 def test_recipe_text_too_short(tmp_path):
+    """block_size 16: 170 characters leave 17 to validate, one window; 160 leave too few."""
+    r = recipe(tmp_path, text="abcdefghij" * 17)
+    assert len(r.val_ids) == 17 and r.evaluate()["val_loss"] > 0
     with pytest.raises(ValueError, match="too short"):
-        recipe(tmp_path, text="abc" * 10)
+        recipe(tmp_path, text="abcdefghij" * 16)

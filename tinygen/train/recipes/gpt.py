@@ -73,11 +73,11 @@ class GPTRecipe(Recipe):
     def _offsets(self, rng, ids, n):
         """``n`` random window starts in ``ids``, each window block_size + 1 long."""
         block_size = self.config["block_size"]
-        if len(ids) <= block_size + 1:
+        if len(ids) <= block_size:
             raise ValueError(f"gpt: a text part of {len(ids)} characters is too short for "
                              f"--block-size {block_size}; give a longer text (--text) or a "
                              f"smaller block size")
-        return rng.integers(0, len(ids) - block_size - 1, size=n)
+        return rng.integers(0, len(ids) - block_size, size=n)
 
     def _require_data(self):
         if self.train_ids is None:
