@@ -175,8 +175,12 @@ def test_recipe_step_evaluate_and_sample(cls, sizes, mnist_dir, tmp_path):
     assert all(isinstance(v, float) and np.isfinite(v) for v in losses.values())
     r.discriminator.train()
     state = tg.backend.get_rng_state()
+    weights = {(m, k): host(v).copy() for m, module in r.modules.items()
+               for k, v in module.state_dict().items()}
     metrics = r.evaluate()
     assert tg.backend.get_rng_state() == state              # tg's generator left alone
+    for (m, k), value in weights.items():                   # batch-norm statistics included
+        np.testing.assert_array_equal(host(r.modules[m].state_dict()[k]), value)
     assert r.discriminator.training and r.generator.training
     assert {"d_real", "d_fake"} <= set(metrics)
     assert all(np.isfinite(v) for v in metrics.values())

@@ -35,8 +35,8 @@ class GANRecipe(Recipe):
     """The MLP GAN (``models/gan.py``): G latent -> w -> 2w -> 784, D 784 -> 2w -> w -> 1, with
     w = ``width`` (256 by default, the classic sizes)."""
 
-    defaults = dict(steps=6000, batch_size=64, lr=2e-4, eval_every=1000, checkpoint_every=2000,
-                    latent_dim=100, width=256, beta1=0.5, score=True)
+    defaults = dict(steps=10000, batch_size=64, lr=2e-4, eval_every=2000,
+                    checkpoint_every=2000, latent_dim=100, width=256, beta1=0.5, score=True)
     loss_fn = nn.BCELoss          # the discriminator outputs probabilities
     module_names = ("generator", "discriminator")
     beta2 = 0.999
@@ -148,7 +148,16 @@ class DCGANRecipe(GANRecipe):
                 DCGANDiscriminator(base_channels=b))
 
     def judge(self, images):
-        return self.discriminator(images).sigmoid().mean().item()
+        """D's mean verdict as D sees images in training: its batch norm normalises with the
+        statistics of this batch (all real or all fake, as in a training step), not with the
+        running averages over both kinds, which would make it judge both kinds alike. The
+        running statistics are put back afterwards, so evaluating changes nothing."""
+        saved = {name: b.clone() for name, b in self.discriminator.named_buffers()}
+        self.discriminator.train()
+        verdict = self.discriminator(images).sigmoid().mean().item()
+        self.discriminator.load_state_dict(saved, strict=False)
+        self.discriminator.eval()
+        return verdict
 
 
 @register("wgan-gp")
