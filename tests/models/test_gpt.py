@@ -101,6 +101,24 @@ def test_greedy_generation_with_cache_equals_without(device, rng, prompt_len, ne
     np.testing.assert_array_equal(cached[:, :prompt_len].cpu().numpy(), prompt.cpu().numpy())
 
 
+def test_cache_feeds_one_token_until_the_context_is_full(monkeypatch):
+    """block_size 8, prompt 3, 8 new tokens: the prompt, then 1 token at a time while the
+    cache has room (positions 3..7), then the whole sliding window of 8."""
+    model = tiny()
+    lengths = []
+    hidden = model._hidden
+
+    def recording(idx, kv_caches=None):
+        lengths.append((idx.shape[1], kv_caches is not None))
+        return hidden(idx, kv_caches)
+    monkeypatch.setattr(model, "_hidden", recording)
+    model.generate(tg.tensor([[1, 2, 3]]), 8, temperature=0.0)
+    assert lengths == [(3, True)] + [(1, True)] * 5 + [(8, True)] * 2
+    lengths.clear()
+    model.generate(tg.tensor([[1, 2, 3]]), 2, temperature=0.0, use_cache=False)
+    assert lengths == [(3, False), (4, False)]
+
+
 def test_greedy_is_the_argmax_of_forward(rng):
     model = tiny()
     prompt = ids(rng, (1, 4))
@@ -143,6 +161,8 @@ def test_sampling_uses_the_global_generator():
     first = model.generate(prompt, 6).numpy()
     tg.manual_seed(5)
     assert np.array_equal(model.generate(prompt, 6).numpy(), first)
+    tg.manual_seed(6)
+    assert not np.array_equal(model.generate(prompt, 6).numpy(), first)
 
 
 @pytest.mark.parametrize("call, message", [
