@@ -27,7 +27,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description="WGAN-GP on MNIST with tinygen")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=140)
-    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--latent-dim", type=int, default=100)
     parser.add_argument("--n-critic", type=int, default=5, help="critic steps per G step")
     parser.add_argument("--gp-lambda", type=float, default=10.0, help="penalty weight")
@@ -56,9 +56,10 @@ def main():
     generator = Generator(args.latent_dim).to(device)
     critic = Critic().to(device)             # no batch norm: the penalty is per sample
     print(generator, critic, sep="\n")
-    # The paper's Adam settings: no momentum (beta1 = 0), a short second-moment memory.
-    opt_g = optim.Adam(generator.parameters(), lr=args.lr, betas=(0.0, 0.9))
-    opt_c = optim.Adam(critic.parameters(), lr=args.lr, betas=(0.0, 0.9))
+    # The paper uses lr 1e-4 and betas (0, 0.9) for 200,000 generator steps; for the 2,000 of a
+    # few CPU minutes, twice the rate and some momentum give sharper digits.
+    opt_g = optim.Adam(generator.parameters(), lr=args.lr, betas=(0.5, 0.9))
+    opt_c = optim.Adam(critic.parameters(), lr=args.lr, betas=(0.5, 0.9))
     fixed_noise = tg.randn(64, args.latent_dim, device=device)
 
     for epoch in range(1, epochs + 1):
