@@ -423,3 +423,46 @@ def test_device_mismatch_message_names_both_devices_and_shapes():
     with pytest.raises(RuntimeError, match=r"Add: .*cpu \(shape \(2,\)\) and cuda:1 "
                                            r"\(shape \(3, 2\)\).*\.to\(device\)"):
         _raise_device_mismatch(Add, Fake("cpu", (2,)), Fake("cuda:1", (3, 2)))
+
+
+def test_a_fresh_gradient_becomes_grad_without_a_copy():
+    """.grad takes a gradient array nothing else holds as it is (no copy), as PyTorch does."""
+    from tinygen.nn import linear
+    made = []
+    backward = linear.LinearFunction.backward
+
+    def recording_backward(ctx, grad_y):
+        grads = backward(ctx, grad_y)
+        made.extend(id(g.array) for g in grads[1:])     # ids only: no extra references
+        return grads
+
+    layer = tg.nn.Linear(4, 3)
+    linear.LinearFunction.backward = staticmethod(recording_backward)
+    try:
+        layer(tg.randn(5, 4)).sum().backward()
+    finally:
+        linear.LinearFunction.backward = staticmethod(backward)
+    assert [id(layer.weight.grad.array), id(layer.bias.grad.array)] == made
+
+
+def test_a_shared_gradient_is_copied_into_grad():
+    """Where a gradient is also held elsewhere (two leaves, a hook, the caller's gradient), each
+    .grad gets memory of its own, so changing one in place changes nothing else."""
+    a, b = tg.randn(3, requires_grad=True), tg.randn(3, requires_grad=True)
+    (a + b).sum().backward()                            # Add passes one tensor to both
+    assert not np.shares_memory(a.grad.array, b.grad.array)
+    a.grad.array[:] = 7.0
+    np.testing.assert_array_equal(b.grad.array, np.ones(3))
+
+    seen = []
+    a, b = tg.randn(3, requires_grad=True), tg.randn(3, requires_grad=True)
+    y = a + b
+    y.register_hook(seen.append)
+    y.sum().backward()
+    assert not any(np.shares_memory(leaf.grad.array, seen[0].array) for leaf in (a, b))
+
+    a, v = tg.randn(3, requires_grad=True), tg.ones(3)
+    (a * 1.0).backward(v)
+    a.backward(v)                                       # a leaf as the root: v itself flows
+    assert not np.shares_memory(a.grad.array, v.array)
+    np.testing.assert_array_equal(a.grad.array, 2 * np.ones(3))

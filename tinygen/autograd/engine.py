@@ -14,6 +14,10 @@ With ``create_graph=False`` the walk runs with recording off, so it builds nothi
 ``create_graph=True`` the backward ops are recorded like any others and can be differentiated.
 """
 
+import sys
+
+import numpy as np
+
 from tinygen.autograd import function
 from tinygen.autograd.function import Node, _as_array, _check_finite
 from tinygen.autograd.grad_mode import set_grad_enabled, state
@@ -26,7 +30,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     if retain_graph is None:
         retain_graph = create_graph
     leaf_grads = _run(roots, root_grads, retain_graph, create_graph, targets=None)
-    for leaf, grad in leaf_grads.items():
+    while leaf_grads:
+        leaf, grad = leaf_grads.popitem()
         _accumulate(leaf, grad, create_graph)
 
 
@@ -282,15 +287,45 @@ def _run_leaf_hooks(leaf, g):
 
 def _accumulate(leaf, g, create_graph):
     """Run the leaf's hooks, then add ``g`` into ``leaf.grad`` (a fresh array, never shared)."""
+    stealable = not (create_graph or leaf._hooks) and g.array.base is None
     if leaf._hooks:
         g = _run_leaf_hooks(leaf, g)
     if leaf.grad is None:
-        leaf.grad = g if create_graph else Tensor(g.array.copy())
+        if create_graph:
+            leaf.grad = g
+        elif stealable and _reference_counts(g) == _UNSHARED_COUNTS:
+            # Nothing else holds g or its array (no view of it, no other tensor, no hook, no
+            # caller), so .grad takes it as it is; PyTorch's AccumulateGrad makes the same
+            # use-count test. Anything shared is copied: .grad never aliases other memory.
+            leaf.grad = g
+        else:
+            leaf.grad = Tensor(g.array.copy())
     elif create_graph:
         leaf.grad = leaf.grad + g
     else:
         leaf.grad = Tensor(leaf.grad.array + g.array)
 
 
+def _reference_counts(g):
+    """How many references there are to the gradient tensor ``g`` and to its array."""
+    array = g.array
+    return sys.getrefcount(g), sys.getrefcount(array)
+
+
+def _as_if_accumulating(g):
+    """Stands where ``_accumulate`` stands, one call below ``backward``'s loop variable."""
+    return _reference_counts(g)
+
+
+def _measure_unshared_counts():
+    """The counts ``_reference_counts`` gives inside ``_accumulate`` when nothing but the
+    engine holds the gradient: measured once through the same chain of calls, so the test holds
+    whatever the interpreter's own reference-counting details."""
+    local = Tensor(np.empty(1))
+    return _as_if_accumulating(local)
+
+
 from tinygen.ops.shape import sum_to  # noqa: E402  (ops import the autograd package)
 from tinygen.tensor import Tensor  # noqa: E402
+
+_UNSHARED_COUNTS = _measure_unshared_counts()
