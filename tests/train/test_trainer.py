@@ -140,6 +140,21 @@ def test_sigint_stops_after_the_current_step(tmp_path, monkeypatch):
     assert_same_run(whole, split)
 
 
+def test_sigint_in_a_nested_run_stops_the_outer_run_too(capsys):
+    from tinygen.train.trainer import _DeferredInterrupt
+
+    class Bar:
+        write = staticmethod(print)
+
+    with _DeferredInterrupt(Bar()) as outer:
+        with _DeferredInterrupt(Bar()) as inner:
+            os.kill(os.getpid(), signal.SIGINT)
+        assert inner.requested and outer.requested
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert capsys.readouterr().out.count("Ctrl-C: stopping after this step") == 2
+
+
 def test_epochs_become_steps(tmp_path):
     trainer = Trainer("tiny-test", {"out": tmp_path}, epochs=3, progress=False)
     assert trainer.config["steps"] == 3 * trainer.recipe.batches_per_epoch == 12

@@ -295,7 +295,9 @@ def _rng_preserved():
 
 class _DeferredInterrupt:
     """Inside it, a first Ctrl-C only sets ``requested``: the loop stops after the current step,
-    so the checkpoint holds a whole step. A second Ctrl-C interrupts at once."""
+    so the checkpoint holds a whole step. A second Ctrl-C interrupts at once. A run started
+    inside another's step (a scoring classifier trained during an evaluation) passes the
+    request on, so both stop."""
 
     def __init__(self, bar):
         self.bar = bar
@@ -312,6 +314,8 @@ class _DeferredInterrupt:
             raise KeyboardInterrupt
         self.requested = True
         self.bar.write("Ctrl-C: stopping after this step (press it again to stop at once)")
+        if isinstance(getattr(self._previous, "__self__", None), _DeferredInterrupt):
+            self._previous(signum, frame)
 
     def __exit__(self, *exc):
         if self._previous is not None:
