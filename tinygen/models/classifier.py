@@ -6,8 +6,8 @@
       -> flatten -> linear 128 -> ReLU            (N, 128)   = features(x)
       -> dropout -> linear 10                     (N, 10)    logits
 
-The layout is pytorch/examples' MNIST network made smaller so it trains in a minute on a CPU.
-``features`` gives the penultimate activations, on which ``tinygen.train.scores`` measures the
+The layout is pytorch/examples' MNIST network, made smaller so it trains in a minute or two on a
+CPU. ``features`` gives the penultimate activations, on which ``tinygen.train.scores`` measures the
 Frechet distance between generated and real digits (as FID uses Inception's pool features).
 Inputs use the same [-1, 1] scale as the GANs' samples, so samples are scored as they come.
 """

