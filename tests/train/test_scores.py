@@ -141,3 +141,28 @@ def test_load_classifier_trains_once_then_reuses(tmp_path, mnist_dir):
     assert not model.training and model.head.out_features == 10
     again = load_classifier(tmp_path, mnist_dir, "cpu", train_if_missing=False)
     assert again is model
+
+
+def test_load_classifier_finishes_a_classifier_run_that_was_stopped(tmp_path, mnist_dir):
+    """A classifier run stopped early (Ctrl-C) is not used half-trained: load_classifier
+    finishes it first, or with train_if_missing=False says how to."""
+    from tinygen.train.checkpoint import load_checkpoint
+    from tinygen.train.recipes.classifier import ClassifierRecipe
+    from tinygen.train.trainer import train
+
+    tiny = dict(steps=4, batch_size=16, eval_every=0, checkpoint_every=0, width=2, hidden=8)
+    saved = ClassifierRecipe.defaults
+    ClassifierRecipe.defaults = dict(saved, **tiny)
+    path = classifier_checkpoint(tmp_path)
+    try:
+        train("classifier", {"out": path.parent, "data_dir": mnist_dir, "steps": 2},
+              progress=False)
+        stopped = load_checkpoint(path)
+        stopped["config"]["steps"] = 4                     # as if Ctrl-C came at step 2 of 4
+        tg.save(stopped, path)
+        with pytest.raises(FileNotFoundError, match="stopped at step 2 of 4.*--resume"):
+            load_classifier(tmp_path, mnist_dir, "cpu", train_if_missing=False)
+        load_classifier(tmp_path, mnist_dir, "cpu")
+    finally:
+        ClassifierRecipe.defaults = saved
+    assert load_checkpoint(path)["step"] == 4

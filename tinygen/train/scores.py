@@ -158,6 +158,14 @@ def load_classifier(runs_dir, data_dir, device, train_if_missing=True):
         key = (str(path.resolve()), path.stat().st_mtime_ns, str(tg.device(device)))
         if key not in _CACHE:
             checkpoint = load_checkpoint(path, "classifier")
+            if checkpoint["step"] < checkpoint["config"]["steps"]:     # a run stopped early
+                if not train_if_missing:
+                    raise FileNotFoundError(
+                        f"the scoring classifier at {path} stopped at step "
+                        f"{checkpoint['step']} of {checkpoint['config']['steps']}: finish it "
+                        f"with `tinygen train classifier --resume --out {path.parent}`")
+                _train_classifier(path.parent, data_dir, device, resume=True)
+                checkpoint = load_checkpoint(path, "classifier")
             model = build_classifier(checkpoint["config"])
             model.load_state_dict(checkpoint["modules"]["classifier"])
             _CACHE[key] = model.to(device).eval()
@@ -168,11 +176,13 @@ def load_classifier(runs_dir, data_dir, device, train_if_missing=True):
     return _CACHE[key]
 
 
-def _train_classifier(out, data_dir, device):
-    """Run ``tinygen train classifier`` into ``out`` with the recipe's defaults, gradients
-    switched on (a generator's evaluation may call this under ``no_grad``)."""
+def _train_classifier(out, data_dir, device, resume=False):
+    """Run ``tinygen train classifier`` into ``out`` with the recipe's defaults (or finish the
+    run there, ``resume``), gradients switched on (a generator's evaluation may call this under
+    ``no_grad``)."""
     from tinygen.train.trainer import train
 
-    print(f"Training the scoring classifier into {out} (once; later runs reuse it)")
+    doing = "Finishing" if resume else "Training"
+    print(f"{doing} the scoring classifier in {out} (once; later runs reuse it)")
     with tg.enable_grad():
-        train("classifier", {"out": out, "data_dir": data_dir}, device=device)
+        train("classifier", {"out": out, "data_dir": data_dir}, device=device, resume=resume)
