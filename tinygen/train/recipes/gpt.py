@@ -28,7 +28,7 @@ EVAL_SEED = 1234          # the validation windows, the same for every run
 class GPTRecipe(Recipe):
     """A GPT on characters; ``state["chars"]`` is its vocabulary, so a checkpoint rebuilds it."""
 
-    defaults = dict(steps=1500, batch_size=16, lr=3e-3, eval_every=500, checkpoint_every=500,
+    defaults = dict(steps=4000, batch_size=16, lr=3e-3, eval_every=1000, checkpoint_every=1000,
                     n_layer=4, n_head=4, n_embd=128, block_size=64, dropout=0.0,
                     weight_decay=0.1, warmup_steps=100, eval_windows=128, temperature=0.8,
                     top_k=0)
