@@ -24,12 +24,11 @@ import numpy as np
 
 import tinygen as tg
 from tinygen import nn
-from tinygen.bench.results import machine, write_section
+from tinygen.bench.results import best_in_turns_ms, machine, write_section
 
 SECTION = "## layers"
 RESULTS = Path(__file__).with_name("RESULTS.md")
 GEMM_SIZE = 1024
-PAUSE = 0.3                                # seconds between turns (see best_ms)
 LINEAR_TARGET = 0.85                       # of the measured GEMM rate
 CONV_TARGET = 1.5                          # at most 1.5x PyTorch's time
 WHERE_THE_TIME_GOES = (
@@ -111,26 +110,6 @@ def cases(lib, lib_nn, lib_f):
     return rows
 
 
-def best_ms(steps, rounds=12, calls=5, warmup=3):
-    """Best-round median time of each step in ms. The steps take turns round by round, so on a
-    shared machine all see the same load; a pause before each turn lets the previous step's idle
-    worker threads (OpenBLAS, OpenMP) stop spinning on the two cores first."""
-    for step in steps:
-        for _ in range(warmup):
-            step()
-    best = [float("inf")] * len(steps)
-    for _ in range(rounds):
-        for i, step in enumerate(steps):
-            time.sleep(PAUSE)
-            times = []
-            for _ in range(calls):
-                start = time.perf_counter()
-                step()
-                times.append(time.perf_counter() - start)
-            best[i] = min(best[i], sorted(times)[len(times) // 2] * 1e3)
-    return best
-
-
 def measure_here(side, threads):
     """{row name: (FLOPs, best ms)} for one library ("tinygen" or "torch") in this process; the
     tinygen side also times the GEMM (row "GEMM"), in turns with its rows."""
@@ -141,7 +120,7 @@ def measure_here(side, threads):
     else:
         import tinygen.nn.functional as F
         rows = [("GEMM", 2 * GEMM_SIZE ** 3, gemm_step())] + cases(tg, nn, F)
-    times = best_ms([step for _, _, step in rows])
+    times = best_in_turns_ms([step for _, _, step in rows], rounds=12, calls=5, warmup=3)
     return {"rows": {name: (flops, ms) for (name, flops, _), ms in zip(rows, times)},
             "numba": numba_line()}
 

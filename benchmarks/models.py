@@ -25,11 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tinygen.bench.results import machine, write_section
+from tinygen.bench.results import best_in_turns_ms, machine, write_section
 
 SECTION = "## models"
 RESULTS = Path(__file__).with_name("RESULTS.md")
-PAUSE = 0.3                    # seconds between turns, so idle BLAS/OpenMP threads settle
 # (row label, family, config overrides): the recipes' defaults, plus the MLP GAN at batch 128,
 # where the issue sets its target.
 ROWS = [
@@ -51,25 +50,6 @@ WHERE_THE_TIME_GOES = (
     "24 ms at 2 threads under load and 2.7 ms at 1, so record these figures on a quiet machine.")
 SHOWN_KEYS = ("batch_size", "latent_dim", "width", "base_channels", "hidden_dim", "n_critic",
               "n_layer", "n_head", "n_embd", "block_size", "vocab_size")
-
-
-def best_ms(steps, rounds, calls=3, warmup=2):
-    """Best-round median time in ms of each step; the steps take turns round by round, so on a
-    shared machine they all see the same load."""
-    for step in steps:
-        for _ in range(warmup):
-            step()
-    best = [float("inf")] * len(steps)
-    for _ in range(rounds):
-        for i, step in enumerate(steps):
-            time.sleep(PAUSE)
-            times = []
-            for _ in range(calls):
-                start = time.perf_counter()
-                step()
-                times.append(time.perf_counter() - start)
-            best[i] = min(best[i], sorted(times)[len(times) // 2] * 1e3)
-    return best
 
 
 def tinygen_steps(rows, out):
@@ -300,7 +280,7 @@ def measure_here(side, rows, configs, threads, rounds):
     else:
         with tempfile.TemporaryDirectory() as out:
             steps = tinygen_steps(rows, out)
-    times = best_ms([step for step, _ in steps.values()], rounds)
+    times = best_in_turns_ms([step for step, _ in steps.values()], rounds, calls=3, warmup=2)
     return {"ms": dict(zip(steps, times)), "configs": {k: c for k, (_, c) in steps.items()}}
 
 
