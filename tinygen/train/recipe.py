@@ -73,6 +73,21 @@ class Recipe(abc.ABC):
         """One optimisation step of every optimizer on ``batch``; returns name -> float losses
         (for the progress bar, the logs and the loss curves)."""
 
+    def shuffle_over(self, *arrays):
+        """Train on ``arrays`` (images, and labels if any; same first dimension) in shuffled
+        batches of ``batch_size`` without replacement, moved to the device: sets ``self.loader``
+        (whose ``batches(start)`` resumes exactly) and ``batches_per_epoch``."""
+        from tinygen.data import DataLoader, TensorDataset
+
+        config = self.config
+        if config["batch_size"] > len(arrays[0]):
+            raise ValueError(f"{self.name}: batch_size {config['batch_size']} is larger than the "
+                             f"{len(arrays[0])} training images")
+        self.loader = DataLoader(TensorDataset(*arrays), batch_size=config["batch_size"],
+                                 shuffle=True, drop_last=True, seed=config["seed"],
+                                 device=self.device)
+        self.batches_per_epoch = len(self.loader)
+
     def evaluate(self):
         """Held-out metrics, name -> float, computed under ``tg.no_grad()`` in eval mode (train
         mode restored after). It must not draw from tg's global generator (use a fixed

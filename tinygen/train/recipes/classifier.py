@@ -15,7 +15,7 @@ import numpy as np
 import tinygen as tg
 import tinygen.nn.functional as F
 from tinygen.backend import get_array_module
-from tinygen.data import DataLoader, TensorDataset, load_mnist
+from tinygen.data import load_mnist
 from tinygen.models.classifier import Classifier
 from tinygen.train.recipe import Recipe, register
 
@@ -74,13 +74,7 @@ class ClassifierRecipe(Recipe):
         self.optimizers = {"classifier": tg.optim.Adam(self.model.parameters(), lr=config["lr"])}
         train_x, train_y = mnist_arrays("train", config["data_dir"])
         self.test_x, self.test_y = mnist_arrays("test", config["data_dir"])
-        if config["batch_size"] > len(train_x):
-            raise ValueError(f"classifier: batch_size {config['batch_size']} is larger than the "
-                             f"{len(train_x)} training images")
-        self.loader = DataLoader(TensorDataset(train_x, train_y), config["batch_size"],
-                                 shuffle=True, drop_last=True, seed=config["seed"],
-                                 device=device)
-        self.batches_per_epoch = len(self.loader)
+        self.shuffle_over(train_x, train_y)
 
     def batches(self, start):
         """Shuffled batches (a new order each epoch, from the loader), each image shifted at

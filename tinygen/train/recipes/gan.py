@@ -21,7 +21,6 @@ import numpy as np
 
 import tinygen as tg
 from tinygen import backend, nn
-from tinygen.data import DataLoader, TensorDataset
 from tinygen.models import (
     Critic, DCGANDiscriminator, DCGANGenerator, Discriminator, Generator, gradient_penalty)
 from tinygen.train.recipe import Recipe, register
@@ -59,12 +58,7 @@ class GANRecipe(Recipe):
         self.criterion = self.loss_fn()
         train_x, _ = mnist_arrays("train", config["data_dir"])
         self.real_test, _ = mnist_arrays("test", config["data_dir"])
-        self.loader = DataLoader(TensorDataset(train_x), batch_size=config["batch_size"],
-                                 shuffle=True, drop_last=True, seed=config["seed"], device=device)
-        if len(self.loader) == 0:
-            raise ValueError(f"{self.name}: batch_size {config['batch_size']} is larger than the "
-                             f"{len(train_x)} training images")
-        self.batches_per_epoch = len(self.loader)
+        self.shuffle_over(train_x)
 
     def batches(self, start):
         """Shuffled batches without replacement; epoch e's order is a function of (seed, e)."""

@@ -19,7 +19,7 @@ import numpy as np
 
 import tinygen as tg
 from tinygen import backend
-from tinygen.data import DataLoader, TensorDataset, load_mnist
+from tinygen.data import load_mnist
 from tinygen.models.vae import VAE, ConvVAE, reparameterize, vae_loss
 from tinygen.train.recipe import Recipe, register
 
@@ -52,12 +52,7 @@ class VAERecipe(Recipe):
         self.optimizers = {"vae": tg.optim.Adam(self.model.parameters(), lr=config["lr"])}
         train_x, _ = mnist_01("train", config["data_dir"])
         self.test_x, self.test_y = mnist_01("test", config["data_dir"])
-        self.loader = DataLoader(TensorDataset(train_x), batch_size=config["batch_size"],
-                                 shuffle=True, drop_last=True, seed=config["seed"], device=device)
-        if len(self.loader) == 0:
-            raise ValueError(f"{self.name}: batch_size {config['batch_size']} is larger than the "
-                             f"{len(train_x)} training images")
-        self.batches_per_epoch = len(self.loader)
+        self.shuffle_over(train_x)
 
     def batches(self, start):
         """Shuffled batches without replacement; epoch e's order is a function of (seed, e)."""
