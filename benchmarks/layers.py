@@ -24,7 +24,7 @@ import numpy as np
 
 import tinygen as tg
 from tinygen import nn
-from tinygen.bench.results import best_in_turns_ms, machine, write_section
+from tinygen.bench.results import best_in_turns_ms, machine, publish
 
 SECTION = "## layers"
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -199,10 +199,7 @@ def main():
     gemm, results, numba = measure(args.threads, torch is not None)
     section = (f"{SECTION}\n\n{machine(torch)}\n{numba}\n\n"
                f"{table(results, gemm, args.threads)}\n\n{WHERE_THE_TIME_GOES}\n")
-    print(section)
-    if args.write:
-        write_section(RESULTS, section)
-        print(f"wrote {RESULTS}")
+    publish(section, RESULTS, args.write)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tinygen.bench.results import best_in_turns_ms, machine, write_section
+from tinygen.bench.results import best_in_turns_ms, machine, publish
 
 SECTION = "## models"
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -367,10 +367,7 @@ def main():
     section = (f"{SECTION}\n\n{machine(torch)}\n- threads: {args.threads}; tinygen and PyTorch "
                f"in processes of their own, alternating {args.repeats}x, best of "
                f"{args.rounds} rounds each\n\n{table(results)}\n\n{WHERE_THE_TIME_GOES}\n")
-    print(section)
-    if args.write:
-        write_section(RESULTS, section)
-        print(f"wrote {RESULTS}")
+    publish(section, RESULTS, args.write)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import tinygen as tg
 from tinygen.autograd import engine, function
-from tinygen.bench.results import best_median_s, machine, write_section
+from tinygen.bench.results import best_median_s, machine, publish
 
 N_OPS = 100
 SIZE = 16
@@ -148,10 +148,7 @@ def main():
     hooks = hook_table(ours, without, differences)
     section = (f"{SECTION}\n\n{machine(torch)}\n\n{table(ours, theirs)}\n\n"
                f"### Cost of the profiler hooks when off\n\n{hooks}\n")
-    print(section)
-    if args.write:
-        write_section(RESULTS, section)
-        print(f"wrote {RESULTS}")
+    publish(section, RESULTS, args.write)
 
 
 if __name__ == "__main__":

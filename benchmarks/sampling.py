@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from tinygen.bench.results import best_median_s, machine, write_section
+from tinygen.bench.results import best_median_s, machine, publish
 
 SECTION = "## sampling"
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -146,10 +146,7 @@ def main():
     torch = __import__("torch") if has_torch else None
     section = (f"{SECTION}\n\n{machine(torch)}\n- model: the gpt recipe's defaults ({shown}, "
                f"vocab_size={VOCAB_SIZE})\n\n{table(config, seconds)}\n")
-    print(section)
-    if args.write:
-        write_section(RESULTS, section)
-        print(f"wrote {RESULTS}")
+    publish(section, RESULTS, args.write)
 
 
 if __name__ == "__main__":

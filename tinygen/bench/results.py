@@ -84,3 +84,12 @@ def write_section(path, section):
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text.rstrip("\n") + "\n")
+
+
+def publish(section, path, write):
+    """Print a benchmark's section; with ``write`` (its ``--write`` flag) also record it in
+    ``path`` (``benchmarks/RESULTS.md``)."""
+    print(section)
+    if write:
+        write_section(path, section)
+        print(f"wrote {path}")
