@@ -8,6 +8,10 @@
 
 __version__ = "0.1.0"
 
+from tinygen import memory  # noqa: E402
+
+memory.keep_freed_memory()              # large temporaries reuse freed memory (see memory.py)
+
 from tinygen.tensor import Tensor  # noqa: E402  (first: the modules below import it)
 
 from tinygen import autograd, cuda, dtypes  # noqa: E402
