@@ -32,19 +32,22 @@ GEMM_SIZE = 1024
 LINEAR_TARGET = 0.85                       # of the measured GEMM rate
 CONV_TARGET = 1.5                          # at most 1.5x PyTorch's time
 WHERE_THE_TIME_GOES = (
-    "Where the time goes, Conv2d 64->128 at 2 threads: the three GEMMs ~7.8 ms (OpenBLAS; no\n"
+    "Where the time goes, Conv2d 64->128 at 2 threads: the three GEMMs ~7.5 ms (OpenBLAS; no\n"
     "wasted columns: im2col writes the GEMM's (C*k*k, N*L) matrix directly), im2col + col2im\n"
-    "~3.3 ms alone and about twice that inside a step (OpenBLAS's idle threads spin after each\n"
-    "GEMM; OPENBLAS_THREAD_TIMEOUT=4 recovers 2-3 ms on the large layers but slows the small\n"
-    "ones), the rest ~2 ms. PyTorch's oneDNN convolution builds no columns at all, so 1.5x is\n"
-    "about the best case for im2col + OpenBLAS on the two large layers. Numba's OpenMP threads\n"
-    "spinning after each kernel fought OpenBLAS for the 2 cores (the small layers took 2-3x\n"
-    "longer); tinygen/kernels/cpu_math.py now sets OMP_WAIT_POLICY=PASSIVE unless it is set.\n"
-    "The GEMM rate is a 1024x1024 product; the Linear shapes (one side 128) reach ~76% of it in\n"
-    "bare NumPy at 2 threads, so 85% is out of reach there. tinygen (with the GEMM) and PyTorch\n"
-    "run in separate processes: in one process their two OpenMP runtimes slow each other down.\n"
-    "Within a process every round times each row in turn, pausing between them, and each row\n"
-    "keeps its best round.")
+    "~2.1 ms, the rest ~0.3 ms: ~9.9 ms when each part runs alone, repeatedly, against ~13.5 ms\n"
+    "in a step. In a step every part reads what the previous one wrote and misses the cache: an\n"
+    "im2col after a 64 MB write takes 2.4 ms instead of 0.95. It is not the two thread pools\n"
+    "fighting: single-threaded Numba kernels, OpenBLAS at one thread with tinygen splitting each\n"
+    "GEMM over two Python threads, and a short OPENBLAS_THREAD_TIMEOUT each left the step as\n"
+    "slow (the last made VAE steps 3x slower); im2col + GEMM over chunks of 4-32 images, so the\n"
+    "columns stay in L2, was slower than one large GEMM. PyTorch's oneDNN convolution builds no\n"
+    "columns at all, so 1.5x is out of reach for im2col + OpenBLAS on the two large layers.\n"
+    "Linear: the GEMM rate is a 1024x1024 product; the same three GEMMs as the Linear row (one\n"
+    "side 128) reach ~76% of it in bare NumPy and PyTorch's Linear ~79%, so 85% is out of reach\n"
+    "here for NumPy's OpenBLAS and for PyTorch alike. tinygen (with the GEMM) and PyTorch run in\n"
+    "separate processes: in one process their two OpenMP runtimes slow each other down. Within\n"
+    "a process every round times each row in turn, pausing between them, and each row keeps its\n"
+    "best round.")
 
 
 def conv_rows():
