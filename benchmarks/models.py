@@ -65,6 +65,7 @@ def tinygen_steps(rows, out):
         config = make_config(cls, dict(overrides, out=Path(out) / label.replace(" ", "")))
         backend.manual_seed(config["seed"])
         recipe = cls(config, backend.Device("cpu"))
+        recipe.load_data()
         batch = next(recipe.batches(0))
         if family == "gpt":
             config["vocab_size"] = recipe.model.config.vocab_size

@@ -66,7 +66,9 @@ def make_recipe(mnist_dir, tmp_path, **overrides):
                   out=tmp_path)
     config.update(overrides)
     tg.manual_seed(0)
-    return ClassifierRecipe(config, tg.device("cpu"))
+    recipe = ClassifierRecipe(config, tg.device("cpu"))
+    recipe.load_data()
+    return recipe
 
 
 def test_batches_are_scaled_shifted_and_resume_exactly(mnist_dir, tmp_path):

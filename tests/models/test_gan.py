@@ -163,7 +163,9 @@ def recipe(cls, mnist_dir, tmp_path, **overrides):
                   out=Path(tmp_path) / cls.__name__, score=False, batch_size=16, latent_dim=8)
     config.update(overrides)
     tg.manual_seed(0)
-    return cls(config, tg.device("cpu"))
+    built = cls(config, tg.device("cpu"))
+    built.load_data()
+    return built
 
 
 TINY_RECIPES = [(GANRecipe, {"width": 16}), (DCGANRecipe, {"base_channels": 4}),

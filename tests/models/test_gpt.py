@@ -219,7 +219,9 @@ def recipe(tmp_path, text=TEXT, **overrides):
               "batch_size": 8, "steps": 30, "warmup_steps": 5, "eval_windows": 40, "lr": 1e-2,
               "seed": 0, "data_dir": None, "text": str(path), "out": tmp_path, **overrides}
     tg.manual_seed(0)
-    return GPTRecipe(config, tg.device("cpu"))
+    built = GPTRecipe(config, tg.device("cpu"))
+    built.load_data()
+    return built
 
 
 def test_recipe_batches_are_a_function_of_the_step(tmp_path):

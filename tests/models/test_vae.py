@@ -160,7 +160,9 @@ def make_recipe(cls, mnist_dir, out, **overrides):
     config = dict(cls.defaults, seed=0, data_dir=str(mnist_dir), text=None, out=Path(out))
     config.update(overrides)
     tg.manual_seed(config["seed"])
-    return cls(config, tg.device("cpu"))
+    recipe = cls(config, tg.device("cpu"))
+    recipe.load_data()
+    return recipe
 
 
 def test_training_lowers_the_loss_and_raises_the_elbo(mnist_dir, tmp_path):

@@ -137,8 +137,6 @@ def add_sample_parser(commands):
                         "sample.png beside the checkpoint; text is printed)")
     sample.add_argument("--device", help="cpu, cuda or cuda:N (default: $TINYGEN_DEVICE or cpu)")
     sample.add_argument("--seed", type=int, default=0, help="seed of the samples (default: 0)")
-    sample.add_argument("--data-dir", dest="data_dir",
-                        help="data directory, when the checkpoint's is gone")
     sample.set_defaults(run=cmd_sample)
 
 
@@ -158,9 +156,7 @@ def cmd_sample(args):
     try:
         device = check_device(args.device)
         checkpoint = load_checkpoint(path, args.family, map_location=device)
-        overrides = {"data_dir": args.data_dir} if args.data_dir else None
-        config = make_config(cls, overrides, base=dict(checkpoint["config"],
-                                                       out=Path(path).parent))
+        config = make_config(cls, None, base=dict(checkpoint["config"], out=Path(path).parent))
         backend.manual_seed(args.seed)
         recipe = cls(config, device)
         restore(recipe, checkpoint, training=False)

@@ -13,8 +13,8 @@ logs, evaluation, samples, checkpoints and resuming. A family registers its reci
             super().__init__(config, device)
             self.modules = {"generator": G, "discriminator": D}
             self.optimizers = {"generator": opt_g, "discriminator": opt_d}
-            self.batches_per_epoch = len(loader)
 
+        def load_data(self): self.shuffle_over(images)    # sets the loader, batches_per_epoch
         def batches(self, start): ...
         def train_step(self, batch): return {"loss_d": ..., "loss_g": ...}
         def evaluate(self): return {"fd": ...}
@@ -48,7 +48,7 @@ class Recipe(abc.ABC):
         ``state``: extra JSON-able values to checkpoint (e.g. a vocabulary's characters);
             the trainer restores it before the recipe is used again, see ``load_state``.
         ``batches_per_epoch``: batches in one pass over the training data, or None when the
-            data has no epochs; ``--epochs`` needs it.
+            data has no epochs; ``--epochs`` needs it (set it in ``load_data``).
     """
 
     name = None
@@ -62,6 +62,11 @@ class Recipe(abc.ABC):
         self.optimizers = {}
         self.state = {}
         self.batches_per_epoch = None
+
+    def load_data(self):
+        """Read the training and held-out data that ``batches`` and ``evaluate`` use. The
+        trainer calls it once, after ``__init__``; ``tinygen sample`` never does, so sampling
+        a checkpoint needs only the checkpoint, not the data it was trained on."""
 
     @abc.abstractmethod
     def batches(self, start):

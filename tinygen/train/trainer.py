@@ -109,7 +109,9 @@ class Trainer:
 
     def _build(self, recipe_cls):
         backend.manual_seed(self.config["seed"])
-        return recipe_cls(self.config, self.device)
+        recipe = recipe_cls(self.config, self.device)
+        recipe.load_data()
+        return recipe
 
     def run(self):
         """Train up to ``config["steps"]`` steps, evaluate and save; returns ``metrics.json``'s

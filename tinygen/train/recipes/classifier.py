@@ -72,8 +72,10 @@ class ClassifierRecipe(Recipe):
         self.model = build_classifier(config).to(device)
         self.modules = {"classifier": self.model}
         self.optimizers = {"classifier": tg.optim.Adam(self.model.parameters(), lr=config["lr"])}
-        train_x, train_y = mnist_arrays("train", config["data_dir"])
-        self.test_x, self.test_y = mnist_arrays("test", config["data_dir"])
+
+    def load_data(self):
+        train_x, train_y = mnist_arrays("train", self.config["data_dir"])
+        self.test_x, self.test_y = mnist_arrays("test", self.config["data_dir"])
         self.shuffle_over(train_x, train_y)
 
     def batches(self, start):

@@ -56,8 +56,10 @@ class GANRecipe(Recipe):
         self.optimizers = {name: tg.optim.Adam(module.parameters(), lr=config["lr"], betas=betas)
                            for name, module in self.modules.items()}
         self.criterion = self.loss_fn()
-        train_x, _ = mnist_arrays("train", config["data_dir"])
-        self.real_test, _ = mnist_arrays("test", config["data_dir"])
+
+    def load_data(self):
+        train_x, _ = mnist_arrays("train", self.config["data_dir"])
+        self.real_test, _ = mnist_arrays("test", self.config["data_dir"])
         self.shuffle_over(train_x)
 
     def batches(self, start):
@@ -187,7 +189,10 @@ class WGANGPRecipe(GANRecipe):
         if config["n_critic"] < 1:
             raise ValueError(f"wgan-gp: n_critic must be at least 1, got {config['n_critic']}")
         super().__init__(config, device)
-        self.batches_per_epoch = max(len(self.loader) // config["n_critic"], 1)
+
+    def load_data(self):
+        super().load_data()
+        self.batches_per_epoch = max(len(self.loader) // self.config["n_critic"], 1)
 
     def batches(self, start):
         """Groups of ``n_critic`` consecutive loader batches: step s takes loader batches

@@ -36,7 +36,11 @@ class GPTRecipe(Recipe):
 
     def __init__(self, config, device):
         super().__init__(config, device)
-        self.text = load_text(config.get("text"))
+        self.text = self.vocab = None     # the vocabulary comes from the text (``load_data``)
+                                          # or from a checkpoint (``load_state``)
+
+    def load_data(self):
+        self.text = load_text(self.config.get("text"))
         self._build(CharVocab(self.text))     # all of the text's characters, validation's too
 
     def _build(self, vocab):
@@ -46,7 +50,7 @@ class GPTRecipe(Recipe):
         self.vocab = vocab
         self.state = {"chars": vocab.chars}
         try:
-            ids = vocab.encode(self.text)
+            ids = None if self.text is None else vocab.encode(self.text)
         except ValueError:          # a checkpoint's vocabulary lacks some of the text's chars
             ids = None
         self.train_ids = self.val_ids = None                     # then it can only sample
@@ -67,7 +71,7 @@ class GPTRecipe(Recipe):
 
     def load_state(self, state):
         vocab = CharVocab.from_chars(state["chars"])
-        if vocab.chars != self.vocab.chars:
+        if self.vocab is None or vocab.chars != self.vocab.chars:
             self._build(vocab)
 
     def _offsets(self, rng, ids, n):

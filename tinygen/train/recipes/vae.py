@@ -50,8 +50,10 @@ class VAERecipe(Recipe):
         self.model = self.build_model().to(device)
         self.modules = {"vae": self.model}
         self.optimizers = {"vae": tg.optim.Adam(self.model.parameters(), lr=config["lr"])}
-        train_x, _ = mnist_01("train", config["data_dir"])
-        self.test_x, self.test_y = mnist_01("test", config["data_dir"])
+
+    def load_data(self):
+        train_x, _ = mnist_01("train", self.config["data_dir"])
+        self.test_x, self.test_y = mnist_01("test", self.config["data_dir"])
         self.shuffle_over(train_x)
 
     def batches(self, start):
