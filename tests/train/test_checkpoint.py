@@ -1,4 +1,7 @@
-"""Training checkpoints: a full round trip into a freshly built recipe, and clear errors."""
+"""Training checkpoints: a full round trip into a freshly built recipe, clear errors, and the
+link to the latest one."""
+
+import os
 
 import numpy as np
 import pytest
@@ -6,7 +9,8 @@ import pytest
 import tinygen as tg
 from tests.train.tiny_recipe import TinyRecipe
 from tinygen import backend, kernels
-from tinygen.train.checkpoint import CheckpointError, load_checkpoint, restore, save_checkpoint
+from tinygen.train.checkpoint import (
+    CheckpointError, link_latest, load_checkpoint, restore, save_checkpoint)
 from tinygen.train.trainer import make_config
 
 
@@ -93,3 +97,20 @@ def test_checkpoint_of_other_sizes_does_not_fit(tmp_path):
     wider = build(tmp_path, seed=0, hidden=8)
     with pytest.raises(CheckpointError, match="does not fit .*other sizes"):
         restore(wider, load_checkpoint(tmp_path / "c.safetensors"))
+
+
+def test_link_latest_moves_the_latest_without_a_second_write(tmp_path, monkeypatch):
+    first, second, latest = (tmp_path / n for n in ("a.bin", "b.bin", "latest.bin"))
+    first.write_bytes(b"first")
+    second.write_bytes(b"second")
+    link_latest(first, latest)
+    assert latest.samefile(first)
+    link_latest(second, latest)                      # replaces the old link in one rename
+    assert latest.samefile(second) and first.read_bytes() == b"first"
+
+    def no_hard_links(*args):
+        raise OSError("hard links not supported")
+    monkeypatch.setattr(os, "link", no_hard_links)
+    link_latest(first, latest)                       # such a file system gets a copy
+    assert latest.read_bytes() == b"first" and not latest.samefile(first)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "b.bin", "latest.bin"]

@@ -55,6 +55,9 @@ def test_outputs_of_a_run(tmp_path, capsys):
     assert metrics["metrics"]["val_loss"] == records(tmp_path, "eval")[-1]["val_loss"]
     assert metrics["config"]["hidden"] == 16 and metrics["steps_per_s"] > 0
     assert load_checkpoint(tmp_path / "checkpoint_5.safetensors")["step"] == 5
+    latest = tmp_path / "checkpoint.safetensors"              # the last one, not written twice
+    assert latest.samefile(tmp_path / "checkpoint_6.safetensors")
+    assert (tmp_path / "checkpoint_5.safetensors").stat().st_nlink == 1
     out = capsys.readouterr().out
     assert f"Training tiny-test for 6 steps on cpu; outputs in {tmp_path}" in out
     assert f"Samples: {tmp_path / 'samples_6.png'}" in out

@@ -12,6 +12,9 @@ model. CuPy generators cannot export their state: a CUDA run is resumed with its
 reseeded from ``seed * 1000003 + step``, which repeats a resumed run but not the uninterrupted one.
 """
 
+import os
+import secrets
+import shutil
 from pathlib import Path
 
 from tinygen import backend
@@ -38,6 +41,20 @@ def save_checkpoint(path, recipe, step, history):
         "history": history,
     }, path)
     return Path(path)
+
+
+def link_latest(path, latest):
+    """Make ``latest`` the file ``path`` is, without writing it again: a hard link made under a
+    temporary name, then renamed over ``latest`` (atomic: a reader sees the old or the new
+    checkpoint, never a partial one). A copy where the file system has no hard links."""
+    path, latest = Path(path), Path(latest)
+    tmp = latest.with_name(f".{latest.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        os.link(path, tmp)
+    except OSError:
+        shutil.copyfile(path, tmp)
+    os.replace(tmp, latest)
+    return latest
 
 
 def json_config(config):

@@ -7,8 +7,9 @@ It seeds tg's generators, builds the recipe, optionally resumes it from the run 
 - ``log.jsonl`` and ``log.csv``: training losses every ``log_every`` steps and the metrics of
   every evaluation (every ``eval_every`` steps and at the end);
 - ``samples_<step>.png`` (or ``.txt`` for text) at each evaluation, and ``loss.png``;
-- ``checkpoint_<step>.safetensors`` every ``checkpoint_every`` steps and at the end, each also
-  copied to ``checkpoint.safetensors`` (the latest, which ``--resume`` reads);
+- ``checkpoint_<step>.safetensors`` every ``checkpoint_every`` steps and at the end, each then
+  linked as ``checkpoint.safetensors`` (the latest, which ``--resume`` reads; a hard link, so
+  it costs no second write);
 - ``metrics.json``: the final metrics, steps, times, device and configuration.
 
 Exact resume: the checkpoint holds the weights, the optimizers' state and tg's CPU generator,
@@ -28,7 +29,8 @@ from pathlib import Path
 
 from tinygen import backend, cuda, kernels
 from tinygen.autograd import no_grad, profile
-from tinygen.train.checkpoint import json_config, load_checkpoint, restore, save_checkpoint
+from tinygen.train.checkpoint import (
+    json_config, link_latest, load_checkpoint, restore, save_checkpoint)
 from tinygen.train.recipe import get_recipe
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -192,10 +194,10 @@ class Trainer:
         return Path(save_image_grid(samples, self.out / f"samples_{self.step}.png"))
 
     def _checkpoint(self):
-        """Save ``checkpoint_<step>.safetensors`` and the same as ``checkpoint.safetensors``."""
-        for path in (self.out / f"checkpoint_{self.step}.safetensors", self.out / CHECKPOINT):
-            save_checkpoint(path, self.recipe, self.step, self.history)
-        return self.out / CHECKPOINT
+        """Save ``checkpoint_<step>.safetensors`` and make it ``checkpoint.safetensors``."""
+        path = save_checkpoint(self.out / f"checkpoint_{self.step}.safetensors", self.recipe,
+                               self.step, self.history)
+        return link_latest(path, self.out / CHECKPOINT)
 
     def _stop(self):
         path = self._checkpoint()
