@@ -3,7 +3,9 @@ and bias-add fused with an activation, forward and backward.
 
 All of them run through two kernels over rows, z = x + bias (or z = x when there is no bias):
 each picks its activation's loop once per row, outside the loop, so every inner loop is plain
-arithmetic that LLVM turns into SIMD code. The tanh GELU is written as
+arithmetic that LLVM turns into SIMD code. A row is a function of its own (``_forward_row``,
+``_backward_row``) called from the prange loop: the same loop written inside the prange body
+compiled to slower code (GELU forward 0.73 against 0.66 ms on 4M floats, 2 threads). The tanh GELU is written as
 0.5 z (1 + tanh u) = z sigmoid(2u), which needs one exp and no tanh.
 """
 
@@ -57,27 +59,48 @@ def _biased(row, bias, j):
     return row[j] + bias[j]
 
 
+@numba.njit(**SCALAR)
+def _forward_row(row, bias, code, slope, o):
+    """o = activation(row + bias) for one row."""
+    if code == LEAKY_RELU:
+        for j in range(row.size):
+            z = _biased(row, bias, j)
+            o[j] = z if z > 0 else z * slope
+    elif code == GELU:
+        for j in range(row.size):
+            o[j] = _gelu(_biased(row, bias, j))
+    elif code == GELU_TANH:
+        for j in range(row.size):
+            z = _biased(row, bias, j)
+            o[j] = z * _tanh_gate(z)
+    else:
+        for j in range(row.size):
+            o[j] = _biased(row, bias, j)
+
+
+@numba.njit(**SCALAR)
+def _backward_row(row, bias, g, code, slope, o):
+    """o = g * activation'(row + bias) for one row."""
+    if code == LEAKY_RELU:
+        for j in range(row.size):
+            o[j] = g[j] if _biased(row, bias, j) > 0 else g[j] * slope
+    elif code == GELU:
+        for j in range(row.size):
+            o[j] = g[j] * _gelu_slope(_biased(row, bias, j))
+    elif code == GELU_TANH:
+        for j in range(row.size):
+            o[j] = g[j] * _gelu_tanh_slope(_biased(row, bias, j))
+    else:
+        for j in range(row.size):
+            o[j] = g[j]
+
+
 @numba.njit(**PARALLEL)
 def _forward_rows(x, bias, code, slope, out):
     """out = activation(x + bias), row by row."""
-    n_rows, width = x.shape
     slope = x.dtype.type(slope)
-    for r in numba.prange(n_rows):
-        row, o = x[r], out[r]
-        if code == LEAKY_RELU:
-            for j in range(width):
-                z = _biased(row, bias, j)
-                o[j] = z if z > 0 else z * slope
-        elif code == GELU:
-            for j in range(width):
-                o[j] = _gelu(_biased(row, bias, j))
-        elif code == GELU_TANH:
-            for j in range(width):
-                z = _biased(row, bias, j)
-                o[j] = z * _tanh_gate(z)
-        else:
-            for j in range(width):
-                o[j] = _biased(row, bias, j)
+    for r in numba.prange(x.shape[0]):
+        _forward_row(x[r], bias, code, slope, out[r])
 
 
 @numba.njit(**PARALLEL)
@@ -90,22 +113,10 @@ def _backward_rows(x, bias, grad_y, code, slope, grad_x, part_bias):
     slope = x.dtype.type(slope)
     for k in numba.prange(n_blocks):
         for r in range(k * n_rows // n_blocks, (k + 1) * n_rows // n_blocks):
-            row, g, o = x[r], grad_y[r], grad_x[r]
-            if code == LEAKY_RELU:
-                for j in range(width):
-                    o[j] = g[j] if _biased(row, bias, j) > 0 else g[j] * slope
-            elif code == GELU:
-                for j in range(width):
-                    o[j] = g[j] * _gelu_slope(_biased(row, bias, j))
-            elif code == GELU_TANH:
-                for j in range(width):
-                    o[j] = g[j] * _gelu_tanh_slope(_biased(row, bias, j))
-            else:
-                for j in range(width):
-                    o[j] = g[j]
+            _backward_row(x[r], bias, grad_y[r], code, slope, grad_x[r])
             if sum_bias:
                 for j in range(width):
-                    part_bias[k, j] += o[j]
+                    part_bias[k, j] += grad_x[r, j]
 
 
 def _as_rows(x):
