@@ -11,25 +11,34 @@ from tinygen.ops.shape import normalize_dim
 
 
 class LinearFunction(Function):
-    """y = x @ W^T + b for x of shape (N, in), W (out, in), b (out,) or None.
+    """y = x @ W^T + b for x of shape (*, in), W (out, in), b (out,) or None; y is (*, out).
 
-    dx = dy @ W,  dW = dy^T @ x,  db = sum of dy over rows. One node instead of three
-    (transpose, matmul, add), and the transposed weight is a BLAS flag, never a copy.
+    With x and dy read as matrices of rows, (N, in) and (N, out): dx = dy @ W, dW = dy^T @ x,
+    db = sum of dy over rows. One node instead of five (reshape, transpose, matmul, add,
+    reshape): the leading dims fold into one GEMM at the array level, and the transposed weight
+    is a BLAS flag, never a copy.
     """
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        y = x @ weight.T
+        y = x.reshape(-1, x.shape[-1]) @ weight.T
         if bias is not None:
             y += bias
-        return y
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
     def backward(ctx, grad_y):
         x, weight = ctx.saved_tensors
-        grad_x = grad_y @ weight if ctx.needs_input_grad[0] else None
-        grad_weight = grad_y.mT @ x if ctx.needs_input_grad[1] else None
-        grad_bias = grad_y.sum(0) if ctx.needs_input_grad[2] else None
+        grad_rows = grad_y if grad_y.ndim == 2 else grad_y.reshape(-1, grad_y.shape[-1])
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad_rows @ weight
+            grad_x = grad_x if x.ndim == 2 else grad_x.reshape(x.shape)
+        if ctx.needs_input_grad[1]:
+            x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+            grad_weight = grad_rows.mT @ x_rows
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad_rows.sum(0)
         return grad_x, grad_weight, grad_bias
 
 
@@ -56,10 +65,7 @@ def linear(input, weight, bias=None):
         if t.dtype != input.dtype:
             raise RuntimeError(f"linear: input has dtype {input.dtype} but {name} has "
                                f"{t.dtype}; cast one of them (e.g. input.to({name}.dtype))")
-    lead = input.shape[:-1]
-    x = input if input.ndim == 2 else input.reshape(-1, weight.shape[1])
-    y = LinearFunction.apply(x, weight, bias)
-    return y if input.ndim == 2 else y.reshape(*lead, weight.shape[0])
+    return LinearFunction.apply(input, weight, bias)
 
 
 class Linear(Module):
