@@ -18,7 +18,7 @@ import numpy as np
 from tinygen import kernels
 from tinygen.backend import cupy_module
 from tinygen.bench.kernel_cases import CASES, image_shape
-from tinygen.bench.results import best_median_s, machine, write_section
+from tinygen.bench.results import best_in_turns_ms, best_median_s, machine, write_section
 from tinygen.kernels import reference
 
 SIZES = {"small": 2**12, "medium": 2**18, "large": 2**22}
@@ -145,22 +145,35 @@ def _torch_calls(case, device, args, kwargs):
     return {"torch": case.torch(device.torch, *a, **k)}
 
 
+def race(fns, device, quick):
+    """{who: seconds per call} of the fused kernel and PyTorch's, timed in turns: round by
+    round each runs a batch of calls after a pause, so both see the same load (timed in
+    separate passes, a kernel at par with PyTorch's came out 10% ahead or behind with the
+    pass it drew) and neither runs while the other's idle threads still spin."""
+    if quick or len(fns) < 2:
+        return {who: seconds_per_call(fn, device, quick) for who, fn in fns.items()}
+    slowest = max(seconds_per_call(fn, device, quick=True) for fn in fns.values())
+    calls = max(1, min(50, int(ROUND_S / max(slowest, 1e-9))))
+    ms = best_in_turns_ms(list(fns.values()), rounds=7, calls=calls, warmup=1, pause=0.05,
+                          sync=device.sync)
+    return {who: t / 1e3 for who, t in zip(fns, ms)}
+
+
 def measure(device, dtype, sizes, quick, only=None):
-    """One Row per (kernel, size). tinygen's contenders and PyTorch's run in separate passes:
-    interleaved, the idle threads of one library's pool spin while the other's work, which on
-    a small machine slows both. The two passes run twice, in turn, and each contender keeps its
-    best: on a shared machine the load drifts between passes, and a kernel at par with
-    PyTorch's came out 10% ahead or behind depending on the pass it drew."""
+    """One Row per (kernel, size): the references timed alone, then the fused kernel and
+    PyTorch's in turns (``race``)."""
     dtype = np.dtype(dtype)
     jobs = [(case, size, n) for case in CASES if not only or case.name in only
             for size, n in sizes.items()]
     rows = [Row(case.name, size, n, case.traffic * n * dtype.itemsize) for case, size, n in jobs]
-    for calls in (_tinygen_calls, _torch_calls) * (1 if quick else 2):
-        for (case, size, n), row in zip(jobs, rows):
-            args, kwargs = case.make(np.random.default_rng(0), n, dtype)
-            for who, fn in calls(case, device, args, kwargs).items():
-                seconds = seconds_per_call(fn, device, quick)
-                row.seconds[who] = min(row.seconds.get(who, seconds), seconds)
+    for (case, size, n), row in zip(jobs, rows):
+        args, kwargs = case.make(np.random.default_rng(0), n, dtype)
+        contenders = {**_tinygen_calls(case, device, args, kwargs),
+                      **_torch_calls(case, device, args, kwargs)}
+        for who in ("reference", "strided"):
+            if who in contenders:
+                row.seconds[who] = seconds_per_call(contenders.pop(who), device, quick)
+        row.seconds.update(race(contenders, device, quick))
     return rows
 
 

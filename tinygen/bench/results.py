@@ -37,13 +37,16 @@ def best_median_s(fn, rounds=7, calls=50, warmup=20, sync=None):
     return min(medians)
 
 
-def best_in_turns_ms(steps, rounds, calls, warmup, pause=0.3):
+def best_in_turns_ms(steps, rounds, calls, warmup, pause=0.3, sync=None):
     """Best-round median time of each step in ms. The steps take turns round by round, so on a
     shared machine all see the same load; a pause before each turn lets the previous step's idle
-    worker threads (OpenBLAS, OpenMP) stop spinning on the cores first."""
+    worker threads (OpenBLAS, OpenMP) stop spinning on the cores first. ``sync`` (e.g. a GPU
+    synchronize) runs after every call, inside the timed span."""
     for step in steps:
         for _ in range(warmup):
             step()
+    if sync is not None:
+        sync()
     best = [float("inf")] * len(steps)
     for _ in range(rounds):
         for i, step in enumerate(steps):
@@ -52,6 +55,8 @@ def best_in_turns_ms(steps, rounds, calls, warmup, pause=0.3):
             for _ in range(calls):
                 start = time.perf_counter()
                 step()
+                if sync is not None:
+                    sync()
                 times.append(time.perf_counter() - start)
             best[i] = min(best[i], sorted(times)[len(times) // 2] * 1e3)
     return best
