@@ -3,7 +3,7 @@
 glibc's malloc serves a large block (above its mmap threshold, which it adapts between 128 KiB
 and 32 MiB) with fresh pages from the kernel and hands them back on free. A training step
 allocates the same large temporaries every step (attention scores, im2col columns, gradients),
-so every step the kernel zeroes those pages again on first touch: that was a quarter of a GPT
+so every step the kernel zeroes those pages again on first touch: that was a fifth of a GPT
 attention step and a third of im2col's time at its largest benchmark size. Raising the mmap and
 trim thresholds keeps freed blocks in the heap, where the next step's allocation of the same
 size finds them; the price is that the process keeps its peak memory instead of returning it.
