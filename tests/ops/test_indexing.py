@@ -91,6 +91,19 @@ def test_repeated_indices_add_up(device, rng, leaf):
     np.testing.assert_array_equal(host(x.grad), [0.0, -2.0, 0.0, 0.0, 10.5])
 
 
+def test_row_gradients_add_up_like_numpy_add_at(rng):
+    """x[ids] for ids along axis 0 (an embedding): repeated ids, -1 beside n-1, and rows never
+    named all get the gradient np.add.at gives."""
+    x = tg.tensor(rng.standard_normal((6, 3)), requires_grad=True)
+    ids = np.array([[5, 0, -1], [2, 5, 0], [-6, 2, 5]])
+    g = rng.standard_normal((3, 3, 3))
+    x[tg.tensor(ids)].backward(tg.tensor(g))
+    expected = np.zeros((6, 3))
+    np.add.at(expected, ids, g)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-14)
+    assert not expected[[1, 3, 4]].any()
+
+
 def test_indexing_zero_size_tensor(device, rng, leaf):
     x = leaf(rng, 0, 3, device=device)
     for index, shape in [((slice(None), 1), (0,)), ((Ellipsis, [2, 0]), (0, 2)),

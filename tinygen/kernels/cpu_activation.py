@@ -5,8 +5,8 @@ All of them run through two kernels over rows, z = x + bias (or z = x when there
 each picks its activation's loop once per row, outside the loop, so every inner loop is plain
 arithmetic that LLVM turns into SIMD code. A row is a function of its own (``_forward_row``,
 ``_backward_row``) called from the prange loop: the same loop written inside the prange body
-compiled to slower code (GELU forward 0.73 against 0.66 ms on 4M floats, 2 threads). The tanh GELU is written as
-0.5 z (1 + tanh u) = z sigmoid(2u), which needs one exp and no tanh.
+compiled to slower code (GELU forward 0.73 against 0.66 ms on 4M floats, 2 threads). The tanh
+GELU is written as 0.5 z (1 + tanh u) = z sigmoid(2u), which needs one exp and no tanh.
 """
 
 import numba

@@ -72,11 +72,29 @@ def _has_repeats(index):
 
 
 def _scatter_add(xp, out, index, values):
-    if xp is np:
-        np.add.at(out, index, values)
-    else:
+    """out[index] += values, positions named twice adding up."""
+    if xp is not np:
         import cupyx
         cupyx.scatter_add(out, index, values)
+    elif len(index) == 1 and index[0].dtype.kind in "iu":
+        _add_rows(out, index[0], values)
+    else:
+        np.add.at(out, index, values)
+
+
+def _add_rows(out, ids, values):
+    """out[ids] += values for integer ids along axis 0 (an embedding's gradient), through a sort:
+    the rows of one id become a run that np.add.reduceat sums in one pass. np.add.at, a row at
+    a time, was 5x slower for a GPT batch (1024 ids of 100, 128 wide)."""
+    ids = ids.reshape(-1)
+    if ids.size == 0:
+        return
+    ids = np.where(ids < 0, ids + out.shape[0], ids)           # -1 and n-1 are one row
+    rows = values.reshape((ids.size,) + out.shape[1:])
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    out[sorted_ids[starts]] += np.add.reduceat(rows[order], starts, axis=0)
 
 
 def _normalize_index(index, x):
