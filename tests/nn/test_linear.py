@@ -22,6 +22,22 @@ def test_linear_grads(device, rng, x_shape, bias):
     assert tg.autograd.gradgradcheck(lambda *a: F.linear(*a), inputs)
 
 
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
+@pytest.mark.parametrize("in_features, out_features, x_shape", [
+    (0, 4, (5, 0)), (0, 4, (2, 5, 0)), (3, 0, (5, 3)), (3, 0, (2, 5, 3))])
+def test_linear_with_no_features(in_features, out_features, x_shape):
+    """No input features: y is the bias on every row (as PyTorch); no outputs: y is empty."""
+    layer = nn.Linear(in_features, out_features)
+    x = tg.randn(*x_shape, requires_grad=True)
+    y = layer(x)
+    assert y.shape == x_shape[:-1] + (out_features,)
+    np.testing.assert_array_equal(host(y), np.broadcast_to(host(layer.bias), y.shape))
+    y.sum().backward()
+    assert x.grad.shape == x_shape and layer.weight.grad.shape == (out_features, in_features)
+    np.testing.assert_array_equal(layer.bias.grad.numpy(),
+                                  np.full(out_features, math.prod(x_shape[:-1])))
+
+
 @pytest.mark.parametrize("x_shape", [(5, 3), (3,), (2, 4, 3)])
 def test_linear_forward_equals_numpy(device, rng, x_shape):
     layer = nn.Linear(3, 4, device=device)

@@ -21,7 +21,7 @@ class LinearFunction(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        y = x.reshape(-1, x.shape[-1]) @ weight.T
+        y = x.reshape(_rows_of(x), x.shape[-1]) @ weight.T
         if bias is not None:
             y += bias
         return y.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -29,17 +29,24 @@ class LinearFunction(Function):
     @staticmethod
     def backward(ctx, grad_y):
         x, weight = ctx.saved_tensors
-        grad_rows = grad_y if grad_y.ndim == 2 else grad_y.reshape(-1, grad_y.shape[-1])
+        grad_rows = grad_y if grad_y.ndim == 2 else grad_y.reshape(_rows_of(grad_y),
+                                                                  grad_y.shape[-1])
         grad_x = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
             grad_x = grad_rows @ weight
             grad_x = grad_x if x.ndim == 2 else grad_x.reshape(x.shape)
         if ctx.needs_input_grad[1]:
-            x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+            x_rows = x if x.ndim == 2 else x.reshape(_rows_of(x), x.shape[-1])
             grad_weight = grad_rows.mT @ x_rows
         if ctx.needs_input_grad[2]:
             grad_bias = grad_rows.sum(0)
         return grad_x, grad_weight, grad_bias
+
+
+def _rows_of(x):
+    """How many rows (*, features) has: the product of its leading dims (also when a dim is 0,
+    where reshape(-1, 0) cannot infer it)."""
+    return math.prod(x.shape[:-1])
 
 
 def linear(input, weight, bias=None):
