@@ -114,3 +114,15 @@ def test_link_latest_moves_the_latest_without_a_second_write(tmp_path, monkeypat
     link_latest(first, latest)                       # such a file system gets a copy
     assert latest.read_bytes() == b"first" and not latest.samefile(first)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "b.bin", "latest.bin"]
+
+
+def test_link_latest_leaves_no_temporary_file_when_it_fails(tmp_path, monkeypatch):
+    step, latest = tmp_path / "step.bin", tmp_path / "latest.bin"
+    step.write_bytes(b"step")
+
+    def full_disk(*args):
+        raise OSError("No space left on device")
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        link_latest(step, latest)
+    assert [p.name for p in tmp_path.iterdir()] == ["step.bin"]

@@ -50,10 +50,13 @@ def link_latest(path, latest):
     path, latest = Path(path), Path(latest)
     tmp = latest.with_name(f".{latest.name}.{secrets.token_hex(8)}.tmp")
     try:
-        os.link(path, tmp)
-    except OSError:
-        shutil.copyfile(path, tmp)
-    os.replace(tmp, latest)
+        try:
+            os.link(path, tmp)
+        except OSError:
+            shutil.copyfile(path, tmp)
+        os.replace(tmp, latest)
+    finally:
+        tmp.unlink(missing_ok=True)          # left only when the copy or the rename failed
     return latest
 
 
