@@ -40,7 +40,8 @@ def _tensor(array):
 
 
 class LayerNorm(Function):
-    """y = (x - mean) * rstd * weight + bias over the last axis of x (N, D)."""
+    """y = (x - mean) * rstd * weight + bias over the last axis of x (*, D); weight and bias
+    (D,) or None."""
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
         ctx.eps = eps
@@ -54,13 +55,18 @@ class LayerNorm(Function):
         need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
         if is_grad_enabled():
             grad_x, xhat = _normalized_backward(x, grad_y, weight, -1, ctx.eps)
-            grad_weight = (grad_y * xhat).sum(0) if need_weight else None
-            grad_bias = grad_y.sum(0) if need_bias else None
+            grad_weight = _sum_rows(grad_y * xhat) if need_weight else None
+            grad_bias = _sum_rows(grad_y) if need_bias else None
         else:
             grad_x, grad_weight, grad_bias = map(_tensor, kernels.layer_norm_backward(
                 grad_y.array, x.array, mean.array, rstd.array, _array(weight)))
         return (grad_x if need_x else None, grad_weight if need_weight else None,
                 grad_bias if need_bias else None, None)
+
+
+def _sum_rows(t):
+    """t (*, D) summed over its leading dims, to (D,)."""
+    return t.sum(tuple(range(t.ndim - 1))) if t.ndim > 1 else t
 
 
 class BatchNorm(Function):
@@ -132,10 +138,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                            f"with shape [{star}], but got input of size {list(input.shape)}")
     for name, param in (("weight", weight), ("bias", bias)):
         _check_affine(name, param, shape, "layer_norm")
+    if k == 1:                                   # the usual case: no reshapes to record
+        return LayerNorm.apply(input, weight, bias, float(eps))
     features = math.prod(shape)
-    rows = math.prod(input.shape[:input.ndim - k])
     flat = [None if p is None else reshape(p, (features,)) for p in (weight, bias)]
-    y = LayerNorm.apply(reshape(input, (rows, features)), flat[0], flat[1], float(eps))
+    lead = tuple(input.shape[:input.ndim - k])
+    y = LayerNorm.apply(reshape(input, lead + (features,)), flat[0], flat[1], float(eps))
     return reshape(y, input.shape)
 
 
