@@ -253,6 +253,9 @@ def test_split_and_unbind_record_one_node_whose_backward_joins_the_pieces(rng):
     np.testing.assert_array_equal(x.grad.numpy(), np.r_[[[0.0, 2.0, 2.0, 2.0]] * 3])
     rows = tg.unbind(x, 0)
     assert len(rows) == 3 and rows[0].shape == (4,)
+    assert rows[0].grad_fn is rows[2].grad_fn
+    (rows[1] * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[1:], [[3.0, 5.0, 5.0, 5.0], [0.0, 2.0, 2.0, 2.0]])
     assert tg.unbind(tg.zeros(0, 2), 0) == ()
     assert gradcheck(lambda x: tg.unbind(x, 1)[2] * tg.unbind(x, 1)[0], (x,))
 

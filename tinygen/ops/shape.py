@@ -121,6 +121,21 @@ class Split(Function):
         return cat(grad_pieces, ctx.dim), None, None
 
 
+class Unbind(Function):
+    """The slices of x along ``dim``, without that dim (views); x's gradient is the slices'
+    gradients stacked back together, one copy (zeros for a slice that got no gradient)."""
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return tuple(x[(slice(None),) * dim + (i,)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grad_slices):
+        return stack(grad_slices, ctx.dim), None
+
+
 def sum_to(x, shape):
     shape = tuple(shape)
     return x if tuple(x.shape) == shape else SumTo.apply(x, shape)
@@ -302,9 +317,8 @@ def flip(x, dims):
 
 
 def unbind(x, dim=0):
-    """The slices along ``dim``, each without that dim (views); their gradients are joined in
-    one copy, as ``split``'s are."""
+    """The slices along ``dim``, each without that dim (views), from one op (``Unbind``)."""
     axis = normalize_dim(dim, x.ndim, "unbind")
     if x.shape[axis] == 0:
         return ()
-    return tuple(squeeze(piece, axis) for piece in split(x, 1, axis))
+    return Unbind.apply(x, axis)
