@@ -31,6 +31,17 @@ def test_info_lists_versions_and_device(device_env, capsys):
     assert "Numba" in out
     assert "CuPy" in out
     assert "Device   cpu" in out
+    assert "Memory   " in out
+
+
+def test_info_says_whether_freed_memory_is_kept(device_env, monkeypatch, capsys):
+    device_env("cpu")
+    monkeypatch.setattr(tinygen.memory, "kept", True)
+    main(["info"])
+    assert "Memory   freed blocks up to 1 GiB kept" in capsys.readouterr().out
+    monkeypatch.setattr(tinygen.memory, "kept", False)
+    main(["info"])
+    assert "Memory   malloc's own settings" in capsys.readouterr().out
 
 
 def test_info_follows_tinygen_device(device_env, capsys):

@@ -20,6 +20,7 @@ import os
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3      # mallopt's parameter numbers (malloc.h)
 LARGE_BLOCK = 1 << 30                             # blocks up to 1 GiB come from the heap
 USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
+kept = False                        # whether keep_freed_memory() changed glibc's thresholds
 
 
 def _glibc():
@@ -31,7 +32,8 @@ def _glibc():
 
 def keep_freed_memory():
     """Ask glibc to serve blocks up to 1 GiB from the heap and to keep up to 1 GiB of freed
-    memory there; True when it did."""
+    memory there; True when it did (``kept`` remembers it, for ``tinygen info``)."""
+    global kept
     if os.environ.get("TINYGEN_KEEP_FREED_MEMORY", "1") == "0":
         return False
     if any(name in os.environ for name in USER_SETTINGS) or not _glibc():
@@ -40,5 +42,6 @@ def keep_freed_memory():
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return False
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK)
-                and libc.mallopt(M_TRIM_THRESHOLD, LARGE_BLOCK))
+    kept = bool(libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK)
+                and libc.mallopt(M_TRIM_THRESHOLD, LARGE_BLOCK)) or kept
+    return kept
