@@ -1,25 +1,20 @@
 """benchmarks/models.py: its PyTorch twins are the same models as tinygen's (parameter for
 parameter), their training steps and tinygen's recipe steps run, and the table marks targets."""
 
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
 
 import tinygen.train.recipes.vae  # noqa: F401  (registers "vae")
+from tests.helpers import benchmark_script
 from tinygen import models
 
-BENCH = Path(__file__).parents[1] / "benchmarks" / "models.py"
 GPT_SIZES = dict(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16, dropout=0.0)
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("benchmarks_models", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("models")
 
 
 def shapes(*modules):

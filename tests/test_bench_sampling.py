@@ -1,23 +1,18 @@
 """benchmarks/sampling.py: both sides time every row on a tiny model, the PyTorch twin is the
 same model (parameter for parameter), and the table's ratios are the times' ratios."""
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import benchmark_script
 from tinygen.models import GPT, GPTConfig
 
-BENCH = Path(__file__).parents[1] / "benchmarks" / "sampling.py"
 TINY = dict(block_size=8, n_layer=1, n_head=2, n_embd=16)
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("benchmarks_sampling", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("sampling")
 
 
 def test_tinygen_side_times_each_row(bench):
