@@ -14,6 +14,7 @@ Writes are atomic: the file is written to a temporary name in the same directory
 disk, and renamed over the target, so a crash leaves either the old file or the new one.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -35,10 +36,7 @@ def save(obj, f):
     arrays = {}
     tree = _encode(obj, (), arrays, {})
     metadata = {_METADATA_KEY: json.dumps({"version": FORMAT_VERSION, "root": tree})}
-    directory = os.path.dirname(os.path.abspath(path))
-    # A fresh name beside the target: the same file system, so the rename is atomic.
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
-    try:
+    with atomic_replace(path) as tmp:
         with open(tmp, "xb"):                  # the permissions open() gives, umask applied
             mode = os.stat(path if os.path.exists(path) else tmp).st_mode & 0o777
         from safetensors.numpy import save_file
@@ -46,6 +44,17 @@ def save(obj, f):
         os.chmod(tmp, mode)                    # safetensors makes its files private (0600)
         with open(tmp, "rb+") as written:
             os.fsync(written.fileno())
+
+
+@contextlib.contextmanager
+def atomic_replace(path):
+    """Yield a fresh temporary name beside ``path`` to write; on a clean exit rename it over
+    ``path`` and make the rename durable, on an error remove it. Beside the target means the
+    same file system, so the rename is atomic: a reader sees the old file or the new one."""
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
+    try:
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

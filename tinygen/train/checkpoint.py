@@ -13,12 +13,11 @@ reseeded from ``seed * 1000003 + step``, which repeats a resumed run but not the
 """
 
 import os
-import secrets
 import shutil
 from pathlib import Path
 
 from tinygen import backend
-from tinygen.serialization import load, save
+from tinygen.serialization import atomic_replace, load, save
 
 FORMAT = "tinygen-train"
 
@@ -45,19 +44,14 @@ def save_checkpoint(path, recipe, step, history):
 
 def link_latest(path, latest):
     """Make ``latest`` the file ``path`` is, without writing it again: a hard link made under a
-    temporary name, then renamed over ``latest`` (atomic: a reader sees the old or the new
-    checkpoint, never a partial one). A copy where the file system has no hard links."""
-    path, latest = Path(path), Path(latest)
-    tmp = latest.with_name(f".{latest.name}.{secrets.token_hex(8)}.tmp")
-    try:
+    temporary name, then renamed over ``latest`` (``atomic_replace``: a reader sees the old or
+    the new checkpoint, never a partial one). A copy where the file system has no hard links."""
+    with atomic_replace(latest) as tmp:
         try:
             os.link(path, tmp)
         except OSError:
             shutil.copyfile(path, tmp)
-        os.replace(tmp, latest)
-    finally:
-        tmp.unlink(missing_ok=True)          # left only when the copy or the rename failed
-    return latest
+    return Path(latest)
 
 
 def json_config(config):
