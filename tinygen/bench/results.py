@@ -18,23 +18,9 @@ HEADER = ("# Benchmark results\n\n"
 
 
 def best_median_s(fn, rounds=7, calls=50, warmup=20, sync=None):
-    """Median time of one call in each round, best round, in seconds. ``sync`` (e.g. a GPU
-    synchronize) runs after every call, inside the timed span."""
-    for _ in range(warmup):
-        fn()
-    if sync is not None:
-        sync()
-    medians = []
-    for _ in range(rounds):
-        times = []
-        for _ in range(calls):
-            start = time.perf_counter()
-            fn()
-            if sync is not None:
-                sync()
-            times.append(time.perf_counter() - start)
-        medians.append(statistics.median(times))
-    return min(medians)
+    """Median time of one call in each round, best round, in seconds: ``best_in_turns_ms`` of
+    one step, without pauses."""
+    return best_in_turns_ms([fn], rounds, calls, warmup, pause=0.0, sync=sync)[0] / 1e3
 
 
 def best_in_turns_ms(steps, rounds, calls, warmup, pause=0.3, sync=None):
@@ -50,7 +36,8 @@ def best_in_turns_ms(steps, rounds, calls, warmup, pause=0.3, sync=None):
     best = [float("inf")] * len(steps)
     for _ in range(rounds):
         for i, step in enumerate(steps):
-            time.sleep(pause)
+            if pause:
+                time.sleep(pause)
             times = []
             for _ in range(calls):
                 start = time.perf_counter()
@@ -58,7 +45,7 @@ def best_in_turns_ms(steps, rounds, calls, warmup, pause=0.3, sync=None):
                 if sync is not None:
                     sync()
                 times.append(time.perf_counter() - start)
-            best[i] = min(best[i], sorted(times)[len(times) // 2] * 1e3)
+            best[i] = min(best[i], statistics.median(times) * 1e3)
     return best
 
 
