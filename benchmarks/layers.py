@@ -11,20 +11,16 @@ backward twice (input and weight gradients); attention counts the full T x T sco
 """
 
 import argparse
-import importlib
-import importlib.util
 import json
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 import tinygen as tg
 from tinygen import nn
-from tinygen.bench.results import best_in_turns_ms, machine, publish
+from tinygen.bench.results import (
+    best_in_turns_ms, installed_torch, machine, publish, run_child, run_timed)
 
 SECTION = "## layers"
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -132,9 +128,7 @@ def measure_apart(side, threads):
     """``measure_here(side)`` in a fresh process. Each library gets its own: Numba's and
     PyTorch's OpenMP runtimes in one process slow each other down, each one's idle threads
     spinning on the cores the other needs (the small layers ran 2-3x slower either way)."""
-    out = subprocess.run([sys.executable, __file__, "--side", side, "--threads", str(threads)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(next(line for line in out.stdout.splitlines() if line.startswith("{")))
+    return run_child(__file__, ["--side", side, "--threads", str(threads)])
 
 
 def measure(threads, with_torch):
@@ -198,7 +192,7 @@ def main():
     if args.side:                                   # a child process of measure_apart
         print(json.dumps(measure_here(args.side, args.threads)))
         return
-    torch = importlib.import_module("torch") if importlib.util.find_spec("torch") else None
+    torch = installed_torch()
     gemm, results, numba = measure(args.threads, torch is not None)
     section = (f"{SECTION}\n\n{machine(torch)}\n{numba}\n\n"
                f"{table(results, gemm, args.threads)}\n\n{WHERE_THE_TIME_GOES}\n")
@@ -206,6 +200,4 @@ def main():
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
-    main()
-    print(f"({time.perf_counter() - start:.0f} s)")
+    run_timed(main)

@@ -16,16 +16,14 @@ two alternating ``--repeats`` times; every figure is the best of its rounds.
 """
 
 import argparse
-import importlib.util
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from tinygen.bench.results import best_in_turns_ms, machine, publish
+from tinygen.bench.results import (
+    best_in_turns_ms, installed_torch, machine, publish, run_child, run_timed)
 
 SECTION = "## models"
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -289,11 +287,7 @@ def measure_apart(side, rows, configs, threads, rounds):
     """``measure_here`` in a fresh process (the configurations go in through stdin)."""
     request = json.dumps({"side": side, "labels": [label for label, _, _ in rows],
                           "configs": configs, "threads": threads, "rounds": rounds})
-    out = subprocess.run([sys.executable, __file__, "--child"], input=request,
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"the {side} side failed:\n{out.stderr[-3000:]}")
-    return json.loads(next(line for line in out.stdout.splitlines() if line.startswith("{")))
+    return run_child(__file__, ["--child"], stdin=request)
 
 
 def full_configs(rows):
@@ -362,9 +356,8 @@ def main():
     if unknown:
         parser.error(f"unknown families {sorted(unknown)}; choose from {sorted(known)}")
     rows = [row for row in ROWS if not args.families or row[1] in args.families]
-    has_torch = importlib.util.find_spec("torch") is not None
-    results = measure(rows, args.threads, args.repeats, args.rounds, has_torch)
-    torch = importlib.import_module("torch") if has_torch else None
+    torch = installed_torch()
+    results = measure(rows, args.threads, args.repeats, args.rounds, torch is not None)
     section = (f"{SECTION}\n\n{machine(torch)}\n- threads: {args.threads}; tinygen and PyTorch "
                f"in processes of their own, alternating {args.repeats}x, best of "
                f"{args.rounds} rounds each\n\n{table(results)}\n\n{WHERE_THE_TIME_GOES}\n")
@@ -372,6 +365,4 @@ def main():
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
-    main()
-    print(f"({time.perf_counter() - start:.0f} s)")
+    run_timed(main)

@@ -14,14 +14,11 @@ one process slow each other down); every figure is the best of several rounds.
 """
 
 import argparse
-import importlib.util
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from tinygen.bench.results import best_median_s, machine, publish
+from tinygen.bench.results import (
+    best_median_s, installed_torch, machine, publish, run_child, run_timed)
 
 SECTION = "## sampling"
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -105,11 +102,7 @@ def torch_rows(config, rounds):
 
 def measure_apart(side, config, rounds):
     """``tinygen_rows`` or ``torch_rows`` in a fresh process."""
-    out = subprocess.run([sys.executable, __file__, "--side", side, "--rounds", str(rounds)],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"the {side} side failed:\n{out.stderr[-3000:]}")
-    return json.loads(next(line for line in out.stdout.splitlines() if line.startswith("{")))
+    return run_child(__file__, ["--side", side, "--rounds", str(rounds)])
 
 
 def table(config, seconds):
@@ -138,18 +131,15 @@ def main():
         rows = tinygen_rows if args.side == "tinygen" else torch_rows
         print(json.dumps(rows(config, args.rounds)))
         return
-    has_torch = importlib.util.find_spec("torch") is not None
+    torch = installed_torch()
     seconds = measure_apart("tinygen", config, args.rounds)
-    if has_torch:
+    if torch is not None:
         seconds.update(measure_apart("torch", config, args.rounds))
     shown = ", ".join(f"{k}={v}" for k, v in config.items())
-    torch = __import__("torch") if has_torch else None
     section = (f"{SECTION}\n\n{machine(torch)}\n- model: the gpt recipe's defaults ({shown}, "
                f"vocab_size={VOCAB_SIZE})\n\n{table(config, seconds)}\n")
     publish(section, RESULTS, args.write)
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
-    main()
-    print(f"({time.perf_counter() - start:.0f} s)")
+    run_timed(main)

@@ -1,7 +1,9 @@
-"""tinygen.bench.results timers: steps take turns round by round, each call is synced, and the
-best round's median comes back (counted, not timed)."""
+"""tinygen.bench.results: the timers (steps take turns round by round, each call is synced, the
+best round's median comes back; counted, not timed) and running a benchmark's child process."""
 
-from tinygen.bench.results import best_in_turns_ms, best_median_s
+import pytest
+
+from tinygen.bench.results import best_in_turns_ms, best_median_s, run_child
 
 
 def test_steps_take_turns_and_every_call_is_synced():
@@ -20,3 +22,13 @@ def test_best_median_s_is_one_step_in_seconds():
     seconds = best_median_s(lambda: calls.append(1), rounds=4, calls=5, warmup=2)
     assert len(calls) == 2 + 4 * 5
     assert 0 <= seconds < 0.01                               # a list append, in seconds
+
+
+def test_run_child_returns_the_json_line_and_reports_a_failure(tmp_path):
+    script = tmp_path / "child.py"
+    script.write_text("import sys, json\nprint('warming up')\n"
+                      "if sys.argv[1] == 'fail': raise SystemExit('no such row')\n"
+                      "print(json.dumps({'rows': sys.argv[1:], 'stdin': sys.stdin.read()}))\n")
+    assert run_child(script, ["a", "b"], stdin="x") == {"rows": ["a", "b"], "stdin": "x"}
+    with pytest.raises(RuntimeError, match="child.py fail failed:\n.*no such row"):
+        run_child(script, ["fail"])

@@ -1,11 +1,17 @@
 """What every benchmark shares: a robust timer, a line naming the machine and the software, and
-the replacement of one ``## name`` section of ``benchmarks/RESULTS.md``."""
+the replacement of one ``## name`` section of ``benchmarks/RESULTS.md``; and for the scripts that
+time each library in a process of its own, running such a child and finding PyTorch."""
 
 import datetime
+import importlib
+import importlib.util
+import json
 import os
 import platform
 import re
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -85,3 +91,25 @@ def publish(section, path, write):
     if write:
         write_section(path, section)
         print(f"wrote {path}")
+
+
+def run_child(script, args, stdin=None):
+    """Run ``python script *args`` in a fresh process and return the JSON object it printed (its
+    line starting with "{"); a child that fails raises with the end of its stderr."""
+    out = subprocess.run([sys.executable, str(script), *args], input=stdin, capture_output=True,
+                         text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{Path(script).name} {' '.join(args)} failed:\n{out.stderr[-3000:]}")
+    return json.loads(next(line for line in out.stdout.splitlines() if line.startswith("{")))
+
+
+def installed_torch():
+    """The torch module, the yardstick, when it is installed; else None."""
+    return importlib.import_module("torch") if importlib.util.find_spec("torch") else None
+
+
+def run_timed(main):
+    """Run a benchmark script's ``main()`` and print how long it took."""
+    start = time.perf_counter()
+    main()
+    print(f"({time.perf_counter() - start:.0f} s)")
