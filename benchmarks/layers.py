@@ -28,22 +28,23 @@ GEMM_SIZE = 1024
 LINEAR_TARGET = 0.85                       # of the measured GEMM rate
 CONV_TARGET = 1.5                          # at most 1.5x PyTorch's time
 WHERE_THE_TIME_GOES = (
-    "Where the time goes, Conv2d 64->128 at 2 threads: the three GEMMs ~7.5 ms (OpenBLAS; no\n"
-    "wasted columns: im2col writes the GEMM's (C*k*k, N*L) matrix directly), im2col + col2im\n"
-    "~2.1 ms, the rest ~0.3 ms: ~9.9 ms when each part runs alone, repeatedly, against ~13.5 ms\n"
-    "in a step. In a step every part reads what the previous one wrote and misses the cache: an\n"
-    "im2col after a 64 MB write takes 2.4 ms instead of 0.95. It is not the two thread pools\n"
-    "fighting: single-threaded Numba kernels, OpenBLAS at one thread with tinygen splitting each\n"
-    "GEMM over two Python threads, and a short OPENBLAS_THREAD_TIMEOUT each left the step as\n"
-    "slow (the last made VAE steps 3x slower); im2col + GEMM over chunks of 4-32 images, so the\n"
-    "columns stay in L2, was slower than one large GEMM. PyTorch's oneDNN convolution builds no\n"
-    "columns at all, so 1.5x is out of reach for im2col + OpenBLAS on the two large layers.\n"
-    "Linear: the GEMM rate is a 1024x1024 product; the same three GEMMs as the Linear row (one\n"
-    "side 128) reach ~76% of it in bare NumPy and PyTorch's Linear ~79%, so 85% is out of reach\n"
-    "here for NumPy's OpenBLAS and for PyTorch alike. tinygen (with the GEMM) and PyTorch run in\n"
-    "separate processes: in one process their two OpenMP runtimes slow each other down. Within\n"
-    "a process every round times each row in turn, pausing between them, and each row keeps its\n"
-    "best round.")
+    "Where the time goes, Conv2d 64->128 at 2 threads (tinygen's profiler, one step of ~18 ms):\n"
+    "the three GEMMs ~13.9 ms (OpenBLAS, ~180 GFLOP/s), im2col + col2im ~2.5 ms, moving the\n"
+    "GEMM's channel-major result into (N, C, H, W) order and the gradient back ~0.7 ms.\n"
+    "PyTorch's whole step, a oneDNN convolution that builds no columns, takes about what our\n"
+    "three GEMMs alone take (MKL's GEMMs are slower than OpenBLAS's at these shapes on this\n"
+    "CPU), so what is left over 1.5x is the GEMMs' own speed. Two fixes brought the step from\n"
+    "~20 ms: im2col and col2im gather through a per-geometry index table, one loop per channel,\n"
+    "kernel offset and sample (1.7x faster than a loop per 7-wide output row), and tinygen sets\n"
+    "OPENBLAS_THREAD_TIMEOUT so that OpenBLAS's idle threads sleep after ~0.1 ms instead of\n"
+    "spinning ~0.1 s on the cores the kernels need (a 2-thread im2col right after a GEMM went\n"
+    "from 4.8 to 1.3 ms). Linear: the GEMM rate is a 1024x1024 product; the three 128-sided\n"
+    "GEMMs of the Linear row take 4.76 ms in bare NumPy against tinygen's 4.82 (1% overhead),\n"
+    "so 85% of the square rate is out of reach here for NumPy's OpenBLAS, and PyTorch's Linear\n"
+    "is no faster. The row of each run moves by +-5% with the machine's load. tinygen (with\n"
+    "the GEMM) and PyTorch run in separate processes: in one process their two OpenMP runtimes\n"
+    "slow each other down. Within a process every round times each row in turn, pausing\n"
+    "between them, and each row keeps its best round.")
 
 
 def conv_rows():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tinygen import kernels
-from tinygen.kernels import cpu, reference
+from tinygen.kernels import cpu, cpu_conv, reference
 from tinygen.kernels.cpu_math import PARALLEL_MIN
 from tinygen.kernels.cpu_vecmath import exp
 
@@ -223,7 +223,10 @@ def test_batch_norm_eval_keeps_infinities_as_the_reference_does(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CONV_CASES, ids=str)
-def test_im2col_and_col2im_match_reference_and_are_adjoint(case, dtype):
+@pytest.mark.parametrize("table_max_width", [0, 1 << 20], ids=["rows", "table"])
+def test_im2col_and_col2im_match_reference_and_are_adjoint(case, dtype, table_max_width,
+                                                            monkeypatch):
+    monkeypatch.setattr(cpu_conv, "TABLE_MAX_WIDTH", table_max_width)   # each loop, any width
     shape, *geometry = case
     rng = np.random.default_rng(7)
     x = rand(rng, shape, dtype, contiguous=False)
