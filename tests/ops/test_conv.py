@@ -10,7 +10,7 @@ import tinygen.nn.functional as F
 from tests.helpers import host, leaf64
 from tinygen import kernels
 from tinygen.autograd import gradcheck, gradgradcheck
-from tinygen.ops.conv import Col2im, Im2col
+from tinygen.ops.conv import Col2im, GroupedGemm, Im2col
 
 
 def pairs(*values):
@@ -191,6 +191,16 @@ def test_im2col_col2im_are_adjoint_and_differentiable(device, rng):
     assert gradcheck(lambda x: Im2col.apply(x, *geometry), (x,))
     assert gradgradcheck(lambda x: Im2col.apply(x, *geometry) ** 2, (x,))
     assert gradcheck(lambda c: Col2im.apply(c, tuple(x.shape), *geometry), (c,))
+
+
+@pytest.mark.parametrize("M, K", [(3, 5), (5, 3)], ids=["cols-first", "grad-first"])
+def test_grouped_gemm_gradients_in_both_orders(device, rng, M, K):
+    """Both ways of taking the weight gradient (by which operand has more rows) are checked."""
+    weight, cols = leaf64(rng, 2, M, K, device=device), leaf64(rng, 2, K, 4, device=device)
+    np.testing.assert_allclose(host(GroupedGemm.apply(weight, cols)),
+                               host(weight) @ host(cols), rtol=1e-12)
+    assert gradcheck(GroupedGemm.apply, (weight, cols))
+    assert gradgradcheck(GroupedGemm.apply, (weight, cols))
 
 
 def test_unbatched_input(device, rng):

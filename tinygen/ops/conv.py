@@ -20,6 +20,7 @@ in PyTorch's (N, OC, ...) order and adds the bias.
 from tinygen import kernels
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
+from tinygen.ops.linalg import MatMul
 from tinygen.ops.pad import pad
 
 
@@ -93,20 +94,14 @@ def conv_output_size(size, kernel_size, stride, padding, dilation):
                  for n, k, s, p, d in zip(size, kernel_size, stride, padding, dilation))
 
 
-class GroupedGemm(Function):
+class GroupedGemm(MatMul):
     """out[g] = weight[g] @ cols[g], weight (g, M, K), cols (g, K, P): one GEMM per group.
 
-    Backward: grad_cols = weight^T @ grad_out, and grad_weight = grad_out @ cols^T, a product
-    with the second operand transposed, which OpenBLAS computes 7% faster at DCGAN sizes with
-    the operand of more rows first: it is taken as (cols @ grad_out^T)^T when cols has more
-    rows (a convolution's C*kh*kw > OC). Both are matmuls of tensors, so gradients of every
-    order still work.
+    MatMul with another backward: grad_weight = grad_out @ cols^T, a product with the second
+    operand transposed, which OpenBLAS computes 7% faster at DCGAN sizes with the operand of
+    more rows first, so it is taken as (cols @ grad_out^T)^T when cols has more rows (a
+    convolution's C*kh*kw > OC). Both are matmuls of tensors: gradients of every order work.
     """
-    @staticmethod
-    def forward(ctx, weight, cols):
-        ctx.save_for_backward(weight, cols)
-        return weight @ cols
-
     @staticmethod
     def backward(ctx, grad_out):
         weight, cols = ctx.saved_tensors
