@@ -40,10 +40,8 @@ TABLE_MAX_WIDTH = 16                    # output rows this wide or narrower go t
 
 
 @functools.lru_cache(maxsize=64)
-def _window_table(size, kernel_size, stride, padding, dilation, output_size):
+def _window_table(H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw):
     """The (kh*kw, OH*OW) table of plane indices described above (-1: padding)."""
-    (H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (OH, OW) = (
-        size, kernel_size, stride, padding, dilation, output_size)
     i, j = np.divmod(np.arange(kh * kw), kw)
     h = np.arange(OH) * sh - ph + i[:, None] * dh                    # (kh*kw, OH)
     w = np.arange(OW) * sw - pw + j[:, None] * dw                    # (kh*kw, OW)
@@ -142,13 +140,6 @@ def _geometry(kernel_size, stride, padding, dilation):
     return tuple(int(v) for pair in (kernel_size, stride, padding, dilation) for v in pair)
 
 
-def _table(input_shape, output_size, kernel_size, stride, padding, dilation):
-    """The cached window table for this geometry (keys are plain ints, so they hash)."""
-    ints = [tuple(int(v) for v in pair) for pair in (
-        input_shape[2:], kernel_size, stride, padding, dilation, output_size)]
-    return _window_table(*ints)
-
-
 def im2col(x, kernel_size, stride, padding, dilation):
     if not fusable(x) or x.ndim != 4:
         return reference.im2col(x, kernel_size, stride, padding, dilation)
@@ -156,13 +147,13 @@ def im2col(x, kernel_size, stride, padding, dilation):
     (kh, kw), (OH, OW) = kernel_size, reference._conv_geometry(
         x.shape, kernel_size, stride, padding, dilation)
     cols = np.empty((C * kh * kw, N, OH * OW), x.dtype)
-    x = np.ascontiguousarray(x)
+    x, geometry = np.ascontiguousarray(x), _geometry(kernel_size, stride, padding, dilation)
     if OW <= TABLE_MAX_WIDTH:
-        table = _table(x.shape, (OH, OW), kernel_size, stride, padding, dilation)
+        table = _window_table(H, W, OH, OW, *geometry)
         launch(_im2col_table, cols.size, x.reshape(N, C, H * W), table, cols)
     else:
-        launch(_im2col_rows, cols.size, x, *_geometry(kernel_size, stride, padding, dilation),
-               OH, OW, cols.reshape(C * kh * kw, N, OH, OW))
+        launch(_im2col_rows, cols.size, x, *geometry, OH, OW,
+               cols.reshape(C * kh * kw, N, OH, OW))
     return cols.transpose(1, 0, 2)
 
 
@@ -172,12 +163,13 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
     OH, OW = reference._check_cols(cols, input_shape, kernel_size, stride, padding, dilation)
     batch_first = not cols.transpose(1, 0, 2).flags.c_contiguous     # conv's (CK, N, L)?
     buffer = np.ascontiguousarray(cols if batch_first else cols.transpose(1, 0, 2))
-    N, C, H, W = input_shape
+    N, C, H, W = (int(n) for n in input_shape)
     x = np.empty((N, C, H, W), cols.dtype)
+    geometry = _geometry(kernel_size, stride, padding, dilation)
     if OW <= TABLE_MAX_WIDTH:
-        table = _table(input_shape, (OH, OW), kernel_size, stride, padding, dilation)
+        table = _window_table(H, W, OH, OW, *geometry)
         launch(_col2im_table, cols.size, buffer, batch_first, table, x.reshape(N, C, H * W))
     else:
         launch(_col2im_rows, cols.size, buffer.reshape(buffer.shape[:2] + (OH, OW)),
-               batch_first, *_geometry(kernel_size, stride, padding, dilation), x)
+               batch_first, *geometry, x)
     return x
