@@ -20,7 +20,7 @@ import numpy as np
 import tinygen as tg
 from tinygen import nn
 from tinygen.bench.results import (
-    best_in_turns_ms, installed_torch, machine, publish, run_child, run_timed)
+    best_in_turns_ms, installed_torch, keep_best, machine, publish, run_child, run_timed)
 
 SECTION = "## layers"
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -132,16 +132,21 @@ def measure_apart(side, threads):
     return run_child(__file__, ["--side", side, "--threads", str(threads)])
 
 
-def measure(threads, with_torch):
+def measure(threads, repeats, with_torch):
     """The GEMM rate in GFLOP/s, [(name, flops, tinygen ms, PyTorch ms or None)] per row, and
-    the line saying how tinygen's Numba kernels ran."""
-    tinygen_side = measure_apart("tinygen", threads)
-    ours = tinygen_side["rows"]
-    theirs = measure_apart("torch", threads)["rows"] if with_torch else {}
-    gemm_flops, gemm_ms = ours.pop("GEMM")
-    results = [(name, flops, ms, theirs[name][1] if name in theirs else None)
-               for name, (flops, ms) in ours.items()]
-    return gemm_flops / gemm_ms / 1e6, results, tinygen_side["numba"]
+    the line saying how tinygen's Numba kernels ran. The two libraries' processes alternate
+    ``repeats`` times; each row keeps its best."""
+    ours, theirs, flops = {}, {}, {}
+    for _ in range(repeats):
+        tinygen_side = measure_apart("tinygen", threads)
+        flops.update({name: row_flops for name, (row_flops, _) in tinygen_side["rows"].items()})
+        keep_best(ours, {name: ms for name, (_, ms) in tinygen_side["rows"].items()})
+        if with_torch:
+            keep_best(theirs, {name: ms for name, (_, ms) in
+                               measure_apart("torch", threads)["rows"].items()})
+    gemm_ms = ours.pop("GEMM")
+    results = [(name, flops[name], ms, theirs.get(name)) for name, ms in ours.items()]
+    return flops["GEMM"] / gemm_ms / 1e6, results, tinygen_side["numba"]
 
 
 def verdict(name, ms, gflops, gemm, torch_ms):
@@ -189,12 +194,14 @@ def main():
     parser.add_argument("--threads", type=int, default=int(
         os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
         or os.cpu_count()), help="PyTorch's thread count (default: NumPy's)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="processes per library, alternating (default: 3)")
     args = parser.parse_args()
     if args.side:                                   # a child process of measure_apart
         print(json.dumps(measure_here(args.side, args.threads)))
         return
     torch = installed_torch()
-    gemm, results, numba = measure(args.threads, torch is not None)
+    gemm, results, numba = measure(args.threads, args.repeats, torch is not None)
     section = (f"{SECTION}\n\n{machine(torch)}\n{numba}\n\n"
                f"{table(results, gemm, args.threads)}\n\n{WHERE_THE_TIME_GOES}\n")
     publish(section, RESULTS, args.write)

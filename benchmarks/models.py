@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from tinygen.bench.results import (
-    best_in_turns_ms, installed_torch, machine, publish, run_child, run_timed)
+    best_in_turns_ms, installed_torch, keep_best, machine, publish, run_child, run_timed)
 
 SECTION = "## models"
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -304,13 +304,12 @@ def measure(rows, threads, repeats, rounds, with_torch):
     ours, theirs, shown = {}, {}, {}
     for _ in range(repeats):
         result = measure_apart("tinygen", rows, configs, threads, rounds)
-        for label, ms in result["ms"].items():
-            ours[label] = min(ours.get(label, float("inf")), ms)
-            shown[label] = result["configs"][label]
-            configs[label].update(shown[label])               # the vocabulary size
+        keep_best(ours, result["ms"])
+        shown.update(result["configs"])
+        for label, config in result["configs"].items():
+            configs[label].update(config)                     # the vocabulary size
         if with_torch:
-            for label, ms in measure_apart("torch", rows, configs, threads, rounds)["ms"].items():
-                theirs[label] = min(theirs.get(label, float("inf")), ms)
+            keep_best(theirs, measure_apart("torch", rows, configs, threads, rounds)["ms"])
     return {label: (ours[label], theirs.get(label), shown[label]) for label, _, _ in rows}
 
 

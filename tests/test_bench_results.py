@@ -3,7 +3,7 @@ best round's median comes back; counted, not timed) and running a benchmark's ch
 
 import pytest
 
-from tinygen.bench.results import best_in_turns_ms, best_median_s, run_child
+from tinygen.bench.results import best_in_turns_ms, best_median_s, keep_best, run_child
 
 
 def test_steps_take_turns_and_every_call_is_synced():
@@ -32,3 +32,10 @@ def test_run_child_returns_the_json_line_and_reports_a_failure(tmp_path):
     assert run_child(script, ["a", "b"], stdin="x") == {"rows": ["a", "b"], "stdin": "x"}
     with pytest.raises(RuntimeError, match="child.py fail failed:\n.*no such row"):
         run_child(script, ["fail"])
+
+
+def test_keep_best_keeps_each_rows_lowest_time_over_runs():
+    best = {}
+    keep_best(best, {"conv": 18.0, "linear": 4.9})
+    assert keep_best(best, {"conv": 16.5, "linear": 5.2, "attention": 40.0}) is best
+    assert best == {"conv": 16.5, "linear": 4.9, "attention": 40.0}

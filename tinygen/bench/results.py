@@ -103,6 +103,15 @@ def run_child(script, args, stdin=None):
     return json.loads(next(line for line in out.stdout.splitlines() if line.startswith("{")))
 
 
+def keep_best(best, times):
+    """Fold one run's {row: ms} into ``best``, each row keeping its lowest time: for scripts that
+    run each library's process in turn several times, so that a burst of load on a shared
+    machine during one process does not decide a ratio."""
+    for row, ms in times.items():
+        best[row] = min(best.get(row, float("inf")), ms)
+    return best
+
+
 def installed_torch():
     """The torch module, the yardstick, when it is installed; else None."""
     return importlib.import_module("torch") if importlib.util.find_spec("torch") else None
