@@ -104,19 +104,22 @@ def test_threaded_sizes_match_reference(name):
           "float64")
 
 
-def test_layer_norm_weight_gradients_over_many_rows_stay_float32_accurate():
-    """The weight and bias gradients sum float32 partials of at most 256 rows each, in float64:
+def test_weight_and_bias_gradients_over_many_rows_stay_float32_accurate():
+    """Weight and bias gradients sum float32 partials of at most 256 rows each, in float64:
     over 20,000 rows they agree with the float64 sums ~10x closer than float32 partials of
     2,500 rows each (one block per thread's share) would."""
     rng = np.random.default_rng(11)
     x, g = rand(rng, (20000, 24), "float32"), rand(rng, (20000, 24), "float32") + 0.5
     weight = rand(rng, (24,), "float32")
     _, mean, rstd = reference.layer_norm(x, weight, None, 1e-5)
-    _, grad_w, grad_b = cpu.layer_norm_backward(g, x, mean, rstd, weight)
     wide = [a.astype("float64") for a in (g, x, mean, rstd, weight)]
+    _, grad_w, grad_b = cpu.layer_norm_backward(g, x, mean, rstd, weight)
     _, want_w, want_b = reference.layer_norm_backward(*wide)
     np.testing.assert_allclose(grad_b, want_b, rtol=4e-7)                 # 2,500 rows: 1e-6
     np.testing.assert_allclose(grad_w, want_w, rtol=0, atol=8e-7 * np.abs(want_w).max())
+    _, grad_bias = cpu.bias_act_backward(x, weight, g, "leaky_relu", 0.1)
+    _, want_bias = reference.bias_act_backward(wide[1], wide[4], wide[0], "leaky_relu", 0.1)
+    np.testing.assert_allclose(grad_bias, want_bias, rtol=0, atol=3e-7 * np.abs(want_bias).max())
 
 
 def test_threaded_batch_norm_and_col2im_match_reference():

@@ -14,7 +14,8 @@ import numba
 import numpy as np
 
 from tinygen.kernels import reference
-from tinygen.kernels.cpu_math import PARALLEL, SCALAR, flat, fusable, launch, row_blocks, rows
+from tinygen.kernels.cpu_math import (
+    PARALLEL, SCALAR, flat, fusable, launch, partial_sums, rows, total)
 from tinygen.kernels.cpu_vecmath import like, normal_cdf_pdf, sigmoid
 from tinygen.kernels.reference import SQRT_2_OVER_PI
 
@@ -152,10 +153,10 @@ def _forward(x2, bias, code, slope):
 def _backward(x2, bias, g2, code, slope):
     """(grad_x, grad_bias or None when bias is None) for contiguous rows x2 and grads g2."""
     grad_x = np.empty_like(x2)
-    part = np.zeros((row_blocks(x2.shape[0]), 0 if bias is None else x2.shape[1]))
+    part = partial_sums(x2.shape[0], 0 if bias is None else x2.shape[1], x2.dtype)
     bias = None if bias is None else np.ascontiguousarray(bias)
     launch(_backward_rows, x2.size, x2, bias, g2, code, slope, grad_x, part)
-    return grad_x, None if bias is None else part.sum(axis=0).astype(x2.dtype)
+    return grad_x, None if bias is None else total(part)
 
 
 def _map(x, code, slope):

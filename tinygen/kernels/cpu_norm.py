@@ -2,11 +2,8 @@
 
 Statistics are accumulated in float64. Weight and bias gradients, and batch-norm statistics,
 are sums over many rows: each block of rows (one prange iteration) keeps its own partial sums,
-which are added up afterwards, so threads never write to the same place. Layer norm's weight and
-bias partial sums are kept in the input's dtype, over blocks of at most 256 rows, and added up
-in float64: float64 partials, converted element by element, made its backward 1.5x slower, and
-a sum of 256 float32 terms is off by at most 1.5e-5 of the sum of their magnitudes. A missing weight or
-bias is passed as ones or zeros, which leaves every value unchanged and needs no extra kernel.
+which are added up afterwards, so threads never write to the same place (layer norm's, in the
+input's dtype, see ``cpu_math.partial_sums``). A missing weight or bias is passed as ones or zeros, which leaves every value unchanged and needs no extra kernel.
 """
 
 import math
@@ -15,10 +12,9 @@ import numba
 import numpy as np
 
 from tinygen.kernels import reference
-from tinygen.kernels.cpu_math import PARALLEL, fusable, launch, row_blocks, rows
+from tinygen.kernels.cpu_math import (
+    PARALLEL, fusable, launch, partial_sums, row_blocks, rows, total)
 from tinygen.kernels.cpu_vecmath import POLY, REDUCE, row_grad_sums, row_moments
-
-ROWS_PER_PARTIAL = 256           # layer norm backward: rows per weight/bias partial sum
 
 
 def _or_fill(v, n, value, dtype):
@@ -81,14 +77,13 @@ def layer_norm_backward(grad_y, x, mean, rstd, weight):
     x2, g2 = rows(x), rows(grad_y)
     R, D = x2.shape
     grad_x = np.empty_like(x2)
-    part_w = np.zeros((max(row_blocks(R), -(-R // ROWS_PER_PARTIAL)), D), x.dtype)
-    part_b = np.zeros_like(part_w)
+    part_w, part_b = partial_sums(R, D, x.dtype), partial_sums(R, D, x.dtype)
     launch(_layer_norm_backward_rows, x2.size, g2, x2,
            np.ascontiguousarray(mean, x.dtype).reshape(R),
            np.ascontiguousarray(rstd, x.dtype).reshape(R),
            _or_fill(weight, D, 1, x.dtype), grad_x, part_w, part_b)
-    grad_weight = None if weight is None else part_w.sum(0, np.float64).astype(x.dtype)
-    return grad_x.reshape(x.shape), grad_weight, part_b.sum(0, np.float64).astype(x.dtype)
+    grad_weight = None if weight is None else total(part_w)
+    return grad_x.reshape(x.shape), grad_weight, total(part_b)
 
 
 def _ncl(x):
