@@ -5,7 +5,9 @@ Binary ops broadcast like NumPy; their backward returns gradients of the broadca
 engine sums them back to each input's shape. Operands follow PyTorch's dtype rules (convert.py).
 """
 
+from tinygen import kernels
 from tinygen.autograd.function import Function
+from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import where
 from tinygen.ops.convert import binary_operands, constant_like, float_input
@@ -254,6 +256,8 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
+        if not is_grad_enabled():       # y > 0 where x > 0: leaky ReLU's backward with slope 0
+            return Tensor(kernels.leaky_relu_backward(y.array, grad_y.array, 0.0))
         return grad_y * constant_like(y.array > 0, grad_y)
 
 
