@@ -28,23 +28,30 @@ GEMM_SIZE = 1024
 LINEAR_TARGET = 0.85                       # of the measured GEMM rate
 CONV_TARGET = 1.5                          # at most 1.5x PyTorch's time
 WHERE_THE_TIME_GOES = (
-    "Where the time goes, Conv2d 64->128 at 2 threads (tinygen's profiler, one step of ~18 ms):\n"
-    "the three GEMMs ~13.9 ms (OpenBLAS, ~180 GFLOP/s), im2col + col2im ~2.5 ms, moving the\n"
-    "GEMM's channel-major result into (N, C, H, W) order and the gradient back ~0.7 ms.\n"
-    "PyTorch's whole step, a oneDNN convolution that builds no columns, takes about what our\n"
-    "three GEMMs alone take (MKL's GEMMs are slower than OpenBLAS's at these shapes on this\n"
-    "CPU), so what is left over 1.5x is the GEMMs' own speed. Two fixes brought the step from\n"
-    "~20 ms: im2col and col2im gather through a per-geometry index table, one loop per channel,\n"
-    "kernel offset and sample (1.7x faster than a loop per 7-wide output row), and tinygen sets\n"
-    "OPENBLAS_THREAD_TIMEOUT so that OpenBLAS's idle threads sleep after ~0.1 ms instead of\n"
-    "spinning ~0.1 s on the cores the kernels need (a 2-thread im2col right after a GEMM went\n"
-    "from 4.8 to 1.3 ms). Linear: the GEMM rate is a 1024x1024 product; the three 128-sided\n"
-    "GEMMs of the Linear row take 4.76 ms in bare NumPy against tinygen's 4.82 (1% overhead),\n"
-    "so 85% of the square rate is out of reach here for NumPy's OpenBLAS, and PyTorch's Linear\n"
-    "is no faster. The row of each run moves by +-5% with the machine's load. tinygen (with\n"
-    "the GEMM) and PyTorch run in separate processes: in one process their two OpenMP runtimes\n"
-    "slow each other down. Within a process every round times each row in turn, pausing\n"
-    "between them, and each row keeps its best round.")
+    "Where the time goes, Conv2d 64->128 at 2 threads (tinygen's profiler, one step of ~17-18\n"
+    "ms): the three GEMMs ~13-14 ms (OpenBLAS, ~180-190 GFLOP/s), im2col + col2im ~2.5 ms, and\n"
+    "~0.7 ms moving the GEMM's channel-major result into (N, C, H, W) order and the gradient\n"
+    "back. PyTorch's whole step, a oneDNN convolution that builds no columns, takes ~11.4 ms:\n"
+    "our three GEMMs alone take 1.15-1.25x that. Within 1.5x the rest of a step would have to\n"
+    "fit in 3-4 ms; ours takes ~4 (inside a step im2col and col2im run at memory speed, 1.5-2x\n"
+    "slower than alone, their 13 MB of columns gone from the cache). Two fixes brought the step\n"
+    "from ~20 ms: im2col and col2im gather through a per-geometry index table, one loop per\n"
+    "channel, kernel offset and sample (1.7x faster than a loop per 7-wide output row), and\n"
+    "tinygen sets OPENBLAS_THREAD_TIMEOUT so that OpenBLAS's idle threads sleep after ~0.1 ms\n"
+    "instead of spinning ~0.1 s on the cores the kernels need (a 2-thread im2col right after\n"
+    "a GEMM went from 4.8 to 1.3 ms). Tried and dropped: a Numba kernel for the layout move\n"
+    "(faster alone, no faster inside a DCGAN step), and splitting the batch so each chunk's\n"
+    "columns stay in cache (smaller GEMMs lost more than the cache won).\n"
+    "Linear: the GEMM rate is a 1024x1024 product; the three 128-sided GEMMs of the Linear row\n"
+    "take 4.76 ms in bare NumPy against tinygen's 4.82 (1% overhead), so 85% of the square rate\n"
+    "is out of reach here for NumPy's OpenBLAS, and PyTorch's Linear is no faster. OpenBLAS's\n"
+    "AVX2 kernels (OPENBLAS_CORETYPE=Haswell) instead of the AVX-512 ones it picks on this Zen 4\n"
+    "made the square GEMM 7% and the Linear row 13% faster (86% of the rate), but the DCGAN,\n"
+    "conv VAE and MLP GAN training steps 3-17% slower, so tinygen leaves OpenBLAS's choice.\n"
+    "tinygen (with the GEMM) and PyTorch run in separate processes (in one process their two\n"
+    "OpenMP runtimes slow each other down), alternating three times; within a process every\n"
+    "round times each row in turn, pausing between them. Each row keeps its best: single runs\n"
+    "moved Conv2d 64->128 between 1.4x and 1.7x PyTorch with the machine's load.")
 
 
 def conv_rows():
