@@ -72,6 +72,21 @@ def test_clip_grad_norm_single_tensor_no_grads_and_nonfinite(rng):
     assert np.isnan(host(p.grad)).all()                                # as PyTorch does
 
 
+def test_clip_grads_with_norm_takes_a_tensor_or_a_number(device):
+    """The two halves of clip_grad_norm_, as PyTorch splits them: the factor min(1, max_norm /
+    (norm + 1e-6)) from a 0-d tensor norm (left on the device) or a plain number."""
+    p = nn.Parameter(tg.ones(4, device=device))
+    p.grad = tg.full((4,), 3.0, device=device)
+    total = utils.get_total_norm([p.grad])
+    assert total.device == p.device and total.item() == pytest.approx(6.0)
+    utils.clip_grads_with_norm_([p], 3.0, total)
+    np.testing.assert_allclose(host(p.grad), np.full(4, 1.5), rtol=1e-5)
+    utils.clip_grads_with_norm_([p], 1.0, 12.0)                         # a number
+    np.testing.assert_allclose(host(p.grad), np.full(4, 1.5 / 12), rtol=1e-5)
+    utils.clip_grads_with_norm_([p], 100.0, 3.0)                        # factor at most 1
+    np.testing.assert_allclose(host(p.grad), np.full(4, 1.5 / 12), rtol=1e-5)
+
+
 def test_clip_grad_norm_on_a_model_keeps_training_graph_free():
     model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 1))
     (model(tg.randn(8, 3)) * 100).sum().backward()

@@ -46,14 +46,18 @@ def _norm(array, norm_type):
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
-    """Scale every gradient by min(1, max_norm / (total_norm + 1e-6)), in place."""
+    """Scale every gradient by min(1, max_norm / (total_norm + 1e-6)), in place. The factor is
+    worked out on the norm's device, as PyTorch does: reading the norm on the host would stall
+    a GPU step. A NaN norm makes every gradient NaN."""
     grads = [p.grad for p in _tensors(parameters) if p.grad is not None]
     if not grads:
         return
-    coef = min(float(max_norm) / (float(total_norm) + 1e-6), 1.0)    # NaN stays NaN
+    if not isinstance(total_norm, Tensor):
+        total_norm = Tensor(np.asarray(total_norm, grads[0].dtype))
     with no_grad():
+        coef = ops.clamp(float(max_norm) / (total_norm + 1e-6), max=1.0)
         for grad in grads:
-            grad.mul_(coef)
+            grad.mul_(coef.to(grad.device))
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
