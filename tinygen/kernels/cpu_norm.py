@@ -3,7 +3,8 @@
 Statistics are accumulated in float64. Weight and bias gradients, and batch-norm statistics,
 are sums over many rows: each block of rows (one prange iteration) keeps its own partial sums,
 which are added up afterwards, so threads never write to the same place (layer norm's, in the
-input's dtype, see ``cpu_math.partial_sums``). A missing weight or bias is passed as ones or zeros, which leaves every value unchanged and needs no extra kernel.
+input's dtype, see ``cpu_math.partial_sums``). A missing weight or bias is passed as ones or
+zeros, which leaves every value unchanged and needs no extra kernel.
 """
 
 import math
