@@ -75,6 +75,7 @@ def row_cases(rng, shape, dtype, contiguous):
         "gelu_backward": ((x, g, "tanh"), {}),
         "leaky_relu": ((x, 0.2), {}),
         "leaky_relu_backward": ((x, g), {"negative_slope": 0.0}),
+        "relu_backward": ((np.maximum(x, 0), g), {}),
         "bias_act": ((x, b, "gelu_tanh"), {}),
         "bias_act_backward": ((x, b, g, "leaky_relu", 0.1), {}),
     }
@@ -102,6 +103,22 @@ def test_threaded_sizes_match_reference(name):
     args, kwargs = row_cases(np.random.default_rng(9), shape, "float64", True)[name]
     close(getattr(cpu, name)(*args, **kwargs), getattr(reference, name)(*args, **kwargs),
           "float64")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_selects_at_nan_and_infinite_gradients(dtype):
+    """ReLU as PyTorch's threshold_backward: an off unit's infinite gradient gives 0, a nan
+    passes its gradient (forward and backward, alone and with a bias)."""
+    y = np.tile(np.array([0.0, 2.0, np.nan, 0.0, 3.0, -0.0], dtype), (40, 100))
+    g = np.tile(np.array([1.0, 1.0, 5.0, np.inf, -np.inf, np.nan], dtype), (40, 100))
+    np.testing.assert_array_equal(cpu.relu_backward(y, g), reference.relu_backward(y, g))
+    np.testing.assert_array_equal(cpu.relu_backward(y, g)[0, :6], [0, 1, 5, 0, -np.inf, 0])
+    x, bias = y - 1, np.ones(y.shape[-1], dtype)
+    np.testing.assert_array_equal(cpu.bias_act(x, bias, "relu"),
+                                  reference.bias_act(x, bias, "relu"))
+    for got, want in zip(cpu.bias_act_backward(x, bias, g, "relu"),
+                         reference.bias_act_backward(x, bias, g, "relu")):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 def test_weight_and_bias_gradients_over_many_rows_stay_float32_accurate():

@@ -210,6 +210,17 @@ def test_leaky_relu(cp, dtype, negative_slope):
 
 @cuda_only
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_backward_selects(cp, dtype):
+    y = cp.maximum(rand(cp, (9, 17), dtype, contiguous=False), 0)
+    y[0, :2] = cp.nan
+    grad_y = rand(cp, (9, 17), dtype, seed=1)
+    grad_y[1] = cp.inf
+    got, want = both("relu_backward", y, grad_y)
+    np.testing.assert_array_equal(got.get(), want.get())
+
+
+@cuda_only
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(5,), (4, 7), (2, 3, 65)])
 @pytest.mark.parametrize("activation", reference.ACTIVATIONS)
 def test_bias_act(cp, shape, dtype, activation):

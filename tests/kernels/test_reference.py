@@ -132,6 +132,19 @@ def test_gelu_closed_form_and_backward(approximate, rng):
         R.gelu(x, "erf")
 
 
+def test_relu_backward_selects_as_pytorch_threshold_backward():
+    """0 where y <= 0, else the gradient: an infinite gradient of an off unit gives 0 (leaky
+    ReLU's backward with slope 0 would give inf * 0 = nan), and a nan passes its gradient."""
+    y = np.array([0.0, 2.0, np.nan, 0.0, 3.0])
+    g = np.array([1.0, 1.0, 5.0, np.inf, -np.inf])
+    np.testing.assert_array_equal(R.relu_backward(y, g), [0.0, 1.0, 5.0, 0.0, -np.inf])
+    np.testing.assert_array_equal(R.bias_act_backward(y - 1, np.ones(5), g, "relu")[0],
+                                  R.relu_backward(y, g))
+    np.testing.assert_array_equal(R.bias_act(np.array([-2.0, 0.5, np.nan]), np.zeros(3), "relu"),
+                                  [0.0, 0.5, np.nan])
+    assert R.relu_backward(y.astype(np.float32), g.astype(np.float32)).dtype == np.float32
+
+
 def test_leaky_relu_and_bias_act_backwards(rng):
     x = rng.choice([-1, 1], (5, 4)) * rng.uniform(0.1, 2, (5, 4))       # off the kink at 0
     g, bias = rng.standard_normal((5, 4)), np.zeros(4)

@@ -73,6 +73,16 @@ def test_leaky_relu_slope_at_zero():
     np.testing.assert_allclose(host(x.grad), [0.3, 0.3, 0.3])
 
 
+@pytest.mark.parametrize("create_graph", [False, True], ids=["fused", "composite"])
+def test_relu_gradient_selects_as_pytorch(create_graph, device):
+    """PyTorch's threshold_backward: 0 where relu(x) <= 0, even under an infinite gradient (not
+    inf * 0 = nan), and a nan input passes its gradient; with and without a graph."""
+    x = tg.tensor([-1.0, 0.0, 2.0, float("nan"), -3.0, 4.0], device=device, requires_grad=True)
+    g = tg.tensor([1.0, 1.0, 1.0, 7.0, float("inf"), float("inf")], device=device)
+    (grad,) = tg.autograd.grad(F.relu(x), [x], g, create_graph=create_graph)
+    np.testing.assert_array_equal(host(grad), [0.0, 0.0, 1.0, 7.0, 0.0, float("inf")])
+
+
 @pytest.mark.parametrize("fn", [F.relu, F.leaky_relu, F.silu], ids=["relu", "leaky", "silu"])
 def test_inplace_matches_out_of_place(fn, rng):
     a = rng.standard_normal((4, 3))

@@ -27,7 +27,8 @@ NAMES = (
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "causal_softmax",
     "cross_entropy", "bce_with_logits", "bce_with_logits_backward",
     "layer_norm", "layer_norm_backward", "batch_norm", "batch_norm_eval", "batch_norm_backward",
-    "gelu", "gelu_backward", "leaky_relu", "leaky_relu_backward", "bias_act", "bias_act_backward",
+    "gelu", "gelu_backward", "leaky_relu", "leaky_relu_backward", "relu_backward", "bias_act",
+    "bias_act_backward",
     "im2col", "im2col_strided", "col2im", "adam_step",
 )
 _FUSED_MODULES = {"cpu": "tinygen.kernels.cpu", "cuda": "tinygen.kernels.cuda"}

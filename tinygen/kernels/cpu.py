@@ -8,7 +8,8 @@ A kernel missing here runs its reference.
 """
 
 from tinygen.kernels.cpu_activation import (
-    bias_act, bias_act_backward, gelu, gelu_backward, leaky_relu, leaky_relu_backward)
+    bias_act, bias_act_backward, gelu, gelu_backward, leaky_relu, leaky_relu_backward,
+    relu_backward)
 from tinygen.kernels.cpu_conv import col2im, im2col
 from tinygen.kernels.cpu_norm import (
     batch_norm, batch_norm_backward, batch_norm_eval, layer_norm, layer_norm_backward)
@@ -20,6 +21,6 @@ __all__ = [
     "adam_step", "batch_norm", "batch_norm_backward", "batch_norm_eval", "bce_with_logits",
     "bce_with_logits_backward", "bias_act", "bias_act_backward", "causal_softmax", "col2im",
     "cross_entropy", "gelu", "gelu_backward", "im2col", "layer_norm", "layer_norm_backward",
-    "leaky_relu", "leaky_relu_backward", "log_softmax", "log_softmax_backward", "softmax",
-    "softmax_backward",
+    "leaky_relu", "leaky_relu_backward", "log_softmax", "log_softmax_backward",
+    "relu_backward", "softmax", "softmax_backward",
 ]

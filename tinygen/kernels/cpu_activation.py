@@ -1,5 +1,5 @@
 """Numba twins of the activations in ``reference.py``: GELU (erf and tanh forms), leaky ReLU,
-and bias-add fused with an activation, forward and backward.
+ReLU's backward, and bias-add fused with an activation, forward and backward.
 
 All of them run one row function, z = x + bias (or z = x without a bias), forward
 (``_forward_row``) and backward (``_backward_row``): it picks its activation's loop once, outside
@@ -19,8 +19,8 @@ from tinygen.kernels.cpu_math import (
 from tinygen.kernels.cpu_vecmath import like, normal_cdf_pdf, sigmoid
 from tinygen.kernels.reference import SQRT_2_OVER_PI
 
-IDENTITY, LEAKY_RELU, GELU, GELU_TANH = range(4)
-_CODES = {"identity": IDENTITY, "relu": LEAKY_RELU, "leaky_relu": LEAKY_RELU, "gelu": GELU,
+IDENTITY, RELU, LEAKY_RELU, GELU, GELU_TANH = range(5)
+_CODES = {"identity": IDENTITY, "relu": RELU, "leaky_relu": LEAKY_RELU, "gelu": GELU,
           "gelu_tanh": GELU_TANH}
 CHUNK = 4096                   # elements per prange step when an activation has no bias
 
@@ -64,7 +64,11 @@ def _biased(row, bias, j):
 @numba.njit(**SCALAR)
 def _forward_row(row, bias, code, slope, o):
     """o = activation(row + bias) for one row."""
-    if code == LEAKY_RELU:
+    if code == RELU:
+        for j in range(row.size):
+            z = _biased(row, bias, j)
+            o[j] = like(z, 0.0) if z <= 0 else z                    # nan stays nan
+    elif code == LEAKY_RELU:
         for j in range(row.size):
             z = _biased(row, bias, j)
             o[j] = z if z > 0 else z * slope
@@ -82,8 +86,11 @@ def _forward_row(row, bias, code, slope, o):
 
 @numba.njit(**SCALAR)
 def _backward_row(row, bias, g, code, slope, o):
-    """o = g * activation'(row + bias) for one row."""
-    if code == LEAKY_RELU:
+    """o = g * activation'(row + bias) for one row (for ReLU, 0 or g: never inf * 0)."""
+    if code == RELU:
+        for j in range(row.size):
+            o[j] = like(g[j], 0.0) if _biased(row, bias, j) <= 0 else g[j]
+    elif code == LEAKY_RELU:
         for j in range(row.size):
             o[j] = g[j] if _biased(row, bias, j) > 0 else g[j] * slope
     elif code == GELU:
@@ -197,26 +204,27 @@ def leaky_relu_backward(x, grad_y, negative_slope=0.01):
     return _map_backward(x, grad_y, LEAKY_RELU, float(negative_slope))
 
 
+def relu_backward(y, grad_y):
+    if not fusable(y, grad_y) or y.shape != grad_y.shape:
+        return reference.relu_backward(y, grad_y)
+    return _map_backward(y, grad_y, RELU, 0.0)
+
+
 def _bias_act_fusable(x, bias, activation, *more):
     return (fusable(x, bias, *more) and activation in _CODES and x.ndim >= 1
             and bias.shape == x.shape[-1:] and all(a.shape == x.shape for a in more))
 
 
-def _slope(activation, negative_slope):
-    return 0.0 if activation == "relu" else float(negative_slope)
-
-
 def bias_act(x, bias, activation, negative_slope=0.01):
     if not _bias_act_fusable(x, bias, activation):
         return reference.bias_act(x, bias, activation, negative_slope)
-    return _forward(rows(x), bias, _CODES[activation],
-                    _slope(activation, negative_slope)).reshape(x.shape)
+    return _forward(rows(x), bias, _CODES[activation], float(negative_slope)).reshape(x.shape)
 
 
 def bias_act_backward(x, bias, grad_y, activation, negative_slope=0.01):
     if not _bias_act_fusable(x, bias, activation, grad_y):
         return reference.bias_act_backward(x, bias, grad_y, activation, negative_slope)
     grad_x, grad_bias = _backward(rows(x), bias, rows(grad_y, x.dtype), _CODES[activation],
-                                  _slope(activation, negative_slope))
+                                  float(negative_slope))
     return grad_x.reshape(x.shape), grad_bias
 

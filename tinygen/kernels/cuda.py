@@ -23,8 +23,8 @@ __all__ = [
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "causal_softmax",
     "cross_entropy", "bce_with_logits", "bce_with_logits_backward",
     "layer_norm", "layer_norm_backward", "batch_norm", "batch_norm_eval", "batch_norm_backward",
-    "gelu", "gelu_backward", "leaky_relu", "leaky_relu_backward", "bias_act", "bias_act_backward",
-    "im2col", "col2im", "adam_step",
+    "gelu", "gelu_backward", "leaky_relu", "leaky_relu_backward", "relu_backward", "bias_act",
+    "bias_act_backward", "im2col", "col2im", "adam_step",
 ]
 
 # Device functions of every elementwise kernel, each the formula its reference twin cites.
@@ -52,11 +52,14 @@ template <typename T> __device__ T tg_sigmoid(T z) {                // never ove
     return (T)0.5 * ((T)1 + tanh((T)0.5 * z));
 }
 """
-# f(z) and f'(z) of each activation; ns is the negative slope (relu is leaky_relu with ns = 0).
-_FORWARD = {"identity": "z", "leaky_relu": "z > (T)0 ? z : z * ns",
+# f(z) and gy * f'(z) of each activation; ns is the negative slope. ReLU selects rather than
+# multiplies, as PyTorch's threshold_backward: a nan passes, and an inf gradient where the unit
+# is off gives 0, not inf * 0.
+_FORWARD = {"identity": "z", "relu": "z <= (T)0 ? (T)0 : z", "leaky_relu": "z > (T)0 ? z : z * ns",
             "gelu": "tg_gelu_erf(z)", "gelu_tanh": "tg_gelu_tanh(z)"}
-_SLOPE = {"identity": "(T)1", "leaky_relu": "(z > (T)0 ? (T)1 : ns)",
-          "gelu": "tg_gelu_erf_grad(z)", "gelu_tanh": "tg_gelu_tanh_grad(z)"}
+_BACKWARD = {"identity": "gy", "relu": "z <= (T)0 ? (T)0 : gy",
+             "leaky_relu": "z > (T)0 ? gy : gy * ns", "gelu": "gy * tg_gelu_erf_grad(z)",
+             "gelu_tanh": "gy * tg_gelu_tanh_grad(z)"}
 
 
 def _cupy():
@@ -75,7 +78,7 @@ def _activation_kernel(activation, with_bias, backward):
     """out = f(z) or grad_y * f'(z), z = x (+ bias broadcast over the last axis)."""
     inputs = "T x" + (", T b" if with_bias else "") + (", T gy" if backward else "") + ", T ns"
     body = ("T z = x + b; " if with_bias else "T z = x; ")
-    body += f"out = gy * {_SLOPE[activation]};" if backward else f"out = {_FORWARD[activation]};"
+    body += f"out = {(_BACKWARD if backward else _FORWARD)[activation]};"
     name = f"tinygen_{activation}{'_bias' if with_bias else ''}{'_grad' if backward else ''}"
     return _cupy().ElementwiseKernel(inputs, "T out", body, name, preamble=_PREAMBLE)
 
@@ -87,11 +90,10 @@ def _gelu_name(approximate):
     return "gelu"
 
 
-def _bias_name(activation):
-    """The activation's kernel name: "relu" and "leaky_relu" share one kernel."""
+def _checked(activation):
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}: expected one of {ACTIVATIONS}")
-    return "leaky_relu" if activation == "relu" else activation
+    return activation
 
 
 def gelu(x, approximate="none"):
@@ -120,8 +122,10 @@ def leaky_relu_backward(x, grad_y, negative_slope=0.01):
         x, grad_y.astype(x.dtype, copy=False), t(negative_slope))
 
 
-def _slope(activation, negative_slope):
-    return 0.0 if activation == "relu" else negative_slope
+def relu_backward(y, grad_y):
+    """0 where y <= 0, else grad_y, in one pass."""
+    t = _check_float(y)
+    return _activation_kernel("relu", False, True)(y, grad_y.astype(y.dtype, copy=False), t(0))
 
 
 def _check_bias(x, bias):
@@ -134,17 +138,17 @@ def _check_bias(x, bias):
 def bias_act(x, bias, activation, negative_slope=0.01):
     """activation(x + bias) for x (..., C) and bias (C,), in one pass."""
     t = _check_float(x)
-    kernel = _activation_kernel(_bias_name(activation), True, False)
-    return kernel(x, _check_bias(x, bias), t(_slope(activation, negative_slope)))
+    kernel = _activation_kernel(_checked(activation), True, False)
+    return kernel(x, _check_bias(x, bias), t(negative_slope))
 
 
 def bias_act_backward(x, bias, grad_y, activation, negative_slope=0.01):
     """(grad_x, grad_bias): grad_x in one pass recomputing z = x + bias, grad_bias its column
     sums."""
     t = _check_float(x)
-    kernel = _activation_kernel(_bias_name(activation), True, True)
+    kernel = _activation_kernel(_checked(activation), True, True)
     grad_x = kernel(x, _check_bias(x, bias), grad_y.astype(x.dtype, copy=False),
-                    t(_slope(activation, negative_slope)))
+                    t(negative_slope))
     return grad_x, grad_x.reshape(-1, x.shape[-1]).sum(axis=0)
 
 

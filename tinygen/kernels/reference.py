@@ -246,7 +246,7 @@ def _check_approximate(approximate):
 
 
 def leaky_relu(x, negative_slope=0.01):
-    """x where x > 0, else negative_slope * x (relu when negative_slope is 0)."""
+    """x where x > 0, else negative_slope * x."""
     return get_array_module(x).where(x > 0, x, x * x.dtype.type(negative_slope))
 
 
@@ -256,11 +256,21 @@ def leaky_relu_backward(x, grad_y, negative_slope=0.01):
     return xp.where(x > 0, grad_y, grad_y * grad_y.dtype.type(negative_slope))
 
 
+def relu_backward(y, grad_y):
+    """0 where y <= 0, else grad_y, for y = relu(x) (or x itself): PyTorch's threshold_backward.
+    Not leaky_relu_backward with slope 0: a NaN passes its gradient, and an infinite gradient
+    where the unit is off gives 0, not inf * 0 = nan."""
+    xp = get_array_module(y)
+    return xp.where(y <= 0, xp.zeros((), grad_y.dtype), grad_y)
+
+
 def _activation(z, activation, negative_slope):
     if activation == "identity":
         return z
-    if activation in ("relu", "leaky_relu"):
-        return leaky_relu(z, 0.0 if activation == "relu" else negative_slope)
+    if activation == "relu":
+        return get_array_module(z).where(z <= 0, z.dtype.type(0), z)         # nan stays nan
+    if activation == "leaky_relu":
+        return leaky_relu(z, negative_slope)
     if activation in ("gelu", "gelu_tanh"):
         return gelu(z, "tanh" if activation == "gelu_tanh" else "none")
     raise ValueError(f"unknown activation {activation!r}: expected one of {ACTIVATIONS}")
@@ -269,8 +279,10 @@ def _activation(z, activation, negative_slope):
 def _activation_backward(z, grad_y, activation, negative_slope):
     if activation == "identity":
         return grad_y
-    if activation in ("relu", "leaky_relu"):
-        return leaky_relu_backward(z, grad_y, 0.0 if activation == "relu" else negative_slope)
+    if activation == "relu":
+        return relu_backward(z, grad_y)
+    if activation == "leaky_relu":
+        return leaky_relu_backward(z, grad_y, negative_slope)
     if activation in ("gelu", "gelu_tanh"):
         return gelu_backward(z, grad_y, "tanh" if activation == "gelu_tanh" else "none")
     raise ValueError(f"unknown activation {activation!r}: expected one of {ACTIVATIONS}")

@@ -10,7 +10,7 @@ from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import where
-from tinygen.ops.convert import binary_operands, constant_like, float_input
+from tinygen.ops.convert import binary_operands, float_input
 from tinygen.tensor import Tensor
 
 
@@ -246,7 +246,9 @@ class SigmoidBackward(Function):
 
 
 class Relu(Function):
-    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0 (also at the kink, as PyTorch)."""
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0 (also at the kink, as PyTorch). The
+    gradient is selected, as PyTorch's threshold_backward does: 0 where y <= 0 even for an
+    infinite upstream gradient, and a nan input passes its gradient."""
     @staticmethod
     def forward(ctx, x):
         y = get_array_module(x).maximum(x, 0)
@@ -256,9 +258,9 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
-        if not is_grad_enabled():       # y > 0 where x > 0: leaky ReLU's backward with slope 0
-            return Tensor(kernels.leaky_relu_backward(y.array, grad_y.array, 0.0))
-        return grad_y * constant_like(y.array > 0, grad_y)
+        if not is_grad_enabled():
+            return Tensor(kernels.relu_backward(y.array, grad_y.array))
+        return where(Tensor(y.array <= 0), 0, grad_y)
 
 
 class Abs(Function):
