@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygen.kernels import reference
 from tinygen.kernels.cpu_math import (
-    PARALLEL, SCALAR, flat, fusable, launch, partial_sums, rows, total)
+    SCALAR, flat, fusable, launch, parallel_kernel, partial_sums, rows, total)
 from tinygen.kernels.cpu_vecmath import like, normal_cdf_pdf, sigmoid
 from tinygen.kernels.reference import SQRT_2_OVER_PI
 
@@ -104,7 +104,7 @@ def _backward_row(row, bias, g, code, slope, o):
             o[j] = g[j]
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _forward_rows(x, bias, code, slope, out):
     """out = activation(x + bias), row by row."""
     slope = x.dtype.type(slope)
@@ -112,7 +112,7 @@ def _forward_rows(x, bias, code, slope, out):
         _forward_row(x[r], bias, code, slope, out[r])
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _backward_rows(x, bias, grad_y, code, slope, grad_x, part_bias):
     """grad_x = grad_y * activation'(x + bias); when part_bias has columns, block k of rows
     also adds its grad_x into part_bias[k] (for the bias gradient)."""
@@ -128,7 +128,7 @@ def _backward_rows(x, bias, grad_y, code, slope, grad_x, part_bias):
                     part_bias[k, j] += grad_x[r, j]
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _forward_chunks(x, code, slope, out):
     """out = activation(x) over flat arrays, CHUNK elements per prange step: without a bias
     the shape does not matter, and an image's rows (W = 14 wide) cost more in loop set-up than
@@ -139,7 +139,7 @@ def _forward_chunks(x, code, slope, out):
         _forward_row(x[k * CHUNK:end], None, code, slope, out[k * CHUNK:end])
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _backward_chunks(x, grad_y, code, slope, grad_x):
     """grad_x = grad_y * activation'(x) over flat arrays, as ``_forward_chunks``."""
     slope = x.dtype.type(slope)

@@ -34,7 +34,7 @@ import numba
 import numpy as np
 
 from tinygen.kernels import reference
-from tinygen.kernels.cpu_math import PARALLEL, SCALAR, fusable, launch
+from tinygen.kernels.cpu_math import SCALAR, fusable, launch, parallel_kernel
 
 TABLE_MAX_WIDTH = 16                    # output rows this wide or narrower go through the table
 
@@ -50,7 +50,7 @@ def _window_table(H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw):
     return table.reshape(kh * kw, OH * OW)
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _im2col_table(planes, table, cols):
     """planes (N, C, H*W); cols (C*kh*kw, N, OH*OW)."""
     N, C, _ = planes.shape
@@ -63,7 +63,7 @@ def _im2col_table(planes, table, cols):
                 dst[t] = src[index[t]] if index[t] >= 0 else 0
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _col2im_table(cols, batch_first, table, planes):
     """cols is C-contiguous, (N, C*kh*kw, OH*OW) when batch_first, else (C*kh*kw, N, OH*OW);
     planes (N, C, H*W) is overwritten."""
@@ -90,7 +90,7 @@ def _inside(offset, stride, size, count):
     return min(max(lo, 0), count), min(max(hi, 0), count)
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _im2col_rows(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, cols):
     N, C, H, W = x.shape
     for row in numba.prange(C * kh * kw):                   # cols: (C*kh*kw, N, OH, OW)
@@ -113,7 +113,7 @@ def _im2col_rows(x, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, cols):
                     cols[row, n, oh, np.uint64(ow)] = 0
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _col2im_rows(cols, batch_first, kh, kw, sh, sw, ph, pw, dh, dw, x):
     """cols is C-contiguous, (N, C*kh*kw, OH, OW) when batch_first, else (C*kh*kw, N, OH, OW);
     either way each (row, n) window plane is a contiguous (OH, OW) block."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from tinygen.kernels import reference
 from tinygen.kernels.cpu_math import (
-    PARALLEL, fusable, launch, partial_sums, row_blocks, rows, total)
+    fusable, launch, parallel_kernel, partial_sums, row_blocks, rows, total)
 from tinygen.kernels.cpu_vecmath import POLY, REDUCE, row_grad_sums, row_moments
 
 
@@ -23,7 +23,7 @@ def _or_fill(v, n, value, dtype):
     return np.full(n, value, dtype) if v is None else np.ascontiguousarray(v, dtype).reshape(n)
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _layer_norm_rows(x, weight, bias, eps, y, mean, rstd):
     n_rows, width = x.shape
     for r in numba.prange(n_rows):
@@ -51,7 +51,7 @@ def layer_norm(x, weight, bias, eps):
     return y.reshape(x.shape), mean.reshape(x.shape[:-1]), rstd.reshape(x.shape[:-1])
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _layer_norm_backward_rows(grad_y, x, mean, rstd, weight, grad_x, part_w, part_b):
     """grad_x row by row; block k adds its rows' grad_y * xhat and grad_y into part_w[k],
     part_b[k]."""
@@ -93,7 +93,7 @@ def _ncl(x):
     return x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _channel_moments(x, centre, part_1, part_2):
     """Per block k of the N axis and per channel c, the shifted moments over the block's
     (n, l): part_1 += x - centre[c], part_2 += (x - centre[c])^2."""
@@ -115,7 +115,7 @@ def _moments(x, centre):
     return part_1.sum(axis=0), part_2.sum(axis=0)
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _channel_affine(x, scale, shift, out):
     """out = x * scale[c] + shift[c], one (n, c) plane per step."""
     N, C, L = x.shape
@@ -208,7 +208,7 @@ def _channel_grad_x(grad_y, x, grad_x, c, n_start, n_stop, mu, rstd, weight, s_g
             out[i] = g[i] * a - (plane[i] - mu) * b - d
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _batch_norm_backward_channels(grad_y, x, mean, var, weight, eps, grad_x, grad_weight,
                                   grad_bias):
     """Many channels: one thread takes a channel's sums, then its grad_x while the channel's
@@ -226,7 +226,7 @@ def _batch_norm_backward_channels(grad_y, x, mean, var, weight, eps, grad_x, gra
         _channel_grad_x(grad_y, x, grad_x, c, 0, N, mean[c], rstd, weight[c], s_g, s_gd)
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _batch_norm_backward_blocks(grad_y, x, mean, var, weight, eps, part_g, part_gd, grad_x,
                                 grad_weight, grad_bias):
     """Few channels: the work is split into (block of the N axis, channel) pairs so every

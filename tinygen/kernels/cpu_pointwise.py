@@ -8,11 +8,11 @@ import numba
 import numpy as np
 
 from tinygen.kernels import reference
-from tinygen.kernels.cpu_math import PARALLEL, flat, fusable, launch, rows
+from tinygen.kernels.cpu_math import flat, fusable, launch, parallel_kernel, rows
 from tinygen.kernels.cpu_vecmath import exp, log1p_unit, sigmoid
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _bce_rows(x, y, pos_weight, grad, backward, out):
     """Forward: pw y softplus(-x) + (1 - y) softplus(x), where softplus(+-x) =
     max(+-x, 0) + log(1 + e^-|x|) share the log; backward: grad (sigmoid(x) (pw y + 1 - y) - pw y)
@@ -60,7 +60,7 @@ def bce_with_logits_backward(x, y, grad, pos_weight=None):
     return _bce(x, y, grad, pos_weight, True)
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _adam_flat(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
                weight_decay, decoupled, amsgrad, maximize, bias_correction1,
                bias_correction2_sqrt):

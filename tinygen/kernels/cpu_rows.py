@@ -9,11 +9,11 @@ import numba
 import numpy as np
 
 from tinygen.kernels import reference
-from tinygen.kernels.cpu_math import PARALLEL, fusable, launch, rows
+from tinygen.kernels.cpu_math import fusable, launch, parallel_kernel, rows
 from tinygen.kernels.cpu_vecmath import exp, row_dot, row_max, row_sum
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _softmax_rows(x, out, log, scale, shift, period, causal):
     """out = softmax (or log_softmax when ``log``) of scale * x (scale > 0) over the first
     ``shift + r % period + 1`` entries of row r, 0 past them. Plain rows see all D entries
@@ -42,7 +42,7 @@ def _softmax_rows(x, out, log, scale, shift, period, causal):
             o[j] = zero
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _softmax_backward_rows(y, grad_y, out, log):
     """softmax: out = y (g - sum(g y));  log_softmax: out = g - exp(y) sum(g)."""
     n_rows, width = y.shape
@@ -107,7 +107,7 @@ def causal_softmax(scores, scale):
     return _rowwise(scores, False, scale, scores.shape[-2:])
 
 
-@numba.njit(**PARALLEL)
+@parallel_kernel
 def _cross_entropy_rows(logits, target, ignore_index, loss, grad):
     """Per row: loss = logsumexp - logit[t], grad = softmax - onehot(t); ignored rows get 0."""
     n_rows, n_classes = logits.shape
