@@ -10,7 +10,7 @@ import pytest
 
 from tinygen import kernels
 from tinygen.kernels import cpu, cpu_conv, reference
-from tinygen.kernels.cpu_math import PARALLEL_MIN
+from tinygen.kernels.cpu_math import PARALLEL_MIN, launch
 from tinygen.kernels.cpu_vecmath import exp
 
 DTYPES = ["float32", "float64"]
@@ -119,6 +119,23 @@ def test_relu_selects_at_nan_and_infinite_gradients(dtype):
     for got, want in zip(cpu.bias_act_backward(x, bias, g, "relu"),
                          reference.bias_act_backward(x, bias, g, "relu")):
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_launch_runs_small_work_serially_and_leaves_the_thread_count():
+    """Below PARALLEL_MIN elements ``launch`` calls the kernel's serial compile, without
+    touching Numba's thread count; from there on, the parallel one."""
+    calls = []
+
+    def kernel(*args):
+        calls.append(("parallel", args))
+    kernel.serial = lambda *args: calls.append(("serial", args))
+    launch(kernel, PARALLEL_MIN - 1, 1, 2)
+    launch(kernel, PARALLEL_MIN, 3)
+    assert calls == [("serial", (1, 2)), ("parallel", (3,))]
+    threads = numba.get_num_threads()
+    x = np.ones((4, 5), np.float32)
+    close(cpu.softmax(x), reference.softmax(x), "float32")                 # a real small call
+    assert numba.get_num_threads() == threads
 
 
 def test_weight_and_bias_gradients_over_many_rows_stay_float32_accurate():

@@ -53,7 +53,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     if not grads:
         return
     if not isinstance(total_norm, Tensor):
-        total_norm = Tensor(np.asarray(total_norm, grads[0].dtype))
+        total_norm = Tensor(to_device(np.asarray(total_norm, grads[0].dtype), grads[0].device))
     with no_grad():
         coef = ops.clamp(float(max_norm) / (total_norm + 1e-6), max=1.0)
         for grad in grads:
