@@ -143,14 +143,14 @@ def measure(threads, repeats, with_torch):
     """The GEMM rate in GFLOP/s, [(name, flops, tinygen ms, PyTorch ms or None)] per row, and
     the line saying how tinygen's Numba kernels ran. The two libraries' processes alternate
     ``repeats`` times; each row keeps its best."""
-    ours, theirs, flops = {}, {}, {}
+    ours, theirs = {}, {}
     for _ in range(repeats):
         tinygen_side = measure_apart("tinygen", threads)
-        flops.update({name: row_flops for name, (row_flops, _) in tinygen_side["rows"].items()})
         keep_best(ours, {name: ms for name, (_, ms) in tinygen_side["rows"].items()})
         if with_torch:
             keep_best(theirs, {name: ms for name, (_, ms) in
                                measure_apart("torch", threads)["rows"].items()})
+    flops = {name: row_flops for name, (row_flops, _) in tinygen_side["rows"].items()}
     gemm_ms = ours.pop("GEMM")
     results = [(name, flops[name], ms, theirs.get(name)) for name, ms in ours.items()]
     return flops["GEMM"] / gemm_ms / 1e6, results, tinygen_side["numba"]
