@@ -51,6 +51,22 @@ def test_linear_forward_equals_numpy(device, rng, x_shape):
                                atol=1e-6)
 
 
+@pytest.mark.parametrize("x_shape", [(1, 256), (2, 256), (64, 256), (128, 256), (129, 256),
+                                     (4, 32, 256)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_weight_first_product_equals_numpy(rng, x_shape, bias):
+    """A batch of 2 to FEW_ROWS rows and a large weight are multiplied weight-first,
+    (W @ x^T)^T: the result must equal x @ W^T + b and be C-contiguous, as on the other path."""
+    from tinygen.nn.linear import FEW_ROWS, WEIGHT_FIRST_MIN_SIZE
+    layer = nn.Linear(256, 512, bias=bias, dtype=tg.float64)
+    assert layer.weight.numel() >= WEIGHT_FIRST_MIN_SIZE and FEW_ROWS == 128
+    x = tg.tensor(rng.standard_normal(x_shape))
+    expected = host(x) @ host(layer.weight).T + (host(layer.bias) if bias else 0)
+    y = layer(x)
+    np.testing.assert_allclose(host(y), expected, rtol=1e-12, atol=1e-12)
+    assert y.detach().numpy().flags.c_contiguous and y.view(-1).shape == (y.numel(),)
+
+
 def test_linear_layer_grads_reach_parameters(rng):
     layer = nn.Linear(3, 2, dtype=tg.float64)
     x = leaf64(rng, 4, 3)

@@ -3,6 +3,8 @@
 
 import math
 
+import numpy as np
+
 from tinygen import creation
 from tinygen.autograd.function import Function
 from tinygen.nn import init
@@ -21,9 +23,7 @@ class LinearFunction(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        y = x.reshape(_rows_of(x), x.shape[-1]) @ weight.T
-        if bias is not None:
-            y += bias
+        y = _affine_rows(x.reshape(_rows_of(x), x.shape[-1]), weight, bias)
         return y.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
@@ -41,6 +41,37 @@ class LinearFunction(Function):
         if ctx.needs_input_grad[2]:
             grad_bias = grad_rows.sum(0)
         return grad_x, grad_weight, grad_bias
+
+
+FEW_ROWS = 128                   # batches up to this many rows take the weight-first product
+WEIGHT_FIRST_MIN_SIZE = 1 << 17  # ... when the weight has at least this many elements
+
+
+def _affine_rows(x_rows, weight, bias):
+    """x_rows @ W^T + b as a C-contiguous (rows, out) array.
+
+    NumPy's OpenBLAS takes x @ W^T slowly when x has few rows: for a 1024x1024 weight on
+    2 threads, 0.42 ms at 2 rows, 0.53 at 16 and 1.9 at 128, where the same product taken
+    weight-first, (W @ x^T)^T, took 0.14, 0.25 and 1.65 ms (2-3x, 2x, 1.15x faster; AMD EPYC,
+    NumPy 2.4 with OpenBLAS 0.3.31). From ~256 rows on, and for small weights, the first form
+    is as fast or faster. So a CPU batch of 2 to FEW_ROWS rows goes weight-first, and the
+    transposed result is copied into row order by the pass that adds the bias. (One row is a
+    matrix-vector product either way.)
+    """
+    rows = x_rows.shape[0]
+    if (not isinstance(x_rows, np.ndarray) or not 1 < rows <= FEW_ROWS
+            or weight.size < WEIGHT_FIRST_MIN_SIZE):
+        y = x_rows @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+    y_t = weight @ x_rows.T                                             # (out, rows)
+    y = np.empty(y_t.shape[::-1], y_t.dtype)
+    if bias is None:
+        y[...] = y_t.T
+    else:
+        np.add(y_t.T, bias, out=y)
+    return y
 
 
 def _rows_of(x):
