@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tinygen import device_checks
 
 DEVICES = ["cpu"] + ([pytest.param("cuda", marks=pytest.mark.cuda)]
                      if tg.cuda.is_available() else [])
@@ -17,6 +18,15 @@ DEVICES = ["cpu"] + ([pytest.param("cuda", marks=pytest.mark.cuda)]
 def device(request):
     """Each available device in turn ("cpu", then "cuda" when there is a GPU)."""
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def no_unread_failed_checks():
+    """After each test, raise the error of any check still queued on a GPU (see
+    tinygen.device_checks): a test that passes bad input must read a result, where the GPU
+    reports it, and its check must not leak into the next test."""
+    yield
+    device_checks.flush()
 
 
 @pytest.fixture

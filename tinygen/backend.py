@@ -11,6 +11,8 @@ import os
 
 import numpy as np
 
+from tinygen import device_checks
+
 CUDA_INSTALL_HINT = (
     "install CuPy for your CUDA version (pip install 'tinygen[cuda12]' or 'tinygen[cuda13]') "
     "on a machine with an NVIDIA GPU"
@@ -131,6 +133,7 @@ def to_device(array, dev):
     """The array on device ``dev``: itself if it is already there, else a copy."""
     dev = Device(dev)
     if dev.type == "cpu":
+        device_checks.flush()                      # the host waits here anyway
         return array if isinstance(array, np.ndarray) else array.get()
     cupy = cupy_module()
     _check_cuda_index(dev)

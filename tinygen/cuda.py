@@ -1,7 +1,7 @@
 """``tg.cuda``: is a GPU usable, and what is it. Mirrors the small part of ``torch.cuda`` that
 scripts ask about; everything answers False or 0 when CuPy or a GPU is absent."""
 
-from tinygen import backend
+from tinygen import backend, device_checks
 
 
 def is_available():
@@ -33,9 +33,11 @@ def runtime_version():
 
 
 def synchronize(index=None):
-    """Wait for every kernel queued on GPU ``index`` (the current one by default)."""
+    """Wait for every kernel queued on GPU ``index`` (the current one by default), then raise
+    the error of any input check that failed on the device meanwhile (see ``device_checks``)."""
     cupy = backend.cupy_module()
     if index is None:
         cupy.cuda.Device().synchronize()
     else:
         cupy.cuda.Device(index).synchronize()
+    device_checks.flush()

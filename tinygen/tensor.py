@@ -12,7 +12,7 @@ import weakref
 
 import numpy as np
 
-from tinygen import dtypes
+from tinygen import device_checks, dtypes
 from tinygen.backend import Device, device_of
 
 
@@ -164,6 +164,7 @@ class Tensor:
     # To and from the host
 
     def _host_array(self):
+        device_checks.flush()
         return self.array if isinstance(self.array, np.ndarray) else self.array.get()
 
     def numpy(self):
@@ -174,12 +175,14 @@ class Tensor:
         if not isinstance(self.array, np.ndarray):
             raise TypeError(f"can't convert a {self.device} tensor to numpy; "
                             f"use tensor.cpu().numpy() to copy it to the host first")
+        device_checks.flush()
         return self.array
 
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a tensor with {self.numel()} elements cannot be converted to "
                                f"a Python number; item() needs exactly one element")
+        device_checks.flush()
         return self.array.item()
 
     def tolist(self):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tinygen import device_checks
 from tinygen.models import GPT, GPTConfig
 from tinygen.train.recipes.gpt import GPTRecipe
 from tests.helpers import host
@@ -183,6 +184,7 @@ def test_sampling_uses_the_global_generator():
 def test_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call(tiny())
+        device_checks.flush()                 # where a queued check raises (see its module)
 
 
 def test_config_errors():

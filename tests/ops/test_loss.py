@@ -159,11 +159,16 @@ def test_shape_and_reduction_errors():
     with pytest.raises(ValueError, match="'avg' is not a valid value for reduction"):
         F.l1_loss(x, x, reduction="avg")
     with pytest.raises(RuntimeError, match="between 0 and 1"):
-        F.binary_cross_entropy(tg.tensor([0.5, 1.5]), tg.tensor([0.0, 1.0]))
+        F.binary_cross_entropy(tg.tensor([0.5, 1.5]), tg.tensor([0.0, 1.0])).item()
     with pytest.raises(ValueError, match=r"weight of shape \(3,\) does not broadcast"):
         F.binary_cross_entropy_with_logits(x, x, weight=tg.ones(3))
     with pytest.raises(ValueError, match="mu shape"):
         F.gaussian_kl(tg.zeros(2, 3), tg.zeros(2, 4))
+
+
+def test_bce_of_nan_input_is_an_error_as_in_pytorch():
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        F.binary_cross_entropy(tg.tensor([0.5, np.nan]), tg.tensor([0.0, 1.0])).item()
 
 
 def test_legacy_size_average_and_reduce(rng):

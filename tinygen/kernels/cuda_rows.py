@@ -21,6 +21,11 @@ template <> __device__ float neg_inf<float>() { return -__int_as_float(0x7f80000
 template <> __device__ double neg_inf<double>() {
     return -__longlong_as_double(0x7ff0000000000000LL);
 }
+template <typename T> __device__ T quiet_nan();
+template <> __device__ float quiet_nan<float>() { return __int_as_float(0x7fc00000); }
+template <> __device__ double quiet_nan<double>() {
+    return __longlong_as_double(0x7ff8000000000000LL);
+}
 
 // Sum (or max) of v over the block; every thread receives the result.
 template <typename T, bool IS_MAX> __device__ T block_reduce(T v, T* shared) {
@@ -105,7 +110,10 @@ __global__ void cross_entropy_rows(const T* x, const long long* target, T* loss,
     T s = 0;
     for (int j = threadIdx.x; j < C; j += blockDim.x) s += exp(xr[j] - m);
     T log_s = log(block_reduce<T, false>(s, shared));
-    if (threadIdx.x == 0) loss[blockIdx.x] = log_s - (xr[t] - m);
+    // A target outside [0, C) is bad input, reported by device_checks at the next read: it
+    // reads no memory here, and its loss is NaN.
+    if (threadIdx.x == 0) loss[blockIdx.x] = (t >= 0 && t < C) ? log_s - (xr[t] - m)
+                                                               : quiet_nan<T>();
     for (int j = threadIdx.x; j < C; j += blockDim.x)
         gr[j] = exp((xr[j] - m) - log_s) - (j == t ? (T)1 : (T)0);
 }

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from tinygen import device_checks
 from tinygen.backend import get_array_module
 
 SQRT_2_OVER_PI = 0.7978845608028654        # sqrt(2 / pi), the tanh-GELU constant
@@ -92,11 +93,22 @@ def _check_cross_entropy(logits, target, ignore_index):
         raise TypeError(f"cross_entropy target must hold integer class indices, got "
                         f"{target.dtype}")
     N, C = logits.shape
-    bad = ((target < 0) | (target >= C)) & (target != ignore_index)
-    if bool(bad.any()):
-        raise IndexError(f"cross_entropy target {int(target[bad][0])} is out of bounds for "
-                         f"{C} classes (ignore_index={ignore_index})")
+    check_class_indices(target, C, ignore_index, "cross_entropy")
     return N, C
+
+
+def check_class_indices(target, classes, ignore_index, name):
+    """That every target other than ``ignore_index`` is in [0, classes): else an IndexError
+    naming the first one that is not (on a GPU the verdict waits on the device, see
+    ``device_checks``)."""
+    if not target.size:
+        return
+    bad = (((target < 0) | (target >= classes)) & (target != ignore_index)).reshape(-1)
+    device_checks.check(
+        bad.any(),
+        lambda value: IndexError(f"{name}: target {value} is out of bounds for {classes} "
+                                 f"classes (ignore_index={ignore_index})"),
+        target.reshape(-1)[bad.argmax()], op=name)
 
 
 def _softplus(xp, z):

@@ -14,7 +14,7 @@ attends over the cache instead of re-running the whole context.
 import math
 from dataclasses import dataclass
 
-from tinygen import creation, dtypes
+from tinygen import creation, device_checks, dtypes
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.nn import functional as F
 from tinygen.nn import init
@@ -140,10 +140,12 @@ class GPT(Module):
         if idx.shape[0] == 0 or idx.shape[1] == 0:
             raise ValueError(f"GPT: {name} needs at least one sequence of at least one token, "
                              f"got shape {tuple(idx.shape)}")
-        low, high = int(idx.array.min()), int(idx.array.max())
-        if low < 0 or high >= self.config.vocab_size:
-            raise ValueError(f"GPT: {name} holds token ids in [{low}, {high}], outside the "
-                             f"vocabulary [0, {self.config.vocab_size - 1}]")
+        low, high, vocab = idx.array.min(), idx.array.max(), self.config.vocab_size
+        device_checks.check(
+            (low < 0) | (high >= vocab),
+            lambda low, high: ValueError(f"GPT: {name} holds token ids in [{low}, {high}], "
+                                         f"outside the vocabulary [0, {vocab - 1}]"),
+            low, high, op="GPT")
 
     def forward(self, idx, targets=None):
         self._check_ids(idx, "idx")

@@ -7,7 +7,7 @@ kernel that scales, hides the future and normalises without building a mask tens
 
 import math
 
-from tinygen import kernels
+from tinygen import device_checks, kernels
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.ops.compare import where
@@ -55,7 +55,7 @@ def masked_softmax(scores, mask):
     else:
         scores = scores + mask.to(scores.dtype)
     dead = (scores.array == -math.inf).all(axis=-1, keepdims=True)
-    if not bool(dead.any()):
+    if not device_checks.deferred(dead) and not dead.any():   # a GPU would stall on this read
         return softmax(scores, -1)
     dead = Tensor(dead)
     return where(dead, 0.0, softmax(where(dead, 0.0, scores), -1))

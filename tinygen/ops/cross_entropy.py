@@ -76,12 +76,9 @@ def _check_targets(input, target, ignore_index, name):
     if target.shape != expected:
         raise ValueError(f"{name}: input of shape {tuple(input.shape)} needs a target of shape "
                          f"{expected}, got {tuple(target.shape)}")
-    t, C = target.array, input.shape[class_dim]
-    bad = ((t < 0) | (t >= C)) & (t != ignore_index)
-    if bool(bad.any()):
-        raise IndexError(f"{name}: target {int(t[bad].reshape(-1)[0])} is out of bounds for "
-                         f"{C} classes (ignore_index={ignore_index})")
-    return t
+    kernels.reference.check_class_indices(target.array, input.shape[class_dim], ignore_index,
+                                          name)
+    return target.array
 
 
 def _target_weights(t, weight, ignore_index, input, C, name):

@@ -8,6 +8,7 @@ twice (``x[[0, 0]]``) gets both gradients; the backward of that scatter is the r
 
 import numpy as np
 
+from tinygen import device_checks
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module, to_device
 from tinygen.ops.compare import where
@@ -127,7 +128,37 @@ def _normalize_index(index, x):
         basic = False
     if basic and Ellipsis not in items:
         items.append(Ellipsis)              # so that x[0] of a 1-d x is a 0-d view, not a copy
+    if not basic:
+        queue_bounds_checks(items, x.shape)
     return tuple(items), basic
+
+
+def queue_bounds_checks(items, shape):
+    """NumPy raises for an integer index out of bounds; CuPy wraps it around instead (a
+    documented difference), silently reading another element. So on a GPU each integer-array
+    index gets NumPy's check, queued on the device (see device_checks)."""
+    def is_array(item, kinds):
+        return hasattr(item, "dtype") and item.dtype.kind in kinds
+
+    def dims_taken(item):                 # how many of x's dims an index item consumes
+        return 0 if item is None else item.ndim if is_array(item, "b") else 1
+
+    ellipsis_dims = len(shape) - sum(dims_taken(item) for item in items if item is not Ellipsis)
+    axis = 0
+    for item in items:
+        if item is Ellipsis:
+            axis += ellipsis_dims
+            continue
+        if (is_array(item, "iu") and item.size and axis < len(shape)
+                and device_checks.deferred(item)):
+            size, low, high = shape[axis], item.min(), item.max()
+            device_checks.check(
+                (low < -size) | (high >= size),
+                lambda low, high, axis=axis, size=size: IndexError(
+                    f"index {low if low < -size else high} is out of bounds for axis {axis} "
+                    f"with size {size}"),
+                low, high, op="indexing")
+        axis += dims_taken(item)
 
 
 def getitem(x, index):

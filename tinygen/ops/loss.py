@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from tinygen import kernels
+from tinygen import device_checks, kernels
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
@@ -125,9 +125,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = legacy_reduction(size_average, reduce, reduction)
     target = _float_target(input, target, "binary_cross_entropy")
     x = input.array
-    if bool(((x < 0) | (x > 1)).any()):
-        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
-                           "and 1; pass logits to binary_cross_entropy_with_logits instead")
+    device_checks.check(   # NaN fails too, as in PyTorch
+        ~((x >= 0) & (x <= 1)).all(),
+        lambda: RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
+                             "and 1; pass logits to binary_cross_entropy_with_logits instead"),
+        op="binary_cross_entropy")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         _check_weight(weight, input, "binary_cross_entropy")

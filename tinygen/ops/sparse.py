@@ -5,6 +5,7 @@ into the row it came from (``IndexAdd``, so an id used twice gets both gradients
 the row ``padding_idx`` gets none, as in PyTorch.
 """
 
+from tinygen import device_checks
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
 from tinygen.ops.indexing import IndexAdd
@@ -46,10 +47,14 @@ def embedding(input, weight, padding_idx=None):
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                          f"shape {tuple(weight.shape)}")
     count = weight.shape[0]
-    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= count):
-        bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
-        raise IndexError(f"embedding: id {bad} is out of range for {count} embeddings "
-                         f"(valid ids are 0 to {count - 1})")
+    if ids.size:
+        low, high = ids.min(), ids.max()
+        device_checks.check(
+            (low < 0) | (high >= count),
+            lambda low, high: IndexError(f"embedding: id {low if low < 0 else high} is out of "
+                                         f"range for {count} embeddings (valid ids are 0 to "
+                                         f"{count - 1})"),
+            low, high, op="embedding")
     if padding_idx is not None:
         if not -count <= padding_idx < count:
             raise ValueError(f"embedding: padding_idx {padding_idx} must be within the "
