@@ -3,7 +3,7 @@ token of a language model) and bernoulli. Draws come from the device's generator
 (``tinygen.backend.generator``), which ``tg.manual_seed`` resets; none is differentiable.
 """
 
-from tinygen import backend, dtypes
+from tinygen import backend, device_checks, dtypes
 from tinygen.backend import get_array_module
 from tinygen.tensor import Tensor
 
@@ -23,16 +23,23 @@ def multinomial(input, num_samples, replacement=False, generator=None):
         raise RuntimeError(f"multinomial: cannot sample num_samples={num_samples} <= 0 samples")
     probs = input.array.reshape(-1, input.shape[-1]).astype(dtypes.float64)
     xp = get_array_module(probs)
-    if not bool(xp.isfinite(probs).all()) or bool((probs < 0).any()):
-        raise RuntimeError("multinomial: probability tensor contains either inf, nan or an "
-                           "element < 0")
-    positive = (probs > 0).sum(axis=1)
-    if bool((positive == 0).any()):
-        raise RuntimeError("multinomial: invalid multinomial distribution (sum of "
-                           "probabilities <= 0): a row is all zeros")
-    if not replacement and num_samples > int(positive.min()):
-        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement "
-                           f"from a row with only {int(positive.min())} non-zero categories")
+    device_checks.check(
+        ~xp.isfinite(probs).all() | (probs < 0).any(),
+        lambda: RuntimeError("multinomial: probability tensor contains either inf, nan or an "
+                             "element < 0"), op="multinomial")
+    if probs.shape[0]:
+        fewest = (probs > 0).sum(axis=1).min()          # non-zero categories in a row
+        device_checks.check(
+            fewest == 0,
+            lambda: RuntimeError("multinomial: invalid multinomial distribution (sum of "
+                                 "probabilities <= 0): a row is all zeros"), op="multinomial")
+        if not replacement:
+            device_checks.check(
+                fewest < num_samples,
+                lambda fewest: RuntimeError(f"multinomial: cannot draw {num_samples} samples "
+                                            f"without replacement from a row with only "
+                                            f"{fewest} non-zero categories"),
+                fewest, op="multinomial")
     gen = backend.generator(input.device) if generator is None else generator
     # one draw is the same with or without replacement, and inverse-CDF sampling is cheaper
     draw = _with_replacement if replacement or num_samples == 1 else _without_replacement
@@ -73,8 +80,9 @@ def bernoulli(input, p=None, generator=None):
     if p is None and input.dtype.kind != "f":
         raise RuntimeError(f"bernoulli: expected a floating point tensor of probabilities, "
                            f"got {input.dtype}")
-    if bool(xp.any((xp.asarray(probs) < 0) | (xp.asarray(probs) > 1))):
-        raise RuntimeError("bernoulli: probabilities must be in [0, 1]")
+    device_checks.check(
+        xp.any((xp.asarray(probs) < 0) | (xp.asarray(probs) > 1)),
+        lambda: RuntimeError("bernoulli: probabilities must be in [0, 1]"), op="bernoulli")
     gen = backend.generator(input.device) if generator is None else generator
     u = gen.random(input.shape, dtype=dtypes.float64)
     return Tensor((u < probs).astype(input.dtype))
