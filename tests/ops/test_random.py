@@ -49,6 +49,11 @@ def test_multinomial_one_dim_input_and_zero_probabilities_never_drawn(device):
     assert set(host(samples).tolist()) == {1, 3}
 
 
+@pytest.mark.parametrize("replacement", [False, True])
+def test_multinomial_of_no_rows_is_an_empty_draw_as_in_pytorch(replacement):
+    assert tg.multinomial(tg.zeros(0, 3), 2, replacement).shape == (0, 2)
+
+
 def test_multinomial_repeats_under_manual_seed():
     weights = tg.tensor([0.2, 0.3, 0.5])
     tg.manual_seed(7)
