@@ -4,6 +4,8 @@ configuration, tinygen against the same model and step written in PyTorch (when 
     python benchmarks/models.py                  # print a markdown table
     python benchmarks/models.py gan gpt          # only these rows (by family name)
     python benchmarks/models.py --write          # also record it in benchmarks/RESULTS.md
+    python benchmarks/models.py --device cuda    # GPT (GPU-sized) and DCGAN on the GPU, and
+                                                 # the GPT step's peak GPU memory (models-cuda)
 
 One step is everything the recipe's ``train_step`` does: both optimizers for the GANs, the
 ``n_critic`` critic updates (each with its gradient penalty, a double backward) and the generator
@@ -39,6 +41,14 @@ ROWS = [
     ("gpt", "gpt", {}),
 ]
 TARGETS = {"gan, batch 128": 1.2, "dcgan": 0.8, "vae": 0.8, "gpt": 0.8}   # x PyTorch steps/s
+# On a GPU: the GPT at a GPU-sized configuration and the DCGAN, each within 2x of PyTorch CUDA
+# eager; the first row's step also has its peak GPU memory measured.
+GPU_ROWS = [
+    ("gpt, GPU size", "gpt", {"n_layer": 6, "n_head": 6, "n_embd": 384, "block_size": 256,
+                              "batch_size": 64}),
+    ("dcgan", "dcgan", {}),
+]
+GPU_TARGETS = {label: 0.5 for label, _, _ in GPU_ROWS}
 WHERE_THE_TIME_GOES = (
     "Where the time goes (`tinygen bench profile FAMILY`): GEMMs take most of every step, in\n"
     "`LinearFunction` and the convolutions' `MatMul` (GPT ~90%, conv VAE ~80%, DCGAN ~60% plus\n"
@@ -50,9 +60,9 @@ SHOWN_KEYS = ("batch_size", "latent_dim", "width", "base_channels", "hidden_dim"
               "n_layer", "n_head", "n_embd", "block_size", "vocab_size")
 
 
-def tinygen_steps(rows, out):
-    """{label: (step, config)}: each row's recipe built at its defaults (plus the overrides)
-    and a step that runs its ``train_step`` on the recipe's first batch."""
+def tinygen_steps(rows, out, device="cpu"):
+    """{label: (step, config)}: each row's recipe built at its defaults (plus the overrides) on
+    ``device`` and a step that runs its ``train_step`` on the recipe's first batch."""
     from tinygen import backend
     from tinygen.train.recipe import get_recipe
     from tinygen.train.trainer import make_config
@@ -62,7 +72,7 @@ def tinygen_steps(rows, out):
         cls = get_recipe(family)
         config = make_config(cls, dict(overrides, out=Path(out) / label.replace(" ", "")))
         backend.manual_seed(config["seed"])
-        recipe = cls(config, backend.Device("cpu"))
+        recipe = cls(config, backend.Device(device))
         recipe.load_data()
         batch = next(recipe.batches(0))
         if family == "gpt":
@@ -268,25 +278,52 @@ def torch_step(torch, family, config):
     return torch_gan_step(torch, family, config)
 
 
-def measure_here(side, rows, configs, threads, rounds):
+def measure_here(side, rows, configs, threads, rounds, device="cpu"):
     """{label: best ms per step} for one library in this process, and each row's config."""
-    if side == "torch":
-        import torch
-        torch.set_num_threads(threads)
-        torch.manual_seed(0)
-        steps = {label: (torch_step(torch, family, configs[label]), configs[label])
-                 for label, family, _ in rows}
-    else:
-        with tempfile.TemporaryDirectory() as out:
-            steps = tinygen_steps(rows, out)
+    steps = side_steps(side, rows, configs, threads, device)
     times = best_in_turns_ms([step for step, _ in steps.values()], rounds, calls=3, warmup=2)
     return {"ms": dict(zip(steps, times)), "configs": {k: c for k, (_, c) in steps.items()}}
 
 
-def measure_apart(side, rows, configs, threads, rounds):
-    """``measure_here`` in a fresh process (the configurations go in through stdin)."""
+def side_steps(side, rows, configs, threads, device):
+    """{label: (step, config)} of one library, its models and data on ``device``."""
+    if side == "torch":
+        import torch
+        torch.set_num_threads(threads)
+        torch.set_default_device(device)         # every model, tensor and arange below
+        torch.manual_seed(0)
+        return {label: (torch_step(torch, family, configs[label]), configs[label])
+                for label, family, _ in rows}
+    with tempfile.TemporaryDirectory() as out:   # the recipes' run directories, unused
+        return tinygen_steps(rows, out, device)
+
+
+def peak_gpu_mib(side, rows, configs):
+    """Peak GPU memory of one training step of the single row, in MiB (and the row's config):
+    what the library's
+    caching allocator held at most (PyTorch's max_memory_reserved; CuPy's pool, which keeps
+    every block it was given, emptied of unused blocks before the step)."""
+    ((step, config),) = side_steps(side, rows, configs, 1, "cuda").values()
+    step(), step()                               # optimizer state and workspaces exist
+    if side == "torch":
+        import torch
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        step()
+        return {"mib": torch.cuda.max_memory_reserved() / 2**20, "config": config}
+    import cupy
+    pool = cupy.get_default_memory_pool()
+    pool.free_all_blocks()
+    step()
+    return {"mib": pool.total_bytes() / 2**20, "config": config}
+
+
+def measure_apart(side, rows, configs, threads, rounds, device="cpu", memory=False):
+    """``measure_here`` (or with ``memory``, ``peak_gpu_mib``) in a fresh process (the
+    configurations go in through stdin)."""
     request = json.dumps({"side": side, "labels": [label for label, _, _ in rows],
-                          "configs": configs, "threads": threads, "rounds": rounds})
+                          "configs": configs, "threads": threads, "rounds": rounds,
+                          "device": device, "memory": memory})
     return run_child(__file__, ["--child"], stdin=request)
 
 
@@ -298,28 +335,43 @@ def full_configs(rows):
             for label, family, overrides in rows}
 
 
-def measure(rows, threads, repeats, rounds, with_torch):
+def measure(rows, threads, repeats, rounds, with_torch, device="cpu"):
     """{label: (tinygen ms, PyTorch ms or None, shown config)}, sides alternating processes."""
     configs = full_configs(rows)
     ours, theirs, shown = {}, {}, {}
     for _ in range(repeats):
-        result = measure_apart("tinygen", rows, configs, threads, rounds)
+        result = measure_apart("tinygen", rows, configs, threads, rounds, device)
         keep_best(ours, result["ms"])
         shown.update(result["configs"])
         for label, config in result["configs"].items():
             configs[label].update(config)                     # the vocabulary size
         if with_torch:
-            keep_best(theirs, measure_apart("torch", rows, configs, threads, rounds)["ms"])
+            keep_best(theirs, measure_apart("torch", rows, configs, threads, rounds,
+                                            device)["ms"])
     return {label: (ours[label], theirs.get(label), shown[label]) for label, _, _ in rows}
 
 
-def table(results):
+def memory_line(rows, threads, with_torch):
+    """The first GPU row's peak step memory for both libraries, as a markdown list item."""
+    row, (label, _, _) = rows[:1], rows[0]
+    configs = full_configs(row)
+    ours = measure_apart("tinygen", row, configs, threads, 1, "cuda", memory=True)
+    configs[label].update(ours["config"])                     # the vocabulary size
+    line = f"- peak GPU memory of one {label} training step: tinygen {ours['mib']:.0f} MiB"
+    if with_torch:
+        theirs = measure_apart("torch", row, configs, threads, 1, "cuda", memory=True)
+        line += (f", PyTorch {theirs['mib']:.0f} MiB ({ours['mib'] / theirs['mib']:.2f}x; each "
+                 f"the most its caching allocator held)")
+    return line
+
+
+def table(results, targets):
     rows = ["| family | configuration | tinygen steps/s | PyTorch steps/s | tinygen / PyTorch "
             "| target |",
             "|---|---|---:|---:|---:|---|"]
     for label, (ms, torch_ms, shown) in results.items():
         config = ", ".join(f"{k} {v}" for k, v in shown.items())
-        target = TARGETS.get(label)
+        target = targets.get(label)
         if torch_ms is None:
             theirs, ratio, verdict = "n/a", "n/a", ""
         else:
@@ -342,24 +394,38 @@ def main():
     parser.add_argument("--threads", type=int, default=int(
         os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
         or os.cpu_count()), help="PyTorch's thread count (default: NumPy's)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="cpu (every family at its defaults) or cuda (GPU_ROWS, and the "
+                             "GPT step's peak GPU memory)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    all_rows = GPU_ROWS if args.device == "cuda" else ROWS
     if args.child:                                  # a child process of measure_apart
         request = json.loads(sys.stdin.read())
-        rows = [row for row in ROWS if row[0] in request["labels"]]
-        print(json.dumps(measure_here(request["side"], rows, request["configs"],
-                                      request["threads"], request["rounds"])))
+        rows = [row for row in all_rows if row[0] in request["labels"]]
+        if request["memory"]:
+            print(json.dumps(peak_gpu_mib(request["side"], rows, request["configs"])))
+        else:
+            print(json.dumps(measure_here(request["side"], rows, request["configs"],
+                                          request["threads"], request["rounds"],
+                                          request["device"])))
         return
-    known = {family for _, family, _ in ROWS}
+    known = {family for _, family, _ in all_rows}
     unknown = set(args.families) - known
     if unknown:
         parser.error(f"unknown families {sorted(unknown)}; choose from {sorted(known)}")
-    rows = [row for row in ROWS if not args.families or row[1] in args.families]
+    rows = [row for row in all_rows if not args.families or row[1] in args.families]
     torch = installed_torch()
-    results = measure(rows, args.threads, args.repeats, args.rounds, torch is not None)
-    section = (f"{SECTION}\n\n{machine(torch)}\n- threads: {args.threads}; tinygen and PyTorch "
-               f"in processes of their own, alternating {args.repeats}x, best of "
-               f"{args.rounds} rounds each\n\n{table(results)}\n\n{WHERE_THE_TIME_GOES}\n")
+    with_torch = torch is not None and (args.device == "cpu" or torch.cuda.is_available())
+    results = measure(rows, args.threads, args.repeats, args.rounds, with_torch, args.device)
+    on_gpu = args.device == "cuda"
+    setup = (f"- threads: {args.threads}; tinygen and PyTorch in processes of their own, "
+             f"alternating {args.repeats}x, best of {args.rounds} rounds each")
+    if on_gpu:
+        setup += "\n" + memory_line(rows, args.threads, with_torch)
+    notes = "" if on_gpu else f"\n{WHERE_THE_TIME_GOES}\n"
+    section = (f"{SECTION}{'-cuda' if on_gpu else ''}\n\n{machine(torch, gpu=on_gpu)}\n"
+               f"{setup}\n\n{table(results, GPU_TARGETS if on_gpu else TARGETS)}\n{notes}")
     publish(section, RESULTS, args.write)
 
 

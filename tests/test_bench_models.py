@@ -64,7 +64,29 @@ def test_table_marks_targets(bench):
     results = {"gan, batch 128": (10.0, 15.0, {"batch_size": 128}),   # 1.5x PyTorch: met
                "gpt": (100.0, 50.0, {"n_layer": 4}),                  # 0.5x: missed
                "wgan-gp": (10.0, None, {})}
-    text = bench.table(results)
+    text = bench.table(results, bench.TARGETS)
     assert "| gan, batch 128 | batch_size 128 | 100.00 | 66.67 | 1.50x | ≥ 1.2x: met |" in text
     assert "| gpt | n_layer 4 | 10.00 | 20.00 | 0.50x | ≥ 0.8x: MISSED |" in text
     assert "| wgan-gp |  | 100.00 | n/a | n/a |  |" in text
+
+
+def test_gpu_rows_are_recipe_configurations(bench):
+    configs = bench.full_configs(bench.GPU_ROWS)
+    for label, family, overrides in bench.GPU_ROWS:
+        assert set(overrides) <= set(configs[label]) and bench.GPU_TARGETS[label] == 0.5
+    gpt = configs["gpt, GPU size"]
+    assert (gpt["n_layer"], gpt["n_head"], gpt["n_embd"], gpt["block_size"],
+            gpt["batch_size"]) == (6, 6, 384, 256, 64)
+
+
+@pytest.mark.parametrize("side", ["tinygen", "torch"])
+def test_side_steps_build_each_library_on_a_device(bench, side):
+    """What the --device cuda children run, here on the CPU at a small size."""
+    if side == "torch":
+        pytest.importorskip("torch")
+    sizes = {k: v for k, v in GPT_SIZES.items() if k != "vocab_size"}   # the text decides it
+    rows = [("gpt, GPU size", "gpt", dict(sizes, batch_size=2))]
+    configs = bench.full_configs(rows)
+    configs["gpt, GPU size"]["vocab_size"] = 11
+    ((step, config),) = bench.side_steps(side, rows, configs, 1, "cpu").values()
+    assert math.isfinite(step()["loss"] if side == "tinygen" else step())

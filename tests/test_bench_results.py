@@ -3,6 +3,7 @@ best round's median comes back; counted, not timed) and running a benchmark's ch
 
 import pytest
 
+from tinygen.bench import results
 from tinygen.bench.results import best_in_turns_ms, best_median_s, keep_best, run_child
 
 
@@ -39,3 +40,12 @@ def test_keep_best_keeps_each_rows_lowest_time_over_runs():
     keep_best(best, {"conv": 18.0, "linear": 4.9})
     assert keep_best(best, {"conv": 16.5, "linear": 5.2, "attention": 40.0}) is best
     assert best == {"conv": 16.5, "linear": 4.9, "attention": 40.0}
+
+
+def test_machine_names_the_gpu_when_asked(monkeypatch):
+    from tinygen import cuda
+    monkeypatch.setattr(cuda, "get_device_name", lambda index=0: "NVIDIA H100 80GB HBM3")
+    monkeypatch.setattr(cuda, "get_device_memory", lambda index=0: (1 << 30, 80 * 2**30))
+    monkeypatch.setattr(cuda, "runtime_version", lambda: "12.8")
+    assert "- GPU: NVIDIA H100 80GB HBM3, 80 GiB, CUDA 12.8\n" in results.machine(gpu=True)
+    assert "GPU" not in results.machine()

@@ -55,8 +55,9 @@ def best_in_turns_ms(steps, rounds, calls, warmup, pause=0.3, sync=None):
     return best
 
 
-def machine(torch=None, extra=""):
-    """Where and with what the figures were measured, as a markdown list."""
+def machine(torch=None, extra="", gpu=False):
+    """Where and with what the figures were measured, as a markdown list; with ``gpu``, also
+    the GPU's name, memory and CUDA version (figures from a GPU name it)."""
     cpu = platform.processor() or "unknown CPU"
     if os.path.exists("/proc/cpuinfo"):
         names = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
@@ -65,8 +66,13 @@ def machine(torch=None, extra=""):
     software = f"Python {platform.python_version()}, NumPy {np.__version__}"
     software += f", tinygen {__version__}{extra}"
     software += f", PyTorch {torch.__version__}" if torch else ", PyTorch not installed"
-    return (f"- machine: {cpu}, {os.cpu_count()} cores\n- software: {software}\n"
-            f"- date: {datetime.date.today()}")
+    lines = f"- machine: {cpu}, {os.cpu_count()} cores\n"
+    if gpu:
+        from tinygen import cuda
+        total = cuda.get_device_memory()[1]
+        lines += (f"- GPU: {cuda.get_device_name()}, {total / 2**30:.0f} GiB, CUDA "
+                  f"{cuda.runtime_version()}\n")
+    return lines + f"- software: {software}\n- date: {datetime.date.today()}"
 
 
 def write_section(path, section):
