@@ -186,9 +186,9 @@ def test_rng_state_round_trip():
 
 def test_random_draws_have_the_right_statistics():
     tg.manual_seed(0)
-    normal = tg.randn(20000, dtype=tg.float64).numpy()
+    normal = tg.randn(20000, dtype=tg.float64).cpu().numpy()
     assert abs(normal.mean()) < 0.03 and abs(normal.std() - 1) < 0.03
-    shifted = tg.empty(20000, dtype=tg.float64).normal_(3.0, 0.5).numpy()
+    shifted = tg.empty(20000, dtype=tg.float64).normal_(3.0, 0.5).cpu().numpy()
     assert abs(shifted.mean() - 3) < 0.02 and abs(shifted.std() - 0.5) < 0.02
 
 

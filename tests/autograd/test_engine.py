@@ -31,8 +31,8 @@ def test_leaf_grad_never_aliases_the_incoming_gradient(rng):
     g = tg.tensor(rng.standard_normal(3), dtype=tg.float64)
     x.clone().backward(g)                 # Clone's backward passes g through unchanged
     x.grad.mul_(2)
-    np.testing.assert_array_equal(g.numpy() * 2, x.grad.numpy())
-    assert not np.shares_memory(g.numpy(), x.grad.numpy())
+    np.testing.assert_array_equal(g.cpu().numpy() * 2, x.grad.cpu().numpy())
+    assert not np.shares_memory(g.cpu().numpy(), x.grad.cpu().numpy())
 
 
 def test_backward_of_non_scalar_with_explicit_gradient(rng, device):
@@ -47,7 +47,7 @@ def test_backward_of_several_roots_at_once(rng):
     y1, y2 = x * 2.0, x.exp()
     g1, g2 = (tg.tensor(rng.standard_normal(3), dtype=tg.float64) for _ in range(2))
     tg.autograd.backward([y1, y2], [g1, g2])
-    np.testing.assert_allclose(x.grad.numpy(), 2 * g1.numpy() + np.exp(host(x)) * g2.numpy())
+    np.testing.assert_allclose(host(x.grad), 2 * host(g1) + np.exp(host(x)) * host(g2))
 
 
 def test_backward_on_non_scalar_without_gradient_says_so(rng):
@@ -74,9 +74,9 @@ def test_retain_graph_allows_a_second_backward(rng):
     x = leaf64(rng, 3)
     loss = (x.tanh() * x).sum()
     loss.backward(retain_graph=True)
-    once = x.grad.numpy().copy()
+    once = x.grad.cpu().numpy().copy()
     loss.backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * once)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * once)
 
 
 def test_second_backward_through_freed_graph_raises_clearly(rng):
@@ -94,8 +94,8 @@ def test_retain_graph_defaults_to_create_graph(rng):
     (g,) = tg.autograd.grad(y, x, create_graph=True)
     y.backward()                                   # graph kept: create_graph=True retained it
     g.sum().backward()                             # and the gradient's own graph is intact
-    a = x.detach().numpy()
-    np.testing.assert_allclose(x.grad.numpy(), 3 * a ** 2 + 6 * a)
+    a = x.detach().cpu().numpy()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 3 * a ** 2 + 6 * a)
 
     z = (x ** 3).sum()
     tg.autograd.grad(z, x)                         # create_graph=False: freed
@@ -195,9 +195,9 @@ def test_detach_shares_memory_and_leaves_the_graph(rng):
     y = x * 2.0
     d = y.detach()
     assert d.is_leaf and not d.requires_grad and d.grad_fn is None
-    assert np.shares_memory(d.numpy(), y.array)
+    assert np.shares_memory(d.cpu().numpy(), y.array)
     (d * y).sum().backward()                       # d is a constant: only y's path counts
-    np.testing.assert_allclose(x.grad.numpy(), 2 * d.numpy())
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * d.cpu().numpy())
 
 
 def test_requires_grad_(rng):
@@ -224,15 +224,15 @@ def test_requires_grad_false_on_a_non_leaf_points_to_detach(rng):
 def test_hook_on_a_leaf_modifies_its_gradient_and_can_be_removed(rng):
     x = leaf64(rng, 3)
     seen = []
-    handle = x.register_hook(lambda g: seen.append(g.numpy().copy()) or g * 10.0)
+    handle = x.register_hook(lambda g: seen.append(g.cpu().numpy().copy()) or g * 10.0)
     (x * x).sum().backward()
-    a = x.detach().numpy()
+    a = x.detach().cpu().numpy()
     np.testing.assert_allclose(seen[0], 2 * a)
-    np.testing.assert_allclose(x.grad.numpy(), 20 * a)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 20 * a)
     handle.remove()
     x.grad = None
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * a)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * a)
     assert len(seen) == 1
 
 
@@ -242,17 +242,17 @@ def test_hook_on_a_non_leaf_changes_what_flows_upstream(rng):
     seen = []
 
     def hook(g):
-        seen.append(g.numpy().copy())
+        seen.append(g.cpu().numpy().copy())
         return g * -1.0
     handle = y.register_hook(hook)
     (y * y).sum().backward(retain_graph=True)
-    a = x.detach().numpy()
+    a = x.detach().cpu().numpy()
     np.testing.assert_allclose(seen[0], 2 * (2 * a))
-    np.testing.assert_allclose(x.grad.numpy(), -2 * (4 * a))
+    np.testing.assert_allclose(x.grad.cpu().numpy(), -2 * (4 * a))
     handle.remove()
     x.grad = None
     (y * y).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 8 * a)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 8 * a)
     assert len(seen) == 1
 
 
@@ -267,7 +267,7 @@ def test_retain_grad_keeps_a_non_leaf_gradient(rng):
     z = x * 3.0
     y.retain_grad()
     (y * y + z).sum().backward()
-    np.testing.assert_allclose(y.grad.numpy(), 2 * y.detach().numpy())
+    np.testing.assert_allclose(y.grad.cpu().numpy(), 2 * y.detach().cpu().numpy())
     assert z.grad is None
     x.retain_grad()                                # a leaf keeps its gradient anyway
     assert x.grad is not None
@@ -280,7 +280,7 @@ def test_retained_grad_accumulates_like_a_leaf(rng):
     loss = (y * y).sum()
     loss.backward(retain_graph=True)
     loss.backward()
-    np.testing.assert_allclose(y.grad.numpy(), 2 * 2 * y.detach().numpy())
+    np.testing.assert_allclose(y.grad.cpu().numpy(), 2 * 2 * y.detach().cpu().numpy())
 
 
 def test_retain_grad_makes_no_reference_cycle(rng):
@@ -303,7 +303,7 @@ def test_reused_intermediate_matches_closed_form(rng):
     b = a + a
     c = b * b
     c.backward(tg.ones(4, dtype=tg.float64) * 0.5)
-    np.testing.assert_allclose(a.grad.numpy(), 0.5 * 8 * a.detach().numpy())
+    np.testing.assert_allclose(a.grad.cpu().numpy(), 0.5 * 8 * a.detach().cpu().numpy())
 
 
 def test_diamond_matches_closed_form(rng):
@@ -312,8 +312,8 @@ def test_diamond_matches_closed_form(rng):
     c = b * b + b.sin()                            # two paths from b, both back to a
     g = rng.standard_normal(4)
     c.backward(tg.tensor(g, dtype=tg.float64))
-    e = np.exp(a.detach().numpy())
-    np.testing.assert_allclose(a.grad.numpy(), g * (2 * e * e + np.cos(e) * e))
+    e = np.exp(a.detach().cpu().numpy())
+    np.testing.assert_allclose(a.grad.cpu().numpy(), g * (2 * e * e + np.cos(e) * e))
 
 
 @pytest.mark.parametrize("f", [

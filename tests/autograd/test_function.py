@@ -26,10 +26,10 @@ def test_cube_values_gradients_and_node(rng):
     x = leaf64(rng, 4)
     y = Cube.apply(x)
     assert y.grad_fn.name() == "CubeBackward" and "CubeBackward" in repr(y)
-    np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy() ** 3)
+    np.testing.assert_allclose(y.detach().cpu().numpy(), x.detach().cpu().numpy() ** 3)
     g = rng.standard_normal(4)
     y.backward(tg.tensor(g, dtype=tg.float64))
-    np.testing.assert_allclose(x.grad.numpy(), 3 * x.detach().numpy() ** 2 * g)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 3 * x.detach().cpu().numpy() ** 2 * g)
 
 
 def test_cube_passes_gradcheck_and_gradgradcheck(rng):
@@ -43,8 +43,8 @@ def test_cube_third_derivative(rng):
     (d1,) = tg.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
     (d2,) = tg.autograd.grad(d1.sum(), x, create_graph=True)
     (d3,) = tg.autograd.grad(d2.sum(), x)
-    np.testing.assert_allclose(d2.detach().numpy(), 6 * x.detach().numpy())
-    np.testing.assert_allclose(d3.numpy(), np.full(3, 6.0))
+    np.testing.assert_allclose(d2.detach().cpu().numpy(), 6 * x.detach().cpu().numpy())
+    np.testing.assert_allclose(d3.cpu().numpy(), np.full(3, 6.0))
 
 
 class ScaledProduct(Function):
@@ -77,7 +77,7 @@ def test_needs_input_grad_says_which_inputs_want_a_gradient(rng, a_grad, b_grad)
     assert ScaledProduct.seen == [("forward", expected), ("backward", expected)]
     for t, other in ((a, b), (b, a)):
         if t.requires_grad:
-            np.testing.assert_allclose(t.grad.numpy(), 2.0 * other.detach().numpy())
+            np.testing.assert_allclose(t.grad.cpu().numpy(), 2.0 * other.detach().cpu().numpy())
         else:
             assert t.grad is None
 
@@ -100,7 +100,7 @@ def test_no_node_under_no_grad(rng):
 def test_python_number_argument_gets_no_gradient(rng):
     a, b = leaf64(rng, 3), leaf64(rng, 3)
     grads = tg.autograd.grad(ScaledProduct.apply(a, b, 3.0).sum(), (a, b))
-    np.testing.assert_allclose(grads[0].numpy(), 3.0 * b.detach().numpy())
+    np.testing.assert_allclose(grads[0].cpu().numpy(), 3.0 * b.detach().cpu().numpy())
 
 
 class Keep(Function):
@@ -127,9 +127,9 @@ def test_save_for_backward_links_inputs_and_outputs(rng):
     saved_x, saved_y, positive = Keep.got
     assert saved_x is x                              # the input itself
     assert saved_y.grad_fn is y.grad_fn              # the output, linked to this node
-    np.testing.assert_array_equal(saved_y.detach().numpy(), y.detach().numpy())
+    np.testing.assert_array_equal(saved_y.detach().cpu().numpy(), y.detach().cpu().numpy())
     assert positive.grad_fn is None and not positive.requires_grad   # a constant
-    np.testing.assert_array_equal(positive.numpy(), x.detach().numpy() > 0)
+    np.testing.assert_array_equal(positive.cpu().numpy(), x.detach().cpu().numpy() > 0)
 
 
 def test_saved_output_changed_in_place_is_detected(rng):
@@ -160,7 +160,7 @@ def test_multi_output_function_outputs_share_one_node(rng):
     x = leaf64(rng, 3)
     double, square = SplitPowers.apply(x)
     assert double.grad_fn is square.grad_fn
-    np.testing.assert_allclose(square.detach().numpy(), x.detach().numpy() ** 2)
+    np.testing.assert_allclose(square.detach().cpu().numpy(), x.detach().cpu().numpy() ** 2)
 
 
 @pytest.mark.parametrize("used", [0, 1], ids=["double-only", "square-only"])
@@ -172,10 +172,10 @@ def test_unused_output_gets_a_zero_gradient(rng, used):
     grads = SplitPowers.got
     unused = grads[1 - used]
     assert unused.shape == (2, 3) and unused.dtype == tg.float32
-    np.testing.assert_array_equal(unused.numpy(), 0)
-    np.testing.assert_array_equal(grads[used].numpy(), g)
-    expected = 2 * g if used == 0 else 2 * x.detach().numpy() * g
-    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+    np.testing.assert_array_equal(unused.cpu().numpy(), 0)
+    np.testing.assert_array_equal(grads[used].cpu().numpy(), g)
+    expected = 2 * g if used == 0 else 2 * x.detach().cpu().numpy() * g
+    np.testing.assert_allclose(x.grad.cpu().numpy(), expected, rtol=1e-6)
 
 
 def test_multi_output_function_with_both_outputs_used(rng):
@@ -199,8 +199,8 @@ def test_engine_sums_broadcast_gradients_back(rng):
     a, b = leaf64(rng, 2, 3), leaf64(rng, 3)
     g = rng.standard_normal((2, 3))
     BroadcastAdd.apply(a, b).backward(tg.tensor(g, dtype=tg.float64))
-    np.testing.assert_allclose(a.grad.numpy(), g)
-    np.testing.assert_allclose(b.grad.numpy(), g.sum(0))
+    np.testing.assert_allclose(a.grad.cpu().numpy(), g)
+    np.testing.assert_allclose(b.grad.cpu().numpy(), g.sum(0))
     assert gradcheck(BroadcastAdd.apply, (leaf64(rng, 2, 1, 3), leaf64(rng, 4, 1)))
 
 
@@ -218,7 +218,7 @@ class ArrayBackward(Function):
 def test_backward_may_return_a_raw_array(rng):
     x = leaf64(rng, 3)
     ArrayBackward.apply(x).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), np.full(3, 5.0))
+    np.testing.assert_allclose(x.grad.cpu().numpy(), np.full(3, 5.0))
 
 
 class TooManyGradients(Function):

@@ -60,21 +60,21 @@ def test_changing_a_saved_tensor_while_recording_raises_at_backward(rng):
     lambda p: p.clamp_(min=0.0)], ids=["add_", "mul_", "zero_", "copy_", "setitem", "clamp_"])
 def test_in_place_on_a_leaf_that_requires_grad_is_refused(rng, change):
     p = leaf64(rng, 3)
-    before = p.detach().numpy().copy()
+    before = p.detach().cpu().numpy().copy()
     with pytest.raises(RuntimeError, match="leaf tensor that requires grad.*in-place.*no_grad"):
         change(p)
-    np.testing.assert_array_equal(p.detach().numpy(), before)
+    np.testing.assert_array_equal(p.detach().cpu().numpy(), before)
 
 
 def test_in_place_update_under_no_grad_works(rng):
     p = leaf64(rng, 3)
     (p * p).sum().backward()
-    start = p.detach().numpy().copy()
+    start = p.detach().cpu().numpy().copy()
     lr = 0.1
     with tg.no_grad():
         p -= lr * p.grad
     assert p.is_leaf and p.requires_grad and p.grad_fn is None
-    np.testing.assert_allclose(p.detach().numpy(), start - lr * 2 * start)
+    np.testing.assert_allclose(p.detach().cpu().numpy(), start - lr * 2 * start)
 
 
 def test_data_add_does_not_trip_the_version_check(rng):
@@ -82,7 +82,7 @@ def test_data_add_does_not_trip_the_version_check(rng):
     y = (p * p).sum()
     p.data.add_(1.0)
     y.backward()                                   # as in PyTorch: saved p is the changed p
-    np.testing.assert_allclose(p.grad.numpy(), 2 * p.detach().numpy())
+    np.testing.assert_allclose(p.grad.cpu().numpy(), 2 * p.detach().cpu().numpy())
 
 
 def test_in_place_on_non_leaf_records_the_op(rng, device):
@@ -100,8 +100,8 @@ def test_in_place_mul_by_tensor_that_requires_grad(rng):
     y = x * 1.0
     y.mul_(w)
     y.backward(g)
-    np.testing.assert_allclose(x.grad.numpy(), w.detach().numpy() * g.numpy())
-    np.testing.assert_allclose(w.grad.numpy(), x.detach().numpy() * g.numpy())
+    np.testing.assert_allclose(x.grad.cpu().numpy(), w.detach().cpu().numpy() * g.cpu().numpy())
+    np.testing.assert_allclose(w.grad.cpu().numpy(), x.detach().cpu().numpy() * g.cpu().numpy())
 
 
 def test_in_place_on_a_plain_tensor_with_a_grad_argument_joins_the_graph(rng):
@@ -110,7 +110,7 @@ def test_in_place_on_a_plain_tensor_with_a_grad_argument_joins_the_graph(rng):
     buf.add_(w * w)
     assert buf.requires_grad and buf.grad_fn is not None
     buf.sum().backward()
-    np.testing.assert_allclose(w.grad.numpy(), 2 * w.detach().numpy())
+    np.testing.assert_allclose(w.grad.cpu().numpy(), 2 * w.detach().cpu().numpy())
 
 
 def test_chain_of_in_place_ops_passes_gradcheck(rng):

@@ -161,7 +161,7 @@ def test_create_graph_backward_is_profiled(rng):
     assert names[:2] == [("Tanh", "forward"), ("Sum", "forward")]
     # The gradient's own graph (TanhBackward) is differentiated in the second backward.
     assert ("TanhBackward", "backward") in names
-    assert np.isfinite(x.grad.numpy()).all()
+    assert np.isfinite(x.grad.cpu().numpy()).all()
 
 
 def test_table_lists_ops_sorted(rng):

@@ -17,7 +17,7 @@ def _loader(n=10, **kwargs):
 
 
 def _ids(batches):
-    return [b[1].numpy().tolist() for b in batches]
+    return [b[1].cpu().numpy().tolist() for b in batches]
 
 
 @pytest.mark.parametrize("n, batch_size, drop_last, sizes", [
@@ -32,8 +32,8 @@ def test_batch_sizes_as_pytorch(n, batch_size, drop_last, sizes):
 
 def test_no_shuffle_keeps_order_and_pairs_rows():
     x, y = next(iter(_loader(10, batch_size=4)))
-    assert y.numpy().tolist() == [0, 1, 2, 3]
-    np.testing.assert_array_equal(x.numpy(), [[0, 1], [2, 3], [4, 5], [6, 7]])
+    assert y.cpu().numpy().tolist() == [0, 1, 2, 3]
+    np.testing.assert_array_equal(x.cpu().numpy(), [[0, 1], [2, 3], [4, 5], [6, 7]])
 
 
 def test_dtypes_floats_kept_ints_int64():
@@ -77,7 +77,7 @@ def test_batches_resume_equals_uninterrupted(shuffle, drop_last, start):
 def test_device(device):
     x, y = next(iter(_loader(6, batch_size=4, device=device)))
     assert x.device == tg.device(device) and y.device == tg.device(device)
-    assert y.numpy().tolist() == [0, 1, 2, 3]
+    assert y.cpu().numpy().tolist() == [0, 1, 2, 3]
 
 
 def test_errors():

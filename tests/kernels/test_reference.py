@@ -204,7 +204,7 @@ def test_adam_step_matches_torch(decoupled, amsgrad, rng):
         opt.step()
         R.adam_step(param, grad, *state, step=step, lr=0.1, beta1=0.8, beta2=0.9, eps=1e-8,
                     weight_decay=0.05, decoupled=decoupled, amsgrad=amsgrad, maximize=True)
-        np.testing.assert_allclose(param, p.detach().numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(param, p.detach().cpu().numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_adam_first_step_moves_each_weight_by_lr_against_its_gradient_sign():

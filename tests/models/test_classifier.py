@@ -80,10 +80,10 @@ def test_batches_are_scaled_shifted_and_resume_exactly(mnist_dir, tmp_path):
     assert step == 0 and first[-1][2] == recipe.batches_per_epoch + 1
     assert images.shape == (32, 1, 28, 28) and images.dtype == tg.float32
     assert labels.shape == (32,) and labels.dtype == tg.int64
-    assert images.numpy().min() == -1.0 and images.numpy().max() <= 1.0
+    assert images.cpu().numpy().min() == -1.0 and images.cpu().numpy().max() <= 1.0
     resumed = next(recipe.batches(recipe.batches_per_epoch + 1))  # the second epoch's 2nd batch
-    np.testing.assert_array_equal(resumed[0].numpy(), first[-1][0].numpy())
-    np.testing.assert_array_equal(resumed[1].numpy(), first[-1][1].numpy())
+    np.testing.assert_array_equal(resumed[0].cpu().numpy(), first[-1][0].cpu().numpy())
+    np.testing.assert_array_equal(resumed[1].cpu().numpy(), first[-1][1].cpu().numpy())
 
 
 def test_learning_rate_decays_along_a_cosine(mnist_dir, tmp_path):

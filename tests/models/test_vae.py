@@ -152,7 +152,7 @@ def test_matches_pytorch(rng, family):
     t_recon = decode(t_mu + torch.exp(0.5 * t_logvar) * eps)
     bce = nn.functional.binary_cross_entropy_with_logits(t_recon, x, reduction="sum")
     kl = -0.5 * torch.sum(1 + t_logvar - t_mu ** 2 - t_logvar.exp())
-    np.testing.assert_allclose(host(recon), t_recon.detach().numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(host(recon), t_recon.detach().cpu().numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(ours.item(), ((bce + kl) / 4).item(), rtol=1e-5)
 
 

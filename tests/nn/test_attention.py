@@ -30,7 +30,7 @@ def test_parameters_and_init():
 def _torch_pair(torch, *args, **kwargs):
     theirs = torch.nn.MultiheadAttention(*args, **kwargs)
     ours = nn.MultiheadAttention(*args, **kwargs)
-    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in
+    ours.load_state_dict({k: tg.tensor(v.detach().cpu().numpy()) for k, v in
                           theirs.state_dict().items()})
     return ours, theirs
 
@@ -70,14 +70,14 @@ def test_against_torch(ctor, forward_kwargs, self_attention, rng):
         x, t = [x[0]] * 3, [t[0]] * 3
     out, weights = ours(*x, **forward_kwargs(tg.tensor, L, S, N))
     t_out, t_weights = theirs(*t, **forward_kwargs(torch.tensor, L, S, N))
-    np.testing.assert_allclose(host(out), t_out.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(host(out), t_out.detach().cpu().numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(host(weights), t_weights.detach().numpy(), rtol=1e-4, atol=1e-6)
     g = rng.standard_normal(out.shape).astype(np.float32)
     out.backward(tg.tensor(g))
     t_out.backward(torch.tensor(g))
-    np.testing.assert_allclose(host(x[0].grad), t[0].grad.numpy(), rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(host(x[0].grad), t[0].grad.cpu().numpy(), rtol=1e-3, atol=1e-5)
     for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(host(p.grad), tp.grad.numpy(), rtol=1e-3, atol=1e-5,
+        np.testing.assert_allclose(host(p.grad), tp.grad.cpu().numpy(), rtol=1e-3, atol=1e-5,
                                    err_msg=name)
 
 
@@ -88,7 +88,7 @@ def test_unbatched_and_no_weights(rng):
     out, weights = ours(*[tg.tensor(a)] * 3, need_weights=False)
     t_out, _ = theirs(*[torch.tensor(a)] * 3)
     assert weights is None and out.shape == (5, 6)
-    np.testing.assert_allclose(host(out), t_out.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(host(out), t_out.detach().cpu().numpy(), rtol=1e-4, atol=1e-5)
     _, weights = ours(*[tg.tensor(a)] * 3)
     assert weights.shape == (5, 5)
 

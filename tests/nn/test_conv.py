@@ -90,10 +90,10 @@ def test_modules_match_torch(rng, kind, args, kwargs):
     torch = pytest.importorskip("torch")
     ours, theirs = getattr(nn, kind)(*args, **kwargs), getattr(torch.nn, kind)(*args, **kwargs)
     assert repr(ours) == repr(theirs)
-    ours.load_state_dict({k: tg.tensor(v.detach().numpy())
+    ours.load_state_dict({k: tg.tensor(v.detach().cpu().numpy())
                           for k, v in theirs.state_dict().items()})
     x = rng.standard_normal((2, args[0], 7, 6)).astype(np.float32)
-    expected = theirs(torch.tensor(x)).detach().numpy()
+    expected = theirs(torch.tensor(x)).detach().cpu().numpy()
     np.testing.assert_allclose(host(ours(tg.tensor(x))), expected, rtol=1e-5, atol=1e-5)
 
 

@@ -51,8 +51,8 @@ def test_loads_torch_weights(rng):
     torch = pytest.importorskip("torch")
     theirs = torch.nn.Embedding(7, 4, padding_idx=2)
     ours = nn.Embedding(7, 4, padding_idx=2)
-    ours.load_state_dict({k: tg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: tg.tensor(v.cpu().numpy()) for k, v in theirs.state_dict().items()})
     ids = rng.integers(0, 7, size=(3, 5))
     np.testing.assert_array_equal(host(ours(tg.tensor(ids))),
-                                  theirs(torch.tensor(ids)).detach().numpy())
+                                  theirs(torch.tensor(ids)).detach().cpu().numpy())
     assert repr(ours) == repr(theirs)

@@ -34,7 +34,7 @@ def test_linear_with_no_features(in_features, out_features, x_shape):
     np.testing.assert_array_equal(host(y), np.broadcast_to(host(layer.bias), y.shape))
     y.sum().backward()
     assert x.grad.shape == x_shape and layer.weight.grad.shape == (out_features, in_features)
-    np.testing.assert_array_equal(layer.bias.grad.numpy(),
+    np.testing.assert_array_equal(layer.bias.grad.cpu().numpy(),
                                   np.full(out_features, math.prod(x_shape[:-1])))
 
 
@@ -64,7 +64,7 @@ def test_linear_weight_first_product_equals_numpy(rng, x_shape, bias):
     expected = host(x) @ host(layer.weight).T + (host(layer.bias) if bias else 0)
     y = layer(x)
     np.testing.assert_allclose(host(y), expected, rtol=1e-12, atol=1e-12)
-    assert y.detach().numpy().flags.c_contiguous and y.view(-1).shape == (y.numel(),)
+    assert y.detach().cpu().numpy().flags.c_contiguous and y.view(-1).shape == (y.numel(),)
 
 
 def test_linear_layer_grads_reach_parameters(rng):
@@ -104,7 +104,7 @@ def test_default_init_bounds_equal_pytorch():
     torch = pytest.importorskip("torch")
     ours, theirs = nn.Linear(50, 2000), torch.nn.Linear(50, 2000)
     for a, b in [(ours.weight, theirs.weight), (ours.bias, theirs.bias)]:
-        a, b = host(a), b.detach().numpy()
+        a, b = host(a), b.detach().cpu().numpy()
         assert abs(np.abs(a).max() - np.abs(b).max()) < 0.01 * np.abs(b).max()
         assert abs(a.std() - b.std()) < 0.05 * b.std()
 
@@ -113,9 +113,9 @@ def test_weights_imported_from_pytorch_give_same_outputs():
     torch = pytest.importorskip("torch")
     theirs = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Linear(5, 2, bias=False))
     ours = nn.Sequential(nn.Linear(6, 5), nn.Linear(5, 2, bias=False))
-    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: v.cpu().numpy() for k, v in theirs.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((3, 4, 6)).astype(np.float32)
-    expected = theirs(torch.from_numpy(x)).detach().numpy()
+    expected = theirs(torch.from_numpy(x)).detach().cpu().numpy()
     np.testing.assert_allclose(host(ours(tg.tensor(x))), expected, rtol=1e-5, atol=1e-6)
 
 

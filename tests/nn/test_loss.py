@@ -77,5 +77,5 @@ def test_against_torch_modules(rng):
         theirs = getattr(torch.nn, name)(**{k: torch.tensor(v) if isinstance(v, np.ndarray)
                                             else v for k, v in kwargs.items()})
         np.testing.assert_allclose(host(mine(tg_tensor(x), tg_tensor(t))),
-                                   theirs(torch.tensor(x), torch.tensor(t)).numpy(),
+                                   theirs(torch.tensor(x), torch.tensor(t)).cpu().numpy(),
                                    rtol=1e-10, err_msg=name)

@@ -101,7 +101,7 @@ def test_errors():
 
 
 def _load_from_torch(ours, theirs):
-    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in
+    ours.load_state_dict({k: tg.tensor(v.detach().cpu().numpy()) for k, v in
                           theirs.state_dict().items()})
 
 
@@ -127,12 +127,12 @@ def test_against_torch(name, args, shape, rng):
         g = rng.standard_normal(shape).astype(np.float32)
         y.backward(tg.tensor(g))
         ty.backward(torch.tensor(g))
-        np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(host(x.grad), t.grad.numpy(), rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(host(y), ty.detach().cpu().numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(host(x.grad), t.grad.cpu().numpy(), rtol=1e-3, atol=1e-4)
         for (key, value), theirs_value in zip(ours.state_dict().items(),
                                               theirs.state_dict().values()):
-            np.testing.assert_allclose(host(value), theirs_value.numpy(), rtol=1e-5,
+            np.testing.assert_allclose(host(value), theirs_value.cpu().numpy(), rtol=1e-5,
                                        atol=1e-6, err_msg=key)
         for p, tp in zip(ours.parameters(), theirs.parameters()):
-            np.testing.assert_allclose(host(p.grad), tp.grad.numpy(), rtol=1e-3, atol=1e-4)
+            np.testing.assert_allclose(host(p.grad), tp.grad.cpu().numpy(), rtol=1e-3, atol=1e-4)
             p.grad, tp.grad = None, None

@@ -27,7 +27,7 @@ def test_modules_match_torch(rng, kind, args, kwargs):
     ours, theirs = getattr(nn, kind)(*args, **kwargs), getattr(torch.nn, kind)(*args, **kwargs)
     assert repr(ours) == repr(theirs)
     x = rng.standard_normal((2, 3, 7, 8)).astype(np.float32)
-    np.testing.assert_allclose(host(ours(tg.tensor(x))), theirs(torch.tensor(x)).numpy(),
+    np.testing.assert_allclose(host(ours(tg.tensor(x))), theirs(torch.tensor(x)).cpu().numpy(),
                                rtol=1e-5, atol=1e-6)
 
 

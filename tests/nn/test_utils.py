@@ -56,7 +56,7 @@ def test_clip_grad_norm_equals_pytorch(rng):
         assert ours.item() == pytest.approx(expected.item(), rel=1e-6)
         for p, q in zip(params, theirs):
             if p.grad is not None:
-                np.testing.assert_allclose(host(p.grad), q.grad.numpy(), rtol=1e-6)
+                np.testing.assert_allclose(host(p.grad), q.grad.cpu().numpy(), rtol=1e-6)
 
 
 def test_clip_grad_norm_single_tensor_no_grads_and_nonfinite(rng):

@@ -132,9 +132,9 @@ def test_against_torch(causal, rng):
         *theirs, attn_mask=None if causal else torch.tensor(mask), is_causal=causal)
     y.backward(tg.tensor(g))
     ty.backward(torch.tensor(g))
-    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(host(y), ty.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
     for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(host(a.grad), b.grad.numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(host(a.grad), b.grad.cpu().numpy(), rtol=1e-4, atol=1e-5)
 
 
 def test_causal_alignment_is_bottom_right_unlike_torch(rng):
@@ -146,7 +146,7 @@ def test_causal_alignment_is_bottom_right_unlike_torch(rng):
     y = F.scaled_dot_product_attention(*map(tg.tensor, (q, k, v)), is_causal=True)
     ty = torch.nn.functional.scaled_dot_product_attention(
         *map(torch.tensor, (q, k, v)), attn_mask=causal_lower_right(2, 5))
-    np.testing.assert_allclose(host(y), ty.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(host(y), ty.cpu().numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("causal", [False, True])

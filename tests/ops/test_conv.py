@@ -237,7 +237,7 @@ def test_conv2d_matches_torch(rng, config):
     x, w, b, kw = _conv_inputs(rng, config, "cpu")
     x, w, b = (t.detach().float() for t in (x, w, b))
     expected = torch.nn.functional.conv2d(*(torch.tensor(host(t)) for t in (x, w, b)), **kw)
-    np.testing.assert_allclose(host(F.conv2d(x, w, b, **kw)), expected.numpy(), rtol=1e-5,
+    np.testing.assert_allclose(host(F.conv2d(x, w, b, **kw)), expected.cpu().numpy(), rtol=1e-5,
                                atol=1e-5)
 
 
@@ -248,7 +248,7 @@ def test_conv_transpose2d_matches_torch(rng, config):
     x, w, b = (t.detach().float() for t in (x, w, b))
     expected = torch.nn.functional.conv_transpose2d(
         *(torch.tensor(host(t)) for t in (x, w, b)), **kw)
-    np.testing.assert_allclose(host(F.conv_transpose2d(x, w, b, **kw)), expected.numpy(),
+    np.testing.assert_allclose(host(F.conv_transpose2d(x, w, b, **kw)), expected.cpu().numpy(),
                                rtol=1e-5, atol=1e-5)
 
 

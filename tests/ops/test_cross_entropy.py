@@ -175,7 +175,7 @@ def test_against_torch(rng, reduction, shape, weighted, ignore_index, smoothing)
     mine = F.cross_entropy(mine_x, tg.tensor(t), weight=None if w is None else t64(w), **kwargs)
     theirs = torch.nn.functional.cross_entropy(
         theirs_x, torch.tensor(t), weight=None if w is None else torch.tensor(w), **kwargs)
-    np.testing.assert_allclose(host(mine), theirs.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(host(mine), theirs.detach().cpu().numpy(), rtol=1e-10)
     upstream = rng.standard_normal(theirs.shape)
     mine.backward(t64(upstream))
     theirs.backward(torch.tensor(upstream))
@@ -192,7 +192,7 @@ def test_probability_targets_against_torch(rng):
         theirs = torch.nn.functional.cross_entropy(
             torch.tensor(a), torch.tensor(q), weight=torch.tensor(w), reduction=reduction,
             label_smoothing=0.1)
-        np.testing.assert_allclose(host(mine), theirs.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(host(mine), theirs.cpu().numpy(), rtol=1e-10)
 
 
 @pytest.mark.parametrize("shape, weighted, ignore_index, smoothing", CONFIGS[:2] + CONFIGS[4:5])

@@ -384,11 +384,11 @@ def test_matches_torch_at_ties_bounds_and_zero(case):
     b, tb = _torch_pair(torch, b_values)
     g = np.array([0.3, -1.2, 0.7, 2.0, -0.4])
     y, ty = ours(a, b), theirs(ta, tb)
-    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(y), ty.detach().cpu().numpy(), rtol=1e-12)
     y.backward(tg.tensor(g, dtype=tg.float64))
     ty.backward(torch.tensor(g, dtype=torch.float64))
-    np.testing.assert_allclose(host(a.grad), ta.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(host(b.grad), tb.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(a.grad), ta.grad.cpu().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(b.grad), tb.grad.cpu().numpy(), rtol=1e-12)
 
 
 def test_pow_tensor_exponent_zero_at_base_zero(device):

@@ -100,7 +100,7 @@ def test_row_gradients_add_up_like_numpy_add_at(rng):
     x[tg.tensor(ids)].backward(tg.tensor(g))
     expected = np.zeros((6, 3))
     np.add.at(expected, ids, g)
-    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-14)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), expected, rtol=1e-14)
     assert not expected[[1, 3, 4]].any()
 
 
@@ -304,11 +304,11 @@ def test_matches_torch_for_repeated_and_masked_indices(rng):
         x = tg.tensor(a, requires_grad=True)
         tx = torch.tensor(a, requires_grad=True)
         y, ty = x[index], tx[torch_index]
-        np.testing.assert_array_equal(host(y), ty.detach().numpy())
+        np.testing.assert_array_equal(host(y), ty.detach().cpu().numpy())
         g = rng.standard_normal(tuple(ty.shape))
         y.backward(tg.tensor(g))
         ty.backward(torch.tensor(g))
-        np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-14)
+        np.testing.assert_allclose(host(x.grad), tx.grad.cpu().numpy(), rtol=1e-14)
 
 
 @pytest.mark.parametrize("dim, index", [(0, [2, 0, 2]), (1, [1]), (-1, [3, 3, 0, 1]), (1, [])])

@@ -131,12 +131,12 @@ def test_matmul_matches_torch(shape_a, shape_b, rng):
     a, b = tg.tensor(a_np, requires_grad=True), tg.tensor(b_np, requires_grad=True)
     ta, tb = torch.tensor(a_np, requires_grad=True), torch.tensor(b_np, requires_grad=True)
     y, ty = a @ b, ta @ tb
-    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(y), ty.detach().cpu().numpy(), rtol=1e-12)
     g = rng.standard_normal(tuple(ty.shape))
     y.backward(tg.tensor(g))
     ty.backward(torch.tensor(g))
-    np.testing.assert_allclose(host(a.grad), ta.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(host(b.grad), tb.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(a.grad), ta.grad.cpu().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(b.grad), tb.grad.cpu().numpy(), rtol=1e-12)
 
 
 def test_mm_bmm_dot_outer_match_numpy_and_gradcheck(device, rng, leaf):
@@ -212,5 +212,5 @@ def test_einsum_matches_torch(rng):
     g = rng.standard_normal((3, 5, 2))
     tg.einsum("bik,bjk->ijb", x, y).backward(tg.tensor(g))
     torch.einsum("bik,bjk->ijb", tx, ty).backward(torch.tensor(g))
-    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(host(y.grad), ty.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(x.grad), tx.grad.cpu().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(host(y.grad), ty.grad.cpu().numpy(), rtol=1e-12)

@@ -207,7 +207,7 @@ def test_against_torch(rng, reduction):
         upstream = rng.standard_normal(theirs.shape)
         mine.backward(t64(upstream))
         theirs.backward(torch.tensor(upstream))
-        np.testing.assert_allclose(host(mine_x.grad), theirs_x.grad.numpy(), rtol=1e-9,
+        np.testing.assert_allclose(host(mine_x.grad), theirs_x.grad.cpu().numpy(), rtol=1e-9,
                                    atol=1e-12, err_msg=name)
 
 

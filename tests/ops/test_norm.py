@@ -115,4 +115,4 @@ def test_matches_torch(ord, rng):
     g = rng.standard_normal(3)
     tg.linalg.vector_norm(x, ord, dim=1).backward(tg.tensor(g))
     torch.linalg.vector_norm(t, ord, dim=1).backward(torch.tensor(g))
-    np.testing.assert_allclose(host(x.grad), t.grad.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(host(x.grad), t.grad.cpu().numpy(), rtol=1e-12, atol=1e-15)

@@ -168,5 +168,5 @@ def test_against_torch(rng):
         y, ty = ours(x), theirs(t)
         y.backward(tg.tensor(g))
         ty.backward(torch.tensor(g))
-        np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(host(x.grad), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(host(y), ty.detach().cpu().numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(host(x.grad), t.grad.cpu().numpy(), rtol=1e-4, atol=1e-4)

@@ -104,13 +104,13 @@ def test_pooling_matches_torch(rng, k, s, p, d, ceil_mode):
     x[0, 0, :2, :2] = 1.0                                  # a tie, to compare indices
     y, i = F.max_pool2d(tg.tensor(x), k, s, p, d, ceil_mode, True)
     ty, ti = torch.nn.functional.max_pool2d(torch.tensor(x), k, s, p, d, ceil_mode, True)
-    np.testing.assert_array_equal(host(y), ty.numpy())
-    np.testing.assert_array_equal(host(i), ti.numpy())
+    np.testing.assert_array_equal(host(y), ty.cpu().numpy())
+    np.testing.assert_array_equal(host(i), ti.cpu().numpy())
     if d == 1:
         for cip in (True, False):
             y = F.avg_pool2d(tg.tensor(x), k, s, p, ceil_mode, cip)
             ty = torch.nn.functional.avg_pool2d(torch.tensor(x), k, s, p, ceil_mode, cip)
-            np.testing.assert_allclose(host(y), ty.numpy(), rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(host(y), ty.cpu().numpy(), rtol=1e-6, atol=1e-6)
 
 
 def test_unbatched_and_float32(rng):
@@ -189,7 +189,7 @@ def test_interpolate_matches_torch(rng, mode, align_corners, size, scale_factor,
                                                align_corners)
     assert y.shape == tuple(expected.shape) and y.dtype == x.dtype
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(host(y), expected.numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(host(y), expected.cpu().numpy(), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("mode, align_corners",
@@ -201,7 +201,7 @@ def test_interpolate_1d_matches_torch(rng, mode, align_corners):
         y = F.interpolate(tg.tensor(x), size, scale, mode, align_corners)
         expected = torch.nn.functional.interpolate(torch.tensor(x), size, scale, mode,
                                                    align_corners)
-        np.testing.assert_allclose(host(y), expected.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(host(y), expected.cpu().numpy(), rtol=1e-12, atol=1e-12)
 
 
 INTERPOLATE_ERRORS = [

@@ -410,11 +410,11 @@ def _compare_with_torch(torch, ours, theirs, a, rng):
     x = tg.tensor(a, dtype=tg.float64, requires_grad=True)
     tx = torch.tensor(a, dtype=torch.float64, requires_grad=True)
     y, ty = ours(x), theirs(tx)
-    np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(host(y), ty.detach().cpu().numpy(), rtol=1e-12, equal_nan=True)
     g = rng.standard_normal(tuple(ty.shape))
     y.backward(tg.tensor(g, dtype=tg.float64))
     ty.backward(torch.tensor(g, dtype=torch.float64))
-    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-12,
+    np.testing.assert_allclose(host(x.grad), tx.grad.cpu().numpy(), rtol=1e-10, atol=1e-12,
                                equal_nan=True)
 
 

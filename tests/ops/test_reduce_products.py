@@ -78,4 +78,4 @@ def test_prod_matches_torch_with_zeros(rng):
     g = rng.standard_normal(4)
     x.prod(1).backward(tg.tensor(g))
     t.prod(1).backward(torch.tensor(g))
-    np.testing.assert_allclose(host(x.grad), t.grad.numpy(), rtol=1e-13)
+    np.testing.assert_allclose(host(x.grad), t.grad.cpu().numpy(), rtol=1e-13)

@@ -32,7 +32,7 @@ def train_tg(optimizer, params, steps, seed=0, scheduler=None):
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-    return [p.detach().numpy().copy() for p in params]
+    return [p.detach().cpu().numpy().copy() for p in params]
 
 
 def compare_with_torch(make_tg, make_torch, steps=10, groups=None):
@@ -48,4 +48,4 @@ def compare_with_torch(make_tg, make_torch, steps=10, groups=None):
         their_opt.zero_grad()
         ((torch.tensor(X) @ theirs[0] + theirs[1] - torch.tensor(y)) ** 2).mean().backward()
         their_opt.step()
-    return [p.detach().numpy() for p in params], [p.detach().numpy() for p in theirs]
+    return [p.detach().cpu().numpy() for p in params], [p.detach().cpu().numpy() for p in theirs]

@@ -57,14 +57,14 @@ def test_zero_grad():
     tg_loss([a, b]).backward()
     grad = a.grad
     opt.zero_grad(set_to_none=False)
-    assert a.grad is grad and not a.grad.numpy().any()
+    assert a.grad is grad and not a.grad.cpu().numpy().any()
     opt.zero_grad()
     assert a.grad is None and b.grad is None
 
 
 def test_step_skips_params_without_grad_and_returns_closure_loss():
     a, b = tg_params()
-    before = b.detach().numpy().copy()
+    before = b.detach().cpu().numpy().copy()
     opt = optim.SGD([a, b], lr=0.1)
 
     def closure():
@@ -76,7 +76,7 @@ def test_step_skips_params_without_grad_and_returns_closure_loss():
     with tg.no_grad():
         loss = opt.step(closure)          # the closure still records: it runs with grad enabled
     assert loss.item() > 0
-    np.testing.assert_array_equal(b.detach().numpy(), before)
+    np.testing.assert_array_equal(b.detach().cpu().numpy(), before)
     assert b not in opt.state
 
 
@@ -114,7 +114,7 @@ def test_round_trip_through_save_reproduces_the_next_steps(tmp_path, optimizer_c
     expected = train_tg(opt, params, 3, scheduler=sched)
 
     checkpoint = tg.load(path)
-    resumed = [tg.tensor(p.numpy(), requires_grad=True) for p in checkpoint["params"]]
+    resumed = [tg.tensor(p.cpu().numpy(), requires_grad=True) for p in checkpoint["params"]]
     opt2 = optimizer_class(resumed, **options)
     sched2 = optim.lr_scheduler.StepLR(opt2, step_size=2, gamma=0.5)
     opt2.load_state_dict(checkpoint["optim"])

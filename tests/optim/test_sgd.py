@@ -17,7 +17,7 @@ def run(values, grads, **options):
     for g in grads:
         p.grad = tg.tensor(g, dtype=tg.float64)
         opt.step()
-        trajectory.append(p.detach().numpy().copy())
+        trajectory.append(p.detach().cpu().numpy().copy())
     return np.array(trajectory)
 
 
@@ -43,9 +43,9 @@ def test_momentum_buffer_starts_at_the_first_gradient():
     assert opt.state[p] == {}
     p.grad = tg.tensor([2.0])
     opt.step()
-    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"].numpy(), [2.0])
+    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"].cpu().numpy(), [2.0])
     p.grad.array[0] = 5.0                        # the buffer must not alias the gradient
-    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"].numpy(), [2.0])
+    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"].cpu().numpy(), [2.0])
 
 
 def test_invalid_options():

@@ -61,8 +61,8 @@ def test_family_resumes_exactly_and_samples(family, mnist_dir, text_file, tmp_pa
     saved = [load_checkpoint(out / "checkpoint.safetensors", family) for out in (whole, split)]
     for name, state in saved[0]["modules"].items():
         for key, value in state.items():
-            np.testing.assert_array_equal(saved[1]["modules"][name][key].numpy(),
-                                          value.numpy(), err_msg=f"{name}.{key}")
+            np.testing.assert_array_equal(saved[1]["modules"][name][key].cpu().numpy(),
+                                          value.cpu().numpy(), err_msg=f"{name}.{key}")
     capsys.readouterr()
     if family == "classifier":
         return

@@ -95,7 +95,7 @@ def test_classify_returns_features_and_probabilities_and_keeps_the_mode(rng):
     assert model.training
     with tg.no_grad():
         model.eval()
-        expected = model.features(tg.tensor(images)).numpy()
+        expected = model.features(tg.tensor(images)).cpu().numpy()
     np.testing.assert_allclose(features, expected, rtol=1e-6)
 
 

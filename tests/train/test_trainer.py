@@ -26,7 +26,7 @@ def records(out, kind):
 
 def weights(out):
     modules = load_checkpoint(out / "checkpoint.safetensors")["modules"]
-    return {k: v.numpy() for k, v in modules["model"].items()}
+    return {k: v.cpu().numpy() for k, v in modules["model"].items()}
 
 
 def assert_same_run(a, b):

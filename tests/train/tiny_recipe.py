@@ -62,7 +62,7 @@ class TinyRecipe(Recipe):
         return {"val_loss": loss}
 
     def sample(self, n, **options):
-        values = tg.sigmoid(self.model(tg.rand(n, FEATURES, device=self.device))).numpy()
+        values = tg.sigmoid(self.model(tg.rand(n, FEATURES, device=self.device))).cpu().numpy()
         if self.config["text_samples"]:
             return " ".join(f"{v:.3f}" for v in values[:, 0]) + options.get("prompt", "")
         return np.broadcast_to(values[:, :, None], (n, 28, 28)).copy()

@@ -38,7 +38,7 @@ def test_default_grid_is_square_and_accepts_tensors(tmp_path, rng):
     images = tg.tensor(rng.uniform(0, 1, size=(9, 1, 4, 4)), dtype=tg.float32)
     grid = read_gray(save_image_grid(images, tmp_path / "g.png", padding=1))
     assert grid.shape == (3 * 5 + 1, 3 * 5 + 1)
-    np.testing.assert_allclose(grid[1:5, 6:10], images.numpy()[1, 0], atol=0.51 / 255)
+    np.testing.assert_allclose(grid[1:5, 6:10], images.cpu().numpy()[1, 0], atol=0.51 / 255)
 
 
 def test_values_are_clipped_and_padding_can_be_zero(rng):
