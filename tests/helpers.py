@@ -8,6 +8,11 @@ import tinygen as tg
 BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
 
 
+def shares_memory(a, b):
+    """Whether two arrays (NumPy or CuPy) share memory."""
+    return bool(tg.backend.get_array_module(a).shares_memory(a, b))
+
+
 def host(t):
     """A tensor's values as a NumPy array, wherever it lives."""
     return t.detach().cpu().numpy()

@@ -300,9 +300,9 @@ def test_dtype_mismatch_is_an_error():
 
 
 def test_fused_columns_are_the_gemm_matrix_without_a_copy():
-    """The fused im2col keeps its columns in (C*kh*kw, N, L) memory order, so conv2d's
+    """The fused CPU im2col keeps its columns in (C*kh*kw, N, L) memory order, so conv2d's
     (C*kh*kw, N*L) GEMM operand is a view of them."""
     with kernels.use("fused"):
-        cols = Im2col.apply(tg.randn(4, 3, 14, 14), (4, 4), (2, 2), (1, 1), (1, 1))
+        cols = Im2col.apply(tg.randn(4, 3, 14, 14, device="cpu"), (4, 4), (2, 2), (1, 1), (1, 1))
     matrix = cols.permute(1, 0, 2).reshape(3 * 16, 4 * 49)
     assert np.shares_memory(matrix.array, cols.array)
