@@ -13,6 +13,7 @@ backward twice (input and weight gradients); attention counts the full T x T sco
 import argparse
 import json
 import os
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -27,31 +28,42 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 GEMM_SIZE = 1024
 LINEAR_TARGET = 0.85                       # of the measured GEMM rate
 CONV_TARGET = 1.5                          # at most 1.5x PyTorch's time
-WHERE_THE_TIME_GOES = (
-    "Where the time goes, Conv2d 64->128 at 2 threads (tinygen's profiler, one step of ~17-18\n"
-    "ms): the three GEMMs ~13-14 ms (OpenBLAS, ~180-190 GFLOP/s), im2col + col2im ~2.5 ms, and\n"
-    "~0.7 ms moving the GEMM's channel-major result into (N, C, H, W) order and the gradient\n"
-    "back. PyTorch's whole step, a oneDNN convolution that builds no columns, takes ~11.4 ms:\n"
-    "our three GEMMs alone take 1.15-1.25x that. Within 1.5x the rest of a step would have to\n"
-    "fit in 3-4 ms; ours takes ~4 (inside a step im2col and col2im run at memory speed, 1.5-2x\n"
-    "slower than alone, their 13 MB of columns gone from the cache). Two fixes brought the step\n"
-    "from ~20 ms: im2col and col2im gather through a per-geometry index table, one loop per\n"
-    "channel, kernel offset and sample (1.7x faster than a loop per 7-wide output row), and\n"
-    "tinygen sets OPENBLAS_THREAD_TIMEOUT so that OpenBLAS's idle threads sleep after ~0.1 ms\n"
-    "instead of spinning ~0.1 s on the cores the kernels need (a 2-thread im2col right after\n"
-    "a GEMM went from 4.8 to 1.3 ms). Tried and dropped: a Numba kernel for the layout move\n"
-    "(faster alone, no faster inside a DCGAN step), and splitting the batch so each chunk's\n"
-    "columns stay in cache (smaller GEMMs lost more than the cache won).\n"
-    "Linear: the GEMM rate is a 1024x1024 product; the three 128-sided GEMMs of the Linear row\n"
-    "take 4.76 ms in bare NumPy against tinygen's 4.82 (1% overhead), so 85% of the square rate\n"
-    "is out of reach here for NumPy's OpenBLAS, and PyTorch's Linear is no faster. OpenBLAS's\n"
-    "AVX2 kernels (OPENBLAS_CORETYPE=Haswell) instead of the AVX-512 ones it picks on this Zen 4\n"
-    "made the square GEMM 7% and the Linear row 13% faster (86% of the rate), but the DCGAN,\n"
-    "conv VAE and MLP GAN training steps 3-17% slower, so tinygen leaves OpenBLAS's choice.\n"
-    "tinygen (with the GEMM) and PyTorch run in separate processes (in one process their two\n"
-    "OpenMP runtimes slow each other down), alternating three times; within a process every\n"
-    "round times each row in turn, pausing between them. Each row keeps its best: single runs\n"
-    "moved Conv2d 64->128 between 1.4x and 1.7x PyTorch with the machine's load.")
+WHERE_THE_TIME_GOES = "\n".join(textwrap.fill(paragraph, 92, break_on_hyphens=False)
+                                for paragraph in (
+    "Where the time goes, Conv2d 64->128 at 2 threads (tinygen's profiler, one step of ~17-18 "
+    "ms): the three GEMMs ~13-14 ms (OpenBLAS, ~180-190 GFLOP/s), im2col + col2im ~2.5-3 ms, "
+    "and ~0.7 ms moving the GEMM's channel-major result into (N, C, H, W) order and the "
+    "gradient back. PyTorch's whole step, a oneDNN convolution that builds no columns, takes "
+    "~11.4 ms: our three GEMMs alone take 1.15-1.25x that. Within 1.5x the rest of a step "
+    "would have to fit in 3-4 ms; ours takes ~4 (inside a step im2col and col2im run 1.5-2x "
+    "slower than back to back, see below; memory is not what holds them: a core fills their "
+    "13 MB of columns in 0.22 ms). Two fixes brought the step from ~20 ms: im2col and col2im "
+    "gather through a per-geometry index table, one loop per channel, kernel offset and "
+    "sample (1.7x faster than a loop per 7-wide output row), and tinygen sets "
+    "OPENBLAS_THREAD_TIMEOUT so that OpenBLAS's idle threads sleep after ~0.1 ms instead of "
+    "spinning ~0.1 s on the cores the kernels need (a 2-thread im2col right after a GEMM went "
+    "from 4.8 to 1.3 ms). What is left is waking threads: a 2-thread im2col takes 0.6-0.9 ms "
+    "right after another one but 1.0-1.3 ms after a GEMM or any idle millisecond, the time "
+    "for the sleeping second core to start running again on this virtual machine; a step has "
+    "two such wake-ups. Tried and dropped: a Numba kernel for the layout move (faster alone, "
+    "no faster inside a DCGAN step); splitting the batch so each chunk's columns stay in "
+    "cache (smaller GEMMs lost more than the cache won); letting Numba's threads spin before "
+    "they sleep (GOMP_SPINCOUNT 3e3-3e4: no faster; 3e5: steps 35% slower, the spinning "
+    "threads take the cores from OpenBLAS's); handing out im2col's rows in chunks to "
+    "whichever thread is awake (numba.parallel_chunksize 16-64: no faster).",
+    "Linear: the GEMM rate is a 1024x1024 product; the three 128-sided GEMMs of the Linear "
+    "row take 4.8-5.0 ms in bare NumPy, at best 84% of the square rate with the forward taken "
+    "weight-first, (W @ x^T)^T, as tinygen does for batches of up to 128 rows (OpenBLAS runs "
+    "x @ W^T 15% slower at 128 rows, 2-3x slower at 2-16); with tinygen's overhead (1-2%) 85% "
+    "is out of reach for NumPy's OpenBLAS, and PyTorch's Linear is no faster. OpenBLAS's AVX2 "
+    "kernels (OPENBLAS_CORETYPE=Haswell) instead of the AVX-512 ones it picks on this Zen 4 "
+    "made the square GEMM 7% and the Linear row 13% faster (86% of the rate), but the DCGAN, "
+    "conv VAE and MLP GAN training steps 3-17% slower, so tinygen leaves OpenBLAS's choice.",
+    "tinygen (with the GEMM) and PyTorch run in separate processes (in one process their two "
+    "OpenMP runtimes slow each other down), alternating three times; within a process every "
+    "round times each row in turn, pausing between them. Each row keeps its best: single runs "
+    "moved Conv2d 64->128 between 1.4x and 1.7x PyTorch with the machine's load.",
+))
 
 
 def conv_rows():
