@@ -319,7 +319,8 @@ def run(args):
                if args.threads else "threads: library defaults")
     if args.device == "cpu":
         threads += f"; Numba threading layer: {_threading_layer()}"
-    section = (f"## kernels{suffix}\n\n{machine(device.torch, f', fused kernels: {what}', args.device == 'cuda')}\n"
+    setup = machine(device.torch, f", fused kernels: {what}", gpu=args.device == "cuda")
+    section = (f"## kernels{suffix}\n\n{setup}\n"
                f"- dtype: {args.dtype}; {threads}; copy bandwidth of {copied:,} elements "
                f"(bytes read + written): {copy_gbps:.1f} GB/s\n\n{table(rows, copy_gbps)}\n\n"
                f"{HOW_TO_READ}\n\n{summary(rows, copy_gbps, TARGETS[args.device])}\n")
