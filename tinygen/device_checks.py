@@ -8,12 +8,13 @@ longer queue work ahead of the device. PyTorch never does that: its CUDA kernels
 device, and the error surfaces at the next synchronisation.
 
 tinygen does the same, and keeps the clear message. On a GPU the verdict, and the values its
-message names, stay on the device in a queue. They are read in one copy at the next point where
-the host waits for the device anyway: ``Tensor.item()``, ``tolist()``, ``numpy()``, a copy to the
-CPU. The first failed check raises its error there, with a note saying which op found it. The
-queue is also read when it holds ``MAX_PENDING`` checks, so a loop that never reads a value
-still hears of bad input, a few steps late. Until then the op's result is garbage, never a
-crash: the kernels read no memory out of bounds for bad input (CuPy's indexing wraps around).
+message names, stay on the device in a queue. They are read in one copy (per GPU) at the next
+point where the host waits for the device anyway: ``Tensor.item()``, ``tolist()``, ``numpy()``,
+a copy to the CPU. The first failed check raises its error there, with a note saying which op
+found it. The queue is also read when it holds ``MAX_PENDING`` checks, so a loop that never
+reads a value still hears of bad input, a few steps late. Until then the op's result is
+garbage, never a crash: the kernels read no memory out of bounds for bad input (CuPy's indexing
+wraps around).
 """
 
 import numpy as np
@@ -45,19 +46,12 @@ def check(failed, error, *values, op=""):
 
 
 def flush():
-    """Read every queued verdict in one copy and raise the first failed check's error."""
+    """Read every queued verdict (one copy per GPU) and raise the first failed check's error."""
     if not _pending:
         return
     pending = list(_pending)
     _pending.clear()
-    flat = [array for failed, _, values, _ in pending for array in (failed, *values)]
-    if isinstance(flat[0], HOST_TYPES):
-        xp = np
-    else:
-        import cupy as xp
-    # float64 holds every id and class index exactly (up to 2**53)
-    read = xp.stack([xp.asarray(array, dtype=xp.float64).reshape(()) for array in flat])
-    host = read if xp is np else read.get()
+    host = _read([array for failed, _, values, _ in pending for array in (failed, *values)])
     at = 0
     for failed, error, values, op in pending:
         if host[at]:
@@ -69,3 +63,22 @@ def flush():
             exception.args = (f"{exception.args[0]}\n{note}",) + exception.args[1:]
             raise exception
         at += 1 + len(values)
+
+
+def _read(arrays):
+    """The values of 0-d arrays as float64 NumPy numbers, in one copy per device they are on
+    (float64 holds every id and class index exactly, up to 2**53)."""
+    host = np.empty(len(arrays))
+    by_device = {}
+    for i, array in enumerate(arrays):
+        device = None if isinstance(array, HOST_TYPES) else array.device.id
+        by_device.setdefault(device, []).append(i)
+    for device, indices in by_device.items():
+        if device is None:
+            host[indices] = [arrays[i] for i in indices]
+            continue
+        import cupy
+        with cupy.cuda.Device(device):
+            host[indices] = cupy.stack([cupy.asarray(arrays[i], dtype=cupy.float64).reshape(())
+                                        for i in indices]).get()
+    return host
