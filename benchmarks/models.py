@@ -300,9 +300,8 @@ def side_steps(side, rows, configs, threads, device):
 
 def peak_gpu_mib(side, rows, configs):
     """Peak GPU memory of one training step of the single row, in MiB (and the row's config):
-    what the library's
-    caching allocator held at most (PyTorch's max_memory_reserved; CuPy's pool, which keeps
-    every block it was given, emptied of unused blocks before the step)."""
+    the most the library's caching allocator held (PyTorch's max_memory_reserved; CuPy's pool,
+    which keeps every block it was given, emptied of unused blocks before the step)."""
     ((step, config),) = side_steps(side, rows, configs, 1, "cuda").values()
     step(), step()                               # optimizer state and workspaces exist
     if side == "torch":
