@@ -128,7 +128,7 @@ def _normalize_index(index, x):
         basic = False
     if basic and Ellipsis not in items:
         items.append(Ellipsis)              # so that x[0] of a 1-d x is a 0-d view, not a copy
-    if not basic:
+    if not basic and device_checks.deferred(x.array):
         queue_bounds_checks(items, x.shape)
     return tuple(items), basic
 
@@ -136,7 +136,8 @@ def _normalize_index(index, x):
 def queue_bounds_checks(items, shape):
     """NumPy raises for an integer index out of bounds; CuPy wraps it around instead (a
     documented difference), silently reading another element. So on a GPU each integer-array
-    index gets NumPy's check, queued on the device (see device_checks)."""
+    index (on the indexed tensor's device by now) gets NumPy's check, queued on the device (see
+    device_checks)."""
     def is_array(item, kinds):
         return hasattr(item, "dtype") and item.dtype.kind in kinds
 
@@ -149,8 +150,7 @@ def queue_bounds_checks(items, shape):
         if item is Ellipsis:
             axis += ellipsis_dims
             continue
-        if (is_array(item, "iu") and item.size and axis < len(shape)
-                and device_checks.deferred(item)):
+        if is_array(item, "iu") and item.size and axis < len(shape):
             size, low, high = shape[axis], item.min(), item.max()
             device_checks.check(
                 (low < -size) | (high >= size),
