@@ -67,6 +67,17 @@ def test_linear_weight_first_product_equals_numpy(rng, x_shape, bias):
     assert y.detach().cpu().numpy().flags.c_contiguous and y.view(-1).shape == (y.numel(),)
 
 
+def test_linear_weight_first_product_gradcheck(rng):
+    """The weight-first forward (few rows, a large weight) checked against finite differences
+    in float64 with respect to its input; the weight's own gradient is the plain path's."""
+    from tinygen.nn.linear import WEIGHT_FIRST_MIN_SIZE
+    w = tg.tensor(rng.standard_normal((512, 256)) / 16, dtype=tg.float64)
+    b = tg.tensor(rng.standard_normal(512), dtype=tg.float64)
+    assert w.numel() >= WEIGHT_FIRST_MIN_SIZE
+    x = leaf64(rng, 3, 256)
+    assert tg.autograd.gradcheck(lambda x: F.linear(x, w, b), (x,))
+
+
 def test_linear_layer_grads_reach_parameters(rng):
     layer = nn.Linear(3, 2, dtype=tg.float64)
     x = leaf64(rng, 4, 3)
