@@ -32,7 +32,7 @@ def test_info_lists_versions_and_device(device_env, capsys):
     assert "CuPy" in out
     assert "Device   cpu" in out
     assert "Memory   " in out
-    assert "BLAS     " in out
+    assert "BLAS     " in out and "OpenMP   " in out
 
 
 def test_info_says_whether_freed_memory_is_kept(device_env, monkeypatch, capsys):

@@ -8,10 +8,10 @@
 
 __version__ = "0.1.0"
 
-from tinygen import blas_threads, memory  # noqa: E402
+from tinygen import idle_threads, memory  # noqa: E402
 
 memory.keep_freed_memory()              # large temporaries reuse freed memory (see memory.py)
-blas_threads.shorten_blas_spin()        # before NumPy loads OpenBLAS (see blas_threads.py)
+idle_threads.shorten_idle_spins()       # before NumPy and Numba read them (see idle_threads.py)
 
 from tinygen.tensor import Tensor  # noqa: E402  (first: the modules below import it)
 

@@ -11,7 +11,7 @@ def cmd_info(args):
     """Print the versions, backends and devices that tinygen sees."""
     import numpy
 
-    from tinygen import __version__, backend, blas_threads, cuda, kernels, memory
+    from tinygen import __version__, backend, cuda, idle_threads, kernels, memory
 
     print(f"tinygen  {__version__}")
     print(f"Python   {sys.version.split()[0]}")
@@ -41,7 +41,8 @@ def cmd_info(args):
     print(f"Kernels  {mode} (set with $TINYGEN_KERNELS=fused|reference)")
     print("Memory   " + ("freed blocks up to 1 GiB kept for reuse (TINYGEN_KEEP_FREED_MEMORY=0 "
                          "returns them)" if memory.kept else "malloc's own settings"))
-    print(f"BLAS     {blas_threads.describe()}")
+    print(f"BLAS     {idle_threads.describe(idle_threads.OPENBLAS)}")
+    print(f"OpenMP   {idle_threads.describe(idle_threads.OPENMP)}")
     return 0
 
 

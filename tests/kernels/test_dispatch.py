@@ -1,7 +1,6 @@
 """The kernel dispatcher: mode from TINYGEN_KERNELS or ``use``, the path it reports, the
 profiler hook, the fallbacks to the reference, and that importing tinygen compiles nothing."""
 
-import os
 import subprocess
 import sys
 
@@ -88,14 +87,3 @@ def test_importing_tinygen_imports_no_numba_and_no_fused_module():
             "print('numba' in sys.modules, 'tinygen.kernels.cpu' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
-
-
-@pytest.mark.parametrize("preset, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
-def test_numba_threads_wait_passively_unless_the_user_says_otherwise(preset, expected):
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if preset is not None:
-        env["OMP_WAIT_POLICY"] = preset
-    code = "import os, tinygen.kernels.cpu; print(os.environ['OMP_WAIT_POLICY'])"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=env)
-    assert out.stdout.strip() == expected

@@ -13,20 +13,15 @@ On a CPU with AVX-512, LLVM still emits 256-bit vectors unless told otherwise (i
 exp and erf polynomials, and 512-bit vectors make them up to 1.5x faster, so this module turns
 the flag off before the first kernel is compiled (see ``_prefer_wide_vectors``).
 
-Numba's OpenMP threads spin after each kernel by default, holding cores that OpenBLAS needs for
-the matrix products that alternate with our kernels in every training step; on 2 cores a step
-ran 2-5x slower. So this module asks OpenMP to wait passively (``OMP_WAIT_POLICY=PASSIVE``,
-read when Numba starts its threads), unless the user has set that variable.
+Numba's OpenMP threads wait for work asleep, not spinning, so that OpenBLAS gets the cores
+between kernels: ``import tinygen`` sets ``OMP_WAIT_POLICY`` (see ``tinygen/idle_threads.py``).
 """
 
 import math
-import os
 import types
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numba  # noqa: E402  (after OMP_WAIT_POLICY, which Numba's OpenMP reads when it starts)
-import numpy as np  # noqa: E402
+import numba
+import numpy as np
 
 # Row-parallel kernels: prange splits rows over threads; fastmath stays off so inf and nan
 # propagate exactly as in the reference, and NumPy's error model makes 1/0 inf, not an error.
