@@ -130,10 +130,17 @@ def test_unbatched_input(rng):
     np.testing.assert_allclose(nll.item(), loss.item(), rtol=1e-12)
 
 
-def test_every_target_ignored_gives_nan_as_pytorch():
-    x = tg.zeros(3, 4, requires_grad=True)
-    loss = F.cross_entropy(x, tg.tensor([-100, -100, -100]))
+@pytest.mark.parametrize("loss_fn, options", [
+    (F.cross_entropy, {}), (F.cross_entropy, {"label_smoothing": 0.1}),
+    (F.cross_entropy, {"weight": tg.ones(4)}), (F.nll_loss, {}),
+])
+def test_every_target_ignored_gives_nan_and_a_zero_gradient_as_pytorch(loss_fn, options):
+    """A batch of padding only: one optimizer step on a nan gradient would ruin every weight."""
+    x = tg.randn(3, 4, requires_grad=True)
+    loss = loss_fn(x, tg.tensor([-100, -100, -100]), **options)
     assert np.isnan(loss.item())
+    loss.backward()
+    np.testing.assert_array_equal(host(x.grad), np.zeros((3, 4)))
     assert F.cross_entropy(x, tg.tensor([-100, -100, -100]), reduction="sum").item() == 0
 
 

@@ -6,7 +6,8 @@ for one example; class-index targets (N, d1, ..., dk) (or ()), probability targe
 shape. The class axis is 1 (0 for an unbatched input).
 
 'mean' over class indices is a weighted mean: sum(w[t_i] loss_i) / sum(w[t_i]) over the
-non-ignored i, so with every target ignored it is 0 / 0 = nan, as in PyTorch.
+non-ignored i, so with every target ignored it is 0 / 0 = nan, as in PyTorch (with a zero
+gradient, as there).
 
 Cross entropy over class indices runs one fused kernel (``kernels.cross_entropy``: the loss and
 its gradient in one pass over the logits) on (rows, C) with the class axis moved last; label
@@ -119,9 +120,14 @@ def _reduce_classes(loss, w, reduction):
     total = loss.sum()
     if reduction == "sum":
         return total
+    # Every target ignored: the mean is 0 / 0 = nan, as in PyTorch, and the gradient is 0, as
+    # there (each ignored row's is). Dividing by 0 would make the gradient nan too, so divide by
+    # 1 and add the nan, a constant.
     xp = get_array_module(w)
-    denominator = w.sum()                   # 0 when every target is ignored: nan, as PyTorch
-    return total / Tensor(xp.where(denominator == 0, xp.nan, denominator))
+    denominator = w.sum()
+    empty = denominator == 0
+    return (total / Tensor(xp.where(empty, 1, denominator))
+            + Tensor(xp.where(empty, xp.nan, 0).astype(denominator.dtype)))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
