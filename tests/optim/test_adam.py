@@ -89,6 +89,8 @@ def test_invalid_options():
         optim.Adam(p, betas=(0.9, 1.0))
     with pytest.raises(ValueError, match="Invalid epsilon value"):
         optim.AdamW(p, eps=-1.0)
+    with pytest.raises(ValueError, match=r"betas must be a pair \(beta1, beta2\), got \(0.9,\)"):
+        optim.Adam(p, betas=(0.9,))
 
 
 def test_adam_fits_a_linear_regression():

@@ -89,6 +89,31 @@ def test_step_bumps_the_version_counter():
         y.backward()
 
 
+@pytest.mark.parametrize("optimizer_class, option, name", [
+    (optim.SGD, "lr", "learning rate"), (optim.SGD, "momentum", "momentum value"),
+    (optim.Adam, "lr", "learning rate"), (optim.Adam, "eps", "epsilon value"),
+    (optim.AdamW, "weight_decay", "weight_decay value"), (optim.RMSprop, "alpha", "alpha value"),
+])
+@pytest.mark.parametrize("value", [-1.0, float("nan")])
+def test_negative_or_nan_options_are_errors(optimizer_class, option, name, value):
+    """NaN fails too (it compares false with everything): it would turn every parameter NaN."""
+    with pytest.raises(ValueError, match=f"Invalid {name}: {value}"):
+        optimizer_class([tg.zeros(1, requires_grad=True)], **{option: value})
+
+
+@pytest.mark.parametrize("optimizer_class, options", OPTIMIZERS)
+def test_pytorch_implementation_choices_are_accepted(optimizer_class, options):
+    """foreach (and fused, where PyTorch has it) pick a PyTorch implementation; tinygen has one,
+    so the same steps follow."""
+    flags = dict(foreach=True) if optimizer_class is optim.RMSprop else dict(foreach=True,
+                                                                             fused=False)
+    plain, flagged = tg_params(), tg_params()
+    train_tg(optimizer_class(plain, **options), plain, 3)
+    train_tg(optimizer_class(flagged, **options, **flags), flagged, 3)
+    for a, b in zip(plain, flagged):
+        np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
+
+
 @pytest.mark.parametrize("optimizer_class, options", OPTIMIZERS)
 def test_state_dict_layout(optimizer_class, options):
     params = tg_params()

@@ -9,26 +9,28 @@ The update runs in one fused pass per parameter (``kernels.adam_step``, in place
 """
 
 from tinygen import kernels
-from tinygen.optim.optimizer import Optimizer, count_step, new_step, zeros_like
+from tinygen.optim.optimizer import (
+    Optimizer, check_nonnegative, count_step, new_step, zeros_like)
 
 
 class Adam(Optimizer):
     """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-    maximize=False, decoupled_weight_decay=False)``; state per parameter: ``step`` (a float32
-    scalar tensor), ``exp_avg``, ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``."""
+    maximize=False, decoupled_weight_decay=False, foreach=None, fused=None)``; state per
+    parameter: ``step`` (a float32 scalar tensor), ``exp_avg``, ``exp_avg_sq`` and, with
+    amsgrad, ``max_exp_avg_sq``."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False, foreach=None,
+                 fused=None):
+        check_nonnegative(("learning rate", lr), ("epsilon value", eps),
+                          ("weight_decay value", weight_decay))
+        betas = tuple(betas)
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
@@ -51,9 +53,9 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: ``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-    weight_decay=1e-2, amsgrad=False, *, maximize=False)``."""
+    weight_decay=1e-2, amsgrad=False, *, maximize=False, foreach=None, fused=None)``."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False):
+                 amsgrad=False, *, maximize=False, foreach=None, fused=None):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
                          decoupled_weight_decay=True)

@@ -15,6 +15,11 @@ A subclass gives its defaults and ``_update(param, grad, state, group)``, which 
 ``param.array`` in place from ``grad`` (a raw array); ``step`` calls it for every parameter that
 has a gradient, outside the graph, and bumps the parameter's version counter as any in-place op
 does (a tensor saved for backward before the step is then reported stale, as in PyTorch).
+
+The optimizers take PyTorch's ``foreach`` keyword (and ``fused``, where PyTorch has it), so
+scripts that pass them (nanoGPT's ``AdamW(..., fused=True)``) port unchanged. In PyTorch they
+choose between implementations; tinygen has one (a fused kernel or a few array ops per
+parameter), so it accepts them and ignores them.
 """
 
 import copy
@@ -178,6 +183,14 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join(lines + [")"])
+
+
+def check_nonnegative(*named_values):
+    """PyTorch's ``ValueError("Invalid <name>: <value>")`` for each (name, value) pair whose
+    value is negative or NaN (``not 0 <= value`` is true for both)."""
+    for name, value in named_values:
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {name}: {value}")
 
 
 def _cast(param, name, value):

@@ -10,21 +10,20 @@ Graves 2013, with momentum, exactly as PyTorch updates:
 """
 
 from tinygen.backend import get_array_module
-from tinygen.optim.optimizer import Optimizer, count_step, new_step, zeros_like
+from tinygen.optim.optimizer import (
+    Optimizer, check_nonnegative, count_step, new_step, zeros_like)
 
 
 class RMSprop(Optimizer):
     """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-    centered=False, *, maximize=False)``; state per parameter: ``step``, ``square_avg`` and,
-    when used, ``momentum_buffer`` and ``grad_avg``."""
+    centered=False, *, maximize=False, foreach=None)``; state per parameter: ``step``,
+    ``square_avg`` and, when used, ``momentum_buffer`` and ``grad_avg``."""
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
-        for name, value in (("learning rate", lr), ("epsilon value", eps),
-                            ("momentum value", momentum), ("weight_decay value", weight_decay),
-                            ("alpha value", alpha)):
-            if value < 0.0:
-                raise ValueError(f"Invalid {name}: {value}")
+                 centered=False, *, maximize=False, foreach=None):
+        check_nonnegative(("learning rate", lr), ("epsilon value", eps),
+                          ("momentum value", momentum), ("weight_decay value", weight_decay),
+                          ("alpha value", alpha))
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, maximize=maximize)
         super().__init__(params, defaults)

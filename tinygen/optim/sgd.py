@@ -7,22 +7,19 @@ exactly PyTorch's update (Sutskever et al. 2013, in the form that scales the ste
     param = param - lr * g
 """
 
-from tinygen.optim.optimizer import Optimizer
+from tinygen.optim.optimizer import Optimizer, check_nonnegative
 from tinygen.tensor import Tensor
 
 
 class SGD(Optimizer):
     """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-    maximize=False)``; state: ``momentum_buffer`` per parameter (only with momentum)."""
+    maximize=False, foreach=None, fused=None)``; state: ``momentum_buffer`` per parameter
+    (only with momentum)."""
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 *, maximize=False):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+                 *, maximize=False, foreach=None, fused=None):
+        check_nonnegative(("learning rate", lr), ("momentum value", momentum),
+                          ("weight_decay value", weight_decay))
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
         if nesterov and (momentum <= 0 or dampening != 0):
