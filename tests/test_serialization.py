@@ -252,6 +252,13 @@ def test_broken_structure_metadata_is_a_clear_error(tmp_path):
     safetensors.numpy.save_file({"w": np.ones(2)}, path, {"tinygen": "{not json"})
     with pytest.raises(RuntimeError, match="damaged"):
         tg.load(path)
+    deep = '{"version": 1, "root": ' + '{"list": [' * 5000 + "]}" * 5000 + "}"
+    int_needing_grad = json.dumps({"version": 1, "root": {"tensor": "w", "device": "cpu",
+                                                          "requires_grad": True}})
+    for header, arrays in ((deep, {"w": np.ones(2)}), (int_needing_grad, {"w": np.ones(2, int)})):
+        safetensors.numpy.save_file(arrays, path, {"tinygen": header})
+        with pytest.raises(RuntimeError, match="damaged"):
+            tg.load(path)
 
 
 def test_file_objects_are_refused(tmp_path):
@@ -264,6 +271,29 @@ def test_file_objects_are_refused(tmp_path):
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         tg.load(tmp_path / "nope.safetensors")
+
+
+def test_a_directory_is_not_a_checkpoint(tmp_path):
+    with pytest.raises(IsADirectoryError, match="a checkpoint file, not a directory"):
+        tg.load(tmp_path)
+
+
+def test_a_dtype_numpy_lacks_is_named(tmp_path):
+    """A valid safetensors file of bfloat16 weights (common for downloaded models) is not
+    damaged: the error says which tensor has which dtype, and how to convert it."""
+    header = json.dumps({"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}).encode()
+    path = tmp_path / "bf16.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header + b"\x80\x3f\x00\x40")
+    with pytest.raises(TypeError, match="holds 'w' as BF16.*convert .* to float32"):
+        tg.load(path)
+
+
+def test_big_endian_arrays_round_trip(tmp_path):
+    """safetensors stores little-endian: the values survive, in native byte order."""
+    big = np.arange(4, dtype=">f4")
+    loaded = tg.load(_saved({"big": big}, tmp_path))["big"]
+    np.testing.assert_array_equal(loaded, big)
+    assert loaded.dtype == np.float32
 
 
 def _saved(obj, tmp_path):

@@ -15,6 +15,7 @@ disk, and renamed over the target, so a crash leaves either the old file or the 
 """
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -119,8 +120,8 @@ def _encode_array(obj, array, path, arrays, seen, info):
         return dict(info, tensor=seen[id(obj)])
     if array.dtype.kind not in "biuf":
         raise TypeError(f"tg.save can't store dtype {array.dtype} at {_where(path)}")
-    if not array.flags.c_contiguous:             # safetensors copies raw memory
-        array = array.copy(order="C")
+    # safetensors copies raw memory, little-endian: the CRC must see the bytes it writes
+    array = np.asarray(array, dtype=array.dtype.newbyteorder("<"), order="C")
     key = ".".join(str(k) for k in path) or "tensor"
     unique, n = key, 1
     while unique in arrays:
@@ -149,12 +150,15 @@ def load(f, map_location=None):
     """
     path = _path(f, "tg.load")
     place = _placement(map_location)
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "tg.load takes a checkpoint file, not a directory",
+                                path)
     from safetensors import safe_open
     try:
         with safe_open(path, framework="numpy") as file:
             metadata = file.metadata() or {}
-            arrays = {key: file.get_tensor(key) for key in file.keys()}
-    except FileNotFoundError:
+            arrays = {key: _read_array(file, key, path) for key in file.keys()}
+    except (FileNotFoundError, UnreadableDtypeError):
         raise
     except Exception as error:
         raise _damaged(path, error) from error
@@ -167,8 +171,25 @@ def load(f, map_location=None):
             raise ValueError(f"format version {header.get('version')!r}, this tinygen reads "
                              f"version {FORMAT_VERSION}")
         return _decode(header["root"], arrays, place, {})
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, RuntimeError,
+            RecursionError) as error:        # a structure that is not one tg.save writes
         raise _damaged(path, error) from error
+
+
+class UnreadableDtypeError(TypeError):
+    """A safetensors file holds a dtype that NumPy has no type for (bfloat16, float8)."""
+
+
+def _read_array(file, key, path):
+    try:
+        return file.get_tensor(key)
+    except TypeError as error:
+        dtype = file.get_slice(key).get_dtype()
+        raise UnreadableDtypeError(
+            f"tg.load: {path!r} holds {key!r} as {dtype}, which NumPy, and so tinygen, has no "
+            f"type for; convert the file's tensors to float32 first (in PyTorch: "
+            f"save_file({{k: v.float() for k, v in load_file(path).items()}}, new_path))"
+        ) from error
 
 
 def _damaged(path, error):
