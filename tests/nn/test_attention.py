@@ -116,6 +116,11 @@ def test_errors():
         mha(tg.ones(3, 2, 8), tg.ones(3, 2, 8), tg.ones(3, 2, 8), is_causal=True)
     with pytest.raises(RuntimeError, match=r"attn_mask has shape \(2, 3\)"):
         mha(tg.ones(3, 2, 8), tg.ones(3, 2, 8), tg.ones(3, 2, 8), attn_mask=tg.ones(2, 3))
+    with pytest.raises(ValueError, match=r"same batch size \(dim 1 with batch_first=False\)"):
+        mha(tg.ones(5, 3, 8), tg.ones(6, 2, 8), tg.ones(6, 2, 8))
+    with pytest.raises(TypeError, match="masks must be bool .* got int64; .* mask.bool()"):
+        mha(tg.ones(3, 2, 8), tg.ones(3, 2, 8), tg.ones(3, 2, 8),
+            key_padding_mask=tg.tensor([[0, 0, 1], [0, 0, 0]]))
 
 
 def _causal_block(rng, dropout=0.0):

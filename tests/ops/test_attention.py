@@ -9,17 +9,17 @@ import tinygen as tg
 import tinygen.nn.functional as F
 from tests.helpers import host, leaf64
 from tinygen.autograd import gradcheck, gradgradcheck
-from tinygen.ops.attention import causal_softmax
+from tinygen.ops.attention import attention_weights, causal_softmax
 
 
-def sdpa_ref(q, k, v, mask=None, causal=False, scale=None):
-    """softmax(q k^T scale + bias) v in NumPy; the causal mask is bottom-right aligned and a
-    query that sees no key gets zeros."""
+def sdpa_ref(q, k, v, mask=None, causal=False, scale=None, lower_right=False):
+    """softmax(q k^T scale + bias) v in NumPy; query i sees keys j <= i (causal, top left) or
+    j <= i + S - L (lower right), and a query that sees no key gets zeros."""
     L, S = q.shape[-2], k.shape[-2]
     scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
     s = q @ np.swapaxes(k, -1, -2) * scale
     if causal:
-        mask = np.arange(S)[None, :] <= np.arange(L)[:, None] + (S - L)
+        mask = np.arange(S)[None, :] <= np.arange(L)[:, None] + (S - L if lower_right else 0)
     if mask is not None:
         s = np.where(mask, s, -np.inf) if mask.dtype == bool else s + mask
     m = s.max(-1, keepdims=True)
@@ -63,6 +63,25 @@ def test_values(L, S, kind, causal, device, rng):
                                        attn_mask=mask, is_causal=causal, scale=0.3)
     expected = sdpa_ref(q, k, v, None if mask is None else host(mask), causal, scale=0.3)
     np.testing.assert_allclose(host(y), expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("L, S", [(2, 5), (5, 3), (4, 4)])
+def test_lower_right_causal_attention(L, S, device, rng):
+    """The KV cache's alignment: the L queries are the last L of the S positions."""
+    q, k, v = (leaf64(rng, 2, 2, n, 3, device=device) for n in (L, S, S))
+
+    def f(q, k, v):
+        return attention_weights(q, k, is_causal=True, causal_lower_right=True, scale=0.3) @ v
+    expected = sdpa_ref(*(host(a) for a in (q, k, v)), causal=True, scale=0.3, lower_right=True)
+    np.testing.assert_allclose(host(f(q, k, v)), expected, rtol=1e-10, atol=1e-12)
+    assert gradcheck(f, (q, k, v))
+
+
+def test_integer_masks_are_refused(rng):
+    """A 0/1 int mask would be added to the scores, masking nothing: PyTorch refuses it too."""
+    q = tg.randn(1, 3, 4)
+    with pytest.raises(TypeError, match="attn_mask must be bool .* or float .* got int64"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=tg.tensor([[1, 1, 0]] * 3))
 
 
 def test_causal_softmax_grads_and_rows_that_see_nothing(rng):
@@ -137,16 +156,23 @@ def test_against_torch(causal, rng):
         np.testing.assert_allclose(host(a.grad), b.grad.cpu().numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_causal_alignment_is_bottom_right_unlike_torch(rng):
-    """Documented difference: for L < S tinygen's query i sees keys j <= i + S - L (PyTorch's
-    causal_lower_right), PyTorch's is_causal sees j <= i."""
+@pytest.mark.parametrize("L, S", [(2, 5), (5, 3)])
+def test_causal_alignment_against_torch(L, S, rng):
+    """is_causal aligns top left as PyTorch's (query i sees keys j <= i); the KV cache's lower
+    right alignment is PyTorch's causal_lower_right."""
     torch = pytest.importorskip("torch")
     from torch.nn.attention.bias import causal_lower_right
-    q, k, v = (rng.standard_normal((1, 2, n, 4)).astype(np.float32) for n in (2, 5, 5))
-    y = F.scaled_dot_product_attention(*map(tg.tensor, (q, k, v)), is_causal=True)
-    ty = torch.nn.functional.scaled_dot_product_attention(
-        *map(torch.tensor, (q, k, v)), attn_mask=causal_lower_right(2, 5))
+    q, k, v = (rng.standard_normal((1, 2, n, 4)).astype(np.float32) for n in (L, S, S))
+    ours, theirs = [tg.tensor(a) for a in (q, k, v)], [torch.tensor(a) for a in (q, k, v)]
+    y = F.scaled_dot_product_attention(*ours, is_causal=True)
+    ty = torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=True)
     np.testing.assert_allclose(host(y), ty.cpu().numpy(), rtol=1e-5, atol=1e-6)
+    y = attention_weights(*ours[:2], is_causal=True, causal_lower_right=True) @ ours[2]
+    ty = torch.nn.functional.scaled_dot_product_attention(*theirs,
+                                                          attn_mask=causal_lower_right(L, S))
+    rows = slice(L - S, None) if L > S else slice(None)  # torch gives nan where we give zeros
+    np.testing.assert_allclose(host(y)[..., rows, :], ty.cpu().numpy()[..., rows, :],
+                               rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("causal", [False, True])

@@ -12,7 +12,7 @@ from tinygen.nn import init
 from tinygen.nn.dropout import Dropout
 from tinygen.nn.linear import Linear, linear
 from tinygen.nn.module import Module, Parameter
-from tinygen.ops.attention import attention_weights, scaled_dot_product_attention
+from tinygen.ops.attention import attention_weights
 from tinygen.ops.compare import where
 from tinygen.ops.shape import cat
 
@@ -103,6 +103,11 @@ class MultiheadAttention(Module):
         if key.shape[:-1] != value.shape[:-1]:
             raise ValueError(f"MultiheadAttention: key and value must have the same batch and "
                              f"length, got {tuple(key.shape)} and {tuple(value.shape)}")
+        batch = 0 if self.batch_first else 1
+        if query.ndim == 3 and query.shape[batch] != key.shape[batch]:
+            raise ValueError(f"MultiheadAttention: query and key must have the same batch size "
+                             f"(dim {batch} with batch_first={self.batch_first}), got shapes "
+                             f"{tuple(query.shape)} and {tuple(key.shape)}")
 
     def _merged_mask(self, key_padding_mask, attn_mask, N, L, S, like):
         """One additive float mask broadcasting to (N, h, L, S), or None. Boolean masks here
@@ -176,6 +181,10 @@ class MultiheadAttention(Module):
 
 def _additive(mask, like):
     """A bool mask (True = blocked) as 0 / -inf in ``like``'s dtype; a float mask as it is."""
+    if mask.dtype.kind not in "bf":     # an int 0/1 mask added to the scores would mask nothing
+        raise TypeError(f"MultiheadAttention: masks must be bool (True = may NOT attend) or "
+                        f"float (added to the scores), got {mask.dtype}; for a 0/1 padding "
+                        f"mask pass mask.bool()")
     if mask.dtype.kind == "b":
         return where(mask, -math.inf, 0.0).to(like.dtype)
     return mask.to(like.dtype)
@@ -238,8 +247,9 @@ class CausalSelfAttention(Module):
         q, k, v = qkv.unbind(0)                       # each (B, nh, T, hs); one backward copy
         if kv_cache is not None:
             k, v = kv_cache.update(k, v)                                    # (B, nh, S, hs)
-        y = scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training
-                                         else 0.0, is_causal=True)        # (B, nh, T, hs)
+        weights = attention_weights(q, k, dropout_p=self.dropout if self.training else 0.0,
+                                    is_causal=True, causal_lower_right=True)  # after the cache
+        y = weights @ v                                                     # (B, nh, T, hs)
         return self.resid_dropout(self.proj(y.transpose(1, 2).reshape(B, T, C)))
 
     def extra_repr(self):

@@ -10,6 +10,7 @@ import math
 from tinygen import device_checks, kernels
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled
+from tinygen.backend import get_array_module
 from tinygen.ops.compare import where
 from tinygen.ops.dropout import dropout
 from tinygen.ops.reduce import softmax
@@ -50,6 +51,10 @@ def masked_softmax(scores, mask):
     """softmax over the last dim of ``scores`` with a boolean ``mask`` (True = attend) or a float
     mask added to the scores. A row with nothing to attend to gives zeros (as PyTorch's SDPA),
     not nan, and no gradient."""
+    if mask.dtype.kind not in "bf":     # an int 0/1 mask added to the scores would mask nothing
+        raise TypeError(f"scaled_dot_product_attention: attn_mask must be bool (True = may "
+                        f"attend) or float (added to the scores), got {mask.dtype}; for a 0/1 "
+                        f"mask pass mask.bool()")
     if mask.dtype.kind == "b":
         scores = where(mask, scores, -math.inf)
     else:
@@ -76,21 +81,27 @@ def _check_shapes(query, key, value):
                            f"{tuple(value.shape)})")
 
 
-def attention_weights(query, key, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
-    """softmax(query key^T * scale + mask) with dropout: the (..., L, S) attention weights."""
+def attention_weights(query, key, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                      causal_lower_right=False):
+    """softmax(query key^T * scale + mask) with dropout: the (..., L, S) attention weights.
+
+    ``is_causal`` hides the future as PyTorch does, aligned to the top left: query i sees keys
+    j <= i. With ``causal_lower_right`` the L queries are instead the LAST L of the S positions
+    (j <= i + S - L, PyTorch's ``causal_lower_right``), which a KV cache needs. The two agree
+    when L == S, and run the fused CausalSoftmax; top-left with L != S builds its mask."""
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
-    if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError("scaled_dot_product_attention: attn_mask must be None when "
-                               "is_causal=True (the causal mask is built in)")
+    L, S = query.shape[-2], key.shape[-2]
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("scaled_dot_product_attention: attn_mask must be None when "
+                           "is_causal=True (the causal mask is built in)")
+    if is_causal and (L == S or causal_lower_right):
         weights = causal_softmax(query @ key.transpose(-2, -1), scale)
     else:
+        if is_causal:                                      # top left, L != S: j <= i
+            attn_mask = Tensor(get_array_module(query.array).tri(L, S, dtype=bool))
         scores = (query * scale) @ key.transpose(-2, -1)   # scale the smaller operand
-        if attn_mask is None:
-            weights = softmax(scores, -1)
-        else:
-            weights = masked_softmax(scores, attn_mask)
+        weights = softmax(scores, -1) if attn_mask is None else masked_softmax(scores, attn_mask)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p)
     return weights
@@ -127,10 +138,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     0.0 in eval mode, as with PyTorch). scale: defaults to 1 / sqrt(E). enable_gqa: key and
     value may have fewer heads (dim -3) than query, each shared by Hq / Hk query heads.
 
-    Differs from PyTorch when L != S with is_causal=True: PyTorch aligns the causal mask to the
-    top left (query i sees keys j <= i), tinygen to the bottom right (j <= i + S - L, PyTorch's
-    ``causal_lower_right``), so that L new queries after S - L cached keys attend correctly.
-    Both agree when L == S. A query that may attend to nothing gets zeros, as in PyTorch.
+    is_causal: query i sees keys j <= i (top left, as PyTorch, also when L != S). A query that
+    may attend to nothing gets zeros, as in PyTorch.
     """
     _check_shapes(query, key, value)
     if enable_gqa and key.ndim >= 3 and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
