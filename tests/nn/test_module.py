@@ -2,6 +2,7 @@
 moving between dtypes and devices, repr. Names and orders are compared with PyTorch's."""
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -220,7 +221,7 @@ def test_load_state_dict_errors_list_every_problem():
         m.load_state_dict(state, strict=False)      # a shape mismatch is never skipped
     state["0.bias"] = tg.zeros(3)
     result = m.load_state_dict(state, strict=False)
-    assert result.missing_keys == ["1.bias"] and result.unexpected_keys == []
+    assert result == (["1.bias"], ["2.weight", "extra"])
     with pytest.raises(RuntimeError, match='expected a Tensor.*received str'):
         m.load_state_dict({**m.state_dict(), "0.bias": "zeros"})
     with pytest.raises(TypeError, match="dict-like"):
@@ -232,6 +233,50 @@ def test_load_state_dict_accepts_arrays_and_casts():
     m.load_state_dict({"weight": np.eye(2), "bias": np.zeros(2)})
     assert m.weight.dtype == tg.float32
     np.testing.assert_array_equal(host(m.weight), np.eye(2))
+
+
+def test_load_state_dict_reports_keys_whatever_strict():
+    m = nn.Sequential(nn.Linear(2, 2, bias=False), nn.ReLU())
+    state = {**m.state_dict(), "extra": tg.zeros(1), "0.weight.foo": tg.zeros(1),
+             "0.bias": tg.zeros(2), "0": tg.zeros(1), "1.x": tg.zeros(1)}
+    result = m.load_state_dict(state, strict=False)     # a None bias or a module is no entry
+    assert isinstance(result, tuple) and result._fields == ("missing_keys", "unexpected_keys")
+    assert result == ([], ["extra", "0", "0.weight.foo", "0.bias", "1.x"])
+    assert repr(result) == str(result) == (
+        "_IncompatibleKeys(missing_keys=[], unexpected_keys="
+        "['extra', '0', '0.weight.foo', '0.bias', '1.x'])")
+    with pytest.raises(RuntimeError, match='Unexpected key.*"extra", "0", "0.weight.foo"'):
+        m.load_state_dict(state)
+    assert m.load_state_dict({}, strict=False) == (["0.weight"], [])
+
+
+def test_load_state_dict_refuses_torch_tensors_with_the_conversion():
+    TorchTensor = type("Tensor", (), {"__module__": "torch"})     # torch is not needed
+    m = nn.Linear(2, 2)
+    state = {"weight": TorchTensor(), "bias": TorchTensor()}
+    message = ("the value for key 'weight' is a torch.Tensor, which tinygen does not read "
+               "directly; convert the state dict first with "
+               "{k: v.detach().cpu().numpy() for k, v in sd.items()}, or save it with safetensors")
+    with pytest.raises(TypeError, match=re.escape(message)):
+        m.load_state_dict(state)
+
+
+def test_load_state_dict_reports_the_keys_pytorch_reports():
+    torch = pytest.importorskip("torch")
+    ours, theirs = _both()
+    state = {k: v.numpy() for k, v in theirs.state_dict().items() if k != "head.weight"}
+    state.update({k: np.zeros(1) for k in ["cache", "inner.1.bias", "inner", "scale.x",
+                                          "tied.0.weight.foo", "nothing.x", "tied.1"]})
+    expected = theirs.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()},
+                                      strict=False)
+    assert ours.load_state_dict(state, strict=False) == expected
+    assert repr(ours.load_state_dict(state, strict=False)) == repr(expected)
+    with pytest.raises(TypeError, match="is a torch.Tensor"):
+        ours.load_state_dict(theirs.state_dict())
+    ours.load_state_dict({k: v.detach().cpu().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 3), dtype=np.float32)
+    np.testing.assert_allclose(host(ours(tg.tensor(x))),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
 
 
 def test_to_dtype_keeps_parameter_identity_and_int_buffers():

@@ -100,6 +100,25 @@ def test_errors():
         nn.GroupNorm(3, 4)
 
 
+def test_batch_norm_loads_a_state_dict_without_num_batches_tracked():
+    state = {"weight": np.full(3, 2.0), "bias": np.zeros(3), "running_mean": np.ones(3),
+             "running_var": np.ones(3)}
+    bn = nn.BatchNorm1d(3)
+    assert repr(bn.load_state_dict(state)) == "<All keys matched successfully>"
+    assert list(state) == ["weight", "bias", "running_mean", "running_var"]  # not filled in
+    assert int(bn.num_batches_tracked.item()) == 0
+    np.testing.assert_array_equal(host(bn.weight), 2.0)
+    bn(tg.randn(4, 3))
+    bn.load_state_dict(state)                       # the count is kept, as PyTorch keeps it
+    assert int(bn.num_batches_tracked.item()) == 1
+    model = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+    model.load_state_dict({k: v for k, v in model.state_dict().items()
+                           if k != "1.num_batches_tracked"})
+    assert nn.BatchNorm1d(3, track_running_stats=False).load_state_dict(
+        {"weight": np.ones(3), "bias": np.zeros(3), "num_batches_tracked": np.array(0)},
+        strict=False) == ([], ["num_batches_tracked"])
+
+
 def _load_from_torch(ours, theirs):
     ours.load_state_dict({k: tg.tensor(v.detach().cpu().numpy()) for k, v in
                           theirs.state_dict().items()})

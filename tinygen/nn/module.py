@@ -308,7 +308,9 @@ class Module:
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs):
         """Copy this module's own entries from ``state_dict``, collecting what does not fit
-        (PyTorch's signature, so a module can override it to convert old checkpoints)."""
+        (PyTorch's signature, so a module can override it to convert old checkpoints).
+        Missing and unexpected keys are always collected: ``load_state_dict`` decides whether
+        they raise, and passes ``strict=True`` here as PyTorch does."""
         persistent = {k: v for k, v in self._buffers.items()
                       if k not in self._non_persistent_buffers_set}
         local = {k: v for k, v in {**self._parameters, **persistent}.items() if v is not None}
@@ -338,28 +340,38 @@ class Module:
                 continue
             with no_grad():
                 target.copy_(value)
-        if strict:
-            for key in state_dict:
-                if key.startswith(prefix):
-                    name = key[len(prefix):].split(".", 1)[0]
-                    if name not in self._modules and name not in local:
-                        unexpected_keys.append(key)
+        for key in state_dict:
+            if key.startswith(prefix):
+                name, *rest = key[len(prefix):].split(".", 1)
+                # a longer key must lead into a child: "weight.foo" names nothing
+                if name not in (self._modules if rest else local):
+                    unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from ``state_dict`` into this module (in place, so the
         Parameter objects, and the optimizers holding them, stay the same).
 
-        Returns ``(missing_keys, unexpected_keys)``; with ``strict=True`` either being non-empty
-        is a RuntimeError, and a shape mismatch always is. ``assign=True`` instead makes the
-        checkpoint's tensors the new parameters and buffers (sharing their memory and dtype).
+        Values are tinygen tensors or arrays (NumPy, CuPy). Returns the named tuple
+        ``(missing_keys, unexpected_keys)``, both collected whatever ``strict``; with
+        ``strict=True`` either being non-empty is a RuntimeError, and a shape mismatch always is.
+        ``assign=True`` instead makes the checkpoint's tensors the new parameters and buffers
+        (sharing their memory and dtype).
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"expected a dict-like state_dict, got {type(state_dict).__name__}")
+        state_dict = OrderedDict(state_dict)    # a copy: a module may fill in keys (BatchNorm)
+        for key, value in state_dict.items():
+            if type(value).__module__.startswith("torch"):  # by name: torch is not a dependency
+                raise TypeError(
+                    f"the value for key {key!r} is a torch.Tensor, which tinygen does not read "
+                    f"directly; convert the state dict first with "
+                    f"{{k: v.detach().cpu().numpy() for k, v in sd.items()}}, or save it with "
+                    f"safetensors.torch.save_file and read that file with tg.load")
         missing, unexpected, errors = [], [], []
         metadata = {"assign_to_params_buffers": assign}
 
         def load(module, prefix):
-            module._load_from_state_dict(state_dict, prefix, metadata, strict, missing,
+            module._load_from_state_dict(state_dict, prefix, metadata, True, missing,
                                          unexpected, errors)
             for name, child in module._modules.items():
                 if child is not None:

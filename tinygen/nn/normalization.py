@@ -106,6 +106,15 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def _load_from_state_dict(self, state_dict, prefix, *args):
+        """Accept a state dict without ``num_batches_tracked`` (saved by PyTorch before 0.4.1,
+        or built by hand), keeping the current count as PyTorch does. PyTorch skips this when
+        the state dict's metadata says version 2; tinygen's state dicts carry no metadata."""
+        key = prefix + "num_batches_tracked"
+        if self.num_batches_tracked is not None and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked
+        super()._load_from_state_dict(state_dict, prefix, *args)
+
     def _check_input(self, input):
         name = type(self).__name__
         if input.ndim not in self.ranks:
