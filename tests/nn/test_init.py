@@ -148,3 +148,29 @@ def test_init_on_parameter_works_while_recording_and_repeats_with_seed():
     np.testing.assert_array_equal(first, second)
     assert layer.weight.requires_grad and layer.weight.is_leaf
     assert layer.weight._version > version        # in-place writes are counted
+
+
+@pytest.mark.parametrize("shape", [(6, 10), (10, 6), (8, 4, 3, 3), (5, 5)])
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float64])
+def test_orthogonal(shape, dtype):
+    """The rows (or, for a tall matrix, the columns) of the flattened weight are orthonormal
+    times the gain, and the draw repeats with the seed."""
+    tg.manual_seed(0)
+    w = host(init.orthogonal_(tg.empty(*shape, dtype=dtype), gain=2.0)).reshape(shape[0], -1)
+    gram = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w
+    tolerance = 1e-5 if dtype == tg.float32 else 1e-12
+    np.testing.assert_allclose(gram, 4 * np.eye(min(w.shape)), atol=tolerance)
+    tg.manual_seed(0)
+    np.testing.assert_array_equal(host(init.orthogonal_(tg.empty(*shape, dtype=dtype),
+                                                        gain=2.0)).reshape(w.shape), w)
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        init.orthogonal_(tg.empty(4))
+
+
+def test_orthogonal_is_uniformly_distributed():
+    """Without the sign fix a QR's diagonal of R is often positive by convention, biasing Q:
+    the mean of Q's diagonal over many draws is 0 for the uniform (Haar) distribution."""
+    tg.manual_seed(1)
+    diagonals = [np.diag(host(init.orthogonal_(tg.empty(3, 3, dtype=tg.float64))))
+                 for _ in range(2000)]
+    np.testing.assert_allclose(np.mean(diagonals, axis=0), 0, atol=0.05)

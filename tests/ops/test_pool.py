@@ -220,3 +220,11 @@ INTERPOLATE_ERRORS = [
 def test_interpolate_errors(shape, kwargs, match):
     with pytest.raises(ValueError, match=match):
         F.interpolate(tg.randn(*shape), **kwargs)
+
+
+def test_interpolate_takes_pytorch_antialias_keyword():
+    x = tg.randn(1, 1, 4, 4)
+    np.testing.assert_array_equal(host(F.interpolate(x, size=2, mode="bilinear", antialias=False)),
+                                  host(F.interpolate(x, size=2, mode="bilinear")))
+    with pytest.raises(NotImplementedError, match="antialias=True is not supported"):
+        F.interpolate(x, size=2, mode="bilinear", antialias=True)

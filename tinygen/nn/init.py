@@ -133,6 +133,28 @@ def eye_(tensor):
         return overwrite(tensor, eye.array, "eye_")
 
 
+def orthogonal_(tensor, gain=1.0):
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013), the trailing dims read as
+    one: Q of the QR decomposition of a Gaussian matrix, each column's sign fixed by R's
+    diagonal so that Q is uniformly distributed (Mezzadri, 2007), as PyTorch draws it."""
+    if tensor.ndim < 2:
+        raise ValueError(f"Only tensors with 2 or more dimensions are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    if _is_empty(tensor):
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = creation.random_array("normal", (rows, cols), tensor.dtype, tensor.device)
+    if rows < cols:
+        flat = flat.T                                    # QR of the tall matrix, Q^T after
+    q, r = get_array_module(flat).linalg.qr(flat)
+    q = q * gain * get_array_module(r).sign(r.diagonal())
+    if rows < cols:
+        q = q.T
+    with no_grad():
+        return overwrite(tensor, q.reshape(tensor.shape).astype(tensor.dtype), "orthogonal_")
+
+
 def xavier_uniform_(tensor, gain=1.0):
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)

@@ -201,12 +201,14 @@ def _output_size(op, input, size, scale_factor, spatial):
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None):
+                recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of (N, C, L) or (N, C, H, W) input, with PyTorch's coordinates:
     'nearest' takes input floor(dst * in/out) (PyTorch's legacy nearest), 'nearest-exact'
     floor((dst + 0.5) * in/out); 'linear'/'bilinear' blend the two nearest inputs, placing
     pixel centres (align_corners=False) or the corner pixels (True) onto each other."""
     op = "interpolate"
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
     if mode not in INTERPOLATE_MODES:
         raise ValueError(f"{op}: unsupported mode {mode!r}; use one of {INTERPOLATE_MODES}")
     if align_corners is not None and mode not in _MODE_DIMS:
