@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tests.helpers import host
 from tinygen import dtypes
 
 
@@ -69,6 +70,40 @@ def test_the_default_float_follows_set_default_dtype():
         "bool+int", "f32**int"])
 def test_python_numbers_do_not_widen(make, expected):
     assert make().dtype == expected
+
+
+def _add_in_place(x, value):
+    x += value
+    return x
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda: f32(3) / np.sqrt(8), tg.float32),
+    (lambda: np.float64(2) * f32(3), tg.float32),
+    (lambda: i64(3) * np.float64(0.5), tg.float32),
+    (lambda: i32(3) + np.int64(1), tg.int32),
+    (lambda: i32(3) * np.float32(2), tg.float32),
+    (lambda: f32(3) - np.int64(1), tg.float32),
+    (lambda: tg.ones(3, dtype=tg.float16) * np.float32(2), tg.float16),
+    (lambda: f32(3) ** np.float64(2), tg.float32),
+    (lambda: np.float64(2) ** f32(3), tg.float32),
+    (lambda: tg.where(b(3), f32(3), np.float64(0)), tg.float32),
+    (lambda: f32(3).clamp(np.float64(0), np.float64(0.5)), tg.float32),
+    (lambda: f32(3).masked_fill(b(3), np.float64(3)), tg.float32),
+    (lambda: _add_in_place(f32(3), np.float64(1)), tg.float32),
+], ids=["f32/np.sqrt", "np.f64*f32", "i64*np.f64", "i32+np.i64", "i32*np.f32", "f32-np.i64",
+        "f16*np.f32", "f32**np.f64", "np.f64**f32", "where", "clamp", "masked_fill", "+="])
+def test_numpy_scalars_count_as_python_numbers(make, expected):
+    """PyTorch reads NumPy scalars as Python numbers; NumPy 2 would widen to their dtype."""
+    assert make().dtype == expected
+
+
+def test_numpy_scalars_keep_values_and_compare():
+    np.testing.assert_allclose(host(f32(2) / np.sqrt(8)), [8 ** -0.5] * 2, rtol=1e-7)
+    assert (tg.tensor([0.5, 1.5]) < np.float64(1)).tolist() == [True, False]
+    with pytest.raises(RuntimeError, match="float32 can't be cast to the desired output type "
+                                           "int64"):
+        _add_in_place(i64(3), np.float64(0.5))
 
 
 @pytest.mark.parametrize("make, expected", [

@@ -5,6 +5,10 @@ Every function takes ``dtype`` (default: float32 for floating values) and ``devi
 from the device's generator, which ``tg.manual_seed`` resets.
 """
 
+import functools
+import math
+import operator
+
 import numpy as np
 
 from tinygen import backend, dtypes
@@ -33,7 +37,9 @@ def _make(array_fn, dtype, device, requires_grad):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
-    """A new tensor holding a copy of ``data`` (a number, nested lists, an array, a tensor)."""
+    """A new tensor holding a copy of ``data``: a number, nested lists of numbers and one-element
+    tensors, an array (converted to the machine's byte order, which CuPy and Numba need), or a
+    tensor."""
     if isinstance(data, Tensor):
         array = data.array
     elif hasattr(data, "__array_namespace__") and not isinstance(data, np.generic):
@@ -41,13 +47,42 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     elif dtype is not None:                 # straight to dtype: 0.7 must not pass through float32
         array = np.asarray(data, dtype=dtypes.as_dtype(dtype))
     else:                                   # NumPy scalars become 0-d arrays, keeping dtype
-        array = _array_from_data(data)
+        try:
+            array = _array_from_data(data)
+        except TypeError:                   # NumPy reads tensors among numbers as objects
+            if not isinstance(data, (list, tuple)):
+                raise
+            array = _array_from_items(data)
     if device is None:
         device = backend.device_of(array) if not isinstance(array, np.ndarray) else \
             backend.default_device()
     array = backend.to_device(array, device)
-    array = array.astype(dtypes.as_dtype(dtype) if dtype is not None else array.dtype, copy=True)
-    return Tensor(array, requires_grad=requires_grad)
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else array.dtype.newbyteorder("=")
+    return Tensor(array.astype(dtype, copy=True), requires_grad=requires_grad)
+
+
+def _array_from_items(data):
+    """An array from nested lists of numbers and one-element tensors, in PyTorch's dtype for
+    them: the items' dtypes promoted together (as the operands of a binary op), a Python float
+    counting as the default float and an int as int64."""
+    found = []
+
+    def read(item):                         # item as a Python number; its dtype into found
+        if isinstance(item, (list, tuple)):
+            return [read(i) for i in item]
+        if isinstance(item, Tensor) and item.numel() != 1:
+            raise ValueError(f"tensor(): only one-element tensors can be list items, got one "
+                             f"of shape {tuple(item.shape)}; use tg.stack to join tensors")
+        if isinstance(item, (Tensor, np.generic)):
+            found.append(item.dtype)
+            return item.item()
+        if not isinstance(item, (bool, int, float)):
+            raise TypeError(f"can't make a tensor from a list holding {type(item).__name__}")
+        found.append(dtypes.as_dtype(type(item)))
+        return item
+    values = read(data)
+    dtype = functools.reduce(lambda a, b: dtypes.result_type(a, 1, b, 1), found)
+    return np.asarray(values, dtype=dtype)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -55,7 +90,8 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)) \
             and (device is None or data.device == backend.Device(device)):
         return data
-    if isinstance(data, np.ndarray) and dtype is None and device in (None, "cpu"):
+    if isinstance(data, np.ndarray) and data.dtype.isnative and dtype is None and \
+            device in (None, "cpu"):
         return Tensor(data)
     return tensor(data, dtype, device)
 
@@ -64,6 +100,9 @@ def from_numpy(array):
     """A tensor sharing ``array``'s memory (and dtype)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    if not array.dtype.isnative:            # shared memory can't be byte-swapped; PyTorch refuses
+        raise ValueError(f"from_numpy: the array's byte order ({array.dtype.str}) is not the "
+                         f"machine's; use tg.tensor(array), which converts it")
     return Tensor(array)
 
 
@@ -80,6 +119,10 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``fill_value``, in its dtype: bool, int64 or the default float (NumPy scalars
+    and one-element tensors count as Python numbers)."""
+    if isinstance(fill_value, (Tensor, np.generic)):
+        fill_value = fill_value.item()
     if dtype is None:
         dtype = dtypes.as_dtype(type(fill_value)) if isinstance(fill_value, (bool, int)) \
             else None
@@ -91,14 +134,32 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _make(lambda xp, dt: xp.eye(n, m, dtype=dt), dtype, device, requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
-    """[start, end) in steps; integer arguments give int64, as in PyTorch."""
+def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """[start, end) in steps: ``arange(end)`` or ``arange(start, end, step)``. Integer arguments
+    (0-d integer tensors included) give int64, others the default float, as in PyTorch."""
     if end is None:
         start, end = 0, start
+    start, end, step = (_arange_number(v) for v in (start, end, step))
     if dtype is None and all(isinstance(v, int) for v in (start, end, step)):
         dtype = dtypes.int64
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} (step {step})")
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start {start}, end {end}, step {step})")
     return _make(lambda xp, dt: xp.arange(start, end, step).astype(dt), dtype, device,
                  requires_grad)
+
+
+def _arange_number(value):
+    """A Python number from a number, a NumPy scalar or a one-element tensor."""
+    if isinstance(value, (Tensor, np.generic)):
+        value = value.item()
+    if not isinstance(value, (int, float)):
+        raise TypeError(f"arange: expected numbers, got {type(value).__name__}")
+    return value
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
@@ -158,15 +219,34 @@ def rand(*size, dtype=None, device=None, requires_grad=False):
     return Tensor(random_array("uniform", _shape(size), dtype, device), requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None):
-    """Integers uniform in [low, high) (int64 by default)."""
-    if high is None:
-        low, high = 0, low
-    dtype, device = _place(dtype or dtypes.int64, device)
-    gen = backend.generator(device)
-    return Tensor(backend.on_device(
-        lambda xp: gen.integers(low, high, size=_shape((size,)) if size != () else ()
-                                ).astype(dtype), device))
+def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    """Integers uniform in [low, high), int64 unless ``dtype`` says otherwise. As in PyTorch:
+    ``randint(high, size)`` or ``randint(low, high, size)``, where low defaults to 0 and size is
+    a tuple. ``generator`` is a numpy/cupy Generator to draw from instead of the device's."""
+    args = list(args)
+    if size is None and args and isinstance(args[-1], (tuple, list)):
+        size = args.pop()
+    if high is None and args:
+        high = args.pop()
+    if low is None:
+        low = args.pop() if args else 0
+    if args or high is None or size is None:
+        raise TypeError("randint() takes (high, size) or (low, high, size), size a tuple such "
+                        "as (64,)")
+    low, high = operator.index(low), operator.index(high)
+    if low >= high:
+        raise RuntimeError(f"randint: low must be less than high, got low={low} >= "
+                           f"high={high}")
+    dtype, device = _place(dtypes.int64 if dtype is None else dtype, device)
+    if dtype.kind in "biu":                 # NumPy would wrap the draws around silently
+        smallest, largest = (0, 1) if dtype.kind == "b" else (np.iinfo(dtype).min,
+                                                              np.iinfo(dtype).max)
+        if low < smallest or high - 1 > largest:
+            raise RuntimeError(f"randint: [{low}, {high}) is out of range for {dtype}")
+    gen = backend.generator(device) if generator is None else generator
+    array = backend.on_device(lambda xp: gen.integers(low, high, size=_shape(size)), device)
+    return Tensor(array.astype(dtype, copy=False), requires_grad)
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False):

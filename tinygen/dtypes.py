@@ -7,6 +7,7 @@ agree. The rules below are PyTorch's, which differ from NumPy's in two places:
   give the *default* float dtype (float32), where NumPy would give float64;
 * a Python number or a 0-dim tensor never widens a dimensioned tensor of the same category:
   ``float32_tensor * 2.0`` and ``float32_tensor + tg.tensor(1.0, dtype=tg.float64)`` stay float32.
+  NumPy scalars count as Python numbers, so ``float32_tensor / np.sqrt(2)`` stays float32 too.
 """
 
 import builtins

@@ -284,6 +284,9 @@ class Tensor:
     def clamp_(self, min=None, max=None):
         return inplace.modify(self, "clamp_", ops.clamp, min, max)
 
+    def masked_fill_(self, mask, value):
+        return inplace.modify(self, "masked_fill_", ops.masked_fill, mask, value)
+
     def copy_(self, src):
         """Copy ``src`` (broadcast, cast and moved as needed) into this tensor."""
         src = src if isinstance(src, Tensor) else Tensor(src)

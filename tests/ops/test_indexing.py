@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
-from tests.helpers import host
+from tests.helpers import host, shares_memory
 from tinygen.autograd import gradcheck, gradgradcheck
 from tinygen.ops import index_put
 
@@ -51,6 +51,10 @@ INDICES = [
      (slice(None), np.array([True, False, True, True]))),
     ("bool list", lambda d: [True, False, True], np.array([True, False, True])),
     ("all-false mask", lambda d: tg.zeros(3, device=d) > 1, np.zeros(3, dtype=bool)),
+    ("numpy int64", lambda d: np.int64(1), 1),
+    ("numpy int32 and int", lambda d: (np.int32(2), -1), (2, -1)),
+    ("numpy bool", lambda d: np.bool_(True), True),
+    ("list of 0-d tensors", lambda d: [tg.tensor(2, device=d), tg.tensor(0, device=d)], [2, 0]),
 ]
 INDEX_IDS = [case[0] for case in INDICES]
 
@@ -115,6 +119,18 @@ def test_indexing_zero_size_tensor(device, rng, leaf):
         assert x.grad.shape == (0, 3)
 
 
+def test_numpy_integers_index_like_python_ints(device):
+    """The common ``for i in np.random.permutation(n): x[i]`` loop, reading and writing."""
+    x = tg.arange(5, device=device)
+    order = np.random.default_rng(0).permutation(5)
+    assert [x[i].item() for i in order] == order.tolist()
+    assert shares_memory(x[np.int64(1)].array, x.array)   # a view, as with a Python int
+    y = tg.zeros(3, device=device)
+    y[np.int64(0)] = 1.0
+    y[np.int32(-1)] = 2.0
+    assert y.tolist() == [1.0, 0.0, 2.0]
+
+
 def test_basic_indexing_is_a_view(device):
     x = tg.zeros(3, 4, device=device)
     y = x[1, ::2]
@@ -136,6 +152,7 @@ SETITEMS = [
     ("two int arrays", ([0, 1, 2], [3, 0, 1]), ([0, 1, 2], [3, 0, 1]), (3, 2)),
     ("bool mask", (slice(None), [True, False, False, True]),
      (slice(None), np.array([True, False, False, True])), (3, 2, 1)),
+    ("numpy ints", (np.int64(0), np.int32(3)), (0, 3), (2,)),
 ]
 
 
@@ -256,11 +273,73 @@ def test_masked_fill(device, rng, leaf):
     assert gradgradcheck(f, (x,))
 
 
+@pytest.mark.parametrize("x, value, expected", [
+    ([1, 2], 2.7, [2, 2]),
+    ([True, True], 0.0, [False, True]),
+    ([1.5, 2.5], 7, [7.0, 2.5]),
+    ([1, 2], tg.tensor(-3.9), [-3, 2]),
+])
+def test_masked_fill_keeps_the_tensor_dtype(x, value, expected, device):
+    """The value is converted to x's dtype, as in PyTorch (so an integer tensor stays integer)."""
+    x = tg.tensor(x, device=device)
+    value = value.to(device) if isinstance(value, tg.Tensor) else value
+    y = x.masked_fill(tg.tensor([True, False], device=device), value)
+    assert y.dtype == x.dtype and y.tolist() == expected
+
+
+def test_masked_fill_with_a_tensor_value_passes_it_gradients(device, rng, leaf):
+    x, value = leaf(rng, 3, 4, device=device), leaf(rng, device=device)
+    mask = tg.tensor([True, False, False, True], device=device)
+    f = lambda x, v: x.masked_fill(mask, v)             # noqa: E731
+    assert gradcheck(f, (x, value))
+    assert gradgradcheck(f, (x, value))
+
+
+def test_masked_fill_errors(device):
+    x = tg.ones(2, device=device)
+    with pytest.raises(RuntimeError, match="only supports boolean masks, but got mask with "
+                                           "dtype int64"):
+        x.masked_fill(tg.tensor([1, 0], device=device), 0.0)
+    with pytest.raises(TypeError, match="mask must be a bool tensor, got list"):
+        x.masked_fill([True, False], 0.0)
+    with pytest.raises(RuntimeError, match=r"0-dimensional value tensor, but got one of shape "
+                                           r"\(2,\)"):
+        x.masked_fill(tg.tensor([True, False], device=device), tg.zeros(2, device=device))
+
+
+def test_masked_fill_in_place(device, rng, leaf):
+    mask = tg.tensor([True, False, True], device=device)
+    x = tg.tensor([1, 2, 3], device=device)
+    array, version = x.array, x._version
+    assert x.masked_fill_(mask, 9.5) is x
+    assert x.array is array and x._version == version + 1 and x.tolist() == [9, 2, 9]
+    a = leaf(rng, 3, device=device)
+    y = a * 2
+    y.masked_fill_(mask, 0.0)                          # recorded: y's old values were a * 2
+    y.backward(tg.ones(3, dtype=tg.float64, device=device))
+    assert host(a.grad).tolist() == [0.0, 2.0, 0.0]
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        a.masked_fill_(mask, 0.0)
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        tg.zeros(3, device=device).masked_fill_(tg.ones(2, 3, dtype=tg.bool, device=device), 1)
+
+
+def test_masked_fill_matches_torch():
+    torch = pytest.importorskip("torch")
+    mask = [True, False, True]
+    for data, value in [([1, 2, 3], 2.7), ([1, 2, 3], -4.5), ([0.5, 1.5, 2.5], 3),
+                        ([True, False, False], 1)]:
+        ours = tg.tensor(data).masked_fill(tg.tensor(mask), value)
+        theirs = torch.tensor(data).masked_fill(torch.tensor(mask), value)
+        assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype)[6:]
+
+
 INDEX_ERRORS = [
     ("float tensor", lambda d: tg.tensor([0.0, 1.0], device=d), "integer or bool"),
     ("0-d float tensor", lambda d: tg.tensor(1.0, device=d), "integer or bool"),
     ("float array", lambda d: np.array([0.5]), "integer or bool"),
     ("python float", lambda d: 1.0, "float"),
+    ("numpy float", lambda d: np.float64(1.0), "unsupported index of type float64"),
     ("string", lambda d: "a", "str"),
     ("out of bounds", lambda d: 3, "out of bounds"),
     ("array out of bounds", lambda d: [0, 5], "out of bounds"),

@@ -1,9 +1,9 @@
 """Operands and conversions: PyTorch's dtype rules for binary ops, and the differentiable
 casts and copies (``cast``, ``to_device``, ``clone``) they rely on.
 
-Binary ops take Tensors or Python numbers. Numbers are passed to forward as they are (they need
-no gradient), so ``x * 2.0`` costs one op; tensors of different dtypes are cast to the common
-dtype first (see dtypes.py).
+Binary ops take Tensors or Python numbers (NumPy scalars count as these). Numbers are passed to
+forward as they are (they need no gradient), so ``x * 2.0`` costs one op; tensors of different
+dtypes are cast to the common dtype first (see dtypes.py).
 """
 
 import numbers
@@ -50,11 +50,13 @@ def binary_operands(a, b, float_result=False):
 
 
 def _number_or_tensor(value, like):
-    """Python numbers stay numbers; arrays and NumPy scalars become tensors on ``like``'s device."""
+    """Python numbers stay numbers, and so do NumPy scalars (PyTorch counts them as Python
+    numbers, so ``float32_tensor / np.sqrt(8)`` stays float32; NumPy 2 would widen it to
+    float64). Arrays become tensors on ``like``'s device."""
+    if isinstance(value, np.generic):       # before the float test: np.float64 is a float
+        value = value.item()
     if isinstance(value, (bool, int, float)):
         return value
-    if isinstance(value, np.generic) and value.ndim == 0:
-        return value.item()
     if isinstance(value, numbers.Number) or not hasattr(value, "__len__") and not hasattr(
             value, "__array_namespace__"):
         raise TypeError(f"unsupported operand type {type(value).__name__} for a tensor op")
@@ -108,6 +110,10 @@ class Clone(Function):
 
 
 def cast(x, dtype):
+    """x in ``dtype``; an integer or bool result has no gradient, so it is left out of the graph
+    (as in PyTorch: ``x.long()`` of a tensor that requires grad does not require grad)."""
+    if dtype.kind != "f":
+        return Tensor(x.array.astype(dtype))
     return Cast.apply(x, dtype)
 
 

@@ -1,17 +1,20 @@
 """Indexing: ``x[index]``, ``x[index] = v``, gather, index_select and masked_fill.
 
-An index is anything NumPy accepts that PyTorch does too: ints, slices (with steps), ``None``,
-``Ellipsis``, integer arrays and boolean masks (as tensors, lists or arrays). Basic indexing
+An index is anything NumPy accepts that PyTorch does too: ints (NumPy's included), slices (with
+steps), ``None``, ``Ellipsis``, integer arrays and boolean masks (as tensors, arrays or lists,
+which may hold 0-d tensors). A list is always an array, as in NumPy: PyTorch still reads some
+lists (``x[[t0, t1]]`` of tensors) as tuples, with a deprecation warning. Basic indexing
 (no arrays) gives a view. The backward of a read is a scatter-*add* into zeros, so an element read
 twice (``x[[0, 0]]``) gets both gradients; the backward of that scatter is the read again.
 """
 
 import numpy as np
 
-from tinygen import device_checks
+from tinygen import creation, device_checks, dtypes
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module, to_device
 from tinygen.ops.compare import where
+from tinygen.ops.convert import cast
 from tinygen.tensor import Tensor
 
 
@@ -104,13 +107,7 @@ def _normalize_index(index, x):
         index = (index,)
     items, basic = [], True
     for item in index:
-        if isinstance(item, Tensor):
-            item = item.array
-        elif isinstance(item, (list, np.ndarray)) or (
-                hasattr(item, "__array_namespace__") and hasattr(item, "dtype")):
-            if isinstance(item, list):        # [] selects nothing, as an empty int index
-                item = np.asarray(item) if item else np.zeros(0, dtype=np.int64)
-        elif isinstance(item, (bool, np.bool_)):
+        if isinstance(item, (bool, np.bool_)):      # before int: True is an int too
             item = np.asarray(item)
         elif isinstance(item, (int, np.integer)):
             items.append(int(item))
@@ -118,7 +115,12 @@ def _normalize_index(index, x):
         elif item is None or item is Ellipsis or isinstance(item, slice):
             items.append(item)
             continue
-        else:
+        elif isinstance(item, Tensor):
+            item = item.array
+        elif isinstance(item, list):                # [] selects nothing, as an empty int index
+            item = creation.tensor(item, device=x.device).array if item else np.zeros(
+                0, dtype=np.int64)
+        elif isinstance(item, np.generic) or not hasattr(item, "__array_namespace__"):
             raise IndexError(f"unsupported index of type {type(item).__name__}; use ints, "
                              f"slices, None, Ellipsis, integer tensors or boolean masks")
         if item.dtype.kind not in "iub":
@@ -194,7 +196,21 @@ def gather(x, dim, index):
 
 
 def masked_fill(x, mask, value):
-    """x with ``value`` where ``mask`` is True (mask broadcasts against x)."""
+    """x with ``value`` (a number or a 0-d tensor) where the bool ``mask`` is True; mask
+    broadcasts against x. The value takes x's dtype, as in PyTorch: an integer tensor filled
+    with 2.7 holds 2."""
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got {type(mask).__name__}")
+    if mask.dtype != dtypes.bool:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype "
+                           f"{mask.dtype}; use mask.bool() or a comparison such as mask != 0")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but "
+                               f"got one of shape {tuple(value.shape)}")
+        value = value if value.dtype == x.dtype else cast(value, x.dtype)
+    else:
+        value = x.dtype.type(value).item()          # a Python number: it never widens x
     return where(mask, value, x)
 
 
