@@ -35,7 +35,9 @@ def test_zero_size_tensors():
     assert t.sum().item() == 0.0
 
 
-@pytest.mark.parametrize("value, dtype", [(3, tg.int64), (2.5, tg.float32), (True, tg.bool)])
+@pytest.mark.parametrize("value, dtype", [
+    (3, tg.int64), (2.5, tg.float32), (True, tg.bool), (np.int32(3), tg.int64),
+    (np.float64(2.5), tg.float32), (tg.tensor(3), tg.int64)])
 def test_full_infers_dtype_from_the_fill_value(value, dtype):
     t = tg.full((2, 2), value)
     assert t.dtype == dtype and t.tolist() == [[value] * 2] * 2
@@ -47,10 +49,28 @@ def test_full_infers_dtype_from_the_fill_value(value, dtype):
     ((1, 7, 2), {}, [1, 3, 5], tg.int64),
     ((0, 1, 0.25), {}, [0, 0.25, 0.5, 0.75], tg.float32),
     ((3,), {"dtype": tg.float64}, [0, 1, 2], tg.float64),
+    ((), {"end": 3}, [0, 1, 2], tg.int64),
+    ((1,), {"end": 6, "step": 2}, [1, 3, 5], tg.int64),
+    ((tg.tensor(3),), {}, [0, 1, 2], tg.int64),            # 0-d integer tensors count as ints
+    ((np.int64(1), tg.tensor(3)), {}, [1, 2], tg.int64),
+    ((tg.tensor(2.0),), {}, [0, 1], tg.float32),
+    ((3, 0, -1), {}, [3, 2, 1], tg.int64),
+    ((2, 2, -1), {}, [], tg.int64),
 ])
 def test_arange(args, kwargs, values, dtype):
     t = tg.arange(*args, **kwargs)
     assert t.dtype == dtype and t.tolist() == values
+
+
+@pytest.mark.parametrize("args, match", [
+    ((0, 5, -1), "upper bound and lower bound inconsistent with step sign"),
+    ((5, 0), "upper bound and lower bound inconsistent with step sign"),
+    ((0, 5, 0), "step must be nonzero"),
+    ((0, float("inf")), "unsupported range"),
+], ids=["negative-step", "end-below-start", "zero-step", "infinite"])
+def test_arange_errors(args, match):
+    with pytest.raises(RuntimeError, match=match):
+        tg.arange(*args)
 
 
 def test_linspace_eye_and_likes():
@@ -73,6 +93,40 @@ def test_rand_is_in_the_unit_interval_and_randint_in_its_range():
     assert sorted(host(tg.randperm(6)).tolist()) == list(range(6))
 
 
+@pytest.mark.parametrize("args, kwargs, low", [
+    ((10, (64,)), {}, 0), ((10,), {"size": (64,)}, 0), ((3, 10, (64,)), {}, 3),
+    ((3, 10), {"size": [64]}, 3), ((), {"low": 3, "high": 10, "size": (64,)}, 3),
+    ((3,), {"high": 10, "size": (64,)}, 3), ((np.int64(3), tg.tensor(10), (64,)), {}, 3),
+], ids=["high-size", "high-size=", "low-high-size", "size-list", "keywords", "low-keywords",
+        "numpy-and-tensor-bounds"])
+def test_randint_takes_pytorchs_overloads(args, kwargs, low):
+    tg.manual_seed(0)
+    k = tg.randint(*args, **kwargs)
+    assert k.shape == (64,) and k.dtype == tg.int64
+    assert low <= host(k).min() and host(k).max() < 10
+
+
+def test_randint_dtype_device_and_generator(device):
+    k = tg.randint(5, (3, 2), dtype=tg.float32, device=device)
+    assert k.shape == (3, 2) and k.dtype == tg.float32 and k.device == device
+    assert tg.randint(4, (), dtype=tg.uint8).shape == ()
+    draws = [tg.randint(100, (8,), generator=np.random.default_rng(7)) for _ in range(2)]
+    assert draws[0].tolist() == draws[1].tolist()
+
+
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    ((5, 5, (3,)), {}, RuntimeError, "low must be less than high, got low=5 >= high=5"),
+    ((0, (3,)), {}, RuntimeError, "low=0 >= high=0"),
+    ((2, 10), {}, TypeError, "size a tuple"),
+    ((10,), {}, TypeError, "size a tuple"),
+    ((0.5, 10, (3,)), {}, TypeError, "float"),
+    ((0, 300, (3,)), {"dtype": tg.uint8}, RuntimeError, r"\[0, 300\) is out of range for uint8"),
+], ids=["low=high", "high=0", "size-int", "no-size", "float-bound", "uint8-range"])
+def test_randint_errors(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        tg.randint(*args, **kwargs)
+
+
 @pytest.mark.parametrize("make", [tg.randn, tg.rand])
 def test_random_floats_in_float16_and_refused_in_int(make):
     assert make(3, dtype=tg.float16).dtype == tg.float16
@@ -89,6 +143,50 @@ def test_tensor_infers_dtype_like_pytorch(data, dtype):
     t = tg.tensor(data)
     assert t.dtype == dtype
     np.testing.assert_array_equal(t.cpu().numpy(), np.asarray(data))
+
+
+@pytest.mark.parametrize("data, dtype, values", [
+    ([tg.tensor(1.0), tg.tensor(2.0)], tg.float32, [1.0, 2.0]),
+    ([tg.tensor(1), tg.tensor(2)], tg.int64, [1, 2]),
+    ([[tg.tensor(1.0), 2], [3, tg.tensor(4)]], tg.float32, [[1.0, 2.0], [3.0, 4.0]]),
+    ([tg.tensor(1.0, dtype=tg.float64), tg.tensor(2.0)], tg.float64, [1.0, 2.0]),
+    ([tg.tensor(1), 2.5], tg.float32, [1.0, 2.5]),
+    ((tg.tensor(True), False), tg.bool, [True, False]),
+    ([tg.tensor(1, dtype=tg.int32), tg.tensor(2, dtype=tg.int32)], tg.int32, [1, 2]),
+    ([tg.tensor([7])], tg.int64, [7]),
+    ([tg.tensor(1.0, requires_grad=True) * 2], tg.float32, [2.0]),
+], ids=["floats", "ints", "nested-mixed", "f64-f32", "int-float", "tuple-bools", "int32",
+        "one-element", "requires-grad"])
+def test_tensor_of_a_list_of_zero_dim_tensors(data, dtype, values):
+    """The dtype is PyTorch's: the items' dtypes promoted together."""
+    t = tg.tensor(data)
+    assert t.dtype == dtype and t.tolist() == values and t.is_leaf and not t.requires_grad
+
+
+def test_tensor_of_a_list_of_zero_dim_tensors_in_a_given_dtype():
+    t = tg.tensor([tg.tensor(1), 0.7], dtype=tg.float64)     # 0.7 not rounded through float32
+    assert t.dtype == tg.float64 and t.tolist() == [1.0, 0.7]
+
+
+def test_tensor_of_a_list_of_tensors_needs_one_element_each():
+    with pytest.raises(ValueError, match=r"one-element tensors.*shape \(2,\).*tg.stack"):
+        tg.tensor([tg.ones(2), tg.ones(2)])
+    with pytest.raises(TypeError, match="list holding str"):
+        tg.tensor([tg.tensor(1), "a"])
+
+
+@pytest.mark.parametrize("make", [tg.tensor, tg.as_tensor])
+@pytest.mark.parametrize("dtype", [">f4", ">i8", "<f8"])
+def test_tensor_and_as_tensor_convert_to_native_byte_order(make, dtype):
+    data = np.arange(4, dtype=dtype)
+    t = make(data)
+    assert t.dtype == np.dtype(dtype).newbyteorder("=") and t.dtype.isnative
+    assert t.tolist() == [0, 1, 2, 3]
+
+
+def test_from_numpy_refuses_a_non_native_byte_order():
+    with pytest.raises(ValueError, match=r"byte order \(>f4\).*tg.tensor"):
+        tg.from_numpy(np.arange(4, dtype=">f4"))
 
 
 def test_tensor_copies_but_as_tensor_and_from_numpy_share():
@@ -254,6 +352,20 @@ def test_cast_is_differentiable_and_casts_the_gradient_back():
     assert x.grad.dtype == tg.float32 and x.grad.tolist() == [2.0, 4.0]
 
 
+@pytest.mark.parametrize("convert", [
+    lambda t: t.long(), lambda t: t.int(), lambda t: t.bool(), lambda t: t.to(tg.int64),
+    lambda t: t.type(tg.int32), lambda t: t.type_as(tg.zeros(1, dtype=tg.int64)),
+], ids=["long", "int", "bool", "to", "type", "type_as"])
+def test_casting_to_an_integer_or_bool_leaves_the_graph(convert):
+    """As in PyTorch: integers have no gradient, so the result neither requires one nor keeps
+    a grad_fn, and .numpy() works on it."""
+    x = tg.tensor([1.5, -2.0], requires_grad=True)
+    for source in (x, x * 2):
+        out = convert(source)
+        assert not out.requires_grad and out.grad_fn is None and out.is_leaf
+        assert out.numpy().tolist() == np.array(host(source)).astype(out.dtype).tolist()
+
+
 def test_to_with_unknown_arguments_is_an_error():
     with pytest.raises(TypeError, match="copy"):
         tg.ones(2).to(tg.float64, copy=True)
@@ -363,6 +475,11 @@ def test_in_place_result_must_fit_the_tensor():
     with pytest.raises(RuntimeError, match="result type float32 can't be cast to the desired "
                                            "output type int64"):
         tg.zeros(3, dtype=tg.int64).add_(0.5)
+    with pytest.raises(RuntimeError, match="clamp_: result type float32 can't be cast to the "
+                                           "desired output type int64"):
+        tg.tensor([1, 2, 3]).clamp_(min=1.5)
+    t = tg.tensor([1, 2, 3])
+    assert t.clamp_(min=2) is t and t.tolist() == [2, 2, 3]
 
 
 def test_is_contiguous_and_contiguous():
@@ -396,3 +513,25 @@ def test_new_full_zeros_ones_tensor_keep_dtype_and_device():
         assert t.shape == (2, 3) and t.dtype == tg.float64 and t.device == x.device
     assert x.new_full((2,), 1.5).tolist() == [1.5, 1.5]
     assert x.new_tensor([1, 2]).dtype == tg.float64
+
+
+@pytest.mark.parametrize("method, args, expected", [
+    ("gt", (2.0,), [False, False, True]), ("ge", (2.0,), [False, True, True]),
+    ("lt", (2.0,), [True, False, False]), ("le", (2.0,), [True, True, False]),
+    ("ne", (2.0,), [True, False, True]), ("isinf", (), [False, False, False]),
+    ("logical_not", (), [False, False, False]), ("logical_and", (0,), [False, False, False]),
+    ("logical_or", (0,), [True, True, True]), ("logical_xor", (1,), [False, False, False]),
+    ("floor_divide", (2,), [0.0, 1.0, 1.0]), ("nonzero", (), [[0], [1], [2]])])
+def test_not_differentiable_methods_leave_the_graph(method, args, expected):
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = getattr(x, method)(*args)
+    assert not y.requires_grad and y.tolist() == expected
+
+
+@pytest.mark.parametrize("method, args, expected", [
+    ("remainder", (2.0,), [1.0, 0.0, 1.0]), ("fmod", (-2.0,), [1.0, 0.0, 1.0]),
+    ("div", (2.0, "floor"), [0.0, 1.0, 1.0]), ("div", (2.0, "trunc"), [0.0, 1.0, 1.0])])
+def test_differentiable_rounding_methods(method, args, expected):
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = getattr(x, method)(*args)
+    assert y.requires_grad and y.tolist() == expected

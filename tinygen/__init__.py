@@ -35,6 +35,9 @@ from tinygen.ops import (  # noqa: E402  (norms, products, ordering, sampling, r
     allclose, argsort, bernoulli, bmm, ceil, clamp_max, clamp_min, cumsum, dot, einsum, equal,
     erf, floor, index_select, lerp, mm, multinomial, norm, outer, prod, reciprocal,
     repeat_interleave, roll, round, sort, tile, topk, tril, triu, trunc, unbind)
+from tinygen.ops import (  # noqa: E402  (integer arithmetic, logic, bits, indices)
+    bitwise_and, bitwise_not, bitwise_or, bitwise_xor, floor_divide, fmod, logical_and,
+    logical_not, logical_or, logical_xor, nonzero, remainder)
 from tinygen import linalg  # noqa: E402  (tg.linalg.vector_norm, as torch.linalg)
 from tinygen.serialization import load, save  # noqa: E402
 from tinygen import viz  # noqa: E402  (graph drawing; imports matplotlib only when drawing)

@@ -17,7 +17,9 @@ _OP_METHODS = (
     "gather", "clip", "clone", "norm", "prod", "cumsum", "mm", "bmm", "dot", "outer", "erf",
     "reciprocal", "floor", "ceil", "round", "trunc", "clamp_min", "clamp_max", "lerp", "tril",
     "triu", "repeat", "tile", "repeat_interleave", "index_select", "unbind", "roll", "topk", "sort",
-    "argsort", "multinomial", "bernoulli", "allclose", "equal")
+    "argsort", "multinomial", "bernoulli", "allclose", "equal", "ne", "lt", "le", "gt", "ge",
+    "isinf", "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "remainder", "fmod", "floor_divide", "nonzero")
 for _name in _OP_METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
 
@@ -27,9 +29,13 @@ _OPERATORS = {
     "__matmul__": "matmul", "__floordiv__": "floor_divide", "__mod__": "remainder",
     "__neg__": "neg", "__abs__": "abs", "__getitem__": "getitem",
     "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "__le__": "le", "__gt__": "gt", "__ge__": "ge",
-    "__invert__": "logical_not", "__and__": "logical_and", "__or__": "logical_or"}
+    "__invert__": "bitwise_not", "__and__": "bitwise_and", "__or__": "bitwise_or",
+    "__xor__": "bitwise_xor"}
 _REFLECTED_OPERATORS = {"__radd__": "add", "__rsub__": "sub", "__rmul__": "mul",
-                        "__rtruediv__": "div", "__rpow__": "pow", "__rmatmul__": "matmul"}
+                        "__rtruediv__": "div", "__rpow__": "pow", "__rmatmul__": "matmul",
+                        "__rfloordiv__": "floor_divide", "__rmod__": "remainder",
+                        "__rand__": "bitwise_and", "__ror__": "bitwise_or",
+                        "__rxor__": "bitwise_xor"}
 
 
 def _reflected(op):

@@ -200,6 +200,62 @@ def test_clamp_with_tensor_bounds(device, rng, leaf):
     assert gradgradcheck(tg.clamp, (x, lo, hi))
 
 
+def test_clamp_with_tensor_bounds_routes_the_gradient_as_pytorch(device):
+    """x gets the gradient where lo <= x <= hi (bounds included), lo only where x < lo < hi, hi
+    where x > hi or hi < lo (then the result is hi); at lo == hi > x nobody gets it. Values
+    from PyTorch 2.x."""
+    t = lambda v: tg.tensor(v, dtype=tg.float64, device=device, requires_grad=True)  # noqa
+    x, lo, hi = t([0, 1, 2, 3, 4, 0, 5, 3, 1]), t([0, 2, 2, 1, 1, 3, 3, 3, 2]), t(
+        [1, 3, 2, 3, 3.5, 1, 1, 3, 2])
+    g = tg.arange(1.0, 10.0, dtype=tg.float64, device=device)
+    y = tg.clamp(x, lo, hi)
+    assert y.tolist() == [0, 2, 2, 3, 3.5, 1, 1, 3, 2]
+    dx, dlo, dhi = tg.autograd.grad(y, (x, lo, hi), g)
+    assert dx.tolist() == [1, 0, 3, 4, 0, 0, 0, 8, 0]
+    assert dlo.tolist() == [0, 2, 0, 0, 0, 0, 0, 0, 0]
+    assert dhi.tolist() == [0, 0, 0, 0, 5, 6, 7, 0, 0]
+
+
+def test_clamp_with_number_bounds_the_wrong_way_round_gives_max(device):
+    x = tg.tensor([0.0, 2.0, 5.0], dtype=tg.float64, device=device, requires_grad=True)
+    y = x.clamp(3, 1)
+    assert y.tolist() == [1.0, 1.0, 1.0]
+    (dx,) = tg.autograd.grad(y, x, tg.ones_like(x))
+    assert dx.tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("make, dtype, values", [
+    (lambda d: tg.tensor([1, 2, 3], device=d).clamp(min=1.5), tg.float32, [1.5, 2, 3]),
+    (lambda d: tg.tensor([1, 2, 3], device=d).clamp(1, 2.5), tg.float32, [1, 2, 2.5]),
+    (lambda d: tg.tensor([1, 2, 3], device=d).clamp(max=2), tg.int64, [1, 2, 2]),
+    (lambda d: tg.tensor([True, False], device=d).clamp(min=0.5), tg.float32, [1, 0.5]),
+    (lambda d: tg.tensor([1, 2, 3], device=d).clamp(tg.tensor([1.5] * 3, device=d)), tg.float32,
+     [1.5, 2, 3]),
+    (lambda d: tg.ones(2, device=d).clamp(tg.zeros(2, dtype=tg.float64, device=d)), tg.float64,
+     [1, 1]),
+    (lambda d: tg.ones(2, device=d).clamp(tg.tensor(0.0, dtype=tg.float64, device=d)),
+     tg.float32, [1, 1]),
+    (lambda d: tg.tensor([1, 2], device=d).clamp(tg.tensor(1.5, device=d),
+                                                 tg.tensor(2.5, dtype=tg.float64, device=d)),
+     tg.float64, [1.5, 2]),
+], ids=["int min=1.5", "int 1..2.5", "int max=2", "bool min=0.5", "int, f32 tensor",
+        "f32, f64 tensor", "f32, 0-d f64", "int, 0-d f32 and f64"])
+def test_clamp_result_dtype_follows_pytorch(make, dtype, values, device):
+    y = make(device)
+    assert y.dtype == dtype and y.tolist() == values
+
+
+@pytest.mark.parametrize("op, values", [(tg.add, [7.0, -1.0]), (tg.sub, [-5.0, 5.0])])
+def test_add_and_sub_take_alpha(op, values, device):
+    a = tg.tensor([1.0, 2.0], dtype=tg.float64, device=device, requires_grad=True)
+    b = tg.tensor([2.0, -1.0], dtype=tg.float64, device=device, requires_grad=True)
+    y = op(a, b, alpha=3)
+    assert y.tolist() == values
+    assert op(tg.tensor([1, 2], device=device), 1, alpha=2).dtype == tg.int64
+    f = lambda a, b: op(a, b, alpha=-0.5)       # noqa: E731
+    assert gradcheck(f, (a, b))
+
+
 def test_clamp_needs_a_bound(device):
     with pytest.raises(ValueError, match="clamp"):
         tg.clamp(tg.ones(3, device=device))
@@ -368,6 +424,10 @@ TORCH_CASES = {   # name: (our function, PyTorch's, values of a, values of b)
     "maximum ties": (tg.maximum, "maximum", *TIES),
     "minimum ties": (tg.minimum, "minimum", *TIES),
     "clamp at bounds": (lambda a, b: a.clamp(-0.5, 0.5) * b, None, *TIES),
+    "clamp tensor min ties": (lambda a, b: a.clamp(min=b), None, *TIES),
+    "clamp tensor max ties": (lambda a, b: a.clamp(max=b), None, *TIES),
+    "clamp tensor bounds ties": (lambda a, b: a.clamp(b, b + 0.25) * 3 + a.clamp(b - 0.25, b),
+                                 None, *TIES),
     "pow at 0": (lambda a, b: a ** 2 + a ** 0 + a ** 1.5 * b, None,
                  [0.0, 1.0, 2.0, 0.5, 0.5], [0.0, 2.0, 2.0, -0.5, 0.7]),
     "pow tensor exponent": (lambda a, b: a ** b, None,

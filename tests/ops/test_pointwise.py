@@ -1,5 +1,6 @@
-"""erf, reciprocal, rounding, one-sided clamps and lerp: values against NumPy/math, gradients
-against finite differences, the zero gradient of rounding and PyTorch's dtypes."""
+"""erf, reciprocal, rounding, rounded division (remainder, fmod, floor_divide, div with a
+rounding_mode), one-sided clamps and lerp: values against NumPy/math, gradients against finite
+differences, the zero gradient of rounding and PyTorch's dtypes."""
 
 import math
 
@@ -85,9 +86,120 @@ def test_reciprocal_of_integers_is_float():
     assert y.dtype == tg.float32 and y.tolist() == [1.0, 0.5, 0.25]
 
 
+def _off_the_jumps(rng, device, n=6):
+    """Float64 leaves a and b whose quotient a / b is at least 0.1 from a whole number, so
+    finite differences of a % b never straddle a jump."""
+    b = rng.uniform(0.5, 2.0, n) * rng.choice([-1.0, 1.0], n)
+    a = (rng.integers(-3, 4, n) + rng.uniform(0.1, 0.9, n)) * b
+    return (tg.tensor(v, dtype=tg.float64, device=device, requires_grad=True) for v in (a, b))
+
+
+@pytest.mark.parametrize("name, ref", [("remainder", np.remainder), ("fmod", np.fmod)])
+def test_remainder_and_fmod_gradcheck(name, ref, device, rng):
+    a, b = _off_the_jumps(rng, device)
+    np.testing.assert_allclose(host(getattr(tg, name)(a, b)), ref(host(a), host(b)), rtol=1e-12)
+    for f in (getattr(tg, name), lambda a, b: getattr(a, name)(b) * b):
+        assert gradcheck(f, (a, b))
+        assert gradgradcheck(f, (a, b))
+
+
+def test_remainder_takes_the_divisor_sign_and_fmod_the_dividend_sign(device):
+    a = tg.tensor([3.5, -3.5, 3.5, -3.5], dtype=tg.float64, device=device, requires_grad=True)
+    b = tg.tensor([1.5, 1.5, -1.5, -1.5], dtype=tg.float64, device=device, requires_grad=True)
+    for f, values, quotient in [(tg.remainder, [0.5, 1.0, -1.0, -0.5], [2, -3, -3, 2]),
+                                (tg.fmod, [0.5, -0.5, 0.5, -0.5], [2, -2, -2, 2])]:
+        y = f(a, b)
+        np.testing.assert_allclose(host(y), values, rtol=1e-15)
+        da, db = tg.autograd.grad(y, (a, b), tg.ones_like(y))
+        np.testing.assert_array_equal(host(da), 1)
+        np.testing.assert_array_equal(host(db), -np.array(quotient))   # d/db = -quotient
+    n = tg.tensor([7, -7], device=device)
+    assert tg.remainder(n, 3).tolist() == [1, 2] and n.fmod(3).tolist() == [1, -1]
+
+
+def test_mod_operator_is_differentiable(device):
+    x = tg.tensor([3.5, -1.25], device=device, requires_grad=True)
+    (x % 1.0 + x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+    y = tg.tensor([0.75, 2.0], device=device, requires_grad=True)
+    (1.0 % y).sum().backward()                        # reflected: d(1 % y)/dy = -floor(1 / y)
+    assert y.grad.tolist() == [-1.0, 0.0]
+
+
+def test_reflected_floor_divide_and_mod(device):
+    x, n = tg.tensor([1.5, -0.7], device=device), tg.tensor([3, -4], device=device)
+    assert (2 // x).tolist() == [1.0, -3.0] and (2 // n).tolist() == [0, -1]
+    np.testing.assert_allclose(host(1.0 % x), [1.0, -0.4], rtol=1e-6)
+    assert (7 % n).tolist() == [1, -1] and (7 % n).dtype == tg.int64
+
+
+def test_floor_divide_is_outside_the_graph(device):
+    x = tg.tensor([7.5, -7.5], device=device, requires_grad=True)
+    for y in (x // 2, tg.floor_divide(x, 2), x.floor_divide(tg.tensor(2.0, device=device))):
+        assert not y.requires_grad and y.tolist() == [3.0, -4.0]
+    n = tg.tensor([7, -7], device=device)
+    assert (n // 2).dtype == tg.int64 and (n // 2.5).dtype == tg.float32
+    assert (n // 2.5).tolist() == [2.0, -3.0]
+
+
+def test_floor_divide_rounds_as_python_on_cpu():
+    """NumPy, PyTorch and Python give 1 // 0.1 == 9 (0.1 is a little above 1/10); CuPy computes
+    floor(1 / 0.1), where the division rounds to 10, so this edge is CPU-only."""
+    assert tg.floor_divide(tg.tensor([1.0]), 0.1).tolist() == [9.0]
+    assert tg.div(1.0, tg.tensor([0.1]), rounding_mode="floor").tolist() == [9.0]
+
+
+@pytest.mark.parametrize("mode, ints, floats", [
+    ("trunc", [3, -3, -3, 3], [3.0, -3.0, -3.0, 3.0]),
+    ("floor", [3, -4, -4, 3], [3.0, -4.0, -4.0, 3.0])])
+def test_div_rounding_mode(mode, ints, floats, device):
+    a, b = [7, -7, 7, -7], [2, 2, -2, -2]
+    y = tg.div(tg.tensor(a, device=device), tg.tensor(b, device=device), rounding_mode=mode)
+    assert y.dtype == tg.int64 and y.tolist() == ints
+    x = tg.tensor(a, dtype=tg.float64, device=device, requires_grad=True)
+    d = tg.tensor(b, dtype=tg.float64, device=device, requires_grad=True)
+    y = x.div(d, rounding_mode=mode)
+    assert y.dtype == tg.float64 and y.tolist() == floats
+    dx, dd = tg.autograd.grad(y, (x, d), tg.ones_like(y))   # a step function: gradient 0
+    assert dx.tolist() == [0.0] * 4 and dd.tolist() == [0.0] * 4
+    assert tg.div(x, 2, rounding_mode=mode).tolist() == floats[:2] * 2
+
+
+def test_div_rounding_mode_is_checked():
+    with pytest.raises(ValueError, match="rounding_mode"):
+        tg.div(tg.ones(2), 2, rounding_mode="round")
+
+
+@pytest.mark.parametrize("fn, x_grad, bound_grad", [
+    (tg.clamp_min, [0.0, 1.0, 1.0], [1.0, 0.0, 0.0]),
+    (tg.clamp_max, [1.0, 1.0, 0.0], [0.0, 0.0, 1.0])])
+def test_one_sided_clamp_with_tensor_bound_at_ties(fn, x_grad, bound_grad, device):
+    """The bound is inclusive for x; the tensor bound gets the gradient only where x is beyond
+    it (PyTorch), not half of it at the tie as maximum/minimum would give."""
+    x = tg.tensor([0.0, 1.0, 2.0], dtype=tg.float64, device=device, requires_grad=True)
+    bound = tg.ones(3, dtype=tg.float64, device=device, requires_grad=True)
+    dx, db = tg.autograd.grad(fn(x, bound), (x, bound), tg.ones_like(x))
+    assert dx.tolist() == x_grad and db.tolist() == bound_grad
+
+
 @pytest.mark.parametrize("name", ["erf", "reciprocal", "floor", "ceil", "round", "trunc"])
 def test_matches_torch(name, rng):
     torch = pytest.importorskip("torch")
     a = rng.uniform(-3, 3, size=(4, 5))
     np.testing.assert_allclose(host(getattr(tg, name)(tg.tensor(a, dtype=tg.float64))),
                                getattr(torch, name)(torch.tensor(a)).cpu().numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["remainder", "fmod"])
+def test_rounded_division_matches_torch(name, rng):
+    torch = pytest.importorskip("torch")
+    a, b = rng.uniform(-4, 4, 8), rng.uniform(0.3, 2, 8) * rng.choice([-1, 1], 8)
+    ours = [tg.tensor(v, dtype=tg.float64, requires_grad=True) for v in (a, b)]
+    theirs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b)]
+    getattr(tg, name)(*ours).sum().backward()
+    getattr(torch, name)(*theirs).sum().backward()
+    for t, th in zip(ours, theirs):
+        np.testing.assert_allclose(host(t.grad), th.grad.numpy(), rtol=1e-15)
+    for mode in ("trunc", "floor"):
+        np.testing.assert_array_equal(host(tg.div(*ours, rounding_mode=mode)),
+                                      torch.div(*theirs, rounding_mode=mode).detach().numpy())

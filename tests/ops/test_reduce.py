@@ -127,6 +127,24 @@ def test_var_std_correction(correction, dim, device, rng, leaf):
     assert gradgradcheck(lambda x: x.std(dim, correction=correction), (x,))
 
 
+def test_std_gradient_is_zero_where_the_std_is_zero(device):
+    """PyTorch masks std's gradient where the result is 0 (1 / (2 std) would give 0 / 0 = nan);
+    second derivatives there are 0 too, and the other rows keep theirs."""
+    x = tg.tensor([[1.0, 1.0, 1.0], [1.0, 3.0, 2.0]], dtype=tg.float64, device=device,
+                  requires_grad=True)
+    (g,) = tg.autograd.grad(x.std(1).sum(), x, create_graph=True)
+    np.testing.assert_allclose(host(g), [[0, 0, 0], [-0.5, 0.5, 0]], atol=1e-15)
+    w = tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=tg.float64, device=device)
+    (gg,) = tg.autograd.grad((g * w).sum(), x)
+    # row 2, with s = 1: d/dx_j sum_i w_i (x_i - m) / (2 s) = (w_j - mean(w)) / 2 - (g.w) g_j / s
+    g2 = np.array([-0.5, 0.5, 0.0])
+    expected = (np.array([4.0, 5, 6]) - 5) / 2 - (g2 @ [4.0, 5, 6]) * g2
+    np.testing.assert_allclose(host(gg), [[0, 0, 0], expected], atol=1e-12)
+    y = tg.tensor([2.0, 2.0], dtype=tg.float64, device=device, requires_grad=True)
+    y.std().backward()
+    assert y.grad.tolist() == [0.0, 0.0]
+
+
 def test_var_unbiased_flag(device, rng, leaf):
     x = leaf(rng, 4, 5, device=device)
     np.testing.assert_allclose(host(x.var(1, unbiased=False)), np.var(host(x), 1), rtol=1e-12)

@@ -1,8 +1,9 @@
 """The differentiable ops, one family per file; ``tg.<op>`` and the Tensor methods call these."""
 
 from tinygen.ops.compare import (
-    allclose, clamp, clip, eq, equal, floor_divide, ge, gt, isfinite, isinf, isnan, le,
-    logical_and, logical_not, logical_or, lt, maximum, minimum, ne, remainder, sign, where)
+    allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, clamp, clip, eq, equal, ge, gt,
+    isfinite, isinf, isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, maximum,
+    minimum, ne, nonzero, sign, where)
 from tinygen.ops.convert import cast, clone, to_device
 from tinygen.ops.elementwise import (
     abs, add, cos, div, exp, log, log1p, mul, neg, pow, relu, rsqrt, sigmoid, sin, sqrt, square,
@@ -12,7 +13,8 @@ from tinygen.ops.layout import repeat, repeat_interleave, roll, tile, tril, triu
 from tinygen.ops.linalg import bmm, dot, einsum, matmul, mm, outer
 from tinygen.ops.norm import norm, vector_norm
 from tinygen.ops.pointwise import (
-    ceil, clamp_max, clamp_min, erf, floor, lerp, reciprocal, round, trunc)
+    ceil, clamp_max, clamp_min, erf, floor, floor_divide, fmod, lerp, reciprocal, remainder, round,
+    trunc)
 from tinygen.ops.random import bernoulli, multinomial
 from tinygen.ops.reduce import (
     all, amax, amin, any, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, prod,

@@ -1,5 +1,8 @@
-"""Choosing and comparing: clamp, maximum, minimum, where, and the comparison and logical ops
-(which return bool tensors and are not differentiable), allclose and equal (Python bools)."""
+"""Choosing and comparing: clamp, maximum, minimum, where, nonzero, and the comparison, logical
+and bitwise ops (which return bool or integer tensors and are not differentiable), allclose and
+equal (Python bools)."""
+
+import functools
 
 import numpy as np
 
@@ -11,25 +14,37 @@ from tinygen.tensor import Tensor
 
 
 class Clamp(Function):
-    """y = min(max(x, lo), hi);  dy/dx = 1 inside [lo, hi] (bounds included, as PyTorch)."""
+    """y = min(max(x, lo), hi), so y = hi where lo > hi. The gradient is routed as PyTorch's:
+    to x where lo <= x <= hi (bounds included), to lo where x < lo < hi, and to hi where x > hi
+    or hi < lo; at the kinks each element's gradient goes to one input, not split in half."""
     @staticmethod
     def forward(ctx, x, lo, hi):
         xp = get_array_module(x)
-        inside = xp.ones(x.shape, dtype=bool)
-        y = x
-        if lo is not None:
-            inside &= x >= lo
-            y = xp.maximum(y, lo)
-        if hi is not None:
-            inside &= x <= hi
-            y = xp.minimum(y, hi)
-        ctx.save_for_backward(inside)
+        y = x if lo is None else xp.maximum(x, lo)
+        y = y if hi is None else xp.minimum(y, hi)
+        if any(ctx.needs_input_grad):
+            routes = _clamp_routes(x, lo, hi)
+            ctx.save_for_backward(*(route if need else None
+                                    for route, need in zip(routes, ctx.needs_input_grad)))
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad_y):
-        (inside,) = ctx.saved_tensors
-        return grad_y * constant_like(inside.array, grad_y), None, None
+        return tuple(None if route is None else where(route, grad_y, 0)
+                     for route in ctx.saved_tensors)
+
+
+def _clamp_routes(x, lo, hi):
+    """Bool arrays: where clamp's gradient goes to x, to lo and to hi (None: not there)."""
+    to_x = to_lo = to_hi = None
+    if lo is not None:
+        to_x, to_lo = x >= lo, x < lo
+    if hi is not None:
+        to_x = x <= hi if to_x is None else to_x & (x <= hi)
+        to_hi = x > hi
+    if lo is not None and hi is not None:
+        to_lo, to_hi = to_lo & (lo < hi), to_hi | (hi < lo)
+    return to_x, to_lo, to_hi
 
 
 class Maximum(Function):
@@ -73,16 +88,38 @@ class Where(Function):
 
 
 def clamp(x, min=None, max=None):
-    """Limit x to [min, max]; either bound may be None. Bounds are Python numbers."""
+    """Limit x to [min, max]; either bound may be None, and where min > max the result is max
+    (as PyTorch). Bounds are numbers or tensors (broadcast with x); the result has the common
+    dtype of x and the bounds, so an integer tensor clamped to 1.5 becomes float."""
     if min is None and max is None:
         raise ValueError("clamp needs at least one of min and max")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        lower = x if min is None else maximum(x, min)
-        return lower if max is None else minimum(lower, max)
+    min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))
+    dtype = _result_dtype(x, min, max)
+    x, min, max = (cast(t, dtype) if isinstance(t, Tensor) and t.dtype != dtype else t
+                   for t in (x, min, max))
     return Clamp.apply(x, min, max)
 
 
 clip = clamp
+
+
+def _result_dtype(*operands):
+    """PyTorch's result dtype of tensors and Python numbers (None is skipped): dtypes promote
+    within each group (dimensioned tensors, 0-d tensors, numbers), and a later group decides
+    only by being of a higher category (bool < integer < float; see dtypes.result_type)."""
+    tensors = [t for t in operands if isinstance(t, Tensor)]
+    numbers = [n for n in operands if n is not None and not isinstance(n, Tensor)]
+    dimensioned = [t.dtype for t in tensors if t.ndim > 0]
+    zero_dim = [t.dtype for t in tensors if t.ndim == 0]
+    dtype = None
+    for group, ndim in ((dimensioned, 1), (zero_dim, 0)):
+        if group:
+            group_dtype = functools.reduce(
+                lambda a, b: dtypes.result_type(a, ndim, b, ndim), group)
+            dtype = group_dtype if dtype is None else dtypes.result_type(dtype, 1, group_dtype, 0)
+    for number in numbers:
+        dtype = dtypes.result_type(dtype, 1, dtypes._scalar_dtype(number), 0, True)
+    return dtype
 
 
 def maximum(a, b):
@@ -93,34 +130,75 @@ def minimum(a, b):
     return Minimum.apply(*binary_operands(a, b))
 
 
-def where(condition, a, b):
-    """Elementwise choice: ``a`` where ``condition`` holds, else ``b`` (tensors or numbers)."""
+def where(condition, input=None, other=None):
+    """Elementwise choice: ``input`` where ``condition`` holds, else ``other`` (tensors or
+    numbers). ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where() takes a condition and both input and other, or the condition "
+                        "alone")
     if not isinstance(condition, Tensor):
-        like = a if isinstance(a, Tensor) else b
+        like = input if isinstance(input, Tensor) else other
         condition = Tensor(_array_to_device(np.asarray(condition), like.device))
     if condition.dtype != dtypes.bool:
         condition = cast(condition, dtypes.bool)
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = Tensor(get_array_module(condition.array).asarray(a, dtype=dtypes.as_dtype(type(a))))
-    a, b = binary_operands(a, b)
-    return Where.apply(condition, a, b)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = Tensor(get_array_module(condition.array).asarray(
+            input, dtype=dtypes.as_dtype(type(input))))
+    input, other = binary_operands(input, other)
+    return Where.apply(condition, input, other)
 
 
-def _compare(ufunc_name):
-    def compare(a, b):
+def nonzero(x, as_tuple=False):
+    """The indices of x's nonzero elements in row-major order: an (n, x.ndim) int64 tensor, or
+    with ``as_tuple`` one 1-D int64 tensor per dim (a 0-d x counts as 1-D, as in PyTorch)."""
+    xp = get_array_module(x.array)
+    indices = [i.astype(dtypes.int64, copy=False)
+               for i in xp.nonzero(x.array.reshape(1) if x.ndim == 0 else x.array)]
+    if as_tuple:
+        return tuple(Tensor(i) for i in indices)
+    if x.ndim == 0:
+        return Tensor(xp.zeros((indices[0].size, 0), dtype=dtypes.int64))
+    return Tensor(xp.stack(indices, axis=1))
+
+
+def _not_differentiable(name, ufunc_name, doc, integral=False):
+    """An elementwise op of two tensors/numbers, run on the arrays outside the graph: its result
+    is bool or integer, so it has no gradient. ``integral`` ops (bitwise) refuse floats."""
+    def op(a, b):
         a, b = binary_operands(a, b)
-        xp = get_array_module(a.array if isinstance(a, Tensor) else b.array)
+        tensor = a if isinstance(a, Tensor) else b
+        if integral:
+            _refuse_float(tensor, name)
         arrays = [t.array if isinstance(t, Tensor) else t for t in (a, b)]
-        return Tensor(getattr(xp, ufunc_name)(*arrays))
-    compare.__name__ = ufunc_name
-    compare.__doc__ = f"Elementwise {ufunc_name} as a bool tensor (not differentiable)."
-    return compare
+        return Tensor(getattr(get_array_module(tensor.array), ufunc_name)(*arrays))
+    op.__name__, op.__qualname__, op.__doc__ = name, name, doc
+    return op
 
 
-eq, ne, lt, le, gt, ge = (_compare(name) for name in (
-    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal"))
-logical_and, logical_or, floor_divide, remainder = (_compare(name) for name in (
-    "logical_and", "logical_or", "floor_divide", "remainder"))
+def _refuse_float(x, name):
+    if x.dtype.kind not in "biu":
+        raise TypeError(f"{name} is only implemented on integer and bool tensors, got {x.dtype}")
+
+
+eq, ne, lt, le, gt, ge = (
+    _not_differentiable(name, ufunc, f"Elementwise {ufunc} as a bool tensor.")
+    for name, ufunc in (("eq", "equal"), ("ne", "not_equal"), ("lt", "less"),
+                        ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal")))
+logical_and, logical_or, logical_xor = (
+    _not_differentiable(name, name, f"Elementwise {name}, nonzero meaning true (a bool tensor).")
+    for name in ("logical_and", "logical_or", "logical_xor"))
+bitwise_and, bitwise_or, bitwise_xor = (
+    _not_differentiable(name, name, f"Elementwise {name} of integer tensors; logical on bool "
+                                    f"tensors (a bool result); floats are refused.", True)
+    for name in ("bitwise_and", "bitwise_or", "bitwise_xor"))
+
+
+def bitwise_not(x):
+    """~x: bitwise on integer tensors (~5 == -6), logical on bool tensors; floats are refused."""
+    _refuse_float(x, "bitwise_not")
+    return Tensor(get_array_module(x.array).invert(x.array))
 
 
 def logical_not(x):

@@ -276,19 +276,26 @@ class Abs(Function):
         return grad_y * Tensor(get_array_module(x.array).sign(x.array))
 
 
-def add(a, b):
-    return Add.apply(*binary_operands(a, b))
+def add(a, b, alpha=1):
+    """a + alpha * b."""
+    return Add.apply(*binary_operands(a, b if alpha == 1 else b * alpha))
 
 
-def sub(a, b):
-    return Sub.apply(*binary_operands(a, b))
+def sub(a, b, alpha=1):
+    """a - alpha * b."""
+    return Sub.apply(*binary_operands(a, b if alpha == 1 else b * alpha))
 
 
 def mul(a, b):
     return Mul.apply(*binary_operands(a, b))
 
 
-def div(a, b):
+def div(a, b, rounding_mode=None):
+    """a / b, true division (integers give the default float dtype); with rounding_mode 'trunc'
+    or 'floor' the quotient is rounded and keeps an integer dtype (pointwise.rounded_div)."""
+    if rounding_mode is not None:
+        from tinygen.ops.pointwise import rounded_div     # pointwise imports this module
+        return rounded_div(a, b, rounding_mode)
     return Div.apply(*binary_operands(a, b, float_result=True))
 
 

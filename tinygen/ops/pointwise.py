@@ -1,8 +1,9 @@
-"""More elementwise math: erf, reciprocal, rounding (floor, ceil, round, trunc), one-sided clamps
-and lerp.
+"""More elementwise math: erf, reciprocal, rounding (floor, ceil, round, trunc), rounded division
+(floor_divide, remainder, fmod, div with a rounding_mode), one-sided clamps and lerp.
 
 The rounding ops are step functions: their derivative is 0 almost everywhere, and PyTorch
-returns 0 everywhere (the jumps are ignored), so these do too.
+returns 0 everywhere (the jumps are ignored), so these do too. ``floor_divide`` has no derivative
+in PyTorch at all, so its result is outside the graph.
 """
 
 import math
@@ -12,7 +13,7 @@ import numpy as np
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp
-from tinygen.ops.convert import clone, float_input
+from tinygen.ops.convert import binary_operands, clone, constant_like, float_input
 from tinygen.ops.elementwise import exp
 from tinygen.tensor import Tensor
 
@@ -42,22 +43,73 @@ class Erf(Function):
 
 
 class Step(Function):
-    """y = a rounding of x (``rounder(array)``);  dy/dx = 0, as PyTorch ignores the jumps."""
+    """y = ``rounder(*inputs)``, a step function of the inputs (floor(x), a // b);  dy/dx = 0,
+    as PyTorch ignores the jumps."""
     @staticmethod
-    def forward(ctx, x, rounder):
-        return rounder(x)
+    def forward(ctx, rounder, *inputs):
+        return rounder(*inputs)
 
     @staticmethod
     def backward(ctx, grad_y):
-        xp = get_array_module(grad_y.array)
-        return Tensor(xp.zeros(grad_y.shape, dtype=grad_y.dtype)), None
+        zero = Tensor(get_array_module(grad_y.array).zeros(grad_y.shape, dtype=grad_y.dtype))
+        return (None,) + tuple(zero if need else None for need in ctx.needs_input_grad[1:])
 
 
 def _step(x, rounder):
     """Integer and bool tensors are already whole: a copy, in their own dtype (as PyTorch)."""
     if x.dtype.kind != "f":
         return clone(x)
-    return Step.apply(x, rounder)
+    return Step.apply(rounder, x)
+
+
+class Remainder(Function):
+    """y = a - b floor(a / b), with the sign of b (Python's %);  dy/da = 1, dy/db = -floor(a / b).
+    The quotient is a step function (its own derivative is 0), so it is saved as a constant."""
+    @staticmethod
+    def forward(ctx, a, b):
+        return _remainder(ctx, a, b, "floor")
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            (quotient,) = ctx.saved_tensors
+            grad_b = -grad_y * constant_like(quotient.array, grad_y)
+        return grad_y, grad_b
+
+
+class Fmod(Remainder):
+    """y = a - b trunc(a / b), with the sign of a (C's fmod);  dy/da = 1, dy/db = -trunc(a / b).
+    The backward is Remainder's, with this quotient."""
+    @staticmethod
+    def forward(ctx, a, b):
+        return _remainder(ctx, a, b, "trunc")
+
+
+def _remainder(ctx, a, b, rounding_mode):
+    """What is left of a after dividing by b with the quotient rounded by ``rounding_mode``; the
+    quotient is kept for b's gradient when b needs one."""
+    if ctx.needs_input_grad[1]:
+        ctx.save_for_backward(_quotient(a, b, rounding_mode))
+    xp = get_array_module(_array_operand(a, b))
+    return xp.remainder(a, b) if rounding_mode == "floor" else xp.fmod(a, b)
+
+
+def _quotient(a, b, rounding_mode):
+    """a / b rounded down ('floor', as Python's //) or toward zero ('trunc'), as PyTorch rounds
+    it; a and b are arrays or numbers, of the result's dtype, so integers divide exactly."""
+    array = _array_operand(a, b)
+    xp = get_array_module(array)
+    if rounding_mode == "floor":
+        return xp.floor_divide(a, b)
+    if array.dtype.kind == "f":
+        return xp.trunc(a / b)
+    return (a - xp.fmod(a, b)) // b                 # exact: a - fmod(a, b) is a multiple of b
+
+
+def _array_operand(a, b):
+    """Whichever of a and b is an array (the other may be a Python number)."""
+    return a if hasattr(a, "dtype") else b
 
 
 def erf(x):
@@ -84,6 +136,33 @@ def trunc(x):
 def round(x, decimals=0):
     """Round half to even (as PyTorch and NumPy), to ``decimals`` places."""
     return _step(x, lambda a: get_array_module(a).round(a, decimals))
+
+
+def remainder(input, other):
+    """input % other, with the sign of other (Python's %, torch.remainder); fmod takes the sign
+    of input."""
+    return Remainder.apply(*binary_operands(input, other))
+
+
+def fmod(input, other):
+    """The remainder of input / other rounded toward zero, with the sign of input (C's fmod)."""
+    return Fmod.apply(*binary_operands(input, other))
+
+
+def floor_divide(input, other):
+    """input // other, rounded down as Python's //. Outside the graph: PyTorch defines no
+    derivative for it (div with rounding_mode='floor' has a zero gradient)."""
+    a, b = (t.array if isinstance(t, Tensor) else t for t in binary_operands(input, other))
+    return Tensor(_quotient(a, b, "floor"))
+
+
+def rounded_div(input, other, rounding_mode):
+    """div(input, other, rounding_mode='trunc' or 'floor'): the quotient rounded, in the common
+    dtype of the operands (integers stay integers), with gradient 0 as in PyTorch."""
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found {rounding_mode!r}")
+    return Step.apply(lambda a, b: _quotient(a, b, rounding_mode), *binary_operands(input, other))
 
 
 def clamp_min(x, min):

@@ -116,6 +116,23 @@ def _extreme(ctx, x, y, axes, keepdim):
     return y if keepdim else y.reshape(tuple(n for i, n in enumerate(y.shape) if i not in axes))
 
 
+class StdFromVar(Function):
+    """y = sqrt(v) for a variance v;  dy/dv = 1 / (2 y), taken as 0 where y == 0 (as PyTorch's
+    std: a constant input gets gradient 0, not the nan of 0 / 0)."""
+    @staticmethod
+    def forward(ctx, v):
+        y = get_array_module(v).sqrt(v)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (y,) = ctx.saved_tensors
+        zero = Tensor(y.array == 0)
+        # y itself is replaced where it is 0, so a second derivative is 0 there and not nan
+        return where(zero, 0, grad_y / (2 * where(zero, 1, y)))
+
+
 class Softmax(Function):
     """y = exp(x - max) / sum(exp(x - max));  dx = y * (dy - sum(dy * y)) (saved output only).
     Both directions run the ``kernels`` softmax over ``dim``; a backward that is recorded
@@ -232,7 +249,7 @@ def _reciprocal(n):
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    return var(x, dim, unbiased, keepdim, correction).sqrt()
+    return StdFromVar.apply(var(x, dim, unbiased, keepdim, correction))
 
 
 def amax(x, dim=None, keepdim=False):
