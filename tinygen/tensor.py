@@ -409,12 +409,6 @@ class Tensor:
 
     # Methods whose signature differs from the op of the same name (the rest: tensor_methods.py)
 
-    def add(self, other, alpha=1):
-        return ops.add(self, other * alpha if alpha != 1 else other)
-
-    def sub(self, other, alpha=1):
-        return ops.sub(self, other * alpha if alpha != 1 else other)
-
     def where(self, condition, other):
         return ops.where(condition, self, other)
 

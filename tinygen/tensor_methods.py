@@ -9,17 +9,18 @@ from tinygen.tensor import Tensor
 # Every op whose first argument is a tensor is also a method: ``x.exp()`` is ``tg.exp(x)`` and
 # ``x.sum(1, keepdim=True)`` is ``tg.sum(x, 1, keepdim=True)`` (the function, same signature).
 _OP_METHODS = (
-    "mul", "div", "pow", "matmul", "exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "tanh",
-    "sigmoid", "relu", "abs", "neg", "square", "sign", "clamp", "maximum", "minimum", "masked_fill",
-    "isnan", "isfinite", "eq", "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax",
-    "argmin", "logsumexp", "softmax", "log_softmax", "all", "any", "reshape", "view", "flatten",
-    "permute", "transpose", "expand", "expand_as", "squeeze", "unsqueeze", "split", "chunk", "flip",
-    "gather", "clip", "clone", "norm", "prod", "cumsum", "mm", "bmm", "dot", "outer", "erf",
-    "reciprocal", "floor", "ceil", "round", "trunc", "clamp_min", "clamp_max", "lerp", "tril",
-    "triu", "repeat", "tile", "repeat_interleave", "index_select", "unbind", "roll", "topk", "sort",
-    "argsort", "multinomial", "bernoulli", "allclose", "equal", "ne", "lt", "le", "gt", "ge",
-    "isinf", "logical_not", "logical_and", "logical_or", "logical_xor", "bitwise_not",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "remainder", "fmod", "floor_divide", "nonzero")
+    "add", "sub", "mul", "div", "pow", "matmul", "exp", "log", "log1p", "sqrt", "rsqrt", "sin",
+    "cos", "tanh", "sigmoid", "relu", "abs", "neg", "square", "sign", "clamp", "maximum",
+    "minimum", "masked_fill", "isnan", "isfinite", "eq", "sum", "mean", "var", "std", "max", "min",
+    "amax", "amin", "argmax", "argmin", "logsumexp", "softmax", "log_softmax", "all", "any",
+    "reshape", "view", "flatten", "permute", "transpose", "expand", "expand_as", "squeeze",
+    "unsqueeze", "split", "chunk", "flip", "gather", "clip", "clone", "norm", "prod", "cumsum",
+    "mm", "bmm", "dot", "outer", "erf", "reciprocal", "floor", "ceil", "round", "trunc",
+    "clamp_min", "clamp_max", "lerp", "tril", "triu", "repeat", "tile", "repeat_interleave",
+    "index_select", "unbind", "roll", "topk", "sort", "argsort", "multinomial", "bernoulli",
+    "allclose", "equal", "ne", "lt", "le", "gt", "ge", "isinf", "logical_not", "logical_and",
+    "logical_or", "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "remainder", "fmod", "floor_divide", "nonzero")
 for _name in _OP_METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
 

@@ -66,6 +66,17 @@ def test_where_needs_both_branches_or_neither():
         tg.where(tg.ones(2) > 0, tg.ones(2))
 
 
+def test_where_needs_a_bool_condition():
+    """An int 0/1 condition is refused, as PyTorch: a float one would otherwise pass silently."""
+    with pytest.raises(RuntimeError, match="condition to be a boolean tensor.*int64"):
+        tg.where(tg.tensor([0, 1]), tg.ones(2), tg.zeros(2))
+
+
+def test_where_of_numpy_scalars_is_the_default_float():
+    y = tg.where(tg.tensor([True, False]), np.float64(1.5), np.float64(0.0))
+    assert y.dtype == tg.float32 and y.tolist() == [1.5, 0.0]
+
+
 BITWISE = [("bitwise_and", operator.and_, [1, 4, 0]), ("bitwise_or", operator.or_, [3, 5, -1]),
            ("bitwise_xor", operator.xor, [2, 1, -1])]
 

@@ -142,7 +142,9 @@ def where(condition, input=None, other=None):
         like = input if isinstance(input, Tensor) else other
         condition = Tensor(_array_to_device(np.asarray(condition), like.device))
     if condition.dtype != dtypes.bool:
-        condition = cast(condition, dtypes.bool)
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype}; compare first, e.g. mask != 0")
+    input, other = (v.item() if isinstance(v, np.generic) else v for v in (input, other))
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor(get_array_module(condition.array).asarray(
             input, dtype=dtypes.as_dtype(type(input))))
