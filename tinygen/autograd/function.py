@@ -240,8 +240,11 @@ def _link(cls, ctx, args, outputs, raw_outputs):
 
 
 def _view_box(base, out):
-    """A view shares its base's version counter, so in-place changes to either are noticed."""
-    return base._shared_version() if out.base is not None else None
+    """A view shares its base's version counter, so in-place changes to either are noticed. A
+    view op's result that is a copy (a reshape of a transposed array) keeps its own: changing
+    one does not change the other."""
+    shares = get_array_module(out).may_share_memory(base.array, out)
+    return base._shared_version() if shares else None
 
 
 def _saved_entry(item, outputs, raw_outputs, results):
