@@ -219,9 +219,10 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        """Add d(self)/d(leaf), weighted by ``gradient``, into each leaf's ``.grad``."""
-        engine.backward(self, gradient, retain_graph, create_graph)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Add d(self)/d(leaf), weighted by ``gradient``, into each leaf's ``.grad`` (or, with
+        ``inputs``, into those tensors' ``.grad`` only)."""
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self):
         """The same data outside the graph (shares memory and version counter)."""
@@ -253,16 +254,15 @@ class Tensor:
         return _HookHandle(hooks, hook)
 
     def retain_grad(self):
-        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward: once however often
+        it is called, after the tensor's other hooks, as in PyTorch."""
         if self.grad_fn is None:
+            if not self.requires_grad:
+                raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
             return
-        self_ref = weakref.ref(self)          # a strong reference would make a cycle via grad_fn
-
-        def store(grad):
-            tensor = self_ref()
-            if tensor is not None:
-                tensor.grad = grad if tensor.grad is None else tensor.grad + grad
-        self.register_hook(store)
+        hooks = (self.grad_fn.output_hooks or {}).get(self._output_nr, ())
+        if not any(isinstance(hook, _RetainGrad) for hook in hooks):
+            self.register_hook(_RetainGrad(self))
 
     # In place (see autograd/inplace.py)
 
@@ -438,6 +438,20 @@ class Tensor:
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "uint8": "ByteTensor",
                "bool": "BoolTensor"}
+
+
+class _RetainGrad:
+    """The hook ``retain_grad`` adds: it keeps a copy of the gradient in the tensor's ``.grad``
+    (a copy, as PyTorch's, so the user may change it in place). The engine runs it last."""
+    runs_last = True
+
+    def __init__(self, tensor):
+        self.tensor = weakref.ref(tensor)  # a strong reference would make a cycle via grad_fn
+
+    def __call__(self, grad):
+        tensor = self.tensor()
+        if tensor is not None:
+            tensor.grad = grad.clone() if tensor.grad is None else tensor.grad + grad
 
 
 class _HookHandle:

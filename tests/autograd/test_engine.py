@@ -50,6 +50,67 @@ def test_backward_of_several_roots_at_once(rng):
     np.testing.assert_allclose(host(x.grad), 2 * host(g1) + np.exp(host(x)) * host(g2))
 
 
+def test_roots_that_are_outputs_of_one_op(rng):
+    """Outputs of one op share its node: each root must count once, or the graph above it
+    never ran (h.grad was None)."""
+    h = leaf64(rng, 3, 3)
+    mu, logvar = (h * 3.0).split([1, 2], dim=1)
+    tg.autograd.backward([mu, logvar], [tg.ones_like(mu), tg.ones_like(logvar)])
+    np.testing.assert_array_equal(host(h.grad), np.full((3, 3), 3.0))
+    x = leaf64(rng, 3)
+    y = x * 2.0
+    tg.autograd.backward([y, y], [tg.ones_like(y), tg.ones_like(y)])
+    np.testing.assert_array_equal(host(x.grad), np.full(3, 4.0))
+
+
+def test_backward_into_chosen_inputs_only(rng):
+    x, w = leaf64(rng, 3), leaf64(rng, 3)
+    y = x * w
+    (y * 3.0).sum().backward(inputs=[y, w])
+    np.testing.assert_allclose(host(y.grad), np.full(3, 3.0))
+    np.testing.assert_allclose(host(w.grad), 3 * host(x))
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match="inputs argument cannot be empty"):
+        (x * 2.0).sum().backward(inputs=[])
+
+
+def test_a_second_backward_adds_into_the_same_grad(rng):
+    """As PyTorch's AccumulateGrad: a reference to .grad stays current."""
+    x = leaf64(rng, 3)
+    (x * 2.0).sum().backward()
+    held = x.grad
+    (x * 3.0).sum().backward()
+    assert held is x.grad
+    np.testing.assert_array_equal(host(held), np.full(3, 5.0))
+
+
+def test_create_graph_gives_each_leaf_its_own_grad(rng):
+    """Add's backward hands both inputs the same gradient tensor: stored as it is, clipping
+    .grad in place scaled one tensor twice, and changed the caller's gradient."""
+    a, b = leaf64(rng, 3), leaf64(rng, 3)
+    g = tg.ones(3, dtype=tg.float64)
+    (a + b).backward(g, create_graph=True)
+    assert a.grad is not b.grad and a.grad is not g
+    a.grad.mul_(2.0)
+    np.testing.assert_array_equal(host(b.grad), np.ones(3))
+    np.testing.assert_array_equal(host(g), np.ones(3))
+
+
+def test_root_gradient_takes_the_root_dtype(rng):
+    x = leaf64(rng, 3)
+    x.backward(tg.ones(3, dtype=tg.float32))
+    assert x.grad.dtype == tg.float64
+
+
+def test_grad_materializes_unused_inputs_as_zeros(rng):
+    x, unused = leaf64(rng, 3), leaf64(rng, 2)
+    gx, gu = tg.autograd.grad((x * 2.0).sum(), [x, unused], materialize_grads=True)
+    np.testing.assert_array_equal(host(gx), np.full(3, 2.0))
+    np.testing.assert_array_equal(host(gu), np.zeros(2))
+    with pytest.raises(ValueError, match="allow_unused"):
+        tg.autograd.grad((x * 2.0).sum(), x, allow_unused=False, materialize_grads=True)
+
+
 def test_backward_on_non_scalar_without_gradient_says_so(rng):
     y = leaf64(rng, 2, 3) * 2.0
     with pytest.raises(RuntimeError, match=r"one-element output.*\(2, 3\).*gradient="):
@@ -281,6 +342,34 @@ def test_retained_grad_accumulates_like_a_leaf(rng):
     loss.backward(retain_graph=True)
     loss.backward()
     np.testing.assert_allclose(y.grad.cpu().numpy(), 2 * 2 * y.detach().cpu().numpy())
+
+
+def test_retain_grad_as_pytorch(rng):
+    """Once however often it is called, after the other hooks, a copy the user may change,
+    and it follows the tensor through an in-place op."""
+    x = leaf64(rng, 3)
+    y = x * 2.0
+    y.retain_grad()
+    y.retain_grad()
+    y.register_hook(lambda g: g * 10.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(host(y.grad), np.full(3, 10.0))
+    y.grad.zero_()                                 # writable: not a broadcast view
+    y = x * 2.0
+    y.retain_grad()
+    y.mul_(3.0)
+    (y * 2.0).sum().backward()
+    np.testing.assert_array_equal(host(y.grad), np.full(3, 2.0))
+    with pytest.raises(RuntimeError, match="requires_grad=False"):
+        tg.ones(2).retain_grad()
+
+
+def test_a_hook_may_not_change_the_gradient_shape(rng):
+    x = leaf64(rng, 3)
+    x.register_hook(lambda g: tg.ones(2, dtype=tg.float64))
+    with pytest.raises(RuntimeError, match=r"changed the size of the gradient from \(3,\) to "
+                                           r"\(2,\)"):
+        (x * 2.0).sum().backward()
 
 
 def test_retain_grad_makes_no_reference_cycle(rng):

@@ -24,41 +24,68 @@ from tinygen.autograd.grad_mode import set_grad_enabled, state
 from tinygen.backend import get_array_module
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Add the gradients of ``tensors`` (weighted by ``grad_tensors``) into leaves' ``.grad``."""
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Add the gradients of ``tensors`` (weighted by ``grad_tensors``) into leaves' ``.grad``;
+    with ``inputs`` (tensors, leaves or not), into those tensors' ``.grad`` only."""
     roots, root_grads = _roots_and_grads(tensors, grad_tensors, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
-    leaf_grads = _run(roots, root_grads, retain_graph, create_graph, targets=None)
-    while leaf_grads:
-        leaf, grad = leaf_grads.popitem()
-        _accumulate(leaf, grad, create_graph)
+    if inputs is None:
+        leaf_grads = _run(roots, root_grads, retain_graph, create_graph, targets=None)
+        while leaf_grads:
+            leaf, grad = leaf_grads.popitem()
+            _accumulate(leaf, grad, create_graph)
+        return
+    inputs = _checked_inputs(inputs, "backward")
+    found = _run(roots, root_grads, retain_graph, create_graph, targets=inputs)
+    for tensor in inputs:
+        g = found.get(_key(tensor))
+        if g is not None:
+            _accumulate(tensor, g, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+         allow_unused=None, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs``, as a tuple with one entry per
-    input (also for a single input tensor, as in PyTorch); ``.grad`` is left untouched."""
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    for i, tensor in enumerate(inputs):
-        if not tensor.requires_grad:
-            raise RuntimeError(f"input {i} of grad() does not require grad; create it with "
-                               f"requires_grad=True or call .requires_grad_()")
+    input (also for a single input tensor, as in PyTorch); ``.grad`` is left untouched.
+    An input the outputs do not depend on is an error, or None with ``allow_unused``, or zeros
+    with ``materialize_grads``."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad(): expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got allow_unused=False")
+    inputs = _checked_inputs(inputs, "grad")
     roots, root_grads = _roots_and_grads(outputs, grad_outputs, create_graph)
     if retain_graph is None:
         retain_graph = create_graph
     found = _run(roots, root_grads, retain_graph, create_graph, targets=inputs)
     results = []
     for i, tensor in enumerate(inputs):
-        key = tensor if tensor.grad_fn is None else (tensor.grad_fn, tensor._output_nr)
-        g = found.get(key)
+        g = found.get(_key(tensor))
         if g is not None and tensor._hooks:
             g = _run_leaf_hooks(tensor, g)              # as backward() does, and PyTorch
-        if g is None and not allow_unused:
+        if g is None and materialize_grads:
+            g = Tensor(get_array_module(tensor.array).zeros_like(tensor.array))
+        elif g is None and not allow_unused:
             raise RuntimeError(f"input {i} of grad() (shape {tuple(tensor.shape)}) was not used "
                                f"to compute the outputs; pass allow_unused=True to get None")
         results.append(g)
     return tuple(results)
+
+
+def _checked_inputs(inputs, caller):
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not inputs:
+        raise RuntimeError(f"{caller}(): the inputs argument cannot be empty")
+    for i, tensor in enumerate(inputs):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"input {i} of {caller}() does not require grad; create it with "
+                               f"requires_grad=True or call .requires_grad_()")
+    return inputs
+
+
+def _key(tensor):
+    """Where ``_run`` files a target's gradient: a leaf under itself, else its node output."""
+    return tensor if tensor.grad_fn is None else (tensor.grad_fn, tensor._output_nr)
 
 
 def _roots_and_grads(tensors, grad_tensors, create_graph):
@@ -82,6 +109,8 @@ def _roots_and_grads(tensors, grad_tensors, create_graph):
             g = Tensor(get_array_module(tensor.array).ones_like(tensor.array))
         elif not isinstance(g, Tensor):
             g = Tensor(get_array_module(tensor.array).asarray(g, dtype=tensor.dtype))
+        elif g.dtype != tensor.dtype:           # the gradient of a float64 output is float64
+            g = g.to(tensor.dtype)
         if tuple(g.shape) != tuple(tensor.shape):
             raise RuntimeError(f"gradient for output {i} has shape {tuple(g.shape)} but the "
                                f"output has shape {tuple(tensor.shape)}")
@@ -99,7 +128,8 @@ def _topological_order(roots):
     done. Both passes use explicit stacks, so depth costs no recursion.
     """
     consumers = {}
-    stack, seen = list(roots), set(roots)
+    stack = list(dict.fromkeys(roots))     # once each: outputs of one op share their node
+    seen = set(stack)
     while stack:
         for edge in stack.pop().next_edges:
             if edge is not None and type(edge[0]) is Node:
@@ -268,31 +298,41 @@ def _sum(a, b):
 def _run_output_hooks(node, grads):
     grads = list(grads)
     for index, hooks in node.output_hooks.items():
-        if grads[index] is None:
-            continue
-        for hook in hooks:
-            result = hook(grads[index])
-            if result is not None:
-                grads[index] = result
+        if grads[index] is not None:
+            grads[index] = _run_hooks(hooks, grads[index])
     return grads
 
 
 def _run_leaf_hooks(leaf, g):
-    for hook in leaf._hooks:
+    return _run_hooks(leaf._hooks, g)
+
+
+def _run_hooks(hooks, g):
+    """Each hook sees the gradient the previous ones left; a hook marked ``runs_last``
+    (retain_grad's) runs after the others, as in PyTorch, so it keeps what they made."""
+    for hook in sorted(hooks, key=lambda hook: getattr(hook, "runs_last", False)):
         result = hook(g)
         if result is not None:
+            if tuple(result.shape) != tuple(g.shape):
+                raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} has changed the "
+                                   f"size of the gradient from {tuple(g.shape)} to "
+                                   f"{tuple(result.shape)}")
             g = result
     return g
 
 
 def _accumulate(leaf, g, create_graph):
-    """Run the leaf's hooks, then add ``g`` into ``leaf.grad`` (a fresh array, never shared)."""
+    """Run the leaf's hooks, then add ``g`` into ``leaf.grad`` (a fresh array, never shared).
+
+    As PyTorch's AccumulateGrad: a second backward adds into the existing ``.grad`` in place
+    (so a reference to it stays current), or, with create_graph, out of place, recorded.
+    """
     stealable = not (create_graph or leaf._hooks) and g.array.base is None
     if leaf._hooks:
         g = _run_leaf_hooks(leaf, g)
     if leaf.grad is None:
         if create_graph:
-            leaf.grad = g
+            leaf.grad = g.clone()          # recorded, and never the tensor of another leaf
         elif stealable and _reference_counts(g) == _UNSHARED_COUNTS:
             # Nothing else holds g or its array (no view of it, no other tensor, no hook, no
             # caller), so .grad takes it as it is; PyTorch's AccumulateGrad makes the same
@@ -300,10 +340,15 @@ def _accumulate(leaf, g, create_graph):
             leaf.grad = g
         else:
             leaf.grad = Tensor(g.array.copy())
-    elif create_graph:
+    elif create_graph or leaf.grad.requires_grad:
         leaf.grad = leaf.grad + g
     else:
-        leaf.grad = Tensor(leaf.grad.array + g.array)
+        grad_array = leaf.grad.array
+        if getattr(getattr(grad_array, "flags", None), "writeable", True):
+            grad_array += g.array
+            leaf.grad._shared_version()[0] += 1
+        else:                              # a read-only .grad the user assigned
+            leaf.grad = Tensor(grad_array + g.array)
 
 
 def _reference_counts(g):

@@ -25,13 +25,24 @@ def modify(tensor, name, op, *args):
     _refuse_while_recording(tensor, name)
     # The op sees a snapshot of the old value, so the nodes it records keep the old value
     # even after the write below changes this tensor's array.
-    before = Tensor._from_op(tensor.array.copy(), tensor.grad_fn, tensor._output_nr)
+    old_node, old_index = tensor.grad_fn, tensor._output_nr
+    before = Tensor._from_op(tensor.array.copy(), old_node, old_index)
     before.requires_grad = tensor.requires_grad
     result = op(before, *args)
     _write(tensor, result, name)
     tensor.grad_fn, tensor._output_nr = result.grad_fn, result._output_nr
     tensor.requires_grad = result.requires_grad
+    _move_retain_grad(tensor, old_node, old_index)
     return tensor
+
+
+def _move_retain_grad(tensor, node, index):
+    """retain_grad() follows the tensor to the op that made its new value, as in PyTorch; the
+    tensor's other hooks stay with the old value."""
+    hooks = None if node is None or node.output_hooks is None else node.output_hooks.get(index)
+    for hook in [hook for hook in hooks or () if getattr(hook, "runs_last", False)]:
+        hooks.remove(hook)
+        tensor.register_hook(hook)
 
 
 def overwrite(tensor, value, name):
