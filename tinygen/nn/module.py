@@ -5,6 +5,9 @@ Assigning a ``Parameter``, a ``Module`` or a registered buffer to a module attri
 ``state_dict``, ``to``, ``repr``) reads those three dicts, in the order things were assigned.
 State-dict keys are the dotted attribute paths (``encoder.0.weight``), so weights move between
 tinygen and PyTorch by key.
+
+Hooks (``register_forward_hook`` and the others, see ``hooks.py``) follow PyTorch's: they are
+kept in one ordered dict, ``_module_hooks``, so calling a module without hooks costs one test.
 """
 
 from collections import OrderedDict, namedtuple
@@ -15,6 +18,7 @@ from tinygen import dtypes
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.autograd.scope import module_scope
 from tinygen.backend import Device
+from tinygen.nn.hooks import Hook, RemovableHandle, call_with_hooks
 from tinygen.tensor import Tensor
 
 
@@ -59,14 +63,61 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_module_hooks", OrderedDict())    # handle id -> _Hook
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
+        if self._module_hooks:
+            return call_with_hooks(self, args, kwargs)
         with module_scope(self):           # ops recorded inside remember this call (tg.viz)
             return self.forward(*args, **kwargs)
+
+    # Hooks
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before every ``forward``; a returned value replaces
+        ``args`` (one that is not a tuple becomes a 1-tuple). With ``with_kwargs=True`` it is
+        ``hook(module, args, kwargs)``, returning None or ``(args, kwargs)``.
+
+        Hooks of a kind run in the order registered; ``prepend=True`` puts this one first.
+        Returns a ``RemovableHandle``: ``handle.remove()``, or leaving ``with handle:``,
+        removes the hook.
+        """
+        return self._add_hook(Hook("forward_pre", hook, with_kwargs, False), prepend)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """Call ``hook(module, args, output)`` after every ``forward`` (``hook(module, args,
+        kwargs, output)`` with ``with_kwargs=True``); a returned value replaces the output.
+        With ``always_call=True`` it also runs, with output None, when ``forward`` raises.
+        ``prepend`` and the returned handle are as in ``register_forward_pre_hook``."""
+        return self._add_hook(Hook("forward", hook, with_kwargs, always_call), prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are
+        known, before they flow into it; a returned tuple replaces ``grad_output``. It has one
+        entry per output (a tensor or a tuple's items): None for one that is not a tensor or
+        does not require grad; zeros for one that got no gradient while another did (where
+        PyTorch gives None)."""
+        return self._add_hook(Hook("backward_pre", hook, False, False), prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        positional inputs are computed; a returned tuple replaces ``grad_input``, and so changes
+        what reaches earlier layers. Entries are None for arguments that are not tensors or do
+        not require grad (PyTorch gives zeros for the latter when another input requires grad).
+        Parameters' gradients are not in ``grad_input``; keyword arguments are left out. A call
+        uses the hooks registered when its forward ran."""
+        return self._add_hook(Hook("backward", hook, False, False), prepend)
+
+    def _add_hook(self, hook, prepend):
+        handle = RemovableHandle(self._module_hooks)
+        self._module_hooks[handle.id] = hook
+        if prepend:
+            self._module_hooks.move_to_end(handle.id, last=False)
+        return handle
 
     # Registration
 
