@@ -16,7 +16,8 @@ idle_threads.shorten_idle_spins()       # before NumPy and Numba read them (see 
 from tinygen.tensor import Tensor  # noqa: E402  (first: the modules below import it)
 
 from tinygen import autograd, cuda, dtypes  # noqa: E402
-from tinygen.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa
+from tinygen.autograd import (  # noqa: E402
+    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
 from tinygen.backend import (  # noqa: E402
     Device, device, get_array_module, initial_seed, manual_seed, set_default_device)
 from tinygen.creation import (  # noqa: E402

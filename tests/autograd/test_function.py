@@ -1,5 +1,7 @@
 """Custom ``Function`` subclasses: the docstring's Cube, ctx.needs_input_grad, save_for_backward,
-several outputs (an unused one gets zeros), non-tensor arguments, and backward mistakes."""
+several outputs (an unused one gets zeros), non-tensor and keyword arguments, PyTorch's other ctx
+features (mark_non_differentiable, set_materialize_grads, once_differentiable), and backward
+mistakes."""
 
 import numpy as np
 import pytest
@@ -7,6 +9,7 @@ import pytest
 import tinygen as tg
 from tests.helpers import leaf64
 from tinygen.autograd import Function, gradcheck, gradgradcheck
+from tinygen.autograd.function import once_differentiable
 
 
 class Cube(Function):
@@ -182,6 +185,166 @@ def test_multi_output_function_with_both_outputs_used(rng):
     x = leaf64(rng, 3)
     assert gradcheck(lambda t: SplitPowers.apply(t), (x,))
     assert gradcheck(lambda t: (lambda d, s: d * s)(*SplitPowers.apply(t)), (x,))
+
+
+class SplitPowersUnmaterialized(SplitPowers):
+    """SplitPowers whose backward gets None, not zeros, for an output that got no gradient."""
+    @staticmethod
+    def forward(ctx, x):
+        ctx.set_materialize_grads(False)
+        return SplitPowers.forward(ctx, x)
+
+    @staticmethod
+    def backward(ctx, grad_double, grad_square):
+        (x,) = ctx.saved_tensors
+        SplitPowers.got = (grad_double, grad_square)
+        grad = 0
+        if grad_double is not None:
+            grad = grad + grad_double * 2
+        if grad_square is not None:
+            grad = grad + grad_square * 2 * x
+        return grad
+
+
+def test_set_materialize_grads_false_gives_none_for_an_unused_output(rng):
+    x = leaf64(rng, 3)
+    double, square = SplitPowersUnmaterialized.apply(x)
+    square.sum().backward()
+    assert SplitPowers.got[0] is None
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * x.detach().cpu().numpy())
+    assert gradcheck(lambda t: SplitPowersUnmaterialized.apply(t), (x,))
+
+
+class SortWithIndices(Function):
+    """Sorted values and the sorting indices, which are marked non-differentiable."""
+    got = None
+
+    @staticmethod
+    def forward(ctx, x):
+        indices = np.argsort(x, axis=-1)
+        ctx.mark_non_differentiable(indices)
+        ctx.save_for_backward(indices)
+        return np.take_along_axis(x, indices, -1), indices
+
+    @staticmethod
+    def backward(ctx, grad_values, grad_indices):
+        (indices,) = ctx.saved_tensors
+        SortWithIndices.got = (indices, grad_indices)
+        grad = np.zeros_like(grad_values.array)
+        np.put_along_axis(grad, indices.array, grad_values.array, -1)
+        return grad
+
+
+def test_mark_non_differentiable_outputs_leave_the_graph(rng):
+    x = leaf64(rng, 2, 4)
+    values, indices = SortWithIndices.apply(x)
+    assert values.requires_grad and values.grad_fn.name() == "SortWithIndicesBackward"
+    assert not indices.requires_grad and indices.grad_fn is None
+    values.backward(tg.ones(2, 4, dtype=tg.float64))
+    saved, grad_indices = SortWithIndices.got
+    assert not saved.requires_grad and saved.grad_fn is None    # saved as it is, no graph
+    np.testing.assert_array_equal(saved.cpu().numpy(), indices.cpu().numpy())
+    np.testing.assert_array_equal(grad_indices.cpu().numpy(), 0)   # zeros, as in PyTorch
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), 1.0)
+    assert gradcheck(lambda t: SortWithIndices.apply(t)[0], (x,))
+
+
+class Doubled(Function):
+    """2x, marked non-differentiable (as if it were a rounding)."""
+    @staticmethod
+    def forward(ctx, x):
+        y = x * 2
+        ctx.mark_non_differentiable(y)
+        return y
+
+
+def test_a_single_non_differentiable_output_does_not_require_grad(rng):
+    y = Doubled.apply(leaf64(rng, 3))
+    assert not y.requires_grad and y.grad_fn is None
+
+
+class RawSquare(Function):
+    """x^2 whose backward is raw array math, marked once_differentiable."""
+    grad_enabled = None
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_y):
+        (x,) = ctx.saved_tensors
+        RawSquare.grad_enabled = tg.is_grad_enabled()
+        return 2 * x.array * grad_y.array
+
+
+def test_once_differentiable_runs_backward_without_recording(rng):
+    x = leaf64(rng, 3)
+    assert gradcheck(RawSquare.apply, (x,))
+    (g,) = tg.autograd.grad(RawSquare.apply(x).sum(), x)
+    assert RawSquare.grad_enabled is False and not g.requires_grad
+    np.testing.assert_allclose(g.cpu().numpy(), 2 * x.detach().cpu().numpy())
+
+
+def test_once_differentiable_second_derivative_is_a_clear_error(rng):
+    x = leaf64(rng, 3)
+    (g,) = tg.autograd.grad(RawSquare.apply(x).sum(), x, create_graph=True)
+    assert RawSquare.grad_enabled is False and g.requires_grad
+    np.testing.assert_allclose(g.detach().cpu().numpy(), 2 * x.detach().cpu().numpy())
+    with pytest.raises(RuntimeError, match=r"differentiate twice a function that was marked "
+                                           r"with @once_differentiable: RawSquareBackward"):
+        g.sum().backward()
+
+
+class Affine(Function):
+    """y = x * scale + shift, for a Python number scale and an optional tensor shift."""
+    @staticmethod
+    def forward(ctx, x, shift=None, scale=1.0):
+        ctx.scale = scale
+        return x * scale + (0.0 if shift is None else shift)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        grad_shift = grad_y if ctx.needs_input_grad[1] else None
+        return grad_y * ctx.scale, grad_shift, None
+
+
+def test_keyword_arguments_fill_forward_parameters_as_in_pytorch(rng):
+    x, shift = leaf64(rng, 3), leaf64(rng, 3)
+    y = Affine.apply(x, scale=3.0, shift=shift)        # bound in forward's order
+    np.testing.assert_allclose(y.detach().cpu().numpy(),
+                               3.0 * x.detach().cpu().numpy() + shift.detach().cpu().numpy())
+    assert y.grad_fn.needs_input_grad == (True, True, False)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 3.0)
+    np.testing.assert_allclose(shift.grad.cpu().numpy(), 1.0)     # a keyword Tensor is an input
+
+
+def test_keyword_argument_after_a_missing_parameter_is_an_error(rng):
+    with pytest.raises(TypeError, match=r"Affine.apply: cannot pass scale by keyword without "
+                                        r"every parameter of forward before it"):
+        Affine.apply(leaf64(rng, 3), scale=3.0)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        Affine.apply(leaf64(rng, 3), bogus=1)
+
+
+class ExtraNones(Function):
+    """Backward returns more Nones than forward has inputs (PyTorch accepts that)."""
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return grad_y * 2, None, None
+
+
+def test_backward_may_return_extra_trailing_nones(rng):
+    x = leaf64(rng, 3)
+    ExtraNones.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2.0)
 
 
 class BroadcastAdd(Function):

@@ -1,5 +1,5 @@
 """gradcheck and gradgradcheck: they pass right backwards and catch wrong ones, with a message
-that says where, and they refuse inputs they can't check accurately."""
+that says where, warn about inputs they can't check accurately, and take PyTorch's keywords."""
 
 import re
 
@@ -125,10 +125,34 @@ def test_gradcheck_names_the_wrong_input(rng):
         gradcheck(WrongSecondInput.apply, (leaf64(rng, 2, 3), leaf64(rng, 3)))
 
 
-def test_gradcheck_refuses_float32_inputs(rng):
-    x = tg.tensor(rng.standard_normal(3), dtype=tg.float32, requires_grad=True)
-    with pytest.raises(ValueError, match=r"float64.*input 0 is float32.*\.double\(\)"):
+FLOAT32_WARNING = r"Input #0 requires gradient and is not a double precision.*float32"
+
+
+def test_gradcheck_of_float32_warns_and_fails_as_in_pytorch(rng):
+    x = tg.tensor(rng.standard_normal(6), dtype=tg.float32, requires_grad=True)
+    with pytest.warns(UserWarning, match=FLOAT32_WARNING):
+        assert gradcheck(lambda t: t.exp(), (x,), raise_exception=False) is False
+    with pytest.warns(UserWarning, match=FLOAT32_WARNING), pytest.raises(GradcheckError):
         gradcheck(lambda t: t.exp(), (x,))
+    assert x.dtype == tg.float32
+
+
+def test_gradcheck_accepts_pytorchs_keywords(rng):
+    x = leaf64(rng, 3)
+    assert gradcheck(lambda t: t.exp(), (x,), nondet_tol=1e-12, check_undefined_grad=False,
+                     fast_mode=False)
+    assert gradgradcheck(lambda t: t.exp(), (x,), nondet_tol=0.0, check_undefined_grad=True,
+                         fast_mode=False)
+    with pytest.raises(NotImplementedError, match="fast_mode=True"):
+        gradcheck(lambda t: t.exp(), (x,), fast_mode=True)
+
+
+def test_gradgradcheck_takes_grad_outputs(rng):
+    x = leaf64(rng, 3, 2)
+    v = tg.tensor(rng.standard_normal((3, 2)), dtype=tg.float64)
+    assert gradgradcheck(lambda t: t.tanh() * t, (x,), (v,))
+    with pytest.raises(GradcheckError, match=r"gradcheck failed for input 0"):
+        gradgradcheck(RawCube.apply, (x,), v)
 
 
 def test_gradcheck_needs_an_input_that_requires_grad():

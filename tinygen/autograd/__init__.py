@@ -1,12 +1,13 @@
 """Reverse-mode automatic differentiation: Function, the engine, grad modes, gradient checks."""
 
-from tinygen.autograd.anomaly import detect_anomaly, is_anomaly_enabled
+from tinygen.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from tinygen.autograd.engine import backward, grad
 from tinygen.autograd.function import Function
 from tinygen.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from tinygen.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinygen.autograd.grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
 from tinygen.autograd.profiler import profile
 
 __all__ = ["Function", "backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError",
-           "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
-           "is_anomaly_enabled", "profile"]
+           "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "profile"]

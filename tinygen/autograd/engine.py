@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 from tinygen.autograd import function
-from tinygen.autograd.function import Node, _as_array, _check_finite
+from tinygen.autograd.function import Node, _as_array, _check_nan
 from tinygen.autograd.grad_mode import set_grad_enabled, state
 from tinygen.backend import get_array_module
 
@@ -211,7 +211,7 @@ def _run(roots, root_grads, retain_graph, create_graph, targets):
 
 def _propagate(node, grads, buffers, leaf_grads, targets, create_graph):
     """Call ``node``'s backward and hand each input gradient to the node or leaf it belongs to."""
-    if node.n_outputs > 1 and any(g is None for g in grads):
+    if node.n_outputs > 1 and node.materialize_grads and any(g is None for g in grads):
         xp = get_array_module(next(g for g in grads if g is not None).array)
         grads = [g if g is not None else _zeros(node, i, xp) for i, g in enumerate(grads)]
     anomaly = state.anomaly_enabled
@@ -221,9 +221,11 @@ def _propagate(node, grads, buffers, leaf_grads, targets, create_graph):
         input_grads = node.fn.backward(node, *grads)
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
-    if len(input_grads) != len(node.next_edges):
+    n_inputs = len(node.next_edges)
+    if len(input_grads) != n_inputs and (len(input_grads) < n_inputs or any(
+            g is not None for g in input_grads[n_inputs:])):    # extra Nones: fine, as PyTorch
         raise RuntimeError(f"{node.fn.__name__}.backward returned {len(input_grads)} gradients "
-                           f"but forward took {len(node.next_edges)} arguments")
+                           f"but forward took {n_inputs} arguments")
     for position, (edge, g, meta) in enumerate(zip(node.next_edges, input_grads,
                                                     node.input_meta)):
         if edge is None or g is None:
@@ -231,8 +233,7 @@ def _propagate(node, grads, buffers, leaf_grads, targets, create_graph):
         if type(g) is not Tensor or g.array.shape != meta[0] or g.array.dtype != meta[1]:
             g = _fit_to_input(node, position, g)
         if anomaly:
-            _check_finite((g.array,), f"{node.name()} (gradient for input {position})",
-                          node.creation_site)
+            _check_nan(node, position, g.array)
         target, index = edge
         if type(target) is Node:
             if target.n_outputs == 1 and target not in buffers:   # the common case, inlined

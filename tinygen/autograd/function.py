@@ -26,14 +26,23 @@ Adding an op takes one class::
 Save inputs and outputs of forward with ``save_for_backward``: they come back as Tensors linked to
 the graph. Any other array saved is a constant to backward, which is right for masks but wrong
 for second derivatives of anything computed from the inputs.
+
+The rest of PyTorch's ``ctx`` works too: ``ctx.mark_non_differentiable(indices)`` for outputs
+that are no function of the inputs' values, ``ctx.set_materialize_grads(False)``, and the
+``once_differentiable`` decorator for a backward that cannot be differentiated. Unlike PyTorch's,
+forward receives arrays, not Tensors: it is the place for raw NumPy/CuPy code, and backward the
+place for differentiable tensor code. Keyword arguments of ``apply`` fill forward's parameters
+by name, in order, as in PyTorch (``Scale.apply(x, factor=2.0)``).
 """
 
+import functools
+import inspect
 import os
 import traceback
 
 import numpy as np
 
-from tinygen.autograd.grad_mode import state
+from tinygen.autograd.grad_mode import no_grad, state
 from tinygen.backend import get_array_module
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -54,7 +63,8 @@ class Node:
 
     Attributes the engine reads: ``fn`` (the Function class), ``next_edges`` (for each forward
     argument, ``(node_or_leaf_tensor, output_index)`` or None), ``input_meta`` (shape and dtype of
-    each tensor argument), ``n_outputs`` and, for ops with several outputs, ``output_meta``.
+    each tensor argument), ``n_outputs`` and, for ops with several outputs, ``output_meta`` and
+    ``materialize_grads``.
     """
 
     __slots__ = ("fn", "needs_input_grad", "next_edges", "input_meta", "n_outputs", "saved",
@@ -64,6 +74,8 @@ class Node:
     output_meta = None                     # shapes and dtypes, for ops with several outputs
     output_hooks = None                    # {output index: [hook, ...]} from register_hook
     creation_site = None                   # "file:line: code", recorded in anomaly mode
+    materialize_grads = True               # False: backward gets None for an unused output
+    non_differentiable = ()                # forward's outputs marked so, until they are linked
     scope = None                           # the nn.Module calls it ran in (autograd/scope.py)
 
     def __init__(self, fn, needs_input_grad):
@@ -81,6 +93,16 @@ class Node:
     def save_for_backward(self, *items):
         """Keep arrays (or Tensors) for backward; inputs and outputs come back in the graph."""
         self.to_save = items
+
+    def mark_non_differentiable(self, *outputs):
+        """Forward's outputs (arrays) that are no function of the inputs' values, such as the
+        indices of a sort: they do not require grad, and backward gets zeros for them."""
+        self.non_differentiable = outputs
+
+    def set_materialize_grads(self, value):
+        """With False, backward gets None instead of zeros for an output that received no
+        gradient (it may then skip work, and must handle None)."""
+        self.materialize_grads = bool(value)
 
     @property
     def saved_tensors(self):
@@ -128,8 +150,10 @@ class Function:
         raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
 
     @classmethod
-    def apply(cls, *args):
+    def apply(cls, *args, **kwargs):
         """Run forward on the arrays of ``args``; record a node when some input requires grad."""
+        if kwargs:
+            args = _bind_keywords(cls, args, kwargs)
         if _profiler is not None:                   # hook: inside tg.autograd.profile()
             return _profiler.forward(cls, args)     # hook: timed, then run as below
         arrays = []
@@ -164,7 +188,7 @@ class Function:
             shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
             kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(error, k))
             raise kind(f"{cls.__name__}: {error} (input shapes: {shapes})") from error
-        if not record and type(outputs) is np.ndarray and not state.anomaly_enabled:
+        if not record and type(outputs) is np.ndarray:
             result = Tensor._wrap(outputs)                        # the fast, common case
             if cls.is_view:
                 result._version_box = _view_box(args[0], outputs)
@@ -173,10 +197,9 @@ class Function:
         raw_outputs = outputs if multiple else (outputs,)
         outputs = raw_outputs if type(outputs) is np.ndarray else tuple(map(_as_array,
                                                                             raw_outputs))
-        if state.anomaly_enabled:
-            ctx.creation_site = _user_call_site()
-            _check_finite(outputs, f"{cls.__name__} (forward)", ctx.creation_site)
         if record:
+            if state.anomaly_enabled:               # so that backward's errors can name it
+                ctx.creation_site = _user_call_site()
             results = _link(cls, ctx, args, outputs, raw_outputs)
         else:
             results = tuple(map(Tensor._wrap, outputs))
@@ -187,6 +210,18 @@ class Function:
 
 
 _NO_GRADS = [(False,) * n for n in range(8)]
+
+
+def _bind_keywords(cls, args, kwargs):
+    """``args`` with the keyword arguments of ``apply`` placed as PyTorch places them: each at
+    its forward parameter's position, so it is an input like the others (a Tensor there can get
+    a gradient, and backward returns a gradient for it)."""
+    bound = inspect.signature(cls.forward).bind(None, *args, **kwargs)    # None: the ctx
+    if bound.kwargs:
+        raise TypeError(f"{cls.__name__}.apply: cannot pass {', '.join(bound.kwargs)} by "
+                        f"keyword without every parameter of forward before it (as in "
+                        f"PyTorch, keywords fill forward's parameters in order)")
+    return bound.args[1:]
 
 
 def _edges_and_meta(args):
@@ -221,6 +256,8 @@ def _link(cls, ctx, args, outputs, raw_outputs):
         results = tuple([Tensor._from_op(out, ctx, i) for i, out in enumerate(outputs)])
     if len(outputs) > 1:
         ctx.output_meta = [(out.shape, out.dtype) for out in outputs]   # to fill unused grads
+    if ctx.non_differentiable:
+        results = _detach_marked(ctx, results, raw_outputs)
     if ctx.to_save:
         saved = []
         for item in ctx.to_save:
@@ -239,6 +276,14 @@ def _link(cls, ctx, args, outputs, raw_outputs):
     return results
 
 
+def _detach_marked(ctx, results, raw_outputs):
+    """``results`` with the outputs forward marked non-differentiable taken out of the graph."""
+    marked = ctx.non_differentiable
+    ctx.non_differentiable = ()
+    return tuple([result.detach() if any(m is result.array or m is raw for m in marked)
+                  else result for result, raw in zip(results, raw_outputs)])
+
+
 def _view_box(base, out):
     """A view shares its base's version counter, so in-place changes to either are noticed. A
     view op's result that is a copy (a reshape of a transposed array) keeps its own: changing
@@ -254,7 +299,10 @@ def _saved_entry(item, outputs, raw_outputs, results):
         return (_SAVED_INPUT, item, box, box[0])
     for index, (out, raw) in enumerate(zip(outputs, raw_outputs)):
         if item is out or item is raw:          # raw: a NumPy scalar before it became 0-d
-            box = results[index]._shared_version()
+            result = results[index]
+            box = result._shared_version()
+            if result.grad_fn is None:          # marked non-differentiable: kept as it is
+                return (_SAVED_INPUT, result, box, box[0])
             return (_SAVED_OUTPUT, (out, index), box, box[0])
     return (_SAVED_CONSTANT, Tensor(item), None, None)   # e.g. a mask: a constant to backward
 
@@ -280,16 +328,62 @@ def _user_call_site():
     return "inside tinygen"
 
 
-def _check_finite(arrays, what, site):
-    """Anomaly mode: raise if any floating array holds NaN or inf."""
-    for i, array in enumerate(arrays):
-        if array is None or array.dtype.kind != "f":
-            continue
-        xp = get_array_module(array)
-        if not bool(xp.isfinite(array).all()):
-            bad = "nan" if bool(xp.isnan(array).any()) else "inf"
-            raise RuntimeError(f"Function {what} returned {bad} values in its output {i}; "
-                               f"the op was created at {site}")
+def _check_nan(node, position, array):
+    """Anomaly mode: raise if the gradient ``node``'s backward returned for input ``position``
+    holds NaN. Only NaN, as in PyTorch: inf is a legitimate gradient (sqrt's at 0)."""
+    if state.anomaly_check_nan and _has_nan(array):
+        raise RuntimeError(f"Function '{node.name()}' returned nan values in its {position}th "
+                           f"output. Its forward op was created at {_place(node.creation_site)}")
+
+
+def _place(site):
+    return site or "an unknown place (run the forward pass inside detect_anomaly to record it)"
+
+
+def _has_nan(array):
+    return array.dtype.kind == "f" and bool(get_array_module(array).isnan(array).any())
+
+
+def once_differentiable(backward):
+    """Decorate a Function's ``backward`` that cannot itself be differentiated (raw array math).
+
+    It runs with recording off. Under ``create_graph=True`` its gradients still come back linked
+    to a node, whose backward raises a clear error, so a second derivative through it fails
+    loudly instead of silently missing a term. PyTorch links them only when an incoming
+    gradient requires grad; tinygen always does, so ``grad(create_graph=True)`` followed by a
+    second backward (a gradient penalty) fails too.
+    """
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        with no_grad():
+            grads = backward(ctx, *grad_outputs)
+        single = type(grads) is not tuple
+        grads = (grads,) if single else grads
+        present = [i for i, g in enumerate(grads) if g is not None]
+        if not (state.grad_enabled and present):    # create_graph=False: nothing to guard
+            return grads[0] if single else grads
+        guarded = _DifferentiatedTwice.apply(
+            ctx.name(), *[Tensor(grads[i], requires_grad=True) for i in present])
+        grads = list(grads)
+        for i, g in zip(present, guarded):
+            grads[i] = g
+        return grads[0] if single else tuple(grads)
+    return wrapper
+
+
+class _DifferentiatedTwice(Function):
+    """Passes gradients through unchanged; differentiating it raises (once_differentiable)."""
+
+    @staticmethod
+    def forward(ctx, name, *grads):
+        ctx.op = name
+        return grads
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise RuntimeError(f"trying to differentiate twice a function that was marked with "
+                           f"@once_differentiable: {ctx.op}. Write its backward in tensor ops "
+                           f"to get higher derivatives")
 
 
 from tinygen.tensor import Tensor  # noqa: E402  (tensor.py imports this module at its end)

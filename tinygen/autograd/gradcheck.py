@@ -11,7 +11,16 @@ whose outputs sum to a constant has J^T v = 0, so a backward returning zeros wou
 ``create_graph=True``: second derivatives are checked the same way. It first checks that this
 recorded J^T v equals the plain one, since an op may use a fused backward normally and a
 composite, differentiable one under ``create_graph``.
+
+Inputs should be float64: a float32 input gets PyTorch's warning, and its finite differences
+(taken in float32) will most likely fail the check. Of PyTorch's other keywords, these are
+accepted: ``nondet_tol`` and ``check_undefined_grad`` have no effect (tinygen runs backward once,
+so it does not compare two runs, and does not call backward with undefined output gradients),
+and ``fast_mode`` must be False (the full check above is the only one). ``seed`` picks the
+random upstream gradients.
 """
+
+import warnings
 
 import numpy as np
 
@@ -23,16 +32,19 @@ class GradcheckError(RuntimeError):
     """An analytic gradient differs from its finite-difference estimate."""
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
+def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              nondet_tol=0.0, check_undefined_grad=True, fast_mode=False, seed=0):
     """True when backward matches finite differences for every input that requires grad."""
+    _refuse_fast_mode(fast_mode)
     inputs = _as_tuple(inputs)
     checked = [i for i, x in enumerate(inputs) if _requires_grad(x)]
-    for i in checked:
-        if inputs[i].dtype != np.float64:
-            raise ValueError(f"gradcheck needs float64 inputs for accurate finite differences; "
-                             f"input {i} is {inputs[i].dtype} (use .double())")
     if not checked:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+    for i in checked:
+        if inputs[i].dtype != np.float64:
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
+                          f"point ({inputs[i].dtype}). This check will likely fail if all the "
+                          f"inputs are not float64 (use .double())", stacklevel=2)
     outputs = _as_tuple(fn(*inputs))
     rng = np.random.default_rng(seed)
     upstream = [_random_like(out, rng) for out in outputs]
@@ -53,14 +65,24 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     return True
 
 
-def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
-    """True when second derivatives (the gradient of the gradient) match finite differences."""
+def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  raise_exception=True, nondet_tol=0.0, check_undefined_grad=True,
+                  fast_mode=False, seed=0):
+    """True when second derivatives (the gradient of the gradient) match finite differences.
+
+    ``grad_outputs``: the upstream gradients, one per output that requires grad (random when
+    None), as in PyTorch.
+    """
     from tinygen.tensor import Tensor
+    _refuse_fast_mode(fast_mode)
     inputs = _as_tuple(inputs)
     checked = [i for i, x in enumerate(inputs) if _requires_grad(x)]
     rng = np.random.default_rng(seed + 1)
     outputs = [out for out in _as_tuple(fn(*inputs)) if _requires_grad(out)]
-    upstream = [Tensor(_random_like(out, rng), requires_grad=True) for out in outputs]
+    if grad_outputs is None:
+        upstream = [Tensor(_random_like(out, rng), requires_grad=True) for out in outputs]
+    else:
+        upstream = [Tensor(g.detach().array, requires_grad=True) for g in _as_tuple(grad_outputs)]
     n = len(inputs)
 
     def derivatives(xs, vs, create_graph):
@@ -82,8 +104,14 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tr
             if raise_exception:
                 raise GradcheckError(message)
             return False
-    return gradcheck(first_derivatives, inputs + tuple(upstream), eps, atol, rtol,
-                     raise_exception, seed)
+    return gradcheck(first_derivatives, inputs + tuple(upstream), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, seed=seed)
+
+
+def _refuse_fast_mode(fast_mode):
+    if fast_mode:
+        raise NotImplementedError("gradcheck: fast_mode=True is not implemented in tinygen; "
+                                  "leave it False (the full check is the only one)")
 
 
 def _agree(a, b, atol, rtol):
@@ -140,7 +168,8 @@ def _numeric(fn, inputs, i, upstream, eps):
             for step in (eps, -eps):
                 perturbed = flat.copy()
                 perturbed[k] += step
-                x.array = _like(original, perturbed.reshape(original.shape))
+                perturbed_array = perturbed.reshape(original.shape).astype(original.dtype)
+                x.array = _like(original, perturbed_array)     # the input's dtype, as PyTorch
                 outs = _as_tuple(fn(*inputs))     # grad on: fn may itself call grad()
                 values.append(sum(float((_host(o.array).astype(np.float64) * _host(v)).sum())
                                   for o, v in zip(outs, upstream)))
