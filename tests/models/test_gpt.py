@@ -268,23 +268,26 @@ def test_recipe_trains_evaluates_and_samples(tmp_path):
 
 def test_recipe_checkpoint_rebuilds_its_vocabulary(tmp_path):
     """A recipe built on another text takes the checkpoint's characters and weights, and then
-    samples what the trained one does; training on a text it cannot encode is a clear error."""
+    samples what the trained one does; a text with characters the checkpoint lacks is a clear
+    error when the checkpoint is loaded, before any training."""
     trained = recipe(tmp_path)
     run = trained.batches(0)
     for _ in range(3):
         trained.train_step(next(run))
     (tmp_path / "other").mkdir()
-    other = recipe(tmp_path / "other", text="ABC" * 100)
+    other = recipe(tmp_path / "other", text="the lazy dog. " * 20)     # fewer characters
     other.load_state(trained.state)
     other.model.load_state_dict(trained.model.state_dict())
+    assert other.vocab.chars == trained.vocab.chars
     texts = []
     for r in (trained, other):
         tg.manual_seed(2)
         texts.append(r.sample(30, prompt="a ", temperature=1.0))
     assert texts[0] == texts[1]
-    for use in (lambda: next(other.batches(0)), other.evaluate):
-        with pytest.raises(RuntimeError, match="--text"):
-            use()
+    unknown = recipe(tmp_path / "other", text="ABC" * 100)
+    with pytest.raises(ValueError, match=r"3 character\(s\) that the checkpoint's vocabulary "
+                                         r"lacks \('ABC'\).*--text"):
+        unknown.load_state(trained.state)
 
 
 def test_recipe_text_too_short(tmp_path):

@@ -49,8 +49,8 @@ def no_mnist(*args, **kwargs):
 @pytest.mark.parametrize("family", sorted(TINY))
 def test_family_resumes_exactly_and_samples(family, mnist_dir, text_file, tmp_path, capsys,
                                             monkeypatch):
-    common = ["train", family, *TINY[family], "--data-dir", str(mnist_dir), "--text",
-              str(text_file), "--eval-every", "0", "--log-every", "1"]
+    data = ["--text", str(text_file)] if family == "gpt" else ["--data-dir", str(mnist_dir)]
+    common = ["train", family, *TINY[family], *data, "--eval-every", "0", "--log-every", "1"]
     whole, split = tmp_path / "whole", tmp_path / "split"
     assert main(common + ["--steps", "2", "--out", str(whole)]) == 0
     assert main(common + ["--steps", "1", "--out", str(split)]) == 0
@@ -76,3 +76,39 @@ def test_family_resumes_exactly_and_samples(family, mnist_dir, text_file, tmp_pa
         assert len(out) > 0
     else:
         assert (whole / "sample.png").exists()
+
+
+def test_gpt_text_errors_are_one_line_before_training(text_file, tmp_path, capsys):
+    """Resuming on a text with characters the checkpoint lacks, a directory as --text and a
+    too-short text: each a one-line error naming the text, before any step."""
+    gpt = ["train", "gpt", *TINY["gpt"], "--eval-every", "0", "--out", str(tmp_path / "run")]
+    assert main(gpt + ["--steps", "1", "--text", str(text_file)]) == 0
+    capsys.readouterr()
+    other = tmp_path / "other.txt"
+    other.write_text("\u00e9t\u00e9 " * 200, encoding="utf-8")
+    short = tmp_path / "short.txt"
+    short.write_text("abc " * 10, encoding="utf-8")
+    for flags, expected in (
+            (["--resume", "--steps", "2", "--text", str(other)],
+             f"gpt: the text ({other}) has 1 character(s) that the checkpoint's vocabulary "
+             f"lacks ('\u00e9')"),
+            (["--overwrite", "--text", str(tmp_path)], f"--text {tmp_path} is a directory"),
+            (["--overwrite", "--text", str(short)], f"the text {short} is too short")):
+        assert main(gpt + flags) == 2
+        captured = capsys.readouterr()
+        assert "Training gpt" not in captured.out
+        assert captured.err.startswith("tinygen train: error: ") and expected in captured.err
+        assert captured.err.count("\n") == 1
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.safetensors")["step"] == 1
+
+
+@pytest.mark.parametrize("option, value", [("temperature", -1.0), ("top_k", -2),
+                                           ("eval_windows", 0)])
+def test_gpt_sampling_and_evaluation_options_are_checked_before_training(option, value,
+                                                                         text_file, tmp_path):
+    """Used only at evaluations, these were once refused after the training they ended."""
+    from tinygen.train import Trainer
+
+    with pytest.raises(ValueError, match=f"gpt: {option} must be"):
+        Trainer("gpt", {option: value, "text": str(text_file), "out": tmp_path / "run"})
+    assert not (tmp_path / "run").exists()

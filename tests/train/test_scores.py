@@ -1,6 +1,7 @@
 """The scores of generated digits: Frechet distance against closed forms and SciPy, the class
 histogram entropy, confidence, and gan_scores/load_classifier on a tiny trained classifier."""
 
+import json
 import math
 
 import numpy as np
@@ -166,3 +167,62 @@ def test_load_classifier_finishes_a_classifier_run_that_was_stopped(tmp_path, mn
     finally:
         ClassifierRecipe.defaults = saved
     assert load_checkpoint(path)["step"] == 4
+
+
+def test_ctrl_c_while_the_scoring_classifier_trains_stops_the_whole_command(
+        tmp_path, mnist_dir, monkeypatch, capsys):
+    """Ctrl-C while the classifier trains inside a GAN's evaluation (one during training, then
+    the final one): both runs save their checkpoints, the command exits 130, and nothing is
+    scored with the half-trained classifier; the last resume finishes the classifier, then
+    scores. The classifier's progress bar, nested in the GAN's, stays hidden off a terminal,
+    so no cursor moves reach a log."""
+    import os
+    import signal
+
+    from tinygen.cli import main
+    from tinygen.train import scores
+    from tinygen.train.checkpoint import load_checkpoint
+    from tinygen.train.recipes.classifier import ClassifierRecipe
+
+    monkeypatch.setattr(ClassifierRecipe, "defaults", dict(
+        ClassifierRecipe.defaults, steps=6, batch_size=16, eval_every=0, checkpoint_every=0,
+        width=2, hidden=8))
+    original, calls, scored = ClassifierRecipe.train_step, [], []
+
+    def ctrl_c_in_steps_2_and_4(self, batch):
+        calls.append(1)
+        if len(calls) in (2, 4):
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, batch)
+
+    def recording_gan_scores(classifier, *images, _original=scores.gan_scores):
+        scored.append(1)
+        return _original(classifier, *images)
+
+    monkeypatch.setattr(ClassifierRecipe, "train_step", ctrl_c_in_steps_2_and_4)
+    monkeypatch.setattr(scores, "gan_scores", recording_gan_scores)
+    run_dir, classifier = tmp_path / "gan", classifier_checkpoint(tmp_path)
+    gan = ["train", "gan", "--batch-size", "8", "--latent-dim", "8", "--width", "16", "--steps",
+           "2", "--eval-every", "1", "--data-dir", str(mnist_dir), "--out", str(run_dir)]
+    assert main(gan) == 130                      # in the evaluation at step 1
+    out, err = capsys.readouterr()
+    assert f"checkpoint of step 2 saved to {classifier.parent}" in out
+    assert "tinygen train classifier --resume" not in out
+    assert f"checkpoint of step 1 saved to {run_dir}" in out
+    assert f"Resume with: tinygen train gan --resume --out {run_dir}" in out
+    assert "\x1b[A" not in err
+    assert load_checkpoint(classifier)["step"] == 2
+
+    assert main(gan + ["--resume"]) == 130        # in the final evaluation, at step 2
+    out = capsys.readouterr().out
+    assert "Finishing the scoring classifier" in out
+    assert f"Evaluate it with: tinygen train gan --resume --out {run_dir}" in out
+    assert load_checkpoint(classifier)["step"] == 4
+    assert load_checkpoint(run_dir / "checkpoint.safetensors")["step"] == 2
+    assert not (run_dir / "metrics.json").exists()
+    assert scored == []
+
+    assert main(gan + ["--resume"]) == 0
+    assert load_checkpoint(classifier)["step"] == 6
+    assert scored == [1]
+    assert "fd" in json.loads((run_dir / "metrics.json").read_text())["metrics"]

@@ -9,6 +9,7 @@ import signal
 import numpy as np
 import pytest
 
+import tinygen as tg
 from tests.train.tiny_recipe import TinyRecipe
 from tinygen.train import Trainer, train
 from tinygen.train.checkpoint import CheckpointError, load_checkpoint
@@ -98,7 +99,13 @@ def test_resume_of_a_moved_run_writes_where_it_now_is(tmp_path):
     assert not (tmp_path / "old").exists()
 
 
-def test_ctrl_c_inside_a_step_saves_the_last_whole_step(tmp_path, monkeypatch, capsys):
+def sigint():
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_an_exception_inside_a_step_saves_nothing(tmp_path, monkeypatch):
+    """A KeyboardInterrupt raised inside a step (not by Ctrl-C, which is deferred) may leave
+    it half-applied: no checkpoint is written, and the last one (step 5) resumes exactly."""
     whole, split = tmp_path / "whole", tmp_path / "split"
     run(whole, steps=12)
     calls = []
@@ -111,14 +118,12 @@ def test_ctrl_c_inside_a_step_saves_the_last_whole_step(tmp_path, monkeypatch, c
         return original(self, batch)
 
     monkeypatch.setattr(TinyRecipe, "train_step", interrupted_step)
-    summary = run(split, steps=12)
-    assert summary["interrupted"] and summary["steps"] == 7
-    out = capsys.readouterr().out
-    assert "checkpoint of step 7" in out and "tinygen train tiny-test --resume" in out
-    assert load_checkpoint(split / "checkpoint.safetensors")["step"] == 7
+    with pytest.raises(KeyboardInterrupt):
+        run(split, steps=12)
+    assert load_checkpoint(split / "checkpoint.safetensors")["step"] == 5
+    assert not (split / "checkpoint_7.safetensors").exists()
     monkeypatch.setattr(TinyRecipe, "train_step", original)
     run(split, resume=True, steps=12)
-    assert "Training tiny-test for 12 steps on cpu, resuming at step 7" in capsys.readouterr().out
     assert_same_run(whole, split)
 
 
@@ -131,7 +136,7 @@ def test_sigint_stops_after_the_current_step(tmp_path, monkeypatch):
     def step_with_sigint(self, batch):
         calls.append(1)
         if len(calls) == 3:
-            os.kill(os.getpid(), signal.SIGINT)   # deferred: this step still completes
+            sigint()                              # deferred: this step still completes
         return original(self, batch)
 
     monkeypatch.setattr(TinyRecipe, "train_step", step_with_sigint)
@@ -143,19 +148,132 @@ def test_sigint_stops_after_the_current_step(tmp_path, monkeypatch):
     assert_same_run(whole, split)
 
 
-def test_sigint_in_a_nested_run_stops_the_outer_run_too(capsys):
+def test_a_second_sigint_does_not_cut_the_step_short(tmp_path, monkeypatch, capsys):
+    """Two Ctrl-Cs, the second between backward and the optimizer step: the step still
+    finishes, so the checkpoint of step 3 holds all of it and resuming is exact."""
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    run(whole, steps=10)
+    calls = []
+    step, optimizer_step = TinyRecipe.train_step, tg.optim.Adam.step
+
+    def step_with_sigint(self, batch):
+        calls.append(1)
+        if len(calls) == 3:
+            sigint()
+        return step(self, batch)
+
+    def optimizer_step_with_sigint(self, *args, **kwargs):
+        if len(calls) == 3:
+            sigint()
+        return optimizer_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(TinyRecipe, "train_step", step_with_sigint)
+    monkeypatch.setattr(tg.optim.Adam, "step", optimizer_step_with_sigint)
+    summary = run(split, steps=10)
+    assert summary["interrupted"] and summary["steps"] == 3
+    out = capsys.readouterr().out
+    assert "Ctrl-C: already stopping" in out and "checkpoint of step 3 saved" in out
+    monkeypatch.undo()
+    run(split, resume=True, steps=10)
+    assert_same_run(whole, split)
+
+
+def test_sigint_in_the_final_evaluation_keeps_the_final_checkpoint(tmp_path, monkeypatch,
+                                                                    capsys):
+    """The final checkpoint is written before the final evaluation: Ctrl-C there stops at
+    once, and resuming only evaluates (one evaluation record, then metrics.json)."""
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    run(whole, steps=6)
+    original, calls = TinyRecipe.evaluate, []
+
+    def evaluate_with_sigint(self):
+        calls.append(1)
+        if len(calls) == 2:                        # the final one (the first is at step 4)
+            sigint()                               # raises at once: the checkpoint is saved
+        return original(self)
+
+    monkeypatch.setattr(TinyRecipe, "evaluate", evaluate_with_sigint)
+    summary = run(split, steps=6)
+    assert summary["interrupted"] and summary["steps"] == 6
+    assert "Evaluate it with: tinygen train tiny-test --resume" in capsys.readouterr().out
+    assert load_checkpoint(split / "checkpoint.safetensors")["step"] == 6
+    assert not (split / "metrics.json").exists()
+    monkeypatch.setattr(TinyRecipe, "evaluate", original)
+    assert run(split, resume=True, steps=6)["steps"] == 6
+    assert [r["step"] for r in records(split, "eval")] == [4, 6]
+    assert_same_run(whole, split)
+    assert json.loads((split / "metrics.json").read_text())["metrics"]["val_loss"] == \
+        records(whole, "eval")[-1]["val_loss"]
+
+
+def test_resuming_a_finished_run_does_nothing(tmp_path):
+    run(tmp_path, steps=6)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for steps in (6, 5):
+        with pytest.raises(ValueError, match="already at step 6 >= --steps %d; nothing to do"
+                           % steps):
+            run(tmp_path, resume=True, steps=steps)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_fresh_run_refuses_a_run_directory_unless_told_to_overwrite(tmp_path):
+    run(tmp_path, steps=6)
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="already holds a run .*--resume.*--overwrite"):
+        run(tmp_path, steps=2)
+    assert json.loads((tmp_path / "metrics.json").read_text())["steps"] == 6
+    train("tiny-test", {"out": tmp_path, "steps": 2, "eval_every": 0}, progress=False,
+          overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoint.safetensors", "checkpoint_2.safetensors", "log.csv", "log.jsonl",
+        "loss.png", "metrics.json", "notes.txt", "samples_2.png"]
+
+
+def test_an_unusable_run_directory_is_refused_before_training(tmp_path):
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(ValueError, match="afile is a file"):
+        run(tmp_path / "afile", steps=2)
+    with pytest.raises(NotADirectoryError):
+        run(tmp_path / "afile" / "sub", steps=2)
+
+
+def test_a_run_started_while_stopping_saves_nothing_and_leaves_no_run(tmp_path, capsys):
+    """The scoring classifier's case: a run started in an evaluation after Ctrl-C does no
+    step, saves nothing and leaves a directory that a later fresh run may use."""
     from tinygen.train.trainer import _DeferredInterrupt
 
-    class Bar:
-        write = staticmethod(print)
+    with _DeferredInterrupt(print) as outer:
+        outer.requested = True
+        summary = run(tmp_path, steps=3)
+    assert summary["interrupted"] and summary["steps"] == 0 and summary["checkpoint"] is None
+    assert "Interrupted before the first step; nothing saved" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+    assert run(tmp_path, steps=3)["steps"] == 3
 
-    with _DeferredInterrupt(Bar()) as outer:
-        with _DeferredInterrupt(Bar()) as inner:
-            os.kill(os.getpid(), signal.SIGINT)
+
+def test_nested_runs_pass_sigint_outwards(capsys):
+    """A run inside another's evaluation (the scoring classifier): its Ctrl-C stops the outer
+    run too, a second one is ignored, a run started while the outer one is stopping starts
+    stopped, and after ``saved`` a Ctrl-C raises at once."""
+    from tinygen.train.trainer import _DeferredInterrupt
+
+    with _DeferredInterrupt(print) as outer:
+        with _DeferredInterrupt(print) as inner:
+            assert inner.outer is outer
+            sigint()
+            sigint()                               # ignored, with a word
         assert inner.requested and outer.requested
+        with _DeferredInterrupt(print) as late:
+            assert late.requested
         with pytest.raises(KeyboardInterrupt):
-            os.kill(os.getpid(), signal.SIGINT)
-    assert capsys.readouterr().out.count("Ctrl-C: stopping after this step") == 2
+            outer.saved()                          # a Ctrl-C came before: stop now
+    out = capsys.readouterr().out
+    assert out.count("Ctrl-C: stopping after this step") == 1
+    assert out.count("Ctrl-C: already stopping") == 1
+    with _DeferredInterrupt(print) as alone:
+        alone.saved()
+        with pytest.raises(KeyboardInterrupt):
+            sigint()
 
 
 def test_epochs_become_steps(tmp_path):
@@ -174,6 +292,14 @@ def test_configuration_errors(tmp_path):
         Trainer("tiny-test", {"latent": 3})
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         Trainer("tiny-test", {"steps": 0})
+    with pytest.raises(ValueError, match="lr must be a positive number, got 0.0"):
+        Trainer("tiny-test", {"lr": 0.0})
+    with pytest.raises(ValueError, match="eval_every must be an integer >= 0, got -1"):
+        Trainer("tiny-test", {"eval_every": -1})
+    with pytest.raises(ValueError, match="hidden must be an integer >= 0, got 2.5"):
+        Trainer("tiny-test", {"hidden": 2.5})
+    with pytest.raises(ValueError, match="seed must be an integer >= 0, got -1"):
+        Trainer("tiny-test", {"seed": -1})
     with pytest.raises(CheckpointError, match="no checkpoint at"):
         Trainer("tiny-test", {"out": tmp_path}, resume=True)
 

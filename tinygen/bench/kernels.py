@@ -30,9 +30,10 @@ ROUND_S = 0.05                             # time budget of one timing round
 CONTENDERS = ("reference", "fused", "torch")
 HOW_TO_READ = (
     "GB/s counts the bytes a kernel must read and write once (`traffic` in\n"
-    "`tinygen/bench/kernel_cases.py`) over its time. The copy bandwidth is measured on the large\n"
-    "size's working set, so caches help it as they help the kernels; im2col and col2im move ten\n"
-    "times that working set, so their percentages understate them.")
+    "`tinygen/bench/kernel_cases.py`) over its time. The copy bandwidth is measured on the\n"
+    "working set of the largest size timed (the small one with --quick), so caches help it as\n"
+    "they help the kernels; im2col and col2im move ten times that working set, so their\n"
+    "percentages understate them.")
 
 
 @dataclass

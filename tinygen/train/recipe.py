@@ -22,6 +22,7 @@ logs, evaluation, samples, checkpoints and resuming. A family registers its reci
 """
 
 import abc
+import math
 
 _REGISTRY = {}
 
@@ -35,6 +36,11 @@ class Recipe(abc.ABC):
             (``latent_dim=100`` gives ``--latent-dim INT``); values must be int, float, str or
             bool. The keys ``steps``, ``batch_size``, ``lr``, ``eval_every`` and
             ``checkpoint_every`` are expected by the trainer and the command.
+        ``positive``: the numeric defaults that must be > 0 (sizes, counts, the learning
+            rate); every other number must be >= 0. ``check_config`` enforces both, as does
+            each flag's argparse type, so a bad value is refused before anything runs.
+        ``data_options``: which of the run options ``data_dir`` (MNIST) and ``text`` (a text
+            file) the family reads; the command offers only those flags.
         ``sample_count``: how many samples the trainer asks ``sample`` for at each evaluation,
             and the default ``--n`` of ``tinygen sample`` (images: a grid; text: characters).
 
@@ -53,15 +59,31 @@ class Recipe(abc.ABC):
 
     name = None
     defaults = {}
+    positive = ("steps", "batch_size", "lr")
+    data_options = ("data_dir", "text")
     sample_count = 64
 
     def __init__(self, config, device):
+        self.check_config(config)
         self.config = config
         self.device = device
         self.modules = {}
         self.optimizers = {}
         self.state = {}
         self.batches_per_epoch = None
+
+    @classmethod
+    def check_config(cls, config):
+        """Raise ValueError naming the option when a value of ``config`` cannot work (see
+        ``positive``). ``__init__`` calls it, so a bad value (a sampling temperature, say)
+        stops a run before it trains, not at its final evaluation. Override to add a family's
+        own rules, calling this."""
+        for key, default in cls.defaults.items():
+            if isinstance(default, (int, float)) and not isinstance(default, bool):
+                wanted = number_error(config[key], type(default), key in cls.positive)
+                if wanted:
+                    raise ValueError(f"{cls.name}: {key} must be {wanted}, got "
+                                     f"{config[key]!r}")
 
     def load_data(self):
         """Read the training and held-out data that ``batches`` and ``evaluate`` use. The
@@ -115,6 +137,17 @@ class Recipe(abc.ABC):
     def generates(cls):
         """Whether this family makes samples (``tinygen sample`` lists only those that do)."""
         return cls.sample is not Recipe.sample
+
+
+def number_error(value, kind, positive):
+    """None when ``value`` is a finite ``kind`` (int, or float, which accepts ints too) that is
+    > 0 (``positive``) or >= 0; else what it should be, e.g. "a positive integer"."""
+    noun = "integer" if kind is int else "number"
+    wanted = f"a positive {noun}" if positive else f"{'an' if kind is int else 'a'} {noun} >= 0"
+    kinds = (int,) if kind is int else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
+        return wanted
+    return wanted if value < 0 or (positive and value == 0) else None
 
 
 def register(name):

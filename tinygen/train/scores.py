@@ -137,35 +137,24 @@ def classifier_checkpoint(runs_dir):
 def load_classifier(runs_dir, data_dir, device, train_if_missing=True):
     """The scoring classifier of ``runs_dir`` in eval mode on ``device``.
 
-    Loaded from ``<runs_dir>/classifier/checkpoint.safetensors``; when that file is missing,
-    trained there first with the classifier recipe's defaults on the MNIST that ``data_dir``
-    selects (a minute or two on 2 CPU cores), unless ``train_if_missing`` is False, which raises
-    FileNotFoundError instead. Loaded classifiers are kept in memory per (file, device).
+    Loaded from ``<runs_dir>/classifier/checkpoint.safetensors`` once its run has finished;
+    when that file is missing, trained there first with the classifier recipe's defaults on
+    the MNIST that ``data_dir`` selects (a minute or two on 2 CPU cores), and a run stopped
+    early is finished first, unless ``train_if_missing`` is False, which raises
+    FileNotFoundError instead. Ctrl-C during that training raises KeyboardInterrupt (after its
+    checkpoint is saved, so the next call goes on from there): an unfinished classifier never
+    scores. Loaded classifiers are kept in memory per (file, device).
     """
-    from tinygen.train.checkpoint import load_checkpoint
     from tinygen.train.recipes.classifier import build_classifier
 
     path = classifier_checkpoint(runs_dir)
-    if not path.is_file() and not train_if_missing:
-        raise FileNotFoundError(f"no scoring classifier at {path}: train it with `tinygen "
-                                f"train classifier --out {path.parent}`")
     # Training reseeds tg and building draws from its generator: keep the caller's seed and
     # CPU generator state (CuPy's cannot be saved, so a CUDA generator restarts from the seed).
     seed, state = backend.initial_seed(), backend.get_rng_state("cpu")
     try:
-        if not path.is_file():
-            _train_classifier(path.parent, data_dir, device)
+        checkpoint = _finished_checkpoint(path, data_dir, device, train_if_missing)
         key = (str(path.resolve()), path.stat().st_mtime_ns, str(tg.device(device)))
         if key not in _CACHE:
-            checkpoint = load_checkpoint(path, "classifier")
-            if checkpoint["step"] < checkpoint["config"]["steps"]:     # a run stopped early
-                if not train_if_missing:
-                    raise FileNotFoundError(
-                        f"the scoring classifier at {path} stopped at step "
-                        f"{checkpoint['step']} of {checkpoint['config']['steps']}: finish it "
-                        f"with `tinygen train classifier --resume --out {path.parent}`")
-                _train_classifier(path.parent, data_dir, device, resume=True)
-                checkpoint = load_checkpoint(path, "classifier")
             model = build_classifier(checkpoint["config"])
             model.load_state_dict(checkpoint["modules"]["classifier"])
             _CACHE[key] = model.to(device).eval()
@@ -176,13 +165,40 @@ def load_classifier(runs_dir, data_dir, device, train_if_missing=True):
     return _CACHE[key]
 
 
+def _finished_checkpoint(path, data_dir, device, train_if_missing):
+    """The checkpoint at ``path`` of a classifier run that reached its last step: trained or
+    finished first when ``train_if_missing``, else FileNotFoundError saying how to."""
+    from tinygen.train.checkpoint import load_checkpoint
+
+    if not path.is_file():
+        if not train_if_missing:
+            raise FileNotFoundError(f"no scoring classifier at {path}: train it with `tinygen "
+                                    f"train classifier --out {path.parent}`")
+        _train_classifier(path.parent, data_dir, device)
+    checkpoint = load_checkpoint(path, "classifier")
+    if checkpoint["step"] < checkpoint["config"]["steps"]:           # a run stopped early
+        if not train_if_missing:
+            raise FileNotFoundError(
+                f"the scoring classifier at {path} stopped at step {checkpoint['step']} of "
+                f"{checkpoint['config']['steps']}: finish it with `tinygen train classifier "
+                f"--resume --out {path.parent}`")
+        _train_classifier(path.parent, data_dir, device, resume=True)
+        checkpoint = load_checkpoint(path, "classifier")
+    return checkpoint
+
+
 def _train_classifier(out, data_dir, device, resume=False):
     """Run ``tinygen train classifier`` into ``out`` with the recipe's defaults (or finish the
     run there, ``resume``), gradients switched on (a generator's evaluation may call this under
-    ``no_grad``)."""
+    ``no_grad``). A fresh run replaces what an earlier one left without a checkpoint. Raises
+    KeyboardInterrupt when Ctrl-C stopped it."""
     from tinygen.train.trainer import train
 
     doing = "Finishing" if resume else "Training"
     print(f"{doing} the scoring classifier in {out} (once; later runs reuse it)")
     with tg.enable_grad():
-        train("classifier", {"out": out, "data_dir": data_dir}, device=device, resume=resume)
+        summary = train("classifier", {"out": out, "data_dir": data_dir}, device=device,
+                        resume=resume, overwrite=not resume)
+    if summary.get("interrupted"):
+        raise KeyboardInterrupt(f"the scoring classifier in {out} was stopped at step "
+                                f"{summary['steps']}")

@@ -7,22 +7,28 @@ It seeds tg's generators, builds the recipe, optionally resumes it from the run 
 - ``log.jsonl`` and ``log.csv``: training losses every ``log_every`` steps and the metrics of
   every evaluation (every ``eval_every`` steps and at the end);
 - ``samples_<step>.png`` (or ``.txt`` for text) at each evaluation, and ``loss.png``;
-- ``checkpoint_<step>.safetensors`` every ``checkpoint_every`` steps and at the end, each then
-  linked as ``checkpoint.safetensors`` (the latest, which ``--resume`` reads; a hard link, so
-  it costs no second write);
+- ``checkpoint_<step>.safetensors`` every ``checkpoint_every`` steps and at the end (before the
+  final evaluation), each then linked as ``checkpoint.safetensors`` (the latest, which
+  ``--resume`` reads; a hard link, so it costs no second write);
 - ``metrics.json``: the final metrics, steps, times, device and configuration.
 
 Exact resume: the checkpoint holds the weights, the optimizers' state and tg's CPU generator,
 batches are a pure function of (seed, step), and evaluation runs with the generator's state
 saved and restored around it, so a stopped and resumed run gives the same losses as one that
 ran through (on the CPU; see ``checkpoint.py`` for CUDA). Ctrl-C stops after the current step,
-saves a checkpoint and prints how to resume.
+saves a checkpoint and prints how to resume; a second Ctrl-C never cuts that step short. The
+final checkpoint is written before the final evaluation, so a Ctrl-C there loses no training
+(resuming then only evaluates). A fresh run refuses a directory that already holds a run,
+unless told to overwrite it.
 """
 
 import contextlib
+import errno
 import json
 import math
+import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -31,16 +37,20 @@ from tinygen import backend, cuda, kernels
 from tinygen.autograd import no_grad, profile
 from tinygen.train.checkpoint import (
     json_config, link_latest, load_checkpoint, restore, save_checkpoint)
-from tinygen.train.recipe import get_recipe
+from tinygen.train.recipe import get_recipe, number_error
 
 CHECKPOINT = "checkpoint.safetensors"
 RUN_DEFAULTS = dict(seed=0, data_dir=None, text=None, out=None, log_every=10)
+# What a run writes into its directory (``--overwrite`` deletes these, and only these).
+RUN_FILES = ("checkpoint*.safetensors", "log.jsonl", "log.csv", "metrics.json", "loss.png",
+             "samples_*.png", "samples_*.txt", "sample.png", "latent_*.png")
 
 
 def make_config(recipe_cls, overrides=None, base=None):
     """The run's configuration: the recipe's defaults and the trainer's own (``seed``,
     ``data_dir``, ``text``, ``out``, ``log_every``), then ``base`` (a checkpoint's config), then
-    ``overrides``. ``out`` defaults to ``runs/<name>`` and becomes a ``Path``."""
+    ``overrides``. ``out`` defaults to ``runs/<name>`` and becomes a ``Path``. The trainer's
+    values are checked here, the recipe's when it is built (``Recipe.check_config``)."""
     config = dict(recipe_cls.defaults, **RUN_DEFAULTS)
     config.update(base or {})
     for key, value in (overrides or {}).items():
@@ -49,13 +59,10 @@ def make_config(recipe_cls, overrides=None, base=None):
                              f"{', '.join(sorted(config))}")
         config[key] = value
     config["out"] = Path(config["out"] or Path("runs") / recipe_cls.name)
-    for key in ("steps", "log_every"):
-        if not (isinstance(config.get(key), int) and config[key] >= 1):
-            raise ValueError(f"{key} must be a positive integer, got {config.get(key)!r}")
-    for key in ("eval_every", "checkpoint_every"):
-        if not (isinstance(config.get(key, 0), int) and config.get(key, 0) >= 0):
-            raise ValueError(f"{key} must be an integer >= 0 (0: only at the end), got "
-                             f"{config[key]!r}")
+    for key, positive in (("seed", False), ("log_every", True)):
+        wanted = number_error(config[key], int, positive)
+        if wanted:
+            raise ValueError(f"{key} must be {wanted}, got {config[key]!r}")
     return config
 
 
@@ -75,11 +82,13 @@ class Trainer:
     ``overrides``: config values (``{"steps": 100, "latent_dim": 2}``); ``device``: where to
     train (None: tg's default device); ``resume``: continue from ``<out>/checkpoint.safetensors``
     with its configuration (``overrides`` still apply, e.g. more ``steps``); ``epochs``: train
-    for this many passes over the data instead of ``steps``; ``progress``: show the bar.
+    for this many passes over the data instead of ``steps``; ``progress``: show the bar;
+    ``overwrite``: a fresh run deletes the files of a run already in ``out`` (without it, it
+    refuses to start there).
     """
 
     def __init__(self, name, overrides=None, device=None, resume=False, epochs=None,
-                 progress=True):
+                 progress=True, overwrite=False):
         recipe_cls = get_recipe(name)
         self.device = check_device(device)
         out = make_config(recipe_cls, overrides)["out"]
@@ -101,9 +110,12 @@ class Trainer:
             self.recipe = self._build(recipe_cls)      # rebuilt: it may plan over the steps
         self.out = self.config["out"]
         self.progress = progress
+        self.overwrite = overwrite and not resume
+        self.resumed = checkpoint is not None
         self.step = 0
         self.history = {"losses": {}, "metrics": {}, "wall_s": 0.0, "train_s": 0.0}
         if checkpoint is not None:
+            self._check_steps_left(checkpoint["step"])
             restore(self.recipe, checkpoint)
             self.step, self.history = checkpoint["step"], checkpoint["history"]
         self.metrics, self.losses, self.samples_path = {}, {}, None
@@ -115,41 +127,90 @@ class Trainer:
         recipe.load_data()
         return recipe
 
+    def _check_steps_left(self, step):
+        """Refuse to resume a run that has nothing left to do: one past ``steps``, or one at
+        ``steps`` whose final evaluation wrote ``metrics.json``. (A run stopped during its final
+        evaluation is at ``steps`` without it: resuming evaluates it.)"""
+        steps = self.config["steps"]
+        if step > steps or (step == steps and _finished_at(self.out) == step):
+            raise ValueError(f"the run in {self.out} is already at step {step} >= --steps "
+                             f"{steps}; nothing to do (pass a larger --steps to train on)")
+
     def run(self):
-        """Train up to ``config["steps"]`` steps, evaluate and save; returns ``metrics.json``'s
-        content, with ``"interrupted": True`` when Ctrl-C stopped the run."""
+        """Train up to ``config["steps"]`` steps, then save, evaluate and write
+        ``metrics.json``; returns its content, with ``"interrupted": True`` when Ctrl-C stopped
+        the run (a checkpoint of the last whole step is saved first, see ``_DeferredInterrupt``).
+        """
         from tqdm import tqdm
 
-        self.out.mkdir(parents=True, exist_ok=True)
-        self._log = RunLog(self.out, keep_until=self.step)
+        self._prepare_out()
+        steps = self.config["steps"]
+        self._log = RunLog(self.out, keep_until=self.step, evaluate_again=self.step >= steps)
+        resumed = f", resuming at step {self.step}" if self.step else ""
+        print(f"Training {self.recipe.name} for {steps} steps on {self.device}{resumed}; "
+              f"outputs in {self.out}", flush=True)
+        with _DeferredInterrupt(tqdm.write) as stop:
+            self._train(stop)
+            if self.step < steps:
+                return self._stop(stop)
+            path = self._checkpoint()        # first: Ctrl-C during the evaluation loses nothing
+            try:
+                stop.saved()
+                print(self._evaluate())
+                return self._finish(path)
+            except KeyboardInterrupt:
+                print(f"\nInterrupted in the final evaluation; the checkpoint of step "
+                      f"{self.step} is saved to {path}.")
+                if stop.outer is None:
+                    print(f"Evaluate it with: {self._resume_command()}")
+                return dict(self._summary(path), interrupted=True)
+
+    def _prepare_out(self):
+        """Create the run directory. A fresh run refuses one that holds another run's files
+        (``RUN_FILES``) unless ``overwrite``, which deletes them first."""
+        out = self.out
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"{out} is a file; --out names the run's directory")
+        old = [] if self.resumed or not out.is_dir() else sorted(
+            {p for pattern in RUN_FILES for p in out.glob(pattern)})
+        if old and not self.overwrite:
+            shown = ", ".join(p.name for p in old[:3]) + (", ..." if len(old) > 3 else "")
+            raise ValueError(f"{out} already holds a run ({shown}): pass --resume to continue "
+                             f"it, --overwrite to replace it, or another --out")
+        for path in old:
+            path.unlink()
+        out.mkdir(parents=True, exist_ok=True)
+        if not os.access(out, os.W_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(out))
+
+    def _train(self, stop):
+        """The loop: steps until ``steps`` or a stop request, each followed by its logging,
+        evaluation and checkpoint (``_after_step``)."""
+        from tqdm import tqdm
+
         steps, name = self.config["steps"], self.recipe.name
         started, wall_before = time.perf_counter(), self.history["wall_s"]
-        interrupted = False
-        resumed = f", resuming at step {self.step}" if self.step else ""
-        print(f"Training {name} for {steps} steps on {self.device}{resumed}; outputs in "
-              f"{self.out}", flush=True)
-        bar = tqdm(total=steps, initial=min(self.step, steps), desc=name,
-                   disable=not self.progress, dynamic_ncols=True)
+        # A run started inside another's evaluation (the scoring classifier) shows its bar
+        # only on a terminal: elsewhere a second bar's cursor moves would litter the log.
+        hidden = not self.progress or (stop.outer is not None and not sys.stderr.isatty())
+        bar = tqdm(total=steps, initial=min(self.step, steps), desc=name, disable=hidden,
+                   dynamic_ncols=True)
         batches = self.recipe.batches(self.step)
         try:
-            with _DeferredInterrupt(bar) as stop:
-                while self.step < steps and not stop.requested:
-                    batch = next(batches)
-                    tick = time.perf_counter()
-                    losses = self.recipe.train_step(batch)
-                    self.history["train_s"] += time.perf_counter() - tick
-                    self.step += 1
-                    self.history["wall_s"] = wall_before + time.perf_counter() - started
+            while self.step < steps and not stop.requested:
+                batch = next(batches)
+                tick = time.perf_counter()
+                losses = self.recipe.train_step(batch)
+                self.history["train_s"] += time.perf_counter() - tick
+                self.step += 1
+                self.history["wall_s"] = wall_before + time.perf_counter() - started
+                try:
                     self._after_step({k: float(v) for k, v in losses.items()}, bar)
-                interrupted = stop.requested and self.step < steps
-        except KeyboardInterrupt:
-            interrupted = True
+                except KeyboardInterrupt:     # a run inside the evaluation was stopped; the
+                    stop.requested = True     # step itself is whole, so it can be saved
         finally:
             bar.close()
-        self.history["wall_s"] = wall_before + time.perf_counter() - started
-        if interrupted:
-            return self._stop()
-        return self._finish()
+            self.history["wall_s"] = wall_before + time.perf_counter() - started
 
     def _after_step(self, losses, bar):
         step, config = self.step, self.config
@@ -161,7 +222,7 @@ class Trainer:
                 self.history["losses"].setdefault(key, []).append((step, value))
             self._log.write(step, "train", self.history["wall_s"], losses)
         if step == config["steps"]:
-            return                                   # _finish evaluates and saves
+            return                                   # run() saves and evaluates
         if config.get("eval_every") and step % config["eval_every"] == 0:
             bar.write(self._evaluate())
         if config.get("checkpoint_every") and step % config["checkpoint_every"] == 0:
@@ -199,15 +260,22 @@ class Trainer:
                                self.step, self.history)
         return link_latest(path, self.out / CHECKPOINT)
 
-    def _stop(self):
+    def _resume_command(self):
+        return f"tinygen train {self.recipe.name} --resume --out {self.out}"
+
+    def _stop(self, stop):
+        """Ctrl-C stopped the loop between steps: save the last whole step and say how to go
+        on (a run inside another's evaluation leaves that to the outer run)."""
+        if self.step == 0:
+            print("\nInterrupted before the first step; nothing saved.")
+            return dict(self._summary(None), interrupted=True)
         path = self._checkpoint()
-        print(f"\nInterrupted: checkpoint of step {self.step} saved to {path}.\nResume with: "
-              f"tinygen train {self.recipe.name} --resume --out {self.out}")
+        print(f"\nInterrupted: checkpoint of step {self.step} saved to {path}.")
+        if stop.outer is None:
+            print(f"Resume with: {self._resume_command()}")
         return dict(self._summary(path), interrupted=True)
 
-    def _finish(self):
-        print(self._evaluate())
-        path = self._checkpoint()
+    def _finish(self, path):
         summary = self._summary(path)
         (self.out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
         print(f"Trained {self.recipe.name} for {self.step} steps in "
@@ -225,7 +293,8 @@ class Trainer:
             "train_time_s": train_s, "steps_per_s": self.step / train_s if train_s else 0.0,
             "device": str(self.device), "kernels": kernels.mode(),
             "samples": str(self.samples_path) if self.samples_path else None,
-            "checkpoint": str(checkpoint), "config": json_config(self.config)}
+            "checkpoint": str(checkpoint) if checkpoint else None,
+            "config": json_config(self.config)}
 
     def profile(self, n):
         """Run one warm-up step, then ``n`` steps inside ``tg.autograd.profile()``; returns the
@@ -238,22 +307,36 @@ class Trainer:
         return prof
 
 
-def train(name, overrides=None, device=None, resume=False, epochs=None, progress=True):
+def train(name, overrides=None, device=None, resume=False, epochs=None, progress=True,
+          overwrite=False):
     """Build a ``Trainer`` and run it; returns the summary that ``metrics.json`` holds."""
-    return Trainer(name, overrides, device, resume, epochs, progress).run()
+    return Trainer(name, overrides, device, resume, epochs, progress, overwrite).run()
+
+
+def _finished_at(out):
+    """The step at which the run in ``out`` last finished (its ``metrics.json``), or None."""
+    try:
+        return json.loads((out / "metrics.json").read_text())["steps"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 class RunLog:
     """``log.jsonl`` (one JSON object per record) and ``log.csv`` (the same records, one column
-    per name). Reopening for a resumed run keeps only the records up to its step."""
+    per name), created with the first record. Reopening for a resumed run keeps only the
+    records up to its step, less an evaluation at that step when it is to be done again
+    (``evaluate_again``)."""
 
-    def __init__(self, out, keep_until=0):
+    def __init__(self, out, keep_until=0, evaluate_again=False):
         self.jsonl, self.csv = out / "log.jsonl", out / "log.csv"
         self.records = []
-        if keep_until and self.jsonl.exists():
-            lines = self.jsonl.read_text().splitlines()
-            self.records = [r for r in map(json.loads, lines) if r["step"] <= keep_until]
         self.columns = ["step", "kind", "time_s"]
+        if not keep_until:
+            return
+        if self.jsonl.exists():
+            lines = self.jsonl.read_text().splitlines()
+            self.records = [r for r in map(json.loads, lines) if r["step"] < keep_until or (
+                r["step"] == keep_until and not (evaluate_again and r["kind"] == "eval"))]
         for record in self.records:
             self.columns += [k for k in record if k not in self.columns]
         self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in self.records))
@@ -298,28 +381,47 @@ def _rng_preserved():
 
 
 class _DeferredInterrupt:
-    """Inside it, a first Ctrl-C only sets ``requested``: the loop stops after the current step,
-    so the checkpoint holds a whole step. A second Ctrl-C interrupts at once. A run started
-    inside another's step (a scoring classifier trained during an evaluation) passes the
-    request on, so both stop."""
+    """Ctrl-C during a run. While it trains, a Ctrl-C only sets ``requested``: the loop stops
+    after the current step and saves it, and further Ctrl-Cs until then are ignored (with a
+    word), because stopping inside a step would leave the weights and the optimizers' state
+    half-updated. Once the final checkpoint is on disk (``saved``), Ctrl-C stops at once.
 
-    def __init__(self, bar):
-        self.bar = bar
+    A run started inside another's evaluation (the scoring classifier) passes each Ctrl-C on to
+    the outer run (``outer``), and starts already stopping when that one is."""
+
+    def __init__(self, say):
+        self.say = say
         self.requested = False
+        self.outer = None
+        self._immediate = False
         self._previous = None
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
+            outer = getattr(self._previous, "__self__", None)
+            if isinstance(outer, _DeferredInterrupt):
+                self.outer = outer
+                self.requested = outer.requested
         return self
 
     def _handle(self, signum, frame):
+        if self.outer is not None:
+            self.outer.requested = True
+        if self._immediate:
+            raise KeyboardInterrupt
+        if self.requested:
+            self.say("Ctrl-C: already stopping; the step finishes and is saved first")
+        else:
+            self.requested = True
+            self.say("Ctrl-C: stopping after this step, which is then saved")
+
+    def saved(self):
+        """The final checkpoint is written: from now on Ctrl-C stops at once (and a Ctrl-C that
+        came while it was written stops here)."""
+        self._immediate = True
         if self.requested:
             raise KeyboardInterrupt
-        self.requested = True
-        self.bar.write("Ctrl-C: stopping after this step (press it again to stop at once)")
-        if isinstance(getattr(self._previous, "__self__", None), _DeferredInterrupt):
-            self._previous(signum, frame)
 
     def __exit__(self, *exc):
         if self._previous is not None:

@@ -66,6 +66,14 @@ class ClassifierRecipe(Recipe):
 
     defaults = dict(steps=1500, batch_size=64, lr=1e-3, eval_every=500, checkpoint_every=500,
                     width=32, hidden=128, dropout=0.25, shift=2)
+    positive = Recipe.positive + ("width", "hidden")
+    data_options = ("data_dir",)
+
+    @classmethod
+    def check_config(cls, config):
+        super().check_config(config)
+        if not config["dropout"] < 1:
+            raise ValueError(f"classifier: dropout must be below 1, got {config['dropout']!r}")
 
     def __init__(self, config, device):
         super().__init__(config, device)

