@@ -182,6 +182,7 @@ class _BackwardHookFunction(Function):
     @staticmethod
     def forward(ctx, *args):
         *arrays, ctx.on_backward = args
+        ctx.set_materialize_grads(False)   # an output that got no gradient: None, as PyTorch
         return tuple(arrays)
 
     @staticmethod

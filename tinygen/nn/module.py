@@ -99,8 +99,7 @@ class Module:
         """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are
         known, before they flow into it; a returned tuple replaces ``grad_output``. It has one
         entry per output (a tensor or a tuple's items): None for one that is not a tensor or
-        does not require grad; zeros for one that got no gradient while another did (where
-        PyTorch gives None)."""
+        does not require grad or got no gradient."""
         return self._add_hook(Hook("backward_pre", hook, False, False), prepend)
 
     def register_full_backward_hook(self, hook, prepend=False):
