@@ -444,3 +444,9 @@ def test_an_empty_dim_reduces_every_dim_as_pytorch(name, empty, device, rng, lea
     reduced = getattr(x, name)(empty)
     assert reduced.shape == ()
     np.testing.assert_allclose(host(reduced), host(whole), rtol=1e-12)
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_keepdim_without_dim_is_an_error_as_pytorch(op):
+    with pytest.raises(TypeError, match=f"{op}\\(\\): keepdim=True needs a dim"):
+        getattr(tg.randn(2, 3), op)(keepdim=True)

@@ -278,6 +278,7 @@ def max(x, dim=None, keepdim=False):
     if isinstance(dim, Tensor):
         return maximum(x, dim)
     if dim is None:
+        _refuse_keepdim_without_dim(keepdim, "max", "amax")
         return amax(x)
     return _extreme_with_indices(x, dim, keepdim, "argmax")
 
@@ -287,8 +288,15 @@ def min(x, dim=None, keepdim=False):
     if isinstance(dim, Tensor):
         return minimum(x, dim)
     if dim is None:
+        _refuse_keepdim_without_dim(keepdim, "min", "amin")
         return amin(x)
     return _extreme_with_indices(x, dim, keepdim, "argmin")
+
+
+def _refuse_keepdim_without_dim(keepdim, name, whole):
+    if keepdim:                              # PyTorch has no max(keepdim=True) without a dim
+        raise TypeError(f"{name}(): keepdim=True needs a dim: x.{name}(dim, keepdim=True), or "
+                        f"x.{whole}(keepdim=True) to keep every reduced dim")
 
 
 def _extreme_with_indices(x, dim, keepdim, arg_name):
