@@ -1,6 +1,6 @@
-"""tinygen.idle_threads: importing tinygen first sets how OpenBLAS's and OpenMP's idle threads
-wait, a value in the environment is kept, and an import after the library started says it came
-too late."""
+"""tinygen.idle_threads: importing tinygen first sets OpenBLAS's idle spin, tinygen's first
+fused kernel sets OpenMP's wait policy (not the import: PyTorch's OpenMP reads it too), a value in
+the environment is kept, and a setting that comes too late says so."""
 
 import os
 import subprocess
@@ -11,36 +11,49 @@ import pytest
 from tinygen import idle_threads
 from tinygen.idle_threads import OPENBLAS, OPENMP, SETTINGS
 
-REPORT = ("import os, tinygen; from tinygen.idle_threads import applied; "
-          "print(*(os.environ[v] + ':' + str(applied.get(v)) for v in ({!r}, {!r})))"
+REPORT = ("from tinygen.idle_threads import applied; "
+          "print(*(os.environ.get(v, '-') + ':' + str(applied.get(v)) for v in ({!r}, {!r})))"
           .format(OPENBLAS, OPENMP))
+IMPORT = "import os, tinygen; "
+FIRST_KERNEL = "import tinygen.nn.functional as F; F.gelu(tinygen.randn(300, 300)); "
 NUMBA_THREADS_STARTED = "import numba; numba.set_num_threads(1); "
 
 
-def run(code, **env):
+def clean_env():
+    """This environment without the two variables, with the fused kernels on."""
     base = {k: v for k, v in os.environ.items() if k not in SETTINGS}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env={**base, **env})
+    return dict(base, TINYGEN_KERNELS="fused")
+
+
+def run(code, **env):
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
+                         text=True, check=True, env={**clean_env(), **env})
     return out.stdout.split()
 
 
-def test_importing_tinygen_first_sets_both_in_time():
-    assert run(REPORT) == [f"{SETTINGS[OPENBLAS]}:True", f"{SETTINGS[OPENMP]}:True"]
+def test_import_sets_openblas_in_time_and_leaves_openmp_alone():
+    assert run(IMPORT + REPORT) == [f"{SETTINGS[OPENBLAS]}:True", "-:None"]
 
 
-def test_importing_numpy_first_is_too_late_for_openblas_only():
-    assert run("import numpy; " + REPORT) == [f"{SETTINGS[OPENBLAS]}:False",
-                                              f"{SETTINGS[OPENMP]}:True"]
+def test_the_first_fused_kernel_sets_openmp_in_time():
+    assert run(IMPORT + FIRST_KERNEL + REPORT)[1] == f"{SETTINGS[OPENMP]}:True"
 
 
-def test_importing_numba_is_in_time_but_starting_its_threads_is_not():
-    assert run("import numba; " + REPORT)[1] == f"{SETTINGS[OPENMP]}:True"
-    assert run(NUMBA_THREADS_STARTED + REPORT)[1] == f"{SETTINGS[OPENMP]}:False"
+def test_importing_numpy_first_is_too_late_for_openblas():
+    assert run("import numpy; " + IMPORT + REPORT)[0] == f"{SETTINGS[OPENBLAS]}:False"
+
+
+def test_numba_threads_started_before_the_first_kernel_are_too_late_and_warned():
+    code = IMPORT + NUMBA_THREADS_STARTED + FIRST_KERNEL + REPORT
+    assert run(code)[1] == f"{SETTINGS[OPENMP]}:False"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=clean_env())
+    assert "set OMP_WAIT_POLICY=PASSIVE in the environment" in out.stderr
 
 
 def test_values_in_the_environment_are_kept():
-    assert run(REPORT, OPENBLAS_THREAD_TIMEOUT="7", OMP_WAIT_POLICY="ACTIVE") == [
-        "7:None", "ACTIVE:None"]
+    assert run(IMPORT + FIRST_KERNEL + REPORT, OPENBLAS_THREAD_TIMEOUT="7",
+               OMP_WAIT_POLICY="ACTIVE") == ["7:None", "ACTIVE:None"]
 
 
 def test_openblas_reads_the_value():
@@ -63,8 +76,15 @@ def test_openblas_reads_the_value():
     (OPENBLAS, False, "NumPy was started before tinygen"),
     (OPENMP, True, "OMP_WAIT_POLICY=PASSIVE: idle threads sleep soon"),
     (OPENMP, False, "Numba's threads were started before tinygen"),
-    (OPENMP, None, "from the environment"),
 ])
 def test_describe(monkeypatch, variable, applied, says):
-    monkeypatch.setattr(idle_threads, "applied", {} if applied is None else {variable: applied})
+    monkeypatch.setattr(idle_threads, "applied", {variable: applied})
     assert says in idle_threads.describe(variable)
+
+
+def test_describe_what_the_environment_set(monkeypatch):
+    monkeypatch.setattr(idle_threads, "applied", {})
+    monkeypatch.setenv(OPENMP, "ACTIVE")
+    assert "OMP_WAIT_POLICY=ACTIVE (from the environment)" in idle_threads.describe(OPENMP)
+    monkeypatch.delenv(OPENMP)
+    assert "not set yet" in idle_threads.describe(OPENMP)

@@ -15,15 +15,20 @@ waiting for the next one, on the cores that the other pool needs next:
   17, its GEMMs half as fast while the kernel threads spun beside them.
   ``OMP_WAIT_POLICY=PASSIVE`` makes them sleep at once.
 
-Each library reads its variable once: OpenBLAS when NumPy loads it, OpenMP when Numba starts
-its threads (on the first parallel kernel, or ``numba.set_num_threads``). ``shorten_idle_spins()``
-runs when tinygen is imported, so import tinygen first: before NumPy, and before any Numba
-code of yours runs in parallel. ``tinygen info`` says whether each setting applied. A value
-already in the environment is kept (the user's own, or one a parent process passed on).
+Each library reads its variable once: OpenBLAS when NumPy loads it, so ``shorten_idle_spins()``
+sets it when tinygen is imported (import tinygen before NumPy); OpenMP when Numba starts its
+threads (on the first parallel kernel, or ``numba.set_num_threads``), so ``let_openmp_sleep()``
+sets it when tinygen first loads Numba, for its first fused kernel. Not at import: PyTorch's
+OpenMP reads the same variable, and a passive PyTorch ran its Linear 1.6x slower, so a process
+that imports tinygen but runs none of its kernels leaves PyTorch as it was. Numba code of your
+own that runs in parallel before tinygen's first kernel starts the threads too early.
+``tinygen info`` says whether each setting applied. A value already in the environment is kept
+(the user's own, or one a parent process passed on).
 """
 
 import os
 import sys
+import warnings
 
 OPENBLAS = "OPENBLAS_THREAD_TIMEOUT"
 OPENMP = "OMP_WAIT_POLICY"
@@ -42,17 +47,33 @@ def _too_late(variable):
 
 
 def shorten_idle_spins():
-    """Set each variable of SETTINGS that the environment does not have; record in ``applied``
-    whether it came in time for this process (child processes inherit it either way)."""
-    for variable, value in SETTINGS.items():
-        if variable not in os.environ:
-            os.environ[variable] = value
-            applied[variable] = not _too_late(variable)
+    """Set ``OPENBLAS_THREAD_TIMEOUT`` (at import: OpenBLAS reads it when NumPy loads)."""
+    _set(OPENBLAS)
+
+
+def let_openmp_sleep():
+    """Set ``OMP_WAIT_POLICY`` (when tinygen loads Numba, before its threads start); warn when
+    they started earlier."""
+    _set(OPENMP)
+    if applied.get(OPENMP) is False:
+        warnings.warn("Numba's threads started before tinygen could set OMP_WAIT_POLICY=PASSIVE, "
+                      "so they spin beside OpenBLAS's and training steps may run up to 1.4x "
+                      "slower; set OMP_WAIT_POLICY=PASSIVE in the environment", stacklevel=2)
+
+
+def _set(variable):
+    """Set ``variable`` unless the environment has it; record in ``applied`` whether it came in
+    time for this process (child processes inherit it either way)."""
+    if variable not in os.environ:
+        os.environ[variable] = SETTINGS[variable]
+        applied[variable] = not _too_late(variable)
 
 
 def describe(variable):
     """One line for ``tinygen info`` on how ``variable``'s threads wait."""
     if variable not in applied:
+        if variable == OPENMP and variable not in os.environ:
+            return f"{variable} not set yet (tinygen sets it when it first loads Numba)"
         return f"{variable}={os.environ.get(variable)} (from the environment)"
     if applied[variable]:
         return f"{variable}={SETTINGS[variable]}: idle threads sleep soon (set by tinygen)"

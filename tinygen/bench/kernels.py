@@ -63,6 +63,8 @@ class Device:
         self.xp = np if kind == "cpu" else cupy_module()
         self.torch = _torch_for(kind)
         if threads and kind == "cpu":
+            from tinygen import idle_threads
+            idle_threads.let_openmp_sleep()        # before Numba starts its threads
             import numba
             numba.set_num_threads(threads)
             if self.torch is not None:

@@ -14,14 +14,19 @@ exp and erf polynomials, and 512-bit vectors make them up to 1.5x faster, so thi
 the flag off before the first kernel is compiled (see ``_prefer_wide_vectors``).
 
 Numba's OpenMP threads wait for work asleep, not spinning, so that OpenBLAS gets the cores
-between kernels: ``import tinygen`` sets ``OMP_WAIT_POLICY`` (see ``tinygen/idle_threads.py``).
+between kernels: this module sets ``OMP_WAIT_POLICY`` before Numba starts its threads (see
+``tinygen/idle_threads.py``).
 """
 
 import math
 import types
 
-import numba
-import numpy as np
+from tinygen import idle_threads
+
+idle_threads.let_openmp_sleep()
+
+import numba  # noqa: E402  (after OMP_WAIT_POLICY, which Numba's OpenMP reads when it starts)
+import numpy as np  # noqa: E402
 
 # Row-parallel kernels: prange splits rows over threads; fastmath stays off so inf and nan
 # propagate exactly as in the reference, and NumPy's error model makes 1/0 inf, not an error.
