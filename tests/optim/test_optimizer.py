@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tests.helpers import host
 from tests.optim.common import tg_loss, tg_params, train_tg
 from tinygen import nn, optim
 
@@ -191,3 +192,22 @@ def test_state_lives_on_the_parameter_device(device, optimizer_class, options):
     for name, value in opt.state[p].items():
         assert value.device == (tg.device("cpu") if name == "step" else p.device), name
     assert p.device == tg.device(device) and p.grad is not None
+
+
+@pytest.mark.parametrize("optimizer_class, options", OPTIMIZERS)
+def test_a_tensor_lr_is_read_at_each_step(optimizer_class, options):
+    """PyTorch takes a one-element tensor as lr; a change to it in place applies next step."""
+    options = dict(options)
+    lr = options.pop("lr")
+    plain, tensor_lr = tg_params(), tg_params()
+    train_tg(optimizer_class(plain, lr=lr, **options), plain, 2)
+    rate = tg.tensor(lr, dtype=tg.float64)
+    opt = optimizer_class(tensor_lr, lr=rate, **options)
+    train_tg(opt, tensor_lr, 2)
+    for a, b in zip(plain, tensor_lr):
+        np.testing.assert_allclose(host(a), host(b), rtol=1e-12)
+    rate.fill_(0.0)                       # a zero rate: the next step leaves the weights as they are
+    before = [host(p).copy() for p in tensor_lr]
+    train_tg(opt, tensor_lr, 1)
+    for b, p in zip(before, tensor_lr):
+        np.testing.assert_array_equal(b, host(p))

@@ -120,10 +120,11 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
+                options = _as_numbers(group)
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    self._update(p, p.grad.array, self.state[p], group)
+                    self._update(p, p.grad.array, self.state[p], options)
                     p._shared_version()[0] += 1        # as inplace.py does for x.add_(...)
         return loss
 
@@ -183,6 +184,15 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
         return "\n".join(lines + [")"])
+
+
+def _as_numbers(group):
+    """The group with each one-element tensor option (a tensor ``lr``, which PyTorch allows)
+    read as a number, at its current value; the group itself when it holds no tensor option."""
+    if not any(isinstance(value, Tensor) for key, value in group.items() if key != "params"):
+        return group
+    return {key: value.item() if key != "params" and isinstance(value, Tensor) else value
+            for key, value in group.items()}
 
 
 def check_nonnegative(*named_values):
