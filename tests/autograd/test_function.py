@@ -429,3 +429,23 @@ def test_missing_backward_is_a_clear_error(rng):
     y = Failing.apply(leaf64(rng, 2, 3), leaf64(rng, 3, 2))
     with pytest.raises(NotImplementedError, match="must define backward"):
         y.sum().backward()
+
+
+class PositiveMask(Function):
+    """x * 2 and, as a second output, where x > 0 (an integer array)."""
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2, (x > 0).astype(np.int64)
+
+    @staticmethod
+    def backward(ctx, grad_y, grad_mask):
+        return grad_y * 2
+
+
+def test_integer_outputs_are_out_of_the_graph(rng):
+    """As PyTorch: an integer output has no gradient, so it does not require one."""
+    x = leaf64(rng, 3)
+    doubled, mask = PositiveMask.apply(x)
+    assert doubled.requires_grad and not mask.requires_grad and mask.grad_fn is None
+    doubled.sum().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), np.full(3, 2.0))

@@ -258,6 +258,10 @@ def _link(cls, ctx, args, outputs, raw_outputs):
         ctx.output_meta = [(out.shape, out.dtype) for out in outputs]   # to fill unused grads
     if ctx.non_differentiable:
         results = _detach_marked(ctx, results, raw_outputs)
+    if outputs[0].dtype.kind not in "fc" or len(outputs) > 1 and any(
+            out.dtype.kind not in "fc" for out in outputs):
+        # integer and bool outputs have no gradient: out of the graph, as PyTorch makes them
+        results = tuple([r.detach() if r.array.dtype.kind not in "fc" else r for r in results])
     if ctx.to_save:
         saved = []
         for item in ctx.to_save:
