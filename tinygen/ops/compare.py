@@ -94,6 +94,8 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp needs at least one of min and max")
     min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))
+    if x.dtype.kind == "f" and not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        return Clamp.apply(x, min, max)  # the common case: numbers never widen a float tensor
     dtype = _result_dtype(x, min, max)
     x, min, max = (cast(t, dtype) if isinstance(t, Tensor) and t.dtype != dtype else t
                    for t in (x, min, max))
