@@ -292,8 +292,14 @@ def _view_box(base, out):
     """A view shares its base's version counter, so in-place changes to either are noticed. A
     view op's result that is a copy (a reshape of a transposed array) keeps its own: changing
     one does not change the other."""
-    shares = get_array_module(out).may_share_memory(base.array, out)
-    return base._shared_version() if shares else None
+    return base._shared_version() if out.base is not None and _owner(out) is _owner(
+        base.array) else None
+
+
+def _owner(array):
+    """The object that owns ``array``'s memory (NumPy and CuPy point a view's ``base`` straight
+    at it, not at the view it was taken from)."""
+    return array if array.base is None else array.base
 
 
 def _saved_entry(item, outputs, raw_outputs, results):
