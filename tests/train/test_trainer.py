@@ -240,9 +240,9 @@ def test_an_unusable_run_directory_is_refused_before_training(tmp_path):
 def test_a_run_started_while_stopping_saves_nothing_and_leaves_no_run(tmp_path, capsys):
     """The scoring classifier's case: a run started in an evaluation after Ctrl-C does no
     step, saves nothing and leaves a directory that a later fresh run may use."""
-    from tinygen.train.trainer import _DeferredInterrupt
+    from tinygen.train.interrupt import DeferredInterrupt
 
-    with _DeferredInterrupt(print) as outer:
+    with DeferredInterrupt(print) as outer:
         outer.requested = True
         summary = run(tmp_path, steps=3)
     assert summary["interrupted"] and summary["steps"] == 0 and summary["checkpoint"] is None
@@ -255,22 +255,22 @@ def test_nested_runs_pass_sigint_outwards(capsys):
     """A run inside another's evaluation (the scoring classifier): its Ctrl-C stops the outer
     run too, a second one is ignored, a run started while the outer one is stopping starts
     stopped, and after ``saved`` a Ctrl-C raises at once."""
-    from tinygen.train.trainer import _DeferredInterrupt
+    from tinygen.train.interrupt import DeferredInterrupt
 
-    with _DeferredInterrupt(print) as outer:
-        with _DeferredInterrupt(print) as inner:
+    with DeferredInterrupt(print) as outer:
+        with DeferredInterrupt(print) as inner:
             assert inner.outer is outer
             sigint()
             sigint()                               # ignored, with a word
         assert inner.requested and outer.requested
-        with _DeferredInterrupt(print) as late:
+        with DeferredInterrupt(print) as late:
             assert late.requested
         with pytest.raises(KeyboardInterrupt):
             outer.saved()                          # a Ctrl-C came before: stop now
     out = capsys.readouterr().out
     assert out.count("Ctrl-C: stopping after this step") == 1
     assert out.count("Ctrl-C: already stopping") == 1
-    with _DeferredInterrupt(print) as alone:
+    with DeferredInterrupt(print) as alone:
         alone.saved()
         with pytest.raises(KeyboardInterrupt):
             sigint()

@@ -4,8 +4,8 @@ It seeds tg's generators, builds the recipe, optionally resumes it from the run 
 ``checkpoint.safetensors``, then calls ``recipe.train_step`` on the batches of
 ``recipe.batches(start)`` with a progress bar, and writes into the run directory (``out``):
 
-- ``log.jsonl`` and ``log.csv``: training losses every ``log_every`` steps and the metrics of
-  every evaluation (every ``eval_every`` steps and at the end);
+- ``log.jsonl`` and ``log.csv`` (``run_log.py``): training losses every ``log_every`` steps
+  and the metrics of every evaluation (every ``eval_every`` steps and at the end);
 - ``samples_<step>.png`` (or ``.txt`` for text) at each evaluation, and ``loss.png``;
 - ``checkpoint_<step>.safetensors`` every ``checkpoint_every`` steps and at the end (before the
   final evaluation), each then linked as ``checkpoint.safetensors`` (the latest, which
@@ -15,21 +15,18 @@ It seeds tg's generators, builds the recipe, optionally resumes it from the run 
 Exact resume: the checkpoint holds the weights, the optimizers' state and tg's CPU generator,
 batches are a pure function of (seed, step), and evaluation runs with the generator's state
 saved and restored around it, so a stopped and resumed run gives the same losses as one that
-ran through (on the CPU; see ``checkpoint.py`` for CUDA). Ctrl-C stops after the current step,
-saves a checkpoint and prints how to resume; a second Ctrl-C never cuts that step short. The
-final checkpoint is written before the final evaluation, so a Ctrl-C there loses no training
-(resuming then only evaluates). A fresh run refuses a directory that already holds a run,
-unless told to overwrite it.
+ran through (on the CPU; see ``checkpoint.py`` for CUDA). Ctrl-C (``interrupt.py``) stops after
+the current step, saves a checkpoint and prints how to resume; a second Ctrl-C never cuts that
+step short. The final checkpoint is written before the final evaluation, so a Ctrl-C there loses
+no training (resuming then only evaluates). A fresh run refuses a directory that already holds
+a run, unless told to overwrite it.
 """
 
 import contextlib
 import errno
 import json
-import math
 import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -37,7 +34,9 @@ from tinygen import backend, cuda, kernels
 from tinygen.autograd import no_grad, profile
 from tinygen.train.checkpoint import (
     json_config, link_latest, load_checkpoint, restore, save_checkpoint)
+from tinygen.train.interrupt import DeferredInterrupt
 from tinygen.train.recipe import get_recipe, number_error
+from tinygen.train.run_log import RunLog
 
 CHECKPOINT = "checkpoint.safetensors"
 RUN_DEFAULTS = dict(seed=0, data_dir=None, text=None, out=None, log_every=10)
@@ -139,7 +138,7 @@ class Trainer:
     def run(self):
         """Train up to ``config["steps"]`` steps, then save, evaluate and write
         ``metrics.json``; returns its content, with ``"interrupted": True`` when Ctrl-C stopped
-        the run (a checkpoint of the last whole step is saved first, see ``_DeferredInterrupt``).
+        the run (a checkpoint of the last whole step is saved first, see ``DeferredInterrupt``).
         """
         from tqdm import tqdm
 
@@ -149,7 +148,7 @@ class Trainer:
         resumed = f", resuming at step {self.step}" if self.step else ""
         print(f"Training {self.recipe.name} for {steps} steps on {self.device}{resumed}; "
               f"outputs in {self.out}", flush=True)
-        with _DeferredInterrupt(tqdm.write) as stop:
+        with DeferredInterrupt(tqdm.write) as stop:
             self._train(stop)
             if self.step < steps:
                 return self._stop(stop)
@@ -321,54 +320,6 @@ def _finished_at(out):
         return None
 
 
-class RunLog:
-    """``log.jsonl`` (one JSON object per record) and ``log.csv`` (the same records, one column
-    per name), created with the first record. Reopening for a resumed run keeps only the
-    records up to its step, less an evaluation at that step when it is to be done again
-    (``evaluate_again``)."""
-
-    def __init__(self, out, keep_until=0, evaluate_again=False):
-        self.jsonl, self.csv = out / "log.jsonl", out / "log.csv"
-        self.records = []
-        self.columns = ["step", "kind", "time_s"]
-        if not keep_until:
-            return
-        if self.jsonl.exists():
-            lines = self.jsonl.read_text().splitlines()
-            self.records = [r for r in map(json.loads, lines) if r["step"] < keep_until or (
-                r["step"] == keep_until and not (evaluate_again and r["kind"] == "eval"))]
-        for record in self.records:
-            self.columns += [k for k in record if k not in self.columns]
-        self.jsonl.write_text("".join(json.dumps(r) + "\n" for r in self.records))
-        self._rewrite_csv()
-
-    def write(self, step, kind, time_s, values):
-        record = dict(step=step, kind=kind, time_s=round(time_s, 3), **values)
-        self.records.append(record)
-        with open(self.jsonl, "a") as f:
-            f.write(json.dumps(record) + "\n")
-        new = [k for k in record if k not in self.columns]
-        if new:                                  # a new column: the header changes
-            self.columns += new
-            self._rewrite_csv()
-        else:
-            with open(self.csv, "a") as f:
-                f.write(self._row(record))
-
-    def _row(self, record):
-        return ",".join(_cell(record.get(k)) for k in self.columns) + "\n"
-
-    def _rewrite_csv(self):
-        self.csv.write_text(",".join(self.columns) + "\n"
-                            + "".join(self._row(r) for r in self.records))
-
-
-def _cell(value):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return repr(value) if isinstance(value, float) else str(value)
-
-
 @contextlib.contextmanager
 def _rng_preserved():
     """Restore tg's CPU generator after the block, so evaluating and sampling do not change
@@ -378,51 +329,3 @@ def _rng_preserved():
         yield
     finally:
         backend.set_rng_state(state, "cpu")
-
-
-class _DeferredInterrupt:
-    """Ctrl-C during a run. While it trains, a Ctrl-C only sets ``requested``: the loop stops
-    after the current step and saves it, and further Ctrl-Cs until then are ignored (with a
-    word), because stopping inside a step would leave the weights and the optimizers' state
-    half-updated. Once the final checkpoint is on disk (``saved``), Ctrl-C stops at once.
-
-    A run started inside another's evaluation (the scoring classifier) passes each Ctrl-C on to
-    the outer run (``outer``), and starts already stopping when that one is."""
-
-    def __init__(self, say):
-        self.say = say
-        self.requested = False
-        self.outer = None
-        self._immediate = False
-        self._previous = None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-            outer = getattr(self._previous, "__self__", None)
-            if isinstance(outer, _DeferredInterrupt):
-                self.outer = outer
-                self.requested = outer.requested
-        return self
-
-    def _handle(self, signum, frame):
-        if self.outer is not None:
-            self.outer.requested = True
-        if self._immediate:
-            raise KeyboardInterrupt
-        if self.requested:
-            self.say("Ctrl-C: already stopping; the step finishes and is saved first")
-        else:
-            self.requested = True
-            self.say("Ctrl-C: stopping after this step, which is then saved")
-
-    def saved(self):
-        """The final checkpoint is written: from now on Ctrl-C stops at once (and a Ctrl-C that
-        came while it was written stops here)."""
-        self._immediate = True
-        if self.requested:
-            raise KeyboardInterrupt
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
