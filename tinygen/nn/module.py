@@ -1,59 +1,29 @@
-"""``Module`` and ``Parameter``: the base of every layer, with PyTorch's registration rules.
+"""``Module``: the base of every layer, with PyTorch's registration rules.
 
 Assigning a ``Parameter``, a ``Module`` or a registered buffer to a module attribute files it in
 ``_parameters``, ``_modules`` or ``_buffers``; everything else that walks a model (``parameters``,
 ``state_dict``, ``to``, ``repr``) reads those three dicts, in the order things were assigned.
 State-dict keys are the dotted attribute paths (``encoder.0.weight``), so weights move between
-tinygen and PyTorch by key.
+tinygen and PyTorch by key (``state_dict.py``). ``Parameter`` lives in ``parameter.py`` and is
+importable from here too.
 
 Hooks (``register_forward_hook`` and the others, see ``hooks.py``) follow PyTorch's: they are
 kept in one ordered dict, ``_module_hooks``, so calling a module without hooks costs one test.
 """
 
-from collections import OrderedDict, namedtuple
-
-import numpy as np
+from collections import OrderedDict
 
 from tinygen import dtypes
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.autograd.scope import module_scope
 from tinygen.backend import Device
 from tinygen.nn.hooks import Hook, RemovableHandle, call_with_hooks
+from tinygen.nn.parameter import Parameter
+from tinygen.nn.state_dict import StateDictMixin
 from tinygen.tensor import Tensor
 
 
-class Parameter(Tensor):
-    """A leaf tensor that a ``Module`` registers as one of its parameters (requires grad).
-
-    ``Parameter(t)`` shares ``t``'s array, as in PyTorch; ``Parameter()`` is an empty one.
-    """
-
-    def __init__(self, data=None, requires_grad=True):
-        if data is None:
-            data = np.empty((0,), dtypes.get_default_dtype())
-        super().__init__(data, requires_grad=requires_grad)
-
-    def __repr__(self):
-        return "Parameter containing:\n" + super().__repr__()
-
-    def __deepcopy__(self, memo):
-        copy = Parameter(self.array.copy(), self.requires_grad)
-        if self.grad is not None:
-            copy.grad = Tensor(self.grad.array.copy())
-        memo[id(self)] = copy
-        return copy
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it could not match."""
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-
-class Module:
+class Module(StateDictMixin):
     """Base class of all layers and models: subclass it, assign layers and parameters to
     attributes in ``__init__`` (after ``super().__init__()``), and define ``forward``."""
 
@@ -333,111 +303,6 @@ class Module:
                 with no_grad():
                     grad.zero_()
                 param.grad = grad
-
-    # State dicts
-
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        """Put this module's own parameters and persistent buffers into ``destination``."""
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
-
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """An OrderedDict from dotted names to tensors (detached, sharing memory): every
-        parameter and persistent buffer, this module's own first, then each child's."""
-        destination = OrderedDict() if destination is None else destination
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination, prefix + name + ".", keep_vars)
-        return destination
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                              unexpected_keys, error_msgs):
-        """Copy this module's own entries from ``state_dict``, collecting what does not fit
-        (PyTorch's signature, so a module can override it to convert old checkpoints).
-        Missing and unexpected keys are always collected: ``load_state_dict`` decides whether
-        they raise, and passes ``strict=True`` here as PyTorch does."""
-        persistent = {k: v for k, v in self._buffers.items()
-                      if k not in self._non_persistent_buffers_set}
-        local = {k: v for k, v in {**self._parameters, **persistent}.items() if v is not None}
-        for name, target in local.items():
-            key = prefix + name
-            if key not in state_dict:
-                missing_keys.append(key)
-                continue
-            value = state_dict[key]
-            if not isinstance(value, Tensor):
-                if not hasattr(value, "__array_namespace__"):
-                    error_msgs.append(f'While copying the parameter named "{key}", expected '
-                                      f'a Tensor from the checkpoint but received '
-                                      f'{type(value).__name__}')
-                    continue
-                value = Tensor(value)
-            if tuple(value.shape) != tuple(target.shape):
-                error_msgs.append(f"size mismatch for {key}: copying a param with shape "
-                                  f"{tuple(value.shape)} from checkpoint, the shape in current "
-                                  f"model is {tuple(target.shape)}.")
-                continue
-            if local_metadata.get("assign_to_params_buffers", False):
-                if name in self._parameters:
-                    setattr(self, name, Parameter(value, target.requires_grad))
-                else:
-                    self._buffers[name] = value
-                continue
-            with no_grad():
-                target.copy_(value)
-        for key in state_dict:
-            if key.startswith(prefix):
-                name, *rest = key[len(prefix):].split(".", 1)
-                # a longer key must lead into a child: "weight.foo" names nothing
-                if name not in (self._modules if rest else local):
-                    unexpected_keys.append(key)
-
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy parameters and buffers from ``state_dict`` into this module (in place, so the
-        Parameter objects, and the optimizers holding them, stay the same).
-
-        Values are tinygen tensors or arrays (NumPy, CuPy). Returns the named tuple
-        ``(missing_keys, unexpected_keys)``, both collected whatever ``strict``; with
-        ``strict=True`` either being non-empty is a RuntimeError, and a shape mismatch always is.
-        ``assign=True`` instead makes the checkpoint's tensors the new parameters and buffers
-        (sharing their memory and dtype).
-        """
-        if not hasattr(state_dict, "keys"):
-            raise TypeError(f"expected a dict-like state_dict, got {type(state_dict).__name__}")
-        state_dict = OrderedDict(state_dict)    # a copy: a module may fill in keys (BatchNorm)
-        for key, value in state_dict.items():
-            if type(value).__module__.startswith("torch"):  # by name: torch is not a dependency
-                raise TypeError(
-                    f"the value for key {key!r} is a torch.Tensor, which tinygen does not read "
-                    f"directly; convert the state dict first with "
-                    f"{{k: v.detach().cpu().numpy() for k, v in sd.items()}}, or save it with "
-                    f"safetensors.torch.save_file and read that file with tg.load")
-        missing, unexpected, errors = [], [], []
-        metadata = {"assign_to_params_buffers": assign}
-
-        def load(module, prefix):
-            module._load_from_state_dict(state_dict, prefix, metadata, True, missing,
-                                         unexpected, errors)
-            for name, child in module._modules.items():
-                if child is not None:
-                    load(child, prefix + name + ".")
-        load(self, "")
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected)))
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing)))
-        if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(errors)))
-        return _IncompatibleKeys(missing, unexpected)
 
     # Devices and dtypes
 
