@@ -33,7 +33,7 @@ def embedding(input, weight, padding_idx=None):
     (any shape): the result has shape input.shape + (embedding_dim,).
 
     ``padding_idx`` (negative counts from the end) names a row that gets no gradient.
-    PyTorch's max_norm, scale_grad_by_freq and sparse options are not supported.
+    ``F.embedding`` (tinygen/nn/embedding.py) adds PyTorch's max_norm and scale_grad_by_freq.
     """
     if isinstance(input, Tensor) and input.device != weight.device:
         raise RuntimeError(f"embedding: the ids are on {input.device} but the weight is on "
