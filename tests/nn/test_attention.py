@@ -1,6 +1,6 @@
 """MultiheadAttention and CausalSelfAttention: PyTorch's parameter names, initialisation and
-outputs (weights copied in by state-dict key), every mask form, gradients in float64,
-causality, the KV cache, dropout, and clear errors."""
+outputs (weights copied in by state-dict key), every mask form, kdim/vdim, add_bias_kv and
+add_zero_attn, gradients in float64, causality, the KV cache, dropout, and clear errors."""
 
 import math
 
@@ -25,6 +25,46 @@ def test_parameters_and_init():
     separate = nn.MultiheadAttention(8, 2, kdim=5, vdim=3, bias=False)
     assert list(separate.state_dict()) == ["q_proj_weight", "k_proj_weight", "v_proj_weight",
                                            "out_proj.weight"]
+    assert separate.in_proj_weight is None and separate.bias_k is None
+    bound = math.sqrt(6 / (8 + 5))                   # xavier_uniform_ on (E, kdim)
+    assert np.abs(host(separate.k_proj_weight.detach())).max() <= bound
+
+
+def test_bias_kv_parameters_and_init():
+    mha = nn.MultiheadAttention(512, 4, add_bias_kv=True, add_zero_attn=True, kdim=3, vdim=5)
+    assert list(mha.state_dict()) == ["q_proj_weight", "k_proj_weight", "v_proj_weight",
+                                      "in_proj_bias", "bias_k", "bias_v", "out_proj.weight",
+                                      "out_proj.bias"]
+    assert mha.add_zero_attn and mha.bias_k.shape == mha.bias_v.shape == (1, 1, 512)
+    for b in (mha.bias_k, mha.bias_v):              # xavier_normal_ on (1, 1, E): std 1/sqrt(E)
+        assert host(b.detach()).std() == pytest.approx(1 / math.sqrt(512), rel=0.15)
+
+
+def test_parameter_names_match_torch():
+    torch = pytest.importorskip("torch")
+    for kwargs in [dict(add_bias_kv=True), dict(add_bias_kv=True, bias=False, kdim=3),
+                   dict(add_zero_attn=True, vdim=5)]:
+        ours, theirs = _torch_pair(torch, 8, 2, **kwargs)
+        assert [(name, tuple(p.shape)) for name, p in ours.named_parameters()] == [
+            (name, tuple(p.shape)) for name, p in theirs.named_parameters()]
+        assert repr(ours) == repr(theirs)
+
+
+def test_extra_positions_closed_form(rng):
+    """add_bias_kv appends bias_k as one more key, add_zero_attn then a zero key (score 0 for
+    every query): the weights are the softmax over the 5 + 2 scores."""
+    mha = nn.MultiheadAttention(4, 1, bias=False, add_bias_kv=True, add_zero_attn=True,
+                                batch_first=True).double()
+    q = tg.tensor(rng.standard_normal((2, 3, 4)))
+    kv = tg.tensor(rng.standard_normal((2, 5, 4)))
+    _, weights = mha(q, kv, kv)
+    Wq, Wk, Wv = (host(w) for w in mha.in_proj_weight.detach().chunk(3))
+    keys = np.concatenate([host(kv) @ Wk.T, np.broadcast_to(host(mha.bias_k.detach()),
+                                                            (2, 1, 4)), np.zeros((2, 1, 4))], 1)
+    scores = (host(q) @ Wq.T) @ keys.transpose(0, 2, 1) / 2.0       # / sqrt(head_dim = 4)
+    expected = np.exp(scores) / np.exp(scores).sum(-1, keepdims=True)
+    assert weights.shape == (2, 3, 7)
+    np.testing.assert_allclose(host(weights), expected, rtol=1e-12)
 
 
 def _torch_pair(torch, *args, **kwargs):
@@ -46,6 +86,16 @@ CASES = [  # (constructor kwargs, forward kwargs builder, self-attention?)
         N)[:, None])}, False),
     (dict(), lambda t, L, S, N: {"average_attn_weights": False}, False),
     (dict(kdim=3, vdim=5), lambda t, L, S, N: {}, False),
+    (dict(add_bias_kv=True), lambda t, L, S, N: {}, True),
+    (dict(add_zero_attn=True, batch_first=True), lambda t, L, S, N: {}, False),
+    (dict(add_bias_kv=True, add_zero_attn=True, kdim=3, vdim=5), lambda t, L, S, N: {
+        "average_attn_weights": False}, False),
+    (dict(add_bias_kv=True, add_zero_attn=True), lambda t, L, S, N: {
+        "attn_mask": t(np.triu(np.ones((L, S), bool), 1)),
+        "key_padding_mask": t(np.arange(S)[None, :] >= S - np.arange(N)[:, None])}, True),
+    (dict(add_bias_kv=True, bias=False, batch_first=True), lambda t, L, S, N: {
+        "attn_mask": t(np.random.default_rng(1).standard_normal((N * 2, L, S)).astype(
+            np.float32))}, False),
 ]
 
 
@@ -104,6 +154,20 @@ def test_grads_float64(rng):
         out, weights = mha(q, kv, kv, key_padding_mask=mask)
         return out, weights
     assert gradcheck(f, (q, kv, *params))
+
+
+def test_grads_with_extra_positions_float64(rng):
+    mha = nn.MultiheadAttention(4, 2, add_bias_kv=True, add_zero_attn=True, kdim=3,
+                                vdim=2).double()
+    q = tg.tensor(rng.standard_normal((3, 2, 4)), requires_grad=True)
+    k = tg.tensor(rng.standard_normal((5, 2, 3)), requires_grad=True)
+    v = tg.tensor(rng.standard_normal((5, 2, 2)), requires_grad=True)
+    mask = tg.tensor(np.triu(np.ones((3, 5), bool), 1))
+    params = list(mha.parameters())
+
+    def f(q, k, v, *ps):
+        return mha(q, k, v, attn_mask=mask)
+    assert gradcheck(f, (q, k, v, *params))
 
 
 def test_errors():

@@ -11,9 +11,11 @@ from tinygen import creation
 from tinygen.nn import init
 from tinygen.nn.dropout import Dropout
 from tinygen.nn.linear import Linear, linear
-from tinygen.nn.module import Module, Parameter
+from tinygen.nn.module import Module
+from tinygen.nn.parameter import Parameter
 from tinygen.ops.attention import attention_weights
 from tinygen.ops.compare import where
+from tinygen.ops.pad import pad
 from tinygen.ops.shape import cat
 
 
@@ -27,13 +29,19 @@ class MultiheadAttention(Module):
 
     Parameters: ``in_proj_weight`` (3E, E) holding the q, k, v projections (or
     ``q_proj_weight``, ``k_proj_weight`` (E, kdim), ``v_proj_weight`` (E, vdim) when kdim or
-    vdim differ from E), ``in_proj_bias`` (3E,) and ``out_proj`` (a Linear E -> E). The
-    projections start xavier-uniform and the biases at zero, as in PyTorch.
-    PyTorch's add_bias_kv and add_zero_attn options are not supported.
+    vdim differ from E), ``in_proj_bias`` (3E,), ``bias_k`` and ``bias_v`` (1, 1, E) with
+    add_bias_kv, and ``out_proj`` (a Linear E -> E). The projections start xavier-uniform,
+    bias_k and bias_v xavier-normal and the other biases at zero, as in PyTorch.
+
+    add_bias_kv appends bias_k and bias_v to the projected keys and values as one more source
+    position; add_zero_attn then appends a zero key and value. Every query may attend to the
+    appended positions (the masks get a column of "allowed"), so S grows by one for each and
+    the attention weights are (N, L, S + extra).
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, kdim=None, vdim=None,
-                 batch_first=False, device=None, dtype=None):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
+                 dtype=None):
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by "
@@ -62,6 +70,12 @@ class MultiheadAttention(Module):
         self.register_parameter("in_proj_bias", weight(3 * embed_dim) if bias else None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
                                                         device=device, dtype=dtype)
+        if add_bias_kv:
+            self.bias_k = weight(1, 1, embed_dim)
+            self.bias_v = weight(1, 1, embed_dim)
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
     def _reset_parameters(self):
@@ -73,6 +87,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def _project(self, query, key, value):
         """q, k, v = the three input projections, each (N, len, E)."""
@@ -88,6 +105,18 @@ class MultiheadAttention(Module):
             weights = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
         return tuple(linear(x, w, bias) for x, w, bias in zip((query, key, value), weights,
                                                                biases))
+
+    def _extra_positions(self, k, v):
+        """k and v (N, S, E) with PyTorch's extra source positions appended: bias_k and bias_v
+        (add_bias_kv), then a zero key and value (add_zero_attn)."""
+        N, _, E = k.shape
+        if self.bias_k is not None:
+            k = cat([k, self.bias_k.expand(N, 1, E)], 1)
+            v = cat([v, self.bias_v.expand(N, 1, E)], 1)
+        if self.add_zero_attn:
+            zeros = creation.zeros(N, 1, E, dtype=k.dtype, device=k.device)
+            k, v = cat([k, zeros], 1), cat([v, zeros], 1)
+        return k, v
 
     def _check(self, query, key, value):
         if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
@@ -157,9 +186,12 @@ class MultiheadAttention(Module):
         N, L, E = query.shape
         S = key.shape[1]
         h, hd = self.num_heads, self.head_dim
-        q, k, v = (x.reshape(N, -1, h, hd).transpose(1, 2)
-                   for x in self._project(query, key, value))              # (N, h, len, hd)
+        q, k, v = self._project(query, key, value)                          # (N, len, E)
+        k, v = self._extra_positions(k, v)                                  # (N, S + extra, E)
+        q, k, v = (x.reshape(N, -1, h, hd).transpose(1, 2) for x in (q, k, v))  # (N, h, len, hd)
         mask = self._merged_mask(key_padding_mask, attn_mask, N, L, S, q)
+        if mask is not None and k.shape[2] > S:       # the extra positions: allowed (0 added)
+            mask = pad(mask, (0, k.shape[2] - S))
         weights = attention_weights(q, k, mask, self.dropout if self.training else 0.0)
         out = self.out_proj((weights @ v).transpose(1, 2).reshape(N, L, E))  # (N, L, E)
         if not batched:
