@@ -18,6 +18,8 @@ MODULES = [
     ("Upsample", (), dict(scale_factor=2)),
     ("Upsample", ((5, 9),), dict(mode="bilinear")),
     ("Upsample", (), dict(scale_factor=(1.5, 2), mode="bilinear", align_corners=True)),
+    ("Upsample", (), dict(scale_factor=2, mode="bicubic")),
+    ("Upsample", ((4, 11),), dict(mode="bicubic", align_corners=True)),
 ]
 
 
@@ -38,6 +40,9 @@ def test_modules_equal_functional_forms(rng):
     up = nn.Upsample(size=(4, 7), mode="bilinear", align_corners=False)
     np.testing.assert_array_equal(host(up(x)), host(F.interpolate(x, (4, 7), mode="bilinear",
                                                                   align_corners=False)))
+    assert gradcheck(up, (x,))
+    up = nn.Upsample(scale_factor=1.5, mode="bicubic", align_corners=True)
+    np.testing.assert_array_equal(host(up(x)), host(F.interpolate(x, None, 1.5, "bicubic", True)))
     assert gradcheck(up, (x,))
 
 

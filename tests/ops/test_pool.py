@@ -1,6 +1,6 @@
-"""max_pool2d, avg_pool2d and interpolate: values against nested-loop references and closed
-forms, gradients against finite differences (inputs without ties), PyTorch's conventions for
-ties, ceil_mode, count_include_pad and resize coordinates, and the bad-input errors."""
+"""max_pool2d and avg_pool2d: values against nested-loop references, gradients against finite
+differences (inputs without ties), PyTorch's conventions for ties, ceil_mode and
+count_include_pad, and the bad-input errors."""
 
 import math
 
@@ -135,96 +135,3 @@ POOL_ERRORS = [
 def test_pooling_errors(pool, shape, kwargs, error, match):
     with pytest.raises(error, match=match):
         pool(tg.randn(*shape), **kwargs)
-
-
-def test_interpolate_nearest_closed_forms(device, rng):
-    x = leaf64(rng, 2, 3, 4, 5, device=device)
-    up = F.interpolate(x, scale_factor=2)                  # each pixel becomes a 2x2 block
-    np.testing.assert_array_equal(host(up), host(x).repeat(2, axis=2).repeat(2, axis=3))
-    down = F.interpolate(x, size=(2, 5))                   # rows floor(dst * 4/2) = 0, 2
-    np.testing.assert_array_equal(host(down), host(x)[:, :, [0, 2]])
-    odd = F.interpolate(x, size=(4, 3))                    # cols floor(dst * 5/3) = 0, 1, 3
-    np.testing.assert_array_equal(host(odd), host(x)[:, :, :, [0, 1, 3]])
-    exact = F.interpolate(x, size=(4, 3), mode="nearest-exact")   # floor((dst+.5)*5/3)
-    np.testing.assert_array_equal(host(exact), host(x)[:, :, :, [0, 2, 4]])
-
-
-def test_interpolate_bilinear_closed_forms(device):
-    # a ramp a*y + b*x is reproduced exactly at the new sample positions
-    ys, xs = np.meshgrid(np.arange(4.0), np.arange(5.0), indexing="ij")
-    x = tg.tensor((2 * ys + 3 * xs)[None, None], device=device)
-    y = F.interpolate(x, size=(7, 9), mode="bilinear", align_corners=True)
-    src_y, src_x = np.meshgrid(np.arange(7) * 3 / 6, np.arange(9) * 4 / 8, indexing="ij")
-    np.testing.assert_allclose(host(y)[0, 0], 2 * src_y + 3 * src_x, rtol=1e-12)
-    y = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-    # pixel centres: src = (dst + 0.5) / 2 - 0.5, clamped to [0, n - 1]
-    src_y = np.clip((np.arange(8) + 0.5) / 2 - 0.5, 0, 3)
-    src_x = np.clip((np.arange(10) + 0.5) / 2 - 0.5, 0, 4)
-    np.testing.assert_allclose(host(y)[0, 0], 2 * src_y[:, None] + 3 * src_x[None, :],
-                               rtol=1e-12)
-
-
-@pytest.mark.parametrize("mode, align_corners",
-                         [("nearest", None), ("bilinear", False), ("bilinear", True)])
-def test_interpolate_gradcheck(device, rng, mode, align_corners):
-    x = leaf64(rng, 1, 2, 4, 5, device=device)
-    assert gradcheck(lambda x: F.interpolate(x, (7, 3), None, mode, align_corners), (x,))
-    assert gradgradcheck(lambda x: F.interpolate(x, None, 1.5, mode, align_corners) ** 2, (x,))
-
-
-INTERPOLATE_CASES = [(size, scale) for size, scale in [
-    ((14, 5), None), ((3, 11), None), ((1, 1), None), (None, 2), (None, (1.7, 0.6)),
-    (None, 1.5), (None, 0.3)]]
-
-
-@pytest.mark.parametrize("mode, align_corners", [("nearest", None), ("nearest-exact", None),
-                                                 ("bilinear", False), ("bilinear", True)])
-@pytest.mark.parametrize("size, scale_factor", INTERPOLATE_CASES)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_interpolate_matches_torch(rng, mode, align_corners, size, scale_factor, dtype):
-    torch = pytest.importorskip("torch")
-    x = rng.standard_normal((2, 3, 7, 8)).astype(dtype)
-    y = F.interpolate(tg.tensor(x), size, scale_factor, mode, align_corners)
-    expected = torch.nn.functional.interpolate(torch.tensor(x), size, scale_factor, mode,
-                                               align_corners)
-    assert y.shape == tuple(expected.shape) and y.dtype == x.dtype
-    tol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(host(y), expected.cpu().numpy(), rtol=tol, atol=tol)
-
-
-@pytest.mark.parametrize("mode, align_corners",
-                         [("nearest", None), ("linear", False), ("linear", True)])
-def test_interpolate_1d_matches_torch(rng, mode, align_corners):
-    torch = pytest.importorskip("torch")
-    x = rng.standard_normal((2, 3, 9))
-    for size, scale in [(None, 1.6), (4, None)]:
-        y = F.interpolate(tg.tensor(x), size, scale, mode, align_corners)
-        expected = torch.nn.functional.interpolate(torch.tensor(x), size, scale, mode,
-                                                   align_corners)
-        np.testing.assert_allclose(host(y), expected.cpu().numpy(), rtol=1e-12, atol=1e-12)
-
-
-INTERPOLATE_ERRORS = [
-    ((1, 1, 4, 4), dict(), "exactly one of size or scale_factor"),
-    ((1, 1, 4, 4), dict(size=2, scale_factor=2), "exactly one of size or scale_factor"),
-    ((1, 1, 4, 4), dict(size=2, mode="bicubic"), "unsupported mode"),
-    ((1, 1, 4, 4), dict(size=2, align_corners=True), "align_corners option can only be set"),
-    ((1, 1, 4), dict(size=2, mode="bilinear"), "needs 4D input"),
-    ((1, 1, 4, 4), dict(size=2, mode="linear"), "needs 3D input"),
-    ((1, 1, 4, 4), dict(size=(2, 2, 2)), "must have 2 entries"),
-    ((1, 1, 4, 4), dict(scale_factor=0.1), "must be positive"),
-]
-
-
-@pytest.mark.parametrize("shape, kwargs, match", INTERPOLATE_ERRORS)
-def test_interpolate_errors(shape, kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        F.interpolate(tg.randn(*shape), **kwargs)
-
-
-def test_interpolate_takes_pytorch_antialias_keyword():
-    x = tg.randn(1, 1, 4, 4)
-    np.testing.assert_array_equal(host(F.interpolate(x, size=2, mode="bilinear", antialias=False)),
-                                  host(F.interpolate(x, size=2, mode="bilinear")))
-    with pytest.raises(NotImplementedError, match="antialias=True is not supported"):
-        F.interpolate(x, size=2, mode="bilinear", antialias=True)

@@ -1,11 +1,12 @@
 """Pooling and resizing layers: ``MaxPool2d``, ``AvgPool2d`` and ``Upsample``.
 
 Each keeps its arguments as given (as PyTorch does, so reprs match) and calls the functional
-form in ``tinygen/ops/pool.py``.
+form in ``tinygen/ops/pool.py`` or ``tinygen/ops/interpolate.py``.
 """
 
 from tinygen.nn.module import Module
-from tinygen.ops.pool import avg_pool2d, interpolate, max_pool2d
+from tinygen.ops.interpolate import interpolate
+from tinygen.ops.pool import avg_pool2d, max_pool2d
 
 
 class MaxPool2d(Module):

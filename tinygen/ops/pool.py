@@ -1,13 +1,9 @@
-"""Pooling and resizing: ``max_pool2d``, ``avg_pool2d`` and ``interpolate`` (nearest, bilinear).
+"""Pooling: ``max_pool2d`` and ``avg_pool2d`` (resizing, ``interpolate``, is in interpolate.py).
 
 Both poolings read their windows with im2col: every plane is a one-channel image, padded first
 (with -inf for max, zeros for average) so that ceil_mode's extra windows see padding too.
 Max pooling picks each window's argmax (the first of equal values, as PyTorch) and its gradient
 goes back to that one input; picking and placing by index are each other's adjoint.
-
-Resizing is a linear map along each spatial axis, y = A_h x A_w^T with A of shape (out, in):
-nearest puts a single 1 in each row of A, bilinear two weights. Its backward, A_h^T g A_w, then
-comes from matmul, and is differentiable again.
 """
 
 import math
@@ -143,95 +139,3 @@ def _window_counts(xp, n, k, s, p, out, count_include_pad):
     if count_include_pad:
         return end - start
     return xp.minimum(end, n) - xp.maximum(start, 0)
-
-
-INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear")
-_MODE_DIMS = {"linear": 1, "bilinear": 2}
-
-
-def _resize_matrix(n_in, n_out, mode, scale, align_corners, dtype):
-    """A (n_out, n_in): row o holds the weights output position o gives the input positions.
-
-    ``scale`` is 1/scale_factor when one was given (PyTorch uses it as is), else None.
-    """
-    a = np.zeros((n_out, n_in), dtype=dtype)
-    dst = np.arange(n_out)
-    if mode.startswith("nearest"):
-        # PyTorch's float32 scale; src = floor(dst * scale), nearest-exact floor((dst+0.5) scale)
-        ratio = np.float32(scale if scale is not None else np.float32(n_in) / np.float32(n_out))
-        if mode == "nearest":
-            src = np.floor(dst.astype(np.float32) * ratio)
-        else:
-            src = np.floor(((dst + 0.5) * np.float64(ratio)).astype(np.float32))
-        a[dst, np.minimum(src.astype(np.int64), n_in - 1)] = 1
-        return a
-    compute = np.dtype(dtype).type        # PyTorch computes the coordinates in the input dtype
-    if align_corners:                     # corners map to corners: src = dst * (in-1)/(out-1)
-        ratio = compute((n_in - 1) / (n_out - 1) if n_out > 1 else 0)
-        src = dst.astype(compute) * ratio
-    else:                                 # pixel centres: src = (dst + 0.5) * scale - 0.5 >= 0
-        ratio = compute(scale if scale is not None else n_in / n_out)
-        src = np.maximum((dst.astype(compute) + compute(0.5)) * ratio - compute(0.5), 0)
-    low = src.astype(np.int64)
-    high = low + (low < n_in - 1)
-    frac = src - low.astype(compute)
-    a[dst, low] += 1 - frac
-    a[dst, high] += frac
-    return a
-
-
-def _output_size(op, input, size, scale_factor, spatial):
-    if (size is None) == (scale_factor is None):
-        raise ValueError(f"{op}: exactly one of size or scale_factor should be defined, got "
-                         f"size={size!r}, scale_factor={scale_factor!r}")
-    in_size = tuple(input.shape[2:])
-    if size is not None:
-        sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
-        if len(sizes) != spatial:
-            raise ValueError(f"{op}: size {size!r} must have {spatial} entries for input of "
-                             f"shape {tuple(input.shape)}")
-        return tuple(int(s) for s in sizes), (None,) * spatial
-    factors = ((scale_factor,) * spatial if isinstance(scale_factor, (int, float))
-               else tuple(scale_factor))
-    if len(factors) != spatial:
-        raise ValueError(f"{op}: scale_factor {scale_factor!r} must have {spatial} entries for "
-                         f"input of shape {tuple(input.shape)}")
-    out = tuple(int(math.floor(n * f)) for n, f in zip(in_size, factors))
-    return out, tuple(1.0 / f for f in factors)
-
-
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dims of (N, C, L) or (N, C, H, W) input, with PyTorch's coordinates:
-    'nearest' takes input floor(dst * in/out) (PyTorch's legacy nearest), 'nearest-exact'
-    floor((dst + 0.5) * in/out); 'linear'/'bilinear' blend the two nearest inputs, placing
-    pixel centres (align_corners=False) or the corner pixels (True) onto each other."""
-    op = "interpolate"
-    if antialias:
-        raise NotImplementedError(f"{op}: antialias=True is not supported")
-    if mode not in INTERPOLATE_MODES:
-        raise ValueError(f"{op}: unsupported mode {mode!r}; use one of {INTERPOLATE_MODES}")
-    if align_corners is not None and mode not in _MODE_DIMS:
-        raise ValueError(f"{op}: align_corners option can only be set with the interpolating "
-                         f"modes: linear | bilinear")
-    spatial = input.ndim - 2
-    if spatial not in (1, 2) or _MODE_DIMS.get(mode, spatial) != spatial:
-        need = {1: "3D", 2: "4D"}.get(_MODE_DIMS.get(mode), "3D or 4D")
-        raise ValueError(f"{op}: got {input.ndim}D input of shape {tuple(input.shape)}, but "
-                         f"mode {mode!r} needs {need} input")
-    out_size, scales = _output_size(op, input, size, scale_factor, spatial)
-    if min(out_size) <= 0:
-        raise ValueError(f"{op}: output size {out_size} must be positive (input shape "
-                         f"{tuple(input.shape)})")
-    if recompute_scale_factor:
-        scales = (None,) * spatial
-    xp = get_array_module(input.array)
-    out = input
-    for axis, (n_in, n_out, scale) in enumerate(zip(input.shape[2:], out_size, scales)):
-        if n_in == n_out and scale in (None, 1.0):
-            continue
-        a = Tensor(xp.asarray(_resize_matrix(n_in, n_out, mode, scale, bool(align_corners),
-                                             input.dtype)))
-        last = axis == spatial - 1
-        out = out @ a.transpose(0, 1) if last else a @ out     # (..., W) @ A_w^T, A_h @ (H, W)
-    return out

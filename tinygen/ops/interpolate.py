@@ -1,0 +1,155 @@
+"""Resizing: ``interpolate`` with PyTorch's modes nearest, nearest-exact, linear, bilinear and
+bicubic, and PyTorch's coordinates.
+
+Resizing is a linear map along each spatial axis, y = A_h x A_w^T with A of shape (out, in):
+row o of A holds the weights that output position o gives the input positions. Nearest puts a
+single 1 in each row, linear two weights, cubic four. The backward, A_h^T g A_w, then comes
+from matmul, and is differentiable again.
+"""
+
+import math
+
+import numpy as np
+
+from tinygen.backend import get_array_module
+from tinygen.tensor import Tensor
+
+INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic")
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2}
+CUBIC_A = -0.75          # PyTorch's (and OpenCV's) cubic convolution parameter
+
+
+def _nearest_matrix(n_in, n_out, mode, scale, dtype):
+    """'nearest' reads input floor(dst * scale), 'nearest-exact' floor((dst + 0.5) * scale),
+    with PyTorch's float32 scale."""
+    a = np.zeros((n_out, n_in), dtype=dtype)
+    dst = np.arange(n_out)
+    ratio = np.float32(scale if scale is not None else np.float32(n_in) / np.float32(n_out))
+    if mode == "nearest":
+        src = np.floor(dst.astype(np.float32) * ratio)
+    else:
+        src = np.floor(((dst + 0.5) * np.float64(ratio)).astype(np.float32))
+    a[dst, np.minimum(src.astype(np.int64), n_in - 1)] = 1
+    return a
+
+
+def _source_positions(n_in, n_out, scale, align_corners, compute):
+    """Where each output position samples the input, in input pixels (PyTorch's
+    area_pixel_compute_source_index, in the input's dtype as PyTorch computes it)."""
+    dst = np.arange(n_out).astype(compute)
+    if align_corners:                     # corners map to corners: src = dst * (in-1)/(out-1)
+        return dst * compute((n_in - 1) / (n_out - 1) if n_out > 1 else 0)
+    ratio = compute(scale if scale is not None else n_in / n_out)
+    return (dst + compute(0.5)) * ratio - compute(0.5)      # pixel centres onto pixel centres
+
+
+def _linear_matrix(n_in, n_out, scale, align_corners, dtype):
+    """Each output blends the two inputs around its source position (clamped to >= 0)."""
+    compute = np.dtype(dtype).type
+    a = np.zeros((n_out, n_in), dtype=dtype)
+    dst = np.arange(n_out)
+    src = np.maximum(_source_positions(n_in, n_out, scale, align_corners, compute), 0)
+    low = src.astype(np.int64)
+    high = low + (low < n_in - 1)
+    frac = src - low.astype(compute)
+    a[dst, low] += 1 - frac
+    a[dst, high] += frac
+    return a
+
+
+def _cubic_weights(t, A):
+    """The weights of the inputs at offsets -1, 0, 1, 2 from floor(src), t = src - floor(src):
+    Keys' cubic convolution kernel (Keys, 1981, eq. 15) with PyTorch's A = -0.75,
+        W(x) = (A + 2)|x|^3 - (A + 3)|x|^2 + 1         for |x| <= 1,
+        W(x) = A|x|^3 - 5A|x|^2 + 8A|x| - 4A           for 1 < |x| < 2,
+    evaluated at x = t + 1, t, 1 - t, 2 - t in PyTorch's Horner form."""
+    def near(x):                                             # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):                                              # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _cubic_matrix(n_in, n_out, scale, align_corners, dtype):
+    """Each output blends the four inputs around its source position; inputs past the border
+    are read at the border (their weight lands on index 0 or n_in - 1), as PyTorch does."""
+    compute = np.dtype(dtype).type
+    a = np.zeros((n_out, n_in), dtype=dtype)
+    dst = np.arange(n_out)
+    src = _source_positions(n_in, n_out, scale, align_corners, compute)  # not clamped
+    index = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    t = np.clip(src - index.astype(compute), 0, 1)
+    for offset, weight in zip((-1, 0, 1, 2), _cubic_weights(t, compute(CUBIC_A))):
+        a[dst, np.clip(index + offset, 0, n_in - 1)] += weight
+    return a
+
+
+def _resize_matrix(n_in, n_out, mode, scale, align_corners, dtype):
+    """A (n_out, n_in) for one axis. ``scale`` is 1/scale_factor when one was given (PyTorch
+    uses it as is), else None."""
+    if mode.startswith("nearest"):
+        return _nearest_matrix(n_in, n_out, mode, scale, dtype)
+    if mode == "bicubic":
+        return _cubic_matrix(n_in, n_out, scale, align_corners, dtype)
+    return _linear_matrix(n_in, n_out, scale, align_corners, dtype)
+
+
+def _output_size(op, input, size, scale_factor, spatial):
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: exactly one of size or scale_factor should be defined, got "
+                         f"size={size!r}, scale_factor={scale_factor!r}")
+    in_size = tuple(input.shape[2:])
+    if size is not None:
+        sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
+        if len(sizes) != spatial:
+            raise ValueError(f"{op}: size {size!r} must have {spatial} entries for input of "
+                             f"shape {tuple(input.shape)}")
+        return tuple(int(s) for s in sizes), (None,) * spatial
+    factors = ((scale_factor,) * spatial if isinstance(scale_factor, (int, float))
+               else tuple(scale_factor))
+    if len(factors) != spatial:
+        raise ValueError(f"{op}: scale_factor {scale_factor!r} must have {spatial} entries for "
+                         f"input of shape {tuple(input.shape)}")
+    out = tuple(int(math.floor(n * f)) for n, f in zip(in_size, factors))
+    return out, tuple(1.0 / f for f in factors)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims of (N, C, L) or (N, C, H, W) input, with PyTorch's coordinates:
+    'nearest' takes input floor(dst * in/out) (PyTorch's legacy nearest), 'nearest-exact'
+    floor((dst + 0.5) * in/out); 'linear'/'bilinear' blend the two nearest inputs and
+    'bicubic' (4-D input) the four nearest with Keys' cubic kernel (A = -0.75), placing pixel
+    centres (align_corners=False) or the corner pixels (True) onto each other. Bicubic
+    overshoots: its output may leave the input's range, as PyTorch's does."""
+    op = "interpolate"
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if mode not in INTERPOLATE_MODES:
+        raise ValueError(f"{op}: unsupported mode {mode!r}; use one of {INTERPOLATE_MODES}")
+    if align_corners is not None and mode not in _MODE_DIMS:
+        raise ValueError(f"{op}: align_corners option can only be set with the interpolating "
+                         f"modes: linear | bilinear | bicubic")
+    spatial = input.ndim - 2
+    if spatial not in (1, 2) or _MODE_DIMS.get(mode, spatial) != spatial:
+        need = {1: "3D", 2: "4D"}.get(_MODE_DIMS.get(mode), "3D or 4D")
+        raise ValueError(f"{op}: got {input.ndim}D input of shape {tuple(input.shape)}, but "
+                         f"mode {mode!r} needs {need} input")
+    out_size, scales = _output_size(op, input, size, scale_factor, spatial)
+    if min(out_size) <= 0:
+        raise ValueError(f"{op}: output size {out_size} must be positive (input shape "
+                         f"{tuple(input.shape)})")
+    if recompute_scale_factor:
+        scales = (None,) * spatial
+    xp = get_array_module(input.array)
+    out = input
+    for axis, (n_in, n_out, scale) in enumerate(zip(input.shape[2:], out_size, scales)):
+        if n_in == n_out and scale in (None, 1.0):
+            continue
+        a = Tensor(xp.asarray(_resize_matrix(n_in, n_out, mode, scale, bool(align_corners),
+                                             input.dtype)))
+        last = axis == spatial - 1
+        out = out @ a.transpose(0, 1) if last else a @ out     # (..., W) @ A_w^T, A_h @ (H, W)
+    return out
