@@ -174,3 +174,58 @@ def test_orthogonal_is_uniformly_distributed():
     diagonals = [np.diag(host(init.orthogonal_(tg.empty(3, 3, dtype=tg.float64))))
                  for _ in range(2000)]
     np.testing.assert_allclose(np.mean(diagonals, axis=0), 0, atol=0.05)
+
+
+@pytest.mark.parametrize("shape, groups", [((4, 4, 3), 1), ((6, 4, 3, 3), 1), ((6, 2, 3, 5), 3),
+                                           ((3, 5, 2, 3, 3), 1), ((8, 3, 1, 1), 2)])
+def test_dirac_matches_pytorch(shape, groups):
+    torch = pytest.importorskip("torch")
+    ours = host(init.dirac_(tg.empty(*shape), groups))
+    np.testing.assert_array_equal(ours, torch.nn.init.dirac_(torch.empty(*shape), groups).numpy())
+
+
+def test_dirac_conv_is_identity(rng):
+    """With out == in channels the convolution (padding k // 2) returns its input, per group
+    too; with more outputs than inputs the extra channels are zero."""
+    x = tg.tensor(rng.standard_normal((2, 4, 5, 6)))
+    for groups in (1, 2, 4):
+        w = init.dirac_(tg.empty(4, 4 // groups, 3, 3, dtype=tg.float64), groups)
+        np.testing.assert_array_equal(host(tg.nn.functional.conv2d(x, w, padding=1,
+                                                                   groups=groups)), host(x))
+    w = init.dirac_(tg.empty(6, 4, 3, 5, dtype=tg.float64))
+    y = host(tg.nn.functional.conv2d(x, w, padding=(1, 2)))
+    np.testing.assert_array_equal(y[:, :4], host(x))
+    np.testing.assert_array_equal(y[:, 4:], 0)
+
+
+def test_dirac_errors():
+    with pytest.raises(ValueError, match=r"3, 4, or 5 dimensions .* got shape \(3, 3\)"):
+        init.dirac_(tg.empty(3, 3))
+    with pytest.raises(ValueError, match=r"divisible by groups, got shape \(4, 2, 3\)"):
+        init.dirac_(tg.empty(4, 2, 3), groups=3)
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.1, 0.5, 1.0])
+def test_sparse(sparsity):
+    """Each column has ceil(sparsity * rows) zeros, the rest N(0, std^2); the draw repeats with
+    the seed; PyTorch leaves the same number of zeros per column."""
+    rows, cols, std = 50, 400, 0.02
+    tg.manual_seed(0)
+    w = host(init.sparse_(tg.empty(rows, cols), sparsity, std))
+    zeros = math.ceil(sparsity * rows)
+    assert ((w == 0).sum(0) == zeros).all()
+    if zeros < rows:
+        assert w[w != 0].std() == pytest.approx(std, rel=0.03)
+    if 0 < zeros < rows:
+        zero_rows = {tuple(np.flatnonzero(column == 0)) for column in w.T}
+        assert len(zero_rows) > cols // 2                       # drawn afresh for each column
+    tg.manual_seed(0)
+    np.testing.assert_array_equal(host(init.sparse_(tg.empty(rows, cols), sparsity, std)), w)
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.init.sparse_(torch.empty(rows, cols), sparsity, std).numpy()
+    np.testing.assert_array_equal((theirs == 0).sum(0), (w == 0).sum(0))
+
+
+def test_sparse_errors():
+    with pytest.raises(ValueError, match=r"2 dimensions are supported, got shape \(2, 3, 4\)"):
+        init.sparse_(tg.empty(2, 3, 4), 0.5)

@@ -133,6 +133,46 @@ def eye_(tensor):
         return overwrite(tensor, eye.array, "eye_")
 
 
+def dirac_(tensor, groups=1):
+    """The Dirac delta of a conv weight (out, in, *kernel) with 1 to 3 kernel dims: in each of
+    the ``groups``, output channel d takes input channel d at the kernel's centre, for d below
+    min(out / groups, in), so the convolution passes those channels through unchanged."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"Only tensors with 3, 4, or 5 dimensions are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    out_channels, in_channels = tensor.shape[:2]
+    if groups < 1 or out_channels % groups:
+        raise ValueError(f"dim 0 must be divisible by groups, got shape {tuple(tensor.shape)} "
+                         f"and groups={groups}")
+    xp = get_array_module(tensor.array)
+    per_group = out_channels // groups
+    channel = xp.arange(min(per_group, in_channels))
+    out_index = (xp.arange(groups)[:, None] * per_group + channel).reshape(-1)
+    in_index = xp.tile(channel, groups)
+    centre = tuple(n // 2 for n in tensor.shape[2:])
+    values = xp.zeros(tensor.shape, dtype=tensor.dtype)
+    values[(out_index, in_index) + centre] = 1
+    with no_grad():
+        return overwrite(tensor, values, "dirac_")
+
+
+def sparse_(tensor, sparsity, std=0.01):
+    """A 2-D (rows, cols) weight drawn from N(0, std^2) with ceil(sparsity * rows) entries of
+    each column, at random rows, set to zero (Martens, 2010, "Deep learning via Hessian-free
+    optimization")."""
+    if tensor.ndim != 2:
+        raise ValueError(f"Only tensors with 2 dimensions are supported, got shape "
+                         f"{tuple(tensor.shape)}")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    values = creation.random_array("normal", (rows, cols), tensor.dtype, tensor.device, 0.0, std)
+    order = creation.random_array("uniform", (rows, cols), "float64", tensor.device)
+    zero_rows = order.argsort(axis=0)[:num_zeros]           # a random permutation per column
+    values[zero_rows, get_array_module(values).arange(cols)] = 0
+    with no_grad():
+        return overwrite(tensor, values, "sparse_")
+
+
 def orthogonal_(tensor, gain=1.0):
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013), the trailing dims read as
     one: Q of the QR decomposition of a Gaussian matrix, each column's sign fixed by R's
