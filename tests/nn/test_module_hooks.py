@@ -157,7 +157,9 @@ def test_backward_pre_hook_replaces_grad_output(rng):
     np.testing.assert_allclose(host(seen[0]), np.full((5, 2), 3.0))   # the replaced grad_output
 
 
-def test_grad_input_none_for_numbers_and_tensors_without_grad(rng):
+def test_grad_input_none_for_numbers_zeros_for_tensors_without_grad(rng):
+    """PyTorch 2.13 passes every tensor input through its capture and materialises the
+    gradients there: a tensor that does not require grad gets zeros, a number None."""
     m = Pair()
     seen = []
     m.register_full_backward_hook(lambda module, gi, go: seen.append((gi, go)))
@@ -165,7 +167,8 @@ def test_grad_input_none_for_numbers_and_tensors_without_grad(rng):
     out_1, _, _ = m(x, y.detach(), 2.0)
     out_1.sum().backward()
     (grad_input, grad_output), = seen
-    assert len(grad_input) == 3 and grad_input[1] is None and grad_input[2] is None
+    assert len(grad_input) == 3 and grad_input[2] is None
+    np.testing.assert_array_equal(host(grad_input[1]), np.zeros(3))
     np.testing.assert_allclose(host(grad_input[0]), np.full(3, 2.0))
     assert len(grad_output) == 3 and grad_output[2] is None
     np.testing.assert_allclose(host(grad_output[0]), np.ones(3))
@@ -176,6 +179,35 @@ def test_grad_input_none_for_numbers_and_tensors_without_grad(rng):
     (grad_input, _), = seen
     np.testing.assert_allclose(host(grad_input[0]), 2.0 + host(y))
     np.testing.assert_allclose(host(grad_input[1]), host(x))
+
+
+def _lookup_module(lib):
+    """A module of ``lib`` (tinygen or torch) with four tensor inputs, integer ids and one
+    input left unused: y = (w * s)[ids]."""
+    class Lookup(lib.nn.Module):
+        def forward(self, w, s, ids, unused):
+            return (w * s)[ids]
+    return Lookup()
+
+
+@pytest.mark.parametrize("needs_grad", [(True, False, False), (False, True, True),
+                                        (True, True, True)])
+def test_grad_input_of_tensors_without_grad_matches_pytorch(rng, needs_grad):
+    torch = pytest.importorskip("torch")
+    w, s, unused = rng.standard_normal(4), rng.standard_normal(4), rng.standard_normal(2)
+    seen = {}
+    for lib in (tg, torch):
+        module = _lookup_module(lib)
+        module.register_full_backward_hook(
+            lambda m, gi, go, lib=lib: seen.__setitem__(lib, [
+                None if g is None else (str(g.dtype).split(".")[-1], g.detach().cpu().numpy())
+                for g in gi]))
+        w_, s_, unused_ = (lib.tensor(v, requires_grad=r)
+                           for v, r in zip((w, s, unused), needs_grad))
+        module(w_, s_, lib.tensor([0, 2, 2]), unused_).sum().backward()
+    for (ours_dtype, ours), (theirs_dtype, theirs) in zip(seen[tg], seen[torch], strict=True):
+        assert ours_dtype == theirs_dtype
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
 def test_backward_hook_of_a_module_whose_inputs_need_no_grad():

@@ -12,6 +12,7 @@ import warnings
 import weakref
 from collections import namedtuple
 
+from tinygen import creation
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.autograd.scope import module_scope
@@ -107,12 +108,18 @@ class _BackwardCapture:
     outputs' identity sees every output gradient at once: it runs the pre-hooks and keeps
     ``grad_output``. Later the inputs' identity sees every input gradient: it runs the hooks
     with both, and returns their ``grad_input`` to the layers before.
+
+    As in PyTorch, ``grad_input`` holds None for a non-tensor input and zeros for a tensor input
+    that got no gradient (unused, or one that does not require grad; PyTorch 2.13 routes every
+    tensor input through its identity and materialises their gradients), while ``grad_output``
+    holds None for an output that got none.
     """
 
     def __init__(self, module, hooks, pre_hooks):
         self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
         self.grad_output = None        # from the outputs' backward until the inputs' runs
         self.n_inputs = self.n_outputs = 0
+        self.input_tensors = {}        # position: (shape, dtype, device) of each tensor input
         self.input_positions = self.output_positions = None   # None: nothing was wrapped
 
     @classmethod
@@ -124,6 +131,8 @@ class _BackwardCapture:
 
     def wrap_inputs(self, args):
         self.n_inputs = len(args)
+        self.input_tensors = {i: (arg.shape, arg.dtype, arg.device) for i, arg in enumerate(args)
+                              if isinstance(arg, Tensor)}
         args, self.input_positions = _pass_through(args, self.on_grad_input)
         return args
 
@@ -151,13 +160,21 @@ class _BackwardCapture:
     def on_grad_input(self, grads):
         if self.grad_output is None:    # the gradient reached the inputs by another way
             return grads
-        grad_input = _spread(grads, self.input_positions, self.n_inputs)
+        grad_input = tuple(self._zeros_if_missing(i, g) for i, g in
+                           enumerate(_spread(grads, self.input_positions, self.n_inputs)))
         for hook in self.hooks:
             result = hook(self.module, grad_input, self.grad_output)
             if result is not None:
                 grad_input = _checked(result, len(grad_input), "hook", "grad_input")
         self.grad_output = None
         return tuple([grad_input[i] for i in self.input_positions])
+
+    def _zeros_if_missing(self, position, grad):
+        """``grad``, or zeros shaped as the input when it is a tensor that got no gradient."""
+        if grad is not None or position not in self.input_tensors:
+            return grad
+        shape, dtype, device = self.input_tensors[position]
+        return creation.zeros(shape, dtype=dtype, device=device)
 
     def _run_hooks_without_inputs(self):
         if not self.hooks:
