@@ -395,6 +395,45 @@ def test_data_view_and_data_assignment():
     assert p.detach().tolist() == [4.0, 4.0]
 
 
+@pytest.mark.parametrize("grad, error, match", [
+    (tg.zeros(3, 2, dtype=tg.float64), RuntimeError,
+     r"^assigned grad has data of a different size: .*\(3, 2\).*\(2, 3\)"),
+    (tg.zeros(2, 3), RuntimeError,
+     r"^assigned grad has data of a different type: .*float32.*float64"),
+    (np.zeros((2, 3)), TypeError,
+     "^assigned grad expected to be a Tensor or None but got grad of type ndarray"),
+    (0.0, TypeError, "but got grad of type float"),
+], ids=["shape", "dtype", "array", "number"])
+def test_assigning_a_grad_that_does_not_fit_is_an_error(grad, error, match):
+    x = tg.zeros(2, 3, dtype=tg.float64, requires_grad=True)
+    with pytest.raises(error, match=match):
+        x.grad = grad
+    assert x.grad is None
+    x.grad = tg.ones(2, 3, dtype=tg.float64)
+    assert x.grad.tolist() == [[1.0] * 3] * 2
+    x.grad = None
+    assert x.grad is None
+
+
+def test_assigning_a_grad_that_does_not_fit_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = torch.zeros(2, 3, dtype=torch.float64, requires_grad=True)
+    for grad, error in [(torch.zeros(3, 2, dtype=torch.float64), RuntimeError),
+                        (torch.zeros(2, 3), RuntimeError), (np.zeros((2, 3)), TypeError)]:
+        with pytest.raises(error):
+            x.grad = grad
+
+
+@pytest.mark.cuda
+def test_assigning_a_grad_on_another_device_is_an_error():
+    if not tg.cuda.is_available():
+        pytest.skip("needs CuPy and a CUDA GPU")
+    x = tg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="assigned grad has data located on a different "
+                                           "device: a gradient on cuda:0 for a tensor on cpu"):
+        x.grad = tg.zeros(3, device="cuda")
+
+
 def test_detach_shares_memory_and_version_counter():
     x = tg.ones(3, requires_grad=True)
     y = x * 2.0
@@ -410,6 +449,8 @@ def test_detach_in_place():
     y = x * 2.0
     assert y.detach_() is y
     assert y.is_leaf and not y.requires_grad
+    with pytest.raises(RuntimeError, match=r"Can't detach views in-place. Use detach\(\)"):
+        y[1:].detach_()                           # any view, as in PyTorch
 
 
 def test_clone_copies_and_keeps_the_gradient_flowing():

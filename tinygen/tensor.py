@@ -23,8 +23,9 @@ class Tensor:
     to copy data into a new tensor, as in PyTorch.
     """
 
-    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "_output_nr", "_version_box",
-                 "_hooks", "__weakref__")
+    # _base, _view_version, _view_grad_mode: see _is_view; the last two are set for views only
+    __slots__ = ("array", "_grad", "requires_grad", "_grad_fn", "_output_nr", "_version_box",
+                 "_hooks", "_base", "_view_version", "_view_grad_mode", "__weakref__")
     __array_ufunc__ = None              # numpy defers to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False):
@@ -33,11 +34,8 @@ class Tensor:
         elif isinstance(data, np.generic) or not hasattr(data, "__array_namespace__"):
             data = _array_from_data(data)
         self.array = data
-        self.grad = None
-        self.grad_fn = None
+        self._grad = self._grad_fn = self._version_box = self._hooks = self._base = None
         self._output_nr = 0
-        self._version_box = None
-        self._hooks = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
@@ -47,9 +45,8 @@ class Tensor:
         """A tensor outside the graph around ``array`` (fast path: no argument checking)."""
         t = cls.__new__(cls)
         t.array = array
-        t.grad = t.grad_fn = t._hooks = None
+        t._grad = t._grad_fn = t._hooks = t._version_box = t._base = None
         t._output_nr = 0
-        t._version_box = None
         t.requires_grad = False
         return t
 
@@ -58,11 +55,10 @@ class Tensor:
         """An output of a recorded op (fast path: no argument checking)."""
         t = cls.__new__(cls)
         t.array = array
-        t.grad = None
-        t.grad_fn = node
+        t._grad = t._hooks = t._base = None
+        t._grad_fn = node
         t._output_nr = index
         t._version_box = version_box
-        t._hooks = None
         t.requires_grad = True
         return t
 
@@ -89,13 +85,39 @@ class Tensor:
         return self.grad_fn is None
 
     @property
+    def grad_fn(self):
+        """The node of the op that computed this tensor (None for a leaf). A view whose memory
+        was changed in place since is first re-derived from its base (autograd/inplace.py)."""
+        if self._base is not None and self._view_version != self._version_box[0]:
+            inplace.refresh_view(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node):
+        self._grad_fn = node
+
+    @property
+    def grad(self):
+        """The gradient that ``backward()`` accumulated into this tensor, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
+
+    @property
     def is_cuda(self):
         return self.device.type == "cuda"
 
     @property
     def _is_view(self):
-        """Whether a recorded view op (reshape, x[1:], ...) made this tensor from another."""
-        return self.grad_fn is not None and self.grad_fn.fn.is_view
+        """Whether a view op (reshape, x[1:], ...) made this tensor from another, sharing its
+        memory. ``_base`` is then that other tensor's base: the tensor that is no view, which an
+        in-place change to this one rewrites; ``_view_version`` the version of the memory when
+        ``_grad_fn`` was made and ``_view_grad_mode`` whether grad mode was on then."""
+        return self._base is not None
 
     @property
     def _version(self):
@@ -232,8 +254,8 @@ class Tensor:
 
     def detach_(self):
         if self._is_view:
-            raise RuntimeError("detach_() on a view is not supported; use detach()")
-        self.grad_fn = None
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._grad_fn = None
         self.requires_grad = False
         return self
 
@@ -297,8 +319,12 @@ class Tensor:
         return inplace.overwrite(self, 0, "zero_")
 
     def fill_(self, value):
-        return inplace.overwrite(self, value.array if isinstance(value, Tensor) else value,
-                                 "fill_")
+        """Set every element to ``value``: a number or a 0-d tensor (which, if it requires
+        grad, gets the sum of this tensor's gradient, as in PyTorch)."""
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value.ndim} dimensions")
+        return inplace.overwrite(self, value, "fill_")
 
     def uniform_(self, a=0.0, b=1.0):
         return inplace.overwrite(self, creation.random_array(
@@ -461,6 +487,23 @@ class _HookHandle:
     def remove(self):
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
+
+
+def _check_assigned_grad(tensor, grad):
+    """Refuse a ``.grad`` that is no tensor or differs from ``tensor`` in shape, dtype or device,
+    as PyTorch does (an optimizer would otherwise fail far from the assignment, or broadcast)."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(grad).__name__}")
+    if grad.shape != tensor.shape:
+        raise RuntimeError(f"assigned grad has data of a different size: a gradient of shape "
+                           f"{tuple(grad.shape)} for a tensor of shape {tuple(tensor.shape)}")
+    if grad.dtype != tensor.dtype:
+        raise RuntimeError(f"assigned grad has data of a different type: a gradient of dtype "
+                           f"{grad.dtype} for a tensor of dtype {tensor.dtype}")
+    if grad.device != tensor.device:
+        raise RuntimeError(f"assigned grad has data located on a different device: a gradient "
+                           f"on {grad.device} for a tensor on {tensor.device}")
 
 
 def _array_from_data(data):

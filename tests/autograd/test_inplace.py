@@ -1,5 +1,6 @@
 """In-place ops and version counters (autograd/inplace.py): what is recorded, what is refused,
-and the clear error when a tensor saved for backward was changed in place."""
+and the clear error when a tensor saved for backward was changed in place. In-place ops on views
+while recording: test_inplace_views.py."""
 
 import numpy as np
 import pytest
@@ -79,7 +80,8 @@ def test_changing_a_saved_tensor_while_recording_raises_at_backward(rng):
 def test_in_place_on_a_leaf_that_requires_grad_is_refused(rng, change):
     p = leaf64(rng, 3)
     before = p.detach().cpu().numpy().copy()
-    with pytest.raises(RuntimeError, match="leaf tensor that requires grad.*in-place.*no_grad"):
+    with pytest.raises(RuntimeError, match=r"^a leaf Variable that requires grad is being used "
+                                           r"in an in-place operation\..*no_grad"):
         change(p)
     np.testing.assert_array_equal(p.detach().cpu().numpy(), before)
 
@@ -162,29 +164,56 @@ def test_setitem_on_non_leaf_sends_gradients_to_both(rng, device, index):
     np.testing.assert_allclose(host(y), expected)
 
 
-@pytest.mark.parametrize("view", [lambda y: y[0:2], lambda y: y.reshape(2, 3),
-                                  lambda y: y.reshape(3, 2).transpose(0, 1), lambda y: y[1]],
-                         ids=["slice", "reshape", "transpose", "int"])
-def test_in_place_on_a_view_while_recording_is_refused(rng, view):
-    x = leaf64(rng, 6)
-    v = view(x * 2.0)
-    with pytest.raises(RuntimeError, match=r"in-place operation mul_ on a view.*clone\(\)"):
-        v.mul_(3.0)
+@pytest.mark.parametrize("fill, value", [(lambda h, s: h.zero_(), 0.0),
+                                         (lambda h, s: h.fill_(2.5), 2.5),
+                                         (lambda h, s: h.fill_(s), 1.5)],
+                         ids=["zero_", "fill_ number", "fill_ 0-d tensor"])
+def test_filling_a_non_leaf_keeps_it_in_the_graph(rng, fill, value):
+    """As in PyTorch: what the tensor was computed from gets gradient zero, a 0-d tensor filled
+    in gets the sum of the gradient."""
+    x, s = leaf64(rng, 3), tg.tensor(1.5, dtype=tg.float64, requires_grad=True)
+    g = rng.standard_normal(3)
+    h = x * 2.0
+    fill(h, s)
+    assert h.requires_grad and h.grad_fn is not None
+    np.testing.assert_array_equal(host(h), np.full(3, value))
+    h.backward(tg.tensor(g, dtype=tg.float64))
+    np.testing.assert_array_equal(host(x.grad), np.zeros(3))
+    if s.grad is not None:
+        assert host(s.grad) == pytest.approx(g.sum())
 
 
-@pytest.mark.parametrize("fill", [lambda v: v.zero_(), lambda v: v.fill_(2.0),
-                                  lambda v: v.normal_()], ids=["zero_", "fill_", "normal_"])
-def test_filling_a_view_while_recording_is_refused(rng, fill):
-    x = leaf64(rng, 4)
-    y = x * 2.0
-    with pytest.raises(RuntimeError, match="in-place operation .* on a view"):
-        fill(y[0:2])
+def test_filling_with_random_values_keeps_a_non_leaf_in_the_graph(rng):
+    x = leaf64(rng, 3)
+    h = x * 2.0
+    h.normal_()
+    assert h.grad_fn is not None
+    (h * x).sum().backward()
+    np.testing.assert_allclose(host(x.grad), host(h))     # only through the product
 
 
-def test_in_place_on_a_view_of_a_leaf_that_requires_grad_is_refused(rng):
-    x = leaf64(rng, 4)
-    with pytest.raises(RuntimeError, match="view"):
-        x[1:3].add_(1.0)
+def test_fill_with_a_tensor_takes_a_0d_tensor_only(rng):
+    x = leaf64(rng, 3)
+    with pytest.raises(RuntimeError, match="fill_ only supports 0-dimension value tensor but "
+                                           "got tensor with 1 dimensions"):
+        (x * 1.0).fill_(tg.ones(3, dtype=tg.float64))
+    assert gradcheck(lambda x, s: (x * 1.0).fill_(s) * x, (x, leaf64(rng)))
+
+
+def test_filling_a_non_leaf_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    values, g = rng.standard_normal(3), rng.standard_normal(3)
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        s = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
+        a, b = x * 3.0, x * 1.0
+        a.zero_()
+        b.fill_(s)
+        ((a + b * x) * lib.tensor(g, dtype=lib.float64)).sum().backward()
+        results.append([t.detach().numpy() for t in (a, b, x.grad, s.grad)])
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12)
 
 
 def test_in_place_on_a_view_under_no_grad_changes_the_base(rng):

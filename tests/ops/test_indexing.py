@@ -318,7 +318,7 @@ def test_masked_fill_in_place(device, rng, leaf):
     y.masked_fill_(mask, 0.0)                          # recorded: y's old values were a * 2
     y.backward(tg.ones(3, dtype=tg.float64, device=device))
     assert host(a.grad).tolist() == [0.0, 2.0, 0.0]
-    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         a.masked_fill_(mask, 0.0)
     with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
         tg.zeros(3, device=device).masked_fill_(tg.ones(2, 3, dtype=tg.bool, device=device), 1)
@@ -411,3 +411,52 @@ def test_index_select_needs_a_1d_integer_index():
         tg.ones(3, 4).index_select(0, tg.tensor([[0, 1]]))
     with pytest.raises(IndexError, match="1-D integer"):
         tg.ones(3, 4).index_select(0, tg.tensor([0.0]))
+
+
+# how the base is laid out in memory, and a view of it
+BASE_LAYOUTS = [
+    ("contiguous", lambda t: t.reshape(4, 6)),
+    ("transposed", lambda t: t.reshape(4, 6).t()),
+    ("strided slice of a larger array", lambda t: t.reshape(2, 12)[:, 1:10:2]),
+    ("negative steps", lambda t: t.reshape(4, 6)[::-1, ::-2]),
+    ("0-d", lambda t: t[5]),
+]
+VIEWS = [
+    ("row", lambda b: b[1] if b.ndim else b),
+    ("every other column", lambda b: b[:, ::2] if b.ndim else b),
+    ("transposed", lambda b: b.t() if b.ndim else b),
+    ("reversed rows", lambda b: b[::-1] if b.ndim else b),
+    ("flattened", lambda b: b.reshape(-1)),
+    ("expanded", lambda b: b[:1].expand(3, -1) if b.ndim else b.expand(3)),
+    ("empty", lambda b: b[:0] if b.ndim else b.reshape(1)[:0]),
+]
+
+
+@pytest.mark.parametrize("view_name, view_of", VIEWS, ids=[v[0] for v in VIEWS])
+@pytest.mark.parametrize("base_name, base_of", BASE_LAYOUTS, ids=[b[0] for b in BASE_LAYOUTS])
+def test_view_positions_name_the_shared_elements(device, base_name, base_of, view_name,
+                                                 view_of):
+    from tinygen.ops.indexing import view_positions
+    base = base_of(tg.arange(24.0, device=device))
+    view = view_of(base)
+    if not shares_memory(view.array, base.array) and view.numel():
+        pytest.skip("the view op copied")
+    labels = tg.arange(base.numel(), device=device).reshape(base.shape)   # row-major positions
+    positions = view_positions(base.array, view.array)
+    np.testing.assert_array_equal(host(tg.Tensor(positions)), host(view_of(labels)))
+    np.testing.assert_array_equal(host(base).reshape(-1)[host(tg.Tensor(positions))], host(view))
+
+
+def test_copy_slices_and_as_strided_gradients(device, rng):
+    from tinygen.ops.indexing import AsStrided, CopySlices
+    positions = tg.tensor([[4, 0], [5, 4]], device=device).array   # 4 twice: gradients add up
+    base = tg.tensor(rng.standard_normal((2, 3)), dtype=tg.float64, device=device,
+                     requires_grad=True)
+    value = tg.tensor(rng.standard_normal((2,)), dtype=tg.float64, device=device,
+                      requires_grad=True)
+    assert gradgradcheck(lambda b: AsStrided.apply(b, positions), (base,))
+    assert gradgradcheck(lambda b, v: CopySlices.apply(b, positions[0], v), (base, value))
+    y = CopySlices.apply(base, positions[0], value)
+    expected = host(base).copy()
+    expected.reshape(-1)[[4, 0]] = host(value)
+    np.testing.assert_array_equal(host(y), expected)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
-from tests.helpers import host, leaf64
+from tests.helpers import host, leaf64, shares_memory
 from tinygen.autograd import gradcheck, gradgradcheck
 from tinygen.ops import sum_to
 
@@ -195,6 +195,49 @@ def test_view_gradient_flows_through_chain(device, rng, leaf):
     f = lambda x: x.permute(1, 2, 0).reshape(12, 2).mT.unsqueeze(0).flip(-1)   # noqa: E731
     assert f(x).shape == (1, 2, 12)
     assert gradcheck(f, (x,))
+
+
+VIEW_LAYOUTS = [
+    ("contiguous", lambda x: x, (6, 4), True),
+    ("transposed", lambda x: x.t(), (24,), False),
+    ("transposed, rows kept", lambda x: x.t(), (6, 2, 2), True),
+    ("column", lambda x: x[:, 1:2], (4,), True),
+    ("every other column", lambda x: x[:, ::2], (12,), True),
+    ("first columns", lambda x: x[:, :3], (12,), False),
+    ("first columns, split", lambda x: x[:, :3], (2, 2, 3), True),
+    ("expanded", lambda x: x[:1].expand(3, 6), (18,), False),
+    ("expanded, split", lambda x: x[:1].expand(3, 6), (3, 2, 3), True),
+    ("one element", lambda x: x[1:2, 2:3], (1,), True),
+]
+
+
+@pytest.mark.parametrize("name, make, shape, viewable", VIEW_LAYOUTS,
+                         ids=[v[0] for v in VIEW_LAYOUTS])
+def test_view_shares_memory_or_raises_as_pytorch(device, name, make, shape, viewable):
+    """view() never copies: where the layout allows no view, it raises, as PyTorch does."""
+    x = make(tg.arange(24.0, device=device).reshape(4, 6))
+    if not viewable:
+        with pytest.raises(RuntimeError, match=r"view size is not compatible with input "
+                                               r"tensor's size and stride .* Use \.reshape"):
+            x.view(shape)
+        assert x.reshape(shape).shape == shape
+        return
+    y = x.view(shape)
+    assert y.shape == shape and shares_memory(y.array, x.array)
+    np.testing.assert_array_equal(host(y), host(x).reshape(shape))
+
+
+@pytest.mark.parametrize("name, make, shape, viewable", VIEW_LAYOUTS,
+                         ids=[v[0] for v in VIEW_LAYOUTS])
+def test_which_views_raise_matches_torch(name, make, shape, viewable):
+    torch = pytest.importorskip("torch")
+    x = make(torch.arange(24.0).reshape(4, 6))
+    try:
+        x.view(shape)
+    except RuntimeError:
+        assert not viewable
+    else:
+        assert viewable
 
 
 SHAPE_ERRORS = [

@@ -331,25 +331,25 @@ def _accumulate(leaf, g, create_graph):
     stealable = not (create_graph or leaf._hooks) and g.array.base is None
     if leaf._hooks:
         g = _run_leaf_hooks(leaf, g)
-    if leaf.grad is None:
+    if leaf._grad is None:
         if create_graph:
-            leaf.grad = g.clone()          # recorded, and never the tensor of another leaf
+            leaf._grad = g.clone()         # recorded, and never the tensor of another leaf
         elif stealable and _reference_counts(g) == _UNSHARED_COUNTS:
             # Nothing else holds g or its array (no view of it, no other tensor, no hook, no
             # caller), so .grad takes it as it is; PyTorch's AccumulateGrad makes the same
             # use-count test. Anything shared is copied: .grad never aliases other memory.
-            leaf.grad = g
+            leaf._grad = g
         else:
-            leaf.grad = Tensor(g.array.copy())
-    elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + g
+            leaf._grad = Tensor(g.array.copy())
+    elif create_graph or leaf._grad.requires_grad:
+        leaf._grad = leaf._grad + g
     else:
-        grad_array = leaf.grad.array
+        grad_array = leaf._grad.array
         if getattr(getattr(grad_array, "flags", None), "writeable", True):
             grad_array += g.array
-            leaf.grad._shared_version()[0] += 1
+            leaf._grad._shared_version()[0] += 1
         else:                              # a read-only .grad the user assigned
-            leaf.grad = Tensor(grad_array + g.array)
+            leaf._grad = Tensor(grad_array + g.array)
 
 
 def _reference_counts(g):

@@ -140,6 +140,10 @@ class Function:
     """Base class of differentiable ops: subclass it with static ``forward`` and ``backward``."""
 
     is_view = False                # outputs share memory and version counter with input 0
+    # ... and are plain windows onto it (reshape, x[1:]): an in-place change to one, recorded,
+    # is replayed on input 0 (autograd/inplace.py). Recording one on the views of any other
+    # op, which has a backward of its own, is refused, as in PyTorch.
+    is_plain_view = False
 
     @staticmethod
     def forward(ctx, *args):
@@ -161,6 +165,8 @@ class Function:
         first = None
         for arg in args:
             if isinstance(arg, Tensor):
+                if arg._base is not None and arg._view_version != arg._version_box[0]:
+                    refresh_view(arg)               # its memory was changed in place since
                 array = arg.array
                 if first is None:
                     first, array_type = arg, type(array)
@@ -191,7 +197,7 @@ class Function:
         if not record and type(outputs) is np.ndarray:
             result = Tensor._wrap(outputs)                        # the fast, common case
             if cls.is_view:
-                result._version_box = _view_box(args[0], outputs)
+                _mark_view(cls, result, args[0])
             return result
         multiple = type(outputs) is tuple
         raw_outputs = outputs if multiple else (outputs,)
@@ -205,7 +211,7 @@ class Function:
             results = tuple(map(Tensor._wrap, outputs))
             if cls.is_view:
                 for result in results:
-                    result._version_box = _view_box(args[0], result.array)
+                    _mark_view(cls, result, args[0])
         return results if multiple else results[0]
 
 
@@ -233,8 +239,8 @@ def _edges_and_meta(args):
         if isinstance(arg, Tensor):
             needs.append(arg.requires_grad)
             meta.append((arg.array.shape, arg.array.dtype))
-            if arg.grad_fn is not None:
-                edges.append((arg.grad_fn, arg._output_nr))
+            if arg._grad_fn is not None:
+                edges.append((arg._grad_fn, arg._output_nr))
             else:
                 edges.append((arg, 0) if arg.requires_grad else None)
         else:
@@ -248,8 +254,9 @@ def _link(cls, ctx, args, outputs, raw_outputs):
     """Wire ``ctx``'s outputs into the graph and resolve what forward saved."""
     ctx.n_outputs = len(outputs)
     if cls.is_view:
-        results = tuple([Tensor._from_op(out, ctx, i, _view_box(args[0], out))
-                         for i, out in enumerate(outputs)])
+        results = tuple([Tensor._from_op(out, ctx, i) for i, out in enumerate(outputs)])
+        for result in results:
+            _mark_view(cls, result, args[0])
     elif len(outputs) == 1:
         results = (Tensor._from_op(outputs[0], ctx, 0),)
     else:
@@ -288,15 +295,23 @@ def _detach_marked(ctx, results, raw_outputs):
                   else result for result, raw in zip(results, raw_outputs)])
 
 
-def _view_box(base, out):
-    """A view shares its base's version counter, so in-place changes to either are noticed. A
-    view op's result that is a copy (a reshape of a transposed array) keeps its own: changing
-    one does not change the other."""
-    return base._shared_version() if out.base is not None and _owner(out) is _owner(
-        base.array) else None
+def _mark_view(cls, result, source):
+    """Make ``result`` a view of ``source`` when it shares its memory: it then shares the
+    version counter, so in-place changes to either are noticed, and a plain view remembers the
+    base (the tensor that is no view) that an in-place change to it rewrites
+    (autograd/inplace.py). A view op's result that is a copy (a reshape of a transposed array)
+    stays a tensor of its own."""
+    owner, source_array = result.array.base, source.array      # memory_owner, inlined
+    if owner is not None and owner is (source_array.base if source_array.base is not None
+                                       else source_array):
+        result._version_box = box = source._shared_version()
+        if cls.is_plain_view:
+            result._base = source if source._base is None else source._base
+            result._view_version = box[0]
+            result._view_grad_mode = state.grad_enabled
 
 
-def _owner(array):
+def memory_owner(array):
     """The object that owns ``array``'s memory (NumPy and CuPy point a view's ``base`` straight
     at it, not at the view it was taken from)."""
     return array if array.base is None else array.base
@@ -311,7 +326,7 @@ def _saved_entry(item, outputs, raw_outputs, results):
         if item is out or item is raw:          # raw: a NumPy scalar before it became 0-d
             result = results[index]
             box = result._shared_version()
-            if result.grad_fn is None:          # marked non-differentiable: kept as it is
+            if result._grad_fn is None:         # marked non-differentiable: kept as it is
                 return (_SAVED_INPUT, result, box, box[0])
             return (_SAVED_OUTPUT, (out, index), box, box[0])
     return (_SAVED_CONSTANT, Tensor(item), None, None)   # e.g. a mask: a constant to backward
@@ -396,4 +411,5 @@ class _DifferentiatedTwice(Function):
                            f"to get higher derivatives")
 
 
+from tinygen.autograd.inplace import refresh_view  # noqa: E402
 from tinygen.tensor import Tensor  # noqa: E402  (tensor.py imports this module at its end)

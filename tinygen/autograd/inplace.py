@@ -5,35 +5,104 @@ of that array see the change) and bumps the version counter the tensor shares wi
 A node that saved the tensor for backward compares versions when it unpacks it, so a change
 made after saving is reported instead of silently giving a wrong gradient.
 
-While recording, the tensor takes the new op's place in the graph, as in PyTorch. Two cases are
-refused, as PyTorch does: a leaf that requires grad (its ``.grad`` would be for a value that no
-longer exists) and a view of another tensor (the base's graph would not see the change).
+While recording, the tensor takes the new op's place in the graph, as in PyTorch. A view takes
+its base along: for ``v = h[0]``, ``v.mul_(3)`` is at the graph level the out-of-place
+``h = CopySlices(h, positions of v in h, h[0] * 3)`` (PyTorch's name), after which ``v`` is
+re-derived from the new ``h`` (``AsStrided``). So gradients reach what ``h`` was computed from
+through the changed elements and the untouched rest alike. Every other view of ``h`` sees the
+change in the version counter it shares, and is re-derived from ``h`` when next used
+(``refresh_view``).
+
+Refused, as in PyTorch: an in-place op on a leaf that requires grad or on a view of one (the
+leaf's ``.grad`` would be for a value that no longer exists); and, while recording, one on a view
+made under no_grad (whether its base's graph should see the change is ambiguous) or by an op
+with a backward of its own (a custom Function: replaying the change on the base would bypass it).
 """
 
 import numpy as np
 
-from tinygen.autograd.grad_mode import no_grad, state
+from tinygen.autograd.function import memory_owner
+from tinygen.autograd.grad_mode import enable_grad, no_grad, state
+from tinygen.backend import get_array_module
 
 
 def modify(tensor, name, op, *args):
     """Make ``op(tensor, *args)`` the new value of ``tensor``, in place."""
-    recording = state.grad_enabled and (tensor.requires_grad or any(
-        isinstance(a, Tensor) and a.requires_grad for a in args))
-    if not recording:
+    if not _recording(tensor, args):
         with no_grad():
             return _write(tensor, op(tensor, *args), name)
     _refuse_while_recording(tensor, name)
     # The op sees a snapshot of the old value, so the nodes it records keep the old value
     # even after the write below changes this tensor's array.
-    old_node, old_index = tensor.grad_fn, tensor._output_nr
-    before = Tensor._from_op(tensor.array.copy(), old_node, old_index)
+    before = Tensor._from_op(tensor.array.copy(), tensor.grad_fn, tensor._output_nr)
     before.requires_grad = tensor.requires_grad
     result = op(before, *args)
     _write(tensor, result, name)
-    tensor.grad_fn, tensor._output_nr = result.grad_fn, result._output_nr
+    base = _base_of(tensor)
+    if base is None:
+        _take_place(tensor, result)
+        return tensor
+    positions = ops.indexing.view_positions(base.array, tensor.array)
+    _take_place(base, ops.indexing.CopySlices.apply(base, positions, result))
+    _take_place(tensor, ops.indexing.AsStrided.apply(base, positions))
+    tensor._view_version = tensor._version_box[0]
+    return tensor
+
+
+def overwrite(tensor, value, name):
+    """Set every element of ``tensor`` to ``value`` (a number, an array of its shape or a 0-d
+    tensor), in place. Recorded, the old value gets gradient zero and a ``value`` that requires
+    grad the sum of the gradient, as in PyTorch."""
+    if _recording(tensor, (value,)):
+        return modify(tensor, name, _filled, value)
+    tensor.array[...] = value.array if isinstance(value, Tensor) else value
+    tensor._shared_version()[0] += 1
+    return tensor
+
+
+def _filled(tensor, value):
+    """``value`` in ``tensor``'s shape and in the graph: where(True, value, tensor)."""
+    everywhere = Tensor(get_array_module(tensor.array).ones((1,) * tensor.ndim, dtype=bool))
+    if not isinstance(value, (Tensor, int, float)):
+        value = Tensor(value)
+    return ops.where(everywhere, value, tensor)
+
+
+def refresh_view(view):
+    """Re-derive ``view`` from its base after the memory they share was changed in place: its
+    node described the old base (PyTorch regenerates a view's grad_fn the same way)."""
+    base = _base_of(view)
+    view._view_version = view._version_box[0]
+    if base is not None and view._view_grad_mode and base.requires_grad:
+        with enable_grad():
+            positions = ops.indexing.view_positions(base.array, view.array)
+            _take_place(view, ops.indexing.AsStrided.apply(base, positions))
+
+
+def _base_of(view):
+    """``view._base``, unless the two no longer share memory (``.data = ...`` gave one new
+    memory): then ``view`` is a view no more."""
+    base = view._base
+    if base is not None and memory_owner(base.array) is not memory_owner(view.array):
+        view._base = base = None
+    return base
+
+
+def _recording(tensor, args):
+    """Whether the in-place op joins the graph: grad mode is on and the tensor, its base or an
+    argument requires grad."""
+    base = tensor._base
+    return state.grad_enabled and (
+        tensor.requires_grad or base is not None and base.requires_grad
+        or any(isinstance(a, Tensor) and a.requires_grad for a in args))
+
+
+def _take_place(tensor, result):
+    """``tensor`` becomes ``result`` in the graph (its array stays its own)."""
+    old_node, old_index = tensor._grad_fn, tensor._output_nr
+    tensor._grad_fn, tensor._output_nr = result._grad_fn, result._output_nr
     tensor.requires_grad = result.requires_grad
     _move_retain_grad(tensor, old_node, old_index)
-    return tensor
 
 
 def _move_retain_grad(tensor, node, index):
@@ -45,26 +114,28 @@ def _move_retain_grad(tensor, node, index):
         tensor.register_hook(hook)
 
 
-def overwrite(tensor, value, name):
-    """Set every element of ``tensor`` to ``value`` (an array or a number), in place."""
-    if state.grad_enabled:
-        _refuse_while_recording(tensor, name)
-    tensor.array[...] = value
-    tensor._shared_version()[0] += 1
-    if state.grad_enabled and tensor.grad_fn is not None:
-        tensor.grad_fn, tensor.requires_grad = None, False  # the old graph no longer applies
-    return tensor
-
-
 def _refuse_while_recording(tensor, name):
-    if tensor.grad_fn is None and tensor.requires_grad:
-        raise RuntimeError(f"a leaf tensor that requires grad is used in the in-place "
-                           f"operation {name}; do it under `with tg.no_grad():` or use the "
-                           f"out-of-place form")
-    if tensor._is_view:
-        raise RuntimeError(f"in-place operation {name} on a view of another tensor while "
-                           f"recording gradients is not supported; use the out-of-place form "
-                           f"or .clone() the view first")
+    base, node = tensor._base, tensor.grad_fn
+    hint = f"({name}: do it under `with tg.no_grad():` or use the out-of-place form)"
+    leaf = tensor.requires_grad and node is None
+    if base is None and leaf:
+        raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
+                           f"operation. {hint}")
+    if base is not None and (leaf or base.requires_grad and base.grad_fn is None):
+        raise RuntimeError(f"a view of a leaf Variable that requires grad is being used in an "
+                           f"in-place operation. {hint}")
+    if base is not None and not tensor._view_grad_mode:
+        raise RuntimeError(f"A view was created in no_grad mode and is being modified inplace "
+                           f"with grad mode enabled ({name}). Given that this use case is "
+                           f"ambiguous and error-prone, it is forbidden. Make the view and "
+                           f"change it both inside the no_grad block or both outside.")
+    if node is not None and node.fn.is_view and not node.fn.is_plain_view:
+        raise RuntimeError(f"Output {tensor._output_nr} of {node.name()} is a view and is being "
+                           f"modified inplace ({name}). This view was created inside a custom "
+                           f"Function and the autograd logic to handle view+inplace would "
+                           f"override its custom backward, leading to incorrect gradients. "
+                           f"This behavior is forbidden. You can fix this by cloning the "
+                           f"output of the custom Function.")
 
 
 def _write(tensor, result, name):
@@ -81,4 +152,5 @@ def _write(tensor, result, name):
     return tensor
 
 
-from tinygen.tensor import Tensor  # noqa: E402  (tensor.py imports this module at its end)
+from tinygen import ops  # noqa: E402  (ops, tensor.py and function.py import this module)
+from tinygen.tensor import Tensor  # noqa: E402

@@ -8,6 +8,8 @@ lists (``x[[t0, t1]]`` of tensors) as tuples, with a deprecation warning. Basic 
 twice (``x[[0, 0]]``) gets both gradients; the backward of that scatter is the read again.
 """
 
+import math
+
 import numpy as np
 
 from tinygen import creation, device_checks, dtypes
@@ -32,7 +34,7 @@ class GetItem(Function):
 
 class BasicGetItem(GetItem):
     """y = x[index] for ints, slices, None and Ellipsis only: a view, no copy."""
-    is_view = True
+    is_view = is_plain_view = True
 
 
 class IndexAdd(Function):
@@ -68,6 +70,73 @@ class IndexPut(Function):
         grad_x = index_put(grad_y, ctx.index, 0) if ctx.needs_input_grad[0] else None
         grad_value = getitem(grad_y, ctx.index) if ctx.needs_input_grad[2] else None
         return grad_x, None, grad_value
+
+
+class CopySlices(Function):
+    """y = base with its elements at the flat (row-major) ``positions`` set to ``value``: the base
+    of a view that an in-place op changed (PyTorch's name; see autograd/inplace.py). Its
+    gradient is zeroed at those positions for base, and read from them for value."""
+    @staticmethod
+    def forward(ctx, base, positions, value):
+        ctx.positions = positions
+        out = base.copy()                           # row-major, so reshape(-1) is a view
+        out.reshape(-1)[positions] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        needs_base, _, needs_value = ctx.needs_input_grad
+        grad_base = CopySlices.apply(grad_y, ctx.positions, 0) if needs_base else None
+        grad_value = AsStrided.apply(grad_y, ctx.positions) if needs_value else None
+        return grad_base, None, grad_value
+
+
+class AsStrided(Function):
+    """y = the elements of base at the flat (row-major) ``positions``, in the positions' shape:
+    a view re-derived from its base (PyTorch's name; see autograd/inplace.py). The gradient is
+    scattered back, adding up where a position repeats (a view made by expand)."""
+    @staticmethod
+    def forward(ctx, base, positions):
+        ctx.shape, ctx.positions = base.shape, positions
+        return base.reshape(-1)[positions]
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        flat = IndexAdd.apply(grad_y, (math.prod(ctx.shape),), (ctx.positions,))
+        return flat.reshape(ctx.shape), None
+
+
+def view_positions(base, view):
+    """Where the elements of the array ``view`` lie in the array ``base`` whose memory it shares:
+    their flat (row-major) positions in ``base``, in ``view``'s shape. Each element of that
+    memory is labelled with its position in ``base``, then the labels are read with ``view``'s
+    layout (its start, shape and strides)."""
+    xp = get_array_module(base)
+    if view.size == 0:
+        return xp.zeros(view.shape, dtype=np.int64)
+    item = base.itemsize
+    low, high = _byte_bounds(base)
+    labels = xp.empty((high - low) // item, dtype=np.int64)    # one per element of memory
+
+    def laid_out_like(array):
+        start = (_address(array) - low) // item
+        strides = tuple(s // item * labels.itemsize for s in array.strides)
+        return xp.lib.stride_tricks.as_strided(labels[start:], array.shape, strides)
+
+    laid_out_like(base)[...] = xp.arange(base.size).reshape(base.shape)
+    return laid_out_like(view).copy()
+
+
+def _byte_bounds(array):
+    """The address of the lowest byte of (a non-empty) ``array`` and one past its highest."""
+    start = _address(array)
+    extents = [(n - 1) * s for n, s in zip(array.shape, array.strides)]
+    return (start + sum(e for e in extents if e < 0),
+            start + sum(e for e in extents if e > 0) + array.itemsize)
+
+
+def _address(array):
+    return array.ctypes.data if isinstance(array, np.ndarray) else array.data.ptr
 
 
 def _has_repeats(index):

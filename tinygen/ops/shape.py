@@ -7,7 +7,7 @@ places, so its gradient sums those places back (DeZero's BroadcastTo/SumTo pair)
 """
 
 from tinygen import dtypes
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import Function, memory_owner
 from tinygen.backend import get_array_module
 
 
@@ -33,7 +33,7 @@ def normalize_dims(dim, ndim, op="op"):
 
 class Reshape(Function):
     """y = x with a new shape (a view when the memory layout allows, else a copy)."""
-    is_view = True
+    is_view = is_plain_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -45,9 +45,23 @@ class Reshape(Function):
         return reshape(grad_y, ctx.shape), None
 
 
+class View(Reshape):
+    """y = x with a new shape, sharing x's memory: an error where x's layout allows no such view
+    (a transposed matrix flattened), as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        y = Reshape.forward(ctx, x, shape)
+        if x.size > 1 and memory_owner(y) is not memory_owner(x):   # NumPy had to copy
+            raise RuntimeError("view size is not compatible with input tensor's size and stride "
+                               "(at least one dimension spans across two contiguous subspaces). "
+                               "Use .reshape(...) instead.")
+        return y
+
+
 class Permute(Function):
     """y = x with its axes reordered; the gradient is permuted back by the inverse order."""
-    is_view = True
+    is_view = is_plain_view = True
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -62,7 +76,7 @@ class Permute(Function):
 
 class Expand(Function):
     """y = x broadcast to ``shape`` (a read-only view);  the gradient is summed back."""
-    is_view = True
+    is_view = is_plain_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -108,7 +122,7 @@ class Split(Function):
     """The consecutive pieces of x along ``dim`` (views);  x's gradient is the pieces' gradients
     joined back together, one copy however many pieces there are (the engine fills in zeros
     for a piece that got no gradient)."""
-    is_view = True
+    is_view = is_plain_view = True
 
     @staticmethod
     def forward(ctx, x, sizes, dim):
@@ -124,7 +138,7 @@ class Split(Function):
 class Unbind(Function):
     """The slices of x along ``dim``, without that dim (views); x's gradient is the slices'
     gradients stacked back together, one copy (zeros for a slice that got no gradient)."""
-    is_view = True
+    is_view = is_plain_view = True
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -149,22 +163,30 @@ def _shape_arg(shape):
 
 
 def reshape(x, *shape):
+    """x with a new shape: a view of x's memory where its layout allows, else a copy."""
     shape = _shape_arg(shape)
-    if shape == tuple(x.shape):
-        return x
+    return x if shape == tuple(x.shape) else Reshape.apply(x, _checked_shape(x, shape, "reshape"))
+
+
+def view(x, *shape):
+    """x with a new shape, always sharing x's memory (an error where that is impossible)."""
+    shape = _shape_arg(shape)
+    return x if shape == tuple(x.shape) else View.apply(x, _checked_shape(x, shape, "view"))
+
+
+def _checked_shape(x, shape, op):
+    """``shape``, or an error if it has more than one -1 or holds a different number of
+    elements than x."""
     if shape.count(-1) > 1 or any(n < -1 for n in shape):
-        raise RuntimeError(f"reshape: invalid shape {shape} (at most one -1, no other negatives)")
+        raise RuntimeError(f"{op}: invalid shape {shape} (at most one -1, no other negatives)")
     known = 1
     for n in shape:
         known *= n if n != -1 else 1
     size = x.numel()
     if (-1 not in shape and known != size) or (-1 in shape and (known == 0 or size % known)):
-        raise RuntimeError(f"reshape: shape {shape} is invalid for input of shape "
+        raise RuntimeError(f"{op}: shape {shape} is invalid for input of shape "
                            f"{tuple(x.shape)} ({size} elements)")
-    return Reshape.apply(x, shape)
-
-
-view = reshape
+    return shape
 
 
 def flatten(x, start_dim=0, end_dim=-1):
