@@ -1,5 +1,6 @@
 """Shared by the optim tests: a small least-squares problem that tinygen and PyTorch optimizers
-both solve step by step, and the helpers of the learning-rate schedule tests."""
+both solve step by step, checks of an optimizer's resume and state_dict, and the helpers of the
+learning-rate schedule tests."""
 
 import numpy as np
 
@@ -51,6 +52,55 @@ def compare_with_torch(make_tg, make_torch, steps=10, groups=None):
         ((torch.tensor(X) @ theirs[0] + theirs[1] - torch.tensor(y)) ** 2).mean().backward()
         their_opt.step()
     return [p.detach().cpu().numpy() for p in params], [p.detach().cpu().numpy() for p in theirs]
+
+
+def run_grads(optimizer, param, grads):
+    """Step once per array in ``grads``, each set as ``param``'s gradient; ``param``'s values
+    after every step, one row per step."""
+    trajectory = []
+    for g in grads:
+        param.grad = tg.tensor(g, dtype=param.dtype)
+        optimizer.step()
+        trajectory.append(param.detach().cpu().numpy().copy())
+    return np.array(trajectory)
+
+
+def check_resume_is_exact(tmp_path, make, steps=4):
+    """Train ``make(params)`` ``steps`` steps, save the parameters and its state_dict with
+    tg.save, train on; an optimizer made afresh over the saved parameters and loaded from the
+    file must take the same next steps bit for bit. Returns the loaded optimizer."""
+    params = tg_params()
+    opt = make(params)
+    train_tg(opt, params, steps)
+    path = tmp_path / "checkpoint.safetensors"
+    tg.save({"params": [p.detach() for p in params], "optim": opt.state_dict()}, path)
+    expected = train_tg(opt, params, steps)
+
+    checkpoint = tg.load(path)
+    resumed = [tg.tensor(p.cpu().numpy(), requires_grad=True) for p in checkpoint["params"]]
+    loaded = make(resumed)
+    loaded.load_state_dict(checkpoint["optim"])
+    for a, b in zip(train_tg(loaded, resumed, steps), expected):
+        np.testing.assert_array_equal(a, b)
+    return loaded
+
+
+def assert_same_state_dict(mine, theirs):
+    """A tinygen and a PyTorch optimizer hold the same state_dict: the same groups (less
+    PyTorch's implementation choices, which tinygen accepts and does not keep) and the same
+    state, key by key, dtype by dtype."""
+    choices = {"foreach", "fused", "capturable", "differentiable"}
+    ours, torchs = mine.state_dict(), theirs.state_dict()
+    assert ours["param_groups"] == [{k: v for k, v in group.items() if k not in choices}
+                                    for group in torchs["param_groups"]]
+    assert sorted(ours["state"]) == sorted(torchs["state"])
+    for index, values in ours["state"].items():
+        assert sorted(values) == sorted(torchs["state"][index])
+        for name, value in values.items():
+            expected = torchs["state"][index][name].numpy()
+            assert value.numpy().dtype == expected.dtype, name
+            np.testing.assert_allclose(value.numpy(), expected, rtol=1e-10, atol=1e-14,
+                                       err_msg=name)
 
 
 # Learning-rate schedules

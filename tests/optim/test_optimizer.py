@@ -14,6 +14,9 @@ OPTIMIZERS = [
     (optim.Adam, dict(lr=0.05, amsgrad=True, weight_decay=0.01)),
     (optim.AdamW, dict(lr=0.05)),
     (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
+    (optim.Adagrad, dict(lr=0.1, lr_decay=0.01)),
+    (optim.NAdam, dict(lr=0.01, weight_decay=0.01)),
+    (optim.RAdam, dict(lr=0.01, decoupled_weight_decay=True)),
 ]
 
 
@@ -106,8 +109,8 @@ def test_negative_or_nan_options_are_errors(optimizer_class, option, name, value
 def test_pytorch_implementation_choices_are_accepted(optimizer_class, options):
     """foreach (and fused, where PyTorch has it) pick a PyTorch implementation; tinygen has one,
     so the same steps follow."""
-    flags = dict(foreach=True) if optimizer_class is optim.RMSprop else dict(foreach=True,
-                                                                             fused=False)
+    has_fused = optimizer_class not in (optim.RMSprop, optim.NAdam, optim.RAdam)  # as PyTorch
+    flags = dict(foreach=True, fused=False) if has_fused else dict(foreach=True)
     plain, flagged = tg_params(), tg_params()
     train_tg(optimizer_class(plain, **options), plain, 3)
     train_tg(optimizer_class(flagged, **options, **flags), flagged, 3)

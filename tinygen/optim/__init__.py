@@ -1,4 +1,5 @@
-"""Optimizers and learning-rate schedules with PyTorch's names, options and state layout.
+"""Optimizers (SGD, Adam, AdamW, RMSprop, Adagrad, NAdam, RAdam) and learning-rate schedules
+with PyTorch's names, options and state layout.
 
     from tinygen import optim
     opt = optim.AdamW(model.parameters(), lr=3e-4)
@@ -7,7 +8,10 @@
 """
 
 from tinygen.optim import lr_scheduler
+from tinygen.optim.adagrad import Adagrad
 from tinygen.optim.adam import Adam, AdamW
+from tinygen.optim.nadam import NAdam
 from tinygen.optim.optimizer import Optimizer
+from tinygen.optim.radam import RAdam
 from tinygen.optim.rmsprop import RMSprop
 from tinygen.optim.sgd import SGD

@@ -10,7 +10,7 @@ The update runs in one fused pass per parameter (``kernels.adam_step``, in place
 
 from tinygen import kernels
 from tinygen.optim.optimizer import (
-    Optimizer, check_nonnegative, count_step, new_step, zeros_like)
+    Optimizer, check_betas, check_nonnegative, count_step, new_step, zeros_like)
 
 
 class Adam(Optimizer):
@@ -24,13 +24,7 @@ class Adam(Optimizer):
                  fused=None):
         check_nonnegative(("learning rate", lr), ("epsilon value", eps),
                           ("weight_decay value", weight_decay))
-        betas = tuple(betas)
-        if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+        defaults = dict(lr=lr, betas=check_betas(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)

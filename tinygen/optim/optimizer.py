@@ -203,6 +203,17 @@ def check_nonnegative(*named_values):
             raise ValueError(f"Invalid {name}: {value}")
 
 
+def check_betas(betas):
+    """``betas`` as a tuple, after PyTorch's checks: a pair, each in [0, 1)."""
+    betas = tuple(betas)
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+    return betas
+
+
 def _cast(param, name, value):
     """A loaded state tensor as a fresh tensor on the parameter's device and, when floating,
     in its dtype; "step" stays as saved (a CPU float32 scalar, as PyTorch keeps it)."""

@@ -1,0 +1,79 @@
+"""NAdam (Dozat 2016, "Incorporating Nesterov Momentum into Adam"), with the momentum schedule
+mu_t = beta1 (1 - 0.5 * 0.96^(t psi)), psi = momentum_decay, exactly as PyTorch updates:
+
+    g = grad (+ weight_decay * param; decoupled: param *= 1 - lr * weight_decay instead)
+    mu_product = mu_1 mu_2 ... mu_t                   (kept in the state, float32)
+    m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2
+    denom = sqrt(v / (1 - beta2^t)) + eps
+    param -= lr (1 - mu_t) / (1 - mu_product) g / denom
+    param -= lr mu_{t+1} / (1 - mu_product mu_{t+1}) m / denom
+"""
+
+import numpy as np
+
+from tinygen.backend import get_array_module
+from tinygen.optim.optimizer import (
+    Optimizer, check_betas, check_nonnegative, count_step, new_step, zeros_like)
+from tinygen.tensor import Tensor
+
+
+class NAdam(Optimizer):
+    """``NAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+    momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False)``;
+    state per parameter: ``step`` and ``mu_product`` (float32 scalar tensors on the CPU),
+    ``exp_avg`` and ``exp_avg_sq``."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
+                 maximize=False):
+        check_nonnegative(("learning rate", lr), ("epsilon value", eps),
+                          ("weight_decay value", weight_decay),
+                          ("momentum_decay value", momentum_decay))
+        defaults = dict(lr=lr, betas=check_betas(betas), eps=eps, weight_decay=weight_decay,
+                        momentum_decay=momentum_decay, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _update(self, param, grad, state, group):
+        if not state:
+            state["step"] = new_step()
+            state["mu_product"] = _float32_scalar(1.0)
+            state["exp_avg"] = zeros_like(param)
+            state["exp_avg_sq"] = zeros_like(param)
+        step = count_step(state)
+        xp = get_array_module(grad)
+        p, lr, weight_decay = param.array, group["lr"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        g = -grad if group["maximize"] else grad
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                p *= 1 - lr * weight_decay
+            else:
+                g = g + weight_decay * p
+        psi = group["momentum_decay"]
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
+        product = state["mu_product"].array
+        product *= mu                                      # in float32, as PyTorch multiplies
+        mu_product = float(product)
+        exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
+        exp_avg += (g - exp_avg) * (1 - beta1)             # PyTorch's lerp form
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * g * g
+        denom = xp.sqrt(exp_avg_sq / (1 - beta2**step)) + group["eps"]
+        p -= lr * (1.0 - mu) / (1.0 - mu_product) * g / denom
+        p -= lr * mu_next / (1.0 - mu_product * mu_next) * exp_avg / denom
+
+    def load_state_dict(self, state_dict):
+        """As ``Optimizer.load_state_dict``, then each ``mu_product`` back to a float32 CPU
+        scalar. PyTorch casts it to the parameter's dtype and device, so its next products round
+        differently from an uninterrupted run; tinygen's resumed run repeats that run exactly."""
+        super().load_state_dict(state_dict)
+        for values in self.state.values():
+            if "mu_product" in values:
+                values["mu_product"] = _float32_scalar(float(values["mu_product"]))
+
+
+def _float32_scalar(value):
+    """A 0-d float32 CPU tensor holding ``value``."""
+    return Tensor(np.asarray(value, np.float32))
