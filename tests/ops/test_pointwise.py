@@ -203,3 +203,52 @@ def test_rounded_division_matches_torch(name, rng):
     for mode in ("trunc", "floor"):
         np.testing.assert_array_equal(host(tg.div(*ours, rounding_mode=mode)),
                                       torch.div(*theirs, rounding_mode=mode).detach().numpy())
+
+
+INTEGER_DIVISIONS = [
+    ("//", lambda a, b: a // b), ("%", lambda a, b: a % b),
+    ("floor_divide", tg.floor_divide), ("remainder", tg.remainder), ("fmod", tg.fmod),
+    ("div floor", lambda a, b: tg.div(a, b, rounding_mode="floor")),
+    ("div trunc", lambda a, b: tg.div(a, b, rounding_mode="trunc")),
+]
+
+
+@pytest.mark.parametrize("name, fn", INTEGER_DIVISIONS, ids=[c[0] for c in INTEGER_DIVISIONS])
+@pytest.mark.parametrize("dtype", [tg.int64, tg.int32, tg.uint8])
+def test_integer_division_by_zero_raises(name, fn, dtype, device):
+    """PyTorch raises on an integer zero divisor (a number or any entry of a tensor), where
+    NumPy would warn and give 0; a GPU reports it when the result is read."""
+    a = tg.tensor([5, 7, 3], dtype=dtype, device=device)
+    divisors = [0, tg.tensor([1, 0, 2], dtype=dtype, device=device),
+                tg.tensor(0, dtype=dtype, device=device)]
+    for b in divisors:
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            fn(a, b).tolist()
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        fn(7, divisors[1]).tolist()                  # the reflected form, 7 // tensor
+    assert fn(a, 2).tolist() == ([1, 1, 1] if name in ("%", "remainder", "fmod") else [2, 3, 1])
+    assert fn(tg.tensor([], dtype=dtype, device=device), 0).shape == (0,)  # nothing divided
+
+
+@pytest.mark.parametrize("name, fn", INTEGER_DIVISIONS, ids=[c[0] for c in INTEGER_DIVISIONS])
+def test_float_division_by_zero_gives_inf_or_nan(name, fn, device):
+    """Floats keep IEEE results: a // 0 is +-inf, a % 0 and fmod(a, 0) are nan, as in NumPy and
+    PyTorch; an integer tensor over a float zero is float division."""
+    a = np.array([5.0, -7.0, 0.5])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = fn(a, 0.0) if name in ("//", "%") else {
+            "floor_divide": np.floor_divide, "remainder": np.remainder, "fmod": np.fmod,
+            "div floor": np.floor_divide, "div trunc": lambda x, y: np.trunc(x / y)}[name](a, 0.0)
+        got = fn(tg.tensor(a, device=device), 0.0)
+        from_ints = fn(tg.tensor([5, -7], device=device), 0.0)
+    np.testing.assert_array_equal(host(got), expected)
+    assert from_ints.dtype == tg.float32
+    np.testing.assert_array_equal(host(from_ints), expected[:2].astype(np.float32))
+
+
+@pytest.mark.parametrize("name", ["floor_divide", "remainder", "fmod"])
+def test_integer_division_by_zero_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    for module in (torch, tg):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            getattr(module, name)(module.tensor([5, 7]), module.tensor([1, 0]))

@@ -3,13 +3,15 @@
 
 The rounding ops are step functions: their derivative is 0 almost everywhere, and PyTorch
 returns 0 everywhere (the jumps are ignored), so these do too. ``floor_divide`` has no derivative
-in PyTorch at all, so its result is outside the graph.
+in PyTorch at all, so its result is outside the graph. Integer division (and remainder) by zero
+raises, as in PyTorch.
 """
 
 import math
 
 import numpy as np
 
+from tinygen import device_checks
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp
@@ -91,14 +93,14 @@ def _remainder(ctx, a, b, rounding_mode):
     quotient is kept for b's gradient when b needs one."""
     if ctx.needs_input_grad[1]:
         ctx.save_for_backward(_quotient(a, b, rounding_mode))
-    xp = get_array_module(_array_operand(a, b))
+    xp = get_array_module(_check_divisor(a, b))
     return xp.remainder(a, b) if rounding_mode == "floor" else xp.fmod(a, b)
 
 
 def _quotient(a, b, rounding_mode):
     """a / b rounded down ('floor', as Python's //) or toward zero ('trunc'), as PyTorch rounds
     it; a and b are arrays or numbers, of the result's dtype, so integers divide exactly."""
-    array = _array_operand(a, b)
+    array = _check_divisor(a, b)
     xp = get_array_module(array)
     if rounding_mode == "floor":
         return xp.floor_divide(a, b)
@@ -107,9 +109,24 @@ def _quotient(a, b, rounding_mode):
     return (a - xp.fmod(a, b)) // b                 # exact: a - fmod(a, b) is a multiple of b
 
 
-def _array_operand(a, b):
-    """Whichever of a and b is an array (the other may be a Python number)."""
-    return a if hasattr(a, "dtype") else b
+def _check_divisor(a, b):
+    """Whichever of a and b is an array (the other may be a Python number), after checking the
+    divisor b: integer division by zero is an error, as on PyTorch's CPU (NumPy warns and gives
+    0), while floats give inf or nan. An empty a divides nothing, so it passes. On a GPU the
+    verdict is read later (device_checks)."""
+    array = a if hasattr(a, "dtype") else b
+    if array.dtype.kind not in "iu" or not getattr(a, "size", 1):
+        return array
+    if not hasattr(b, "dtype"):
+        if b == 0:
+            raise _zero_division()
+    else:
+        device_checks.check((b == 0).any(), _zero_division, op="integer division")
+    return array
+
+
+def _zero_division():
+    return RuntimeError("ZeroDivisionError: integer division or modulo by zero")
 
 
 def erf(x):
