@@ -1,4 +1,5 @@
-"""matmul: NumPy's rules for 1-D, 2-D, batched and broadcast operands, values and gradients."""
+"""matmul: NumPy's rules for 1-D, 2-D, batched and broadcast operands, values and gradients;
+the strict products (mm, bmm, dot, outer, einsum) and PyTorch's refusal to mix dtypes."""
 
 import operator
 
@@ -83,17 +84,63 @@ def test_matmul_broadcasting(shapes, seed, device, leaf):
     assert gradcheck(operator.matmul, (a, b))
 
 
-@pytest.mark.parametrize("dtype_a, dtype_b, expected", [
-    (tg.float32, tg.float64, tg.float64),
-    (tg.int64, tg.float32, tg.float32),
-    (tg.int64, tg.int64, tg.int64),
-], ids=str)
-def test_matmul_dtype_promotion(dtype_a, dtype_b, expected, device):
-    a = tg.ones(2, 3, dtype=dtype_a, device=device)
-    b = tg.ones(3, 2, dtype=dtype_b, device=device)
-    y = a @ b
-    assert y.dtype == expected
-    np.testing.assert_array_equal(host(y), np.full((2, 2), 3))
+MIXED_DTYPES = [(tg.float32, tg.float64), (tg.float64, tg.float32), (tg.float16, tg.float32),
+                (tg.int64, tg.float32), (tg.int64, tg.int32)]
+PRODUCTS = [  # name, function, shapes of its two operands
+    ("matmul", operator.matmul, (2, 3), (3, 4)), ("matmul", tg.matmul, (3,), (3, 4)),
+    ("matmul", tg.matmul, (5, 2, 3), (3,)), ("mm", tg.mm, (2, 3), (3, 4)),
+    ("bmm", tg.bmm, (5, 2, 3), (5, 3, 4)), ("dot", tg.dot, (3,), (3,)),
+]
+
+
+@pytest.mark.parametrize("dtype_a, dtype_b", MIXED_DTYPES, ids=str)
+@pytest.mark.parametrize("name, fn, shape_a, shape_b", PRODUCTS,
+                         ids=[f"{c[0]}{c[2]}{c[3]}" for c in PRODUCTS])
+def test_products_of_mixed_dtypes_raise_naming_both(name, fn, shape_a, shape_b, dtype_a,
+                                                    dtype_b, device):
+    """PyTorch refuses to promote inside a matrix product ("expected m1 and m2 to have the same
+    dtype, but got: float != double"); so does tinygen, naming the op and both dtypes."""
+    a = tg.ones(*shape_a, dtype=dtype_a, device=device)
+    b = tg.ones(*shape_b, dtype=dtype_b, device=device)
+    with pytest.raises(RuntimeError, match=rf"{name}: expected m1 and m2 to have the same dtype"
+                                           rf", but got: {dtype_a} != {dtype_b}"):
+        fn(a, b)
+
+
+@pytest.mark.parametrize("dtype_a, dtype_b", MIXED_DTYPES[:1], ids=str)
+def test_einsum_and_linear_of_mixed_dtypes_raise(dtype_a, dtype_b):
+    a, b = tg.ones(2, 3, dtype=dtype_a), tg.ones(3, 4, dtype=dtype_b)
+    with pytest.raises(RuntimeError, match=f"einsum: expected operands of one dtype.*"
+                                           f"{dtype_a}, {dtype_b}"):
+        tg.einsum("ij,jk->ik", a, b)
+    with pytest.raises(RuntimeError, match=f"input has dtype {dtype_a} but weight has "
+                                           f"{dtype_b}"):
+        tg.nn.functional.linear(a, b.T)
+
+
+@pytest.mark.parametrize("dtype", [tg.int64, tg.int32, tg.float16], ids=str)
+def test_products_within_one_dtype_keep_it(dtype, device):
+    a = tg.tensor([[1, 2, 3], [4, 5, 6]], dtype=dtype, device=device)
+    b = tg.tensor([[1, 0], [0, 1], [1, 1]], dtype=dtype, device=device)
+    for y in (a @ b, tg.mm(a, b), tg.einsum("ij,jk->ik", a, b)):
+        assert y.dtype == dtype
+        np.testing.assert_array_equal(host(y), [[4, 5], [10, 11]])
+
+
+def test_product_of_bool_tensors_is_not_implemented():
+    m = tg.ones(2, 2, dtype=tg.bool)
+    with pytest.raises(NotImplementedError, match="matmul: not implemented for bool"):
+        m @ m
+
+
+@pytest.mark.parametrize("dtype_a, dtype_b", MIXED_DTYPES, ids=str)
+def test_mixed_dtype_products_raise_as_in_torch(dtype_a, dtype_b):
+    torch = pytest.importorskip("torch")
+    names = {tg.float16: torch.float16, tg.float32: torch.float32, tg.float64: torch.float64,
+             tg.int32: torch.int32, tg.int64: torch.int64}
+    for module, a, b in [(torch, names[dtype_a], names[dtype_b]), (tg, dtype_a, dtype_b)]:
+        with pytest.raises(RuntimeError, match="same dtype"):
+            module.mm(module.ones(2, 3, dtype=a), module.ones(3, 4, dtype=b))
 
 
 def test_rmatmul_with_numpy_operand(device):

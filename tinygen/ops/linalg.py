@@ -1,10 +1,12 @@
 """Matrix products: ``matmul`` with NumPy's rules for 1-D, 2-D, batched and broadcast operands,
-its strict forms ``mm``, ``bmm``, ``dot``, and ``outer`` and ``einsum``."""
+its strict forms ``mm``, ``bmm``, ``dot``, and ``outer`` and ``einsum``. As in PyTorch, the
+operands of a product (not of ``outer``, a broadcast multiply) must share one dtype."""
 
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
 from tinygen.ops.convert import binary_operands
 from tinygen.ops.shape import expand, reshape, squeeze, transpose, unsqueeze
+from tinygen.tensor import Tensor
 
 
 class MatMul(Function):
@@ -37,14 +39,28 @@ class MatMul(Function):
 
 
 def matmul(a, b):
-    a, b = binary_operands(a, b)
+    """a @ b with NumPy's rules for 1-D, batched and broadcast operands. Both tensors must have
+    one dtype, as in PyTorch (a NumPy array or list operand is converted first)."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        a, b = binary_operands(a, b)
+    return _product("matmul", a, b)
+
+
+def _product(op, a, b):
+    """``MatMul`` of two tensors, after checking their dtypes and shapes."""
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"{op}: expected m1 and m2 to have the same dtype, but got: "
+                           f"{a.dtype} != {b.dtype}; cast one of them, e.g. b.to(a.dtype)")
+    if a.dtype.kind == "b":
+        raise NotImplementedError(f"{op}: not implemented for bool tensors; convert them "
+                                  f"with .long() or .float()")
     if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"matmul: both arguments need at least 1 dim, got shapes "
+        raise RuntimeError(f"{op}: both arguments need at least 1 dim, got shapes "
                            f"{tuple(a.shape)} and {tuple(b.shape)}")
     inner_a = a.shape[-1]
     inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if inner_a != inner_b:
-        raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+        raise RuntimeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                            f"multiplied ({inner_a} != {inner_b})")
     return MatMul.apply(a, b)
 
@@ -54,7 +70,7 @@ def mm(input, mat2):
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
                            f"{tuple(mat2.shape)}; use matmul for other shapes")
-    return matmul(input, mat2)
+    return _product("mm", input, mat2)
 
 
 def bmm(input, mat2):
@@ -62,7 +78,7 @@ def bmm(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"bmm: expected 3-D tensors with the same batch size, got shapes "
                            f"{tuple(input.shape)} and {tuple(mat2.shape)}")
-    return matmul(input, mat2)
+    return _product("bmm", input, mat2)
 
 
 def dot(input, other):
@@ -70,7 +86,7 @@ def dot(input, other):
     if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
         raise RuntimeError(f"dot: expected two 1-D tensors of the same length, got shapes "
                            f"{tuple(input.shape)} and {tuple(other.shape)}")
-    return matmul(input, other)
+    return _product("dot", input, other)
 
 
 def outer(input, vec2):
@@ -116,11 +132,14 @@ class Einsum(Function):
 def einsum(equation, *operands):
     """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``. Supported: letters only, no
     letter twice in one operand (no traces or diagonals) and no '...'; without '->' the output
-    is the letters used once, in alphabetical order (as PyTorch). Operands may be a list."""
+    is the letters used once, in alphabetical order (as PyTorch). Operands may be a list; they
+    must share one dtype."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     inputs, output = _parse_einsum(equation, operands)
-    operands = [x if x.dtype == operands[0].dtype else x.to(operands[0].dtype) for x in operands]
+    if any(x.dtype != operands[0].dtype for x in operands):
+        raise RuntimeError(f"einsum: expected operands of one dtype, as PyTorch does, but got "
+                           f"{', '.join(str(x.dtype) for x in operands)}; cast them to one")
     return Einsum.apply(inputs, output, *operands)
 
 
