@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+import tinygen.nn.functional as F
 from tests.helpers import host
 from tinygen.autograd import gradcheck, gradgradcheck
 
@@ -341,12 +342,12 @@ def test_softmax_family_gradient_with_masked_logits(name, op, first_rows, device
     (lambda d: tg.ones(2, device=d).sum(), tg.float32),
     (lambda d: tg.tensor([1, 2], device=d).amax(), tg.int64),
     (lambda d: tg.tensor([[1, 2]], device=d).max(1).values, tg.int64),
-    (lambda d: tg.tensor([1, 2], device=d).softmax(0), tg.float32),
+    (lambda d: tg.tensor([1, 2], device=d).softmax(0, dtype=tg.float32), tg.float32),
     (lambda d: tg.tensor([1, 2], device=d).logsumexp(0), tg.float32),
     (lambda d: tg.ones(2, device=d).softmax(0, dtype=tg.float64), tg.float64),
     (lambda d: tg.tensor([1, 0], device=d).all(), tg.bool),
 ], ids=["sum bool", "sum int32", "sum uint8", "sum dtype=", "sum f32", "amax int",
-        "max int", "softmax int", "logsumexp int", "softmax dtype=", "all"])
+        "max int", "softmax int dtype=", "logsumexp int", "softmax dtype=", "all"])
 def test_reduction_dtypes(make, expected, device):
     assert make(device).dtype == expected
 
@@ -450,3 +451,26 @@ def test_an_empty_dim_reduces_every_dim_as_pytorch(name, empty, device, rng, lea
 def test_keepdim_without_dim_is_an_error_as_pytorch(op):
     with pytest.raises(TypeError, match=f"{op}\\(\\): keepdim=True needs a dim"):
         getattr(tg.randn(2, 3), op)(keepdim=True)
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [tg.int64, tg.int32, tg.uint8, tg.bool])
+def test_softmax_of_integers_is_not_implemented_unless_cast(op, dtype, device):
+    """As PyTorch ('"softmax_lastdim_kernel_impl" not implemented for 'Long''): an integer or
+    bool tensor is refused, and dtype= casts it first."""
+    x = tg.tensor([[1, 2, 3], [4, 5, 6]], device=device).to(dtype)
+    for call in (lambda: getattr(tg, op)(x, -1), lambda: getattr(x, op)(0),
+                 lambda: getattr(F, op)(x, 1)):
+        with pytest.raises(NotImplementedError, match=f"{op}: not implemented for {dtype}"):
+            call()
+    with pytest.raises(NotImplementedError, match=f"{op}: not implemented for int64"):
+        getattr(F, op)(x.float(), -1, dtype=tg.int64)
+    y = getattr(F, op)(x, -1, dtype=tg.float64)
+    a = host(x).astype(np.float64)
+    log_p = a - a.max(-1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(-1, keepdims=True))
+    assert y.dtype == tg.float64
+    np.testing.assert_allclose(host(y), log_p if op == "log_softmax" else np.exp(log_p),
+                               rtol=1e-12)
+    with pytest.raises(NotImplementedError, match="softmax: not implemented"):
+        tg.nn.Softmax(dim=-1)(x)

@@ -351,13 +351,25 @@ def logsumexp(x, dim, keepdim=False):
 
 
 def softmax(x, dim, dtype=None):
-    x = float_input(x if dtype is None else x.to(dtype))
+    """exp(x) / sum(exp(x)) over ``dim``; ``dtype`` casts x first (as in PyTorch)."""
+    x = _softmax_input(x, dtype, "softmax")
     return Softmax.apply(x, normalize_dim(dim, x.ndim, "softmax"))
 
 
 def log_softmax(x, dim, dtype=None):
-    x = float_input(x if dtype is None else x.to(dtype))
+    """x - logsumexp(x) over ``dim``; ``dtype`` casts x first (as in PyTorch)."""
+    x = _softmax_input(x, dtype, "log_softmax")
     return LogSoftmax.apply(x, normalize_dim(dim, x.ndim, "log_softmax"))
+
+
+def _softmax_input(x, dtype, op):
+    """x cast to ``dtype``; integer and bool tensors are refused, as PyTorch refuses them."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for {x.dtype} tensors (as in "
+                                  f"PyTorch); pass dtype=tg.float32 or call .float() first")
+    return x
 
 
 def all(x, dim=None, keepdim=False):
