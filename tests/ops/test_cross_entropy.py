@@ -215,3 +215,44 @@ def test_create_graph_gradient_equals_fused(rng, shape, weighted, ignore_index, 
     (composite,) = tg.autograd.grad([loss], [x], [upstream], create_graph=True)
     assert composite.requires_grad
     np.testing.assert_allclose(host(composite), host(fused), rtol=1e-12, atol=1e-15)
+
+
+def test_integer_input_is_not_implemented_as_in_torch():
+    logits, target = tg.tensor([[1, 2, 3], [4, 5, 6]]), tg.tensor([0, 2])
+    for loss_fn in (F.cross_entropy, F.nll_loss):
+        with pytest.raises(NotImplementedError, match=r"not implemented for int64.*\.float\(\)"):
+            loss_fn(logits, target)
+
+
+@pytest.mark.parametrize("mode", ["fused", "reference"])
+def test_float16_is_computed_in_float32(rng, mode, device):
+    """As PyTorch: half logits give half losses and gradients, computed in float32 and rounded
+    once, so each per-row loss is the float32 loss rounded to float16."""
+    a = (rng.standard_normal((6, 50)) * 4).astype(np.float16)
+    t = tg.tensor(rng.integers(0, 50, 6), device=device)
+    x16 = tg.tensor(a, device=device, requires_grad=True)
+    x32 = tg.tensor(a.astype(np.float32), device=device, requires_grad=True)
+    with kernels.use(mode):
+        loss16, loss32 = F.cross_entropy(x16, t, reduction="none"), F.cross_entropy(x32, t,
+                                                                                  reduction="none")
+        upstream = rng.uniform(0.5, 1.5, 6)
+        loss16.backward(tg.tensor(upstream.astype(np.float16), device=device))
+        loss32.backward(tg.tensor(upstream.astype(np.float32), device=device))
+    assert loss16.dtype == x16.grad.dtype == tg.float16
+    np.testing.assert_array_equal(host(loss16), host(loss32).astype(np.float16))
+    np.testing.assert_allclose(host(loss16), cross_entropy_np(a.astype(np.float64), host(t),
+                                                              reduction="none"), rtol=1e-3)
+    np.testing.assert_allclose(host(x16.grad), host(x32.grad), rtol=2e-3, atol=1e-4)
+
+
+def test_float16_against_torch(rng):
+    torch = pytest.importorskip("torch")
+    a = (rng.standard_normal((8, 30)) * 4).astype(np.float16)
+    t = rng.integers(0, 30, 8)
+    mine_x, theirs_x = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    mine = F.cross_entropy(mine_x, tg.tensor(t), reduction="none")
+    theirs = torch.nn.functional.cross_entropy(theirs_x, torch.tensor(t), reduction="none")
+    np.testing.assert_array_equal(host(mine), theirs.detach().numpy())
+    mine.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(host(mine_x.grad), theirs_x.grad.numpy(), rtol=2e-3, atol=1e-4)

@@ -7,6 +7,10 @@ device (Numba in ``cpu.py``, CuPy in ``cuda.py``) or the plain xp reference, cho
   fusion off; the default is ``fused``;
 - a name with no fused twin, or a CPU without Numba, runs the reference.
 
+The kernels take float32 and float64. The softmax family, cross-entropy and layer norm also take
+float16: they run on float32 copies and return float16, as PyTorch computes half softmax and
+normalization in float (its "accumulate type"), so a half result is the float one rounded once.
+
 Fused modules are imported on first use, so ``import tinygen`` compiles nothing and does not
 import Numba. ``on_dispatch``, when set, is called as ``on_dispatch(name, path)`` on every call
 (the profiler's hook); ``path(name, array)`` names the choice, e.g. "fused-cpu".
@@ -31,6 +35,10 @@ NAMES = (
     "bias_act_backward",
     "im2col", "im2col_strided", "col2im", "adam_step",
 )
+HALF_IN_FLOAT32 = frozenset({
+    "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "causal_softmax",
+    "cross_entropy", "layer_norm", "layer_norm_backward",
+})
 _FUSED_MODULES = {"cpu": "tinygen.kernels.cpu", "cuda": "tinygen.kernels.cuda"}
 
 on_dispatch = None
@@ -90,13 +98,34 @@ def path(name, array):
     return _choose(name, array)[1]
 
 
+def _retyped(value, old, new):
+    """``value`` (an array, a tuple of arrays, or anything else) with its ``old``-dtype arrays
+    converted to ``new``."""
+    if isinstance(value, tuple):
+        return tuple(_retyped(v, old, new) for v in value)
+    return value.astype(new) if getattr(value, "dtype", None) == old else value
+
+
+def _in_float32(fn):
+    """fn run on float32 copies of its float16 arrays, with its float32 results rounded back to
+    float16."""
+    def run(*args, **kwargs):
+        result = fn(*_retyped(args, np.float16, np.float32), **kwargs)
+        return _retyped(result, np.float32, np.float16)
+    return run
+
+
 def _dispatcher(name):
     """kernels.<name>: the chosen implementation, called with the same arguments; the first
     argument is an array on the device that decides."""
+    half_in_float32 = name in HALF_IN_FLOAT32
+
     def dispatch(array, *args, **kwargs):
         fn, where = _choose(name, array)
         if on_dispatch is not None:
             on_dispatch(name, where)
+        if half_in_float32 and array.dtype == np.float16:
+            fn = _in_float32(fn)
         return fn(array, *args, **kwargs)
 
     dispatch.__name__ = dispatch.__qualname__ = name

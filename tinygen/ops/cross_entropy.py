@@ -57,7 +57,9 @@ def _class_dim(input, name):
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d tensor")
     if input.dtype.kind != "f":
-        raise TypeError(f"{name}: input must be floating point, got {input.dtype}")
+        raise NotImplementedError(f"{name}: not implemented for {input.dtype} input (as in "
+                                  f"PyTorch); the input must be floating point, e.g. "
+                                  f"input.float()")
     return 0 if input.ndim == 1 else 1
 
 
