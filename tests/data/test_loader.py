@@ -107,3 +107,11 @@ def test_dataset_indexing():
     assert len(dataset) == 3
     row, label = dataset[1]
     assert row.tolist() == [2, 3] and label == 1
+
+
+def test_one_tensor_dataset_for_both_loaders():
+    import tinygen.utils.data as data
+    assert TensorDataset is data.TensorDataset and isinstance(TensorDataset(np.zeros(2)),
+                                                              data.Dataset)
+    with pytest.raises(TypeError, match="tinygen.utils.data.DataLoader"):
+        DataLoader(data.Subset(TensorDataset(np.zeros(2)), [0]))

@@ -1,36 +1,16 @@
-"""TensorDataset and DataLoader over in-memory arrays, with PyTorch's names and batching rules.
+"""The training recipes' DataLoader: a TensorDataset kept on the device, PyTorch's batching rules.
 
 The whole dataset is moved to the loader's device once, so a batch is one gather on the device
 and never a host-to-device copy. Shuffling is seeded per epoch: the order of epoch ``e`` is a
 pure function of ``(seed, e)``, which makes ``batches(start)`` an exact resume point.
+For any other dataset, samplers or a ``collate_fn``, use ``tinygen.utils.data.DataLoader``.
 """
 
 import numpy as np
 
 from tinygen import backend
 from tinygen.tensor import Tensor
-
-
-class TensorDataset:
-    """Rows of several arrays (NumPy arrays or Tensors) that share their first dimension."""
-
-    def __init__(self, *tensors):
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one array")
-        shapes = [tuple(t.shape) for t in tensors]
-        if any(len(shape) == 0 for shape in shapes):
-            raise ValueError(f"TensorDataset arrays need a first (sample) dimension, got shapes "
-                             f"{shapes}")
-        if len({shape[0] for shape in shapes}) != 1:
-            raise ValueError(f"Size mismatch between tensors: first dimensions differ, got shapes "
-                             f"{shapes}")
-        self.tensors = tensors
-
-    def __getitem__(self, index):
-        return tuple(t[index] for t in self.tensors)
-
-    def __len__(self):
-        return self.tensors[0].shape[0]
+from tinygen.utils.data import TensorDataset
 
 
 def _batch_dtype(dtype):
@@ -60,7 +40,9 @@ class DataLoader:
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=0,
                  device=None):
         if not isinstance(dataset, TensorDataset):
-            raise TypeError(f"DataLoader expects a TensorDataset, got {type(dataset).__name__}")
+            raise TypeError(f"tinygen.data.DataLoader expects a TensorDataset, got "
+                            f"{type(dataset).__name__}; tinygen.utils.data.DataLoader takes "
+                            "any dataset")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
             raise ValueError(f"batch_size should be a positive integer value, but got "

@@ -1,0 +1,61 @@
+"""The Bernoulli distribution: 1 with probability p, else 0."""
+
+from functools import cached_property
+
+from tinygen.ops import bernoulli, broadcast_to, sigmoid
+from tinygen.ops.activation import logsigmoid
+from .distribution import Distribution, broadcast_all, clamp_probs, one_of
+
+
+def softplus(x):
+    """log(1 + exp(x)) = -log sigmoid(-x), finite and exact for every x."""
+    return -logsigmoid(-x)
+
+
+class Bernoulli(Distribution):
+    """Bernoulli(p) from ``probs`` p or ``logits`` log(p / (1 - p)); densities are computed from
+    the logits (the BCE-with-logits form), so they stay finite for any logit."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        one_of(probs, logits)
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+        else:
+            (self.logits,) = broadcast_all(logits)
+        super().__init__(self._param.shape, validate_args=validate_args)
+
+    @property
+    def _param(self):
+        """The parameter given (probs or logits); the other is derived on first use."""
+        return self.__dict__.get("probs", self.__dict__.get("logits"))
+
+    @cached_property
+    def probs(self):
+        return sigmoid(self.logits)
+
+    @cached_property
+    def logits(self):
+        p = clamp_probs(self.probs)
+        return p.log() - (-p).log1p()
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def variance(self):
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()):
+        """0/1 draws in the dtype of the parameters (no gradient)."""
+        probs = self.probs.detach()
+        return bernoulli(broadcast_to(probs, self._extended_shape(sample_shape)))
+
+    def log_prob(self, value):
+        """value * logits - softplus(logits), which is -BCE-with-logits(logits, value)."""
+        logits, value = broadcast_all(self.logits, value)
+        return value * logits - softplus(logits)
+
+    def entropy(self):
+        """softplus(logits) - probs * logits, the BCE of the distribution with itself."""
+        return softplus(self.logits) - self.probs * self.logits
