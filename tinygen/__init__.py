@@ -21,8 +21,9 @@ from tinygen.autograd import (  # noqa: E402
 from tinygen.backend import (  # noqa: E402
     Device, device, get_array_module, initial_seed, manual_seed, set_default_device)
 from tinygen.creation import (  # noqa: E402
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
-    ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
+    ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
+    zeros_like)
 from tinygen.dtypes import (  # noqa: E402
     bool, double, float, float16, float32, float64, get_default_dtype, half, int32, int64, long,
     set_default_dtype, uint8)
@@ -39,7 +40,16 @@ from tinygen.ops import (  # noqa: E402  (norms, products, ordering, sampling, r
 from tinygen.ops import (  # noqa: E402  (integer arithmetic, logic, bits, indices)
     bitwise_and, bitwise_not, bitwise_or, bitwise_xor, floor_divide, fmod, logical_and,
     logical_not, logical_or, logical_xor, nonzero, remainder)
+from tinygen.ops import (  # noqa: E402  (more elementwise math)
+    atan2, exp2, expm1, float_power, frac, heaviside, hypot, isclose, log2, log10, logaddexp,
+    logaddexp2, logit, nan_to_num, sgn, sinc, xlogy)
+from tinygen.ops import (  # noqa: E402  (statistics, rearranging, searching, more products)
+    aminmax, bincount, block_diag, bucketize, cdist, cross, cummax, cummin, cumprod, diag,
+    diagonal, diff, kron, kthvalue, logcumsumexp, masked_select, median, meshgrid, moveaxis,
+    movedim, narrow, quantile, scatter, scatter_add, searchsorted, std_mean, swapaxes, swapdims,
+    take_along_dim, tensor_split, tensordot, trace, unflatten, unique, var_mean)
 from tinygen import linalg  # noqa: E402  (tg.linalg.vector_norm, as torch.linalg)
 from tinygen.serialization import load, save  # noqa: E402
 from tinygen import viz  # noqa: E402  (graph drawing; imports matplotlib only when drawing)
 from tinygen import nn, optim  # noqa: E402  (tg.nn and tg.optim, as torch.nn and torch.optim)
+from tinygen import distributions, utils  # noqa: E402  (tg.utils.data, tg.distributions)

@@ -167,6 +167,12 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
                  requires_grad)
 
 
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """``steps`` values from base**start to base**end, evenly spaced in the exponent."""
+    return _make(lambda xp, dt: (base ** xp.linspace(start, end, steps)).astype(dt), dtype,
+                 device, requires_grad)
+
+
 def _like(make, t, dtype, device, requires_grad, *args):
     """``make`` with ``t``'s shape, and its dtype and device unless others are given."""
     return make(t.shape, *args, dtype=dtype or t.dtype, device=device or t.device,

@@ -4,6 +4,7 @@
 """
 
 from tinygen import ops
+from tinygen.autograd import inplace
 from tinygen.tensor import Tensor
 
 # Every op whose first argument is a tensor is also a method: ``x.exp()`` is ``tg.exp(x)`` and
@@ -20,9 +21,29 @@ _OP_METHODS = (
     "index_select", "unbind", "roll", "topk", "sort", "argsort", "multinomial", "bernoulli",
     "allclose", "equal", "ne", "lt", "le", "gt", "ge", "isinf", "logical_not", "logical_and",
     "logical_or", "logical_xor", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor",
-    "remainder", "fmod", "floor_divide", "nonzero")
+    "remainder", "fmod", "floor_divide", "nonzero",
+    "expm1", "exp2", "log2", "log10", "logit", "atan2", "hypot", "logaddexp", "logaddexp2",
+    "xlogy", "sgn", "frac", "nan_to_num", "isclose", "heaviside", "sinc", "float_power",
+    "aminmax", "cummax", "cummin", "cumprod", "kthvalue", "logcumsumexp", "median", "quantile",
+    "diag", "diagonal", "diff", "masked_select", "moveaxis", "movedim", "narrow", "scatter",
+    "scatter_add", "swapaxes", "swapdims", "take_along_dim", "tensor_split", "trace",
+    "unflatten", "kron", "cross", "bincount", "unique")
 for _name in _OP_METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
+
+
+def _in_place(name):
+    """``x.<name>_(...)``: ``tg.<name>(x, ...)`` written into x (see autograd/inplace.py)."""
+    op = getattr(ops, name)
+
+    def method(self, *args, **kwargs):
+        return inplace.modify(self, f"{name}_", lambda t, *a: op(t, *a, **kwargs), *args)
+    method.__name__ = f"{name}_"
+    return method
+
+
+for _name in ("scatter", "scatter_add"):
+    setattr(Tensor, f"{_name}_", _in_place(_name))
 
 # Python's operators: ``x + y`` is ``tg.add(x, y)``; the reflected ``2 - x`` is ``tg.sub(2, x)``.
 _OPERATORS = {

@@ -1,11 +1,14 @@
 """Matrix products: ``matmul`` with NumPy's rules for 1-D, 2-D, batched and broadcast operands,
-its strict forms ``mm``, ``bmm``, ``dot``, and ``outer`` and ``einsum``. As in PyTorch, the
-operands of a product (not of ``outer``, a broadcast multiply) must share one dtype."""
+its strict forms ``mm``, ``bmm``, ``dot``, and ``outer``, ``einsum``, ``tensordot``, ``kron``,
+``cross`` and ``cdist``. As in PyTorch, the operands of a product (not of ``outer``, a broadcast
+multiply) must share one dtype."""
+
+import math
 
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
 from tinygen.ops.convert import binary_operands
-from tinygen.ops.shape import expand, reshape, squeeze, transpose, unsqueeze
+from tinygen.ops.shape import expand, permute, reshape, squeeze, transpose, unsqueeze
 from tinygen.tensor import Tensor
 
 
@@ -174,3 +177,69 @@ def _parse_einsum(equation, operands):
         raise ValueError(f"einsum: output subscripts {output!r} must be distinct letters of "
                          f"the inputs")
     return tuple(inputs), output
+
+
+def tensordot(a, b, dims=2):
+    """Sum of a * b over pairs of dims: the last ``dims`` of a with the first ``dims`` of b (an
+    int), or the listed dims ``([a dims], [b dims])``; one matmul after a permute."""
+    if isinstance(dims, int):
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    dims_a = [d % a.ndim for d in dims_a]
+    dims_b = [d % b.ndim for d in dims_b]
+    for i, j in zip(dims_a, dims_b):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has "
+                               f"size {a.shape[i]} in dim {i} and second has size "
+                               f"{b.shape[j]} in dim {j}")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    inner = math.prod(a.shape[d] for d in dims_a)
+    left = reshape(permute(a, *free_a, *dims_a), (-1, inner))
+    right = reshape(permute(b, *dims_b, *free_b), (inner, -1))
+    out_shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
+    return reshape(_product("tensordot", left, right), out_shape)
+
+
+def kron(input, other):
+    """The Kronecker product: out[i*m + k] = input[i] * other[k] in every dim (the shorter
+    operand is padded with leading 1s)."""
+    n = max(input.ndim, other.ndim)
+    a = reshape(input, (1,) * (n - input.ndim) + tuple(input.shape))
+    b = reshape(other, (1,) * (n - other.ndim) + tuple(other.shape))
+    # a's dims interleaved with b's: (a0, 1, a1, 1, ...) * (1, b0, 1, b1, ...)
+    spread_a = reshape(a, tuple(x for d in a.shape for x in (d, 1)))
+    spread_b = reshape(b, tuple(x for d in b.shape for x in (1, d)))
+    return reshape(spread_a * spread_b, tuple(p * q for p, q in zip(a.shape, b.shape)))
+
+
+def cross(input, other, dim=None):
+    """The cross product of 3-vectors along ``dim`` (inputs broadcast); dim None takes the first
+    dim of size 3, as torch.cross (torch.linalg.cross takes -1)."""
+    from tinygen.ops.shape import broadcast_to, normalize_dim, stack
+    a, b = binary_operands(input, other)
+    shape = get_array_module(a.array).broadcast_shapes(a.shape, b.shape)
+    a, b = broadcast_to(a, shape), broadcast_to(b, shape)
+    if dim is None:
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError(f"cross: no dimension of size 3 in input shape {tuple(shape)}")
+    axis = normalize_dim(dim, len(shape), "cross")
+    if shape[axis] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{shape[axis]}")
+    (a0, a1, a2), (b0, b1, b2) = a.unbind(axis), b.unbind(axis)
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """The p-norm distance between each row of x1 (..., P, M) and each row of x2 (..., R, M):
+    (..., P, R). The gradient at a zero distance is 0, as in PyTorch. ``compute_mode`` is
+    accepted and ignored: distances are taken from the differences, never through the faster
+    but less exact matmul expansion."""
+    from tinygen.ops.norm import vector_norm
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist: X1 and X2 must be at least 2-D with the same number of "
+                           f"columns, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}")
+    return vector_norm(unsqueeze(x1, -2) - unsqueeze(x2, -3), p, dim=-1)

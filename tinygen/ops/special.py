@@ -1,0 +1,212 @@
+"""More elementwise math: expm1, log2, log10, exp2, logit, sinc, frac, nan_to_num, the two-input
+atan2, hypot, logaddexp, logaddexp2, xlogy, float_power, and the non-differentiable sgn,
+heaviside and isclose.
+
+Integer and bool inputs of the float ops give the default float dtype, as in PyTorch.
+"""
+
+import math
+
+import numpy as np
+
+from tinygen import dtypes
+from tinygen.autograd.function import Function
+from tinygen.backend import get_array_module
+from tinygen.ops.compare import clamp, isfinite, sign, where
+from tinygen.ops.convert import binary_operands, cast, float_input
+from tinygen.ops.elementwise import cos, exp, log, log1p
+from tinygen.ops.pointwise import trunc
+from tinygen.tensor import Tensor
+
+LN2, LN10 = math.log(2), math.log(10)
+
+
+class Unary(Function):
+    """y = ``fn(x)`` for an array function; dy/dx = ``derivative(x)``, a function of Tensors (so
+    the backward can be differentiated again)."""
+    @staticmethod
+    def forward(ctx, x, fn, derivative):
+        ctx.derivative = derivative
+        ctx.save_for_backward(x)
+        return fn(x)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (x,) = ctx.saved_tensors
+        return grad_y * ctx.derivative(x), None, None
+
+
+def _unary(x, name, derivative):
+    """Apply the xp ufunc ``name`` to x (promoted to float) with dy/dx = ``derivative(x)``."""
+    x = float_input(x)
+    return Unary.apply(x, getattr(get_array_module(x.array), name), derivative)
+
+
+def expm1(x):
+    """exp(x) - 1, accurate for small x;  d/dx = exp(x)."""
+    return _unary(x, "expm1", exp)
+
+
+def exp2(x):
+    """2**x;  d/dx = 2**x ln 2."""
+    return _unary(x, "exp2", lambda t: exp2(t) * LN2)
+
+
+def log2(x):
+    """log2(x);  d/dx = 1 / (x ln 2)."""
+    return _unary(x, "log2", lambda t: 1 / (t * LN2))
+
+
+def log10(x):
+    """log10(x);  d/dx = 1 / (x ln 10)."""
+    return _unary(x, "log10", lambda t: 1 / (t * LN10))
+
+
+def logit(x, eps=None):
+    """log(x / (1 - x)); with ``eps`` x is first clamped to [eps, 1 - eps] (no gradient
+    outside, as PyTorch)."""
+    x = float_input(x)
+    if eps is not None:
+        x = clamp(x, eps, 1 - eps)
+    return log(x) - log1p(-x)
+
+
+def _sinc_derivative(x):
+    """d sinc(x)/dx = (cos(pi x) - sinc(x)) / x, and 0 at x = 0 (sinc is even there)."""
+    zero = Tensor(x.array == 0)
+    safe = where(zero, 1, x)
+    return where(zero, 0, (cos(safe * math.pi) - sinc(safe)) / safe)
+
+
+def sinc(x):
+    """sin(pi x) / (pi x), and 1 at 0 (the normalized sinc). The second derivative at exactly 0
+    is not the true -pi**2 / 3 but 0 (the first derivative is masked there)."""
+    return _unary(x, "sinc", _sinc_derivative)
+
+
+def frac(x):
+    """x - trunc(x), keeping x's sign;  d/dx = 1."""
+    return x - trunc(x)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """x with NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite
+    values unless given); the replaced elements get no gradient, as in PyTorch."""
+    if x.dtype.kind != "f":
+        return x.clone()
+    xp = get_array_module(x.array)
+    filled = Tensor(xp.nan_to_num(x.array, nan=nan, posinf=posinf, neginf=neginf))
+    return where(isfinite(x), x, filled)
+
+
+def sgn(x):
+    """sign(x) for real tensors (complex tensors are not supported); no gradient."""
+    return sign(x)
+
+
+def _float_pair(a, b):
+    """a and b as two Tensors of their common floating dtype (numbers become 0-d tensors on the
+    other operand's device)."""
+    a, b = binary_operands(a, b, float_result=True)
+    like = a if isinstance(a, Tensor) else b
+    xp = get_array_module(like.array)
+    return tuple(t if isinstance(t, Tensor) else Tensor(xp.asarray(t, dtype=like.dtype))
+                 for t in (a, b))
+
+
+class Binary(Function):
+    """y = ``fn(a, b)`` for an array function; the gradients are ``derivatives(a, b, y)``, a
+    pair of Tensors (so the backward can be differentiated again)."""
+    @staticmethod
+    def forward(ctx, a, b, fn, derivatives):
+        y = fn(a, b)
+        ctx.derivatives = derivatives
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        a, b, y = ctx.saved_tensors
+        da, db = ctx.derivatives(a, b, y, ctx.needs_input_grad)
+        return (grad_y * da if da is not None else None,
+                grad_y * db if db is not None else None, None, None)
+
+
+def _binary(a, b, name, derivatives):
+    a, b = _float_pair(a, b)
+    return Binary.apply(a, b, getattr(get_array_module(a.array), name), derivatives)
+
+
+def _atan2_derivatives(a, b, y, needs):
+    """d atan2(a, b) = (b da - a db) / (a**2 + b**2)."""
+    r2 = a * a + b * b
+    return (b / r2 if needs[0] else None), (-a / r2 if needs[1] else None)
+
+
+def atan2(input, other):
+    """The angle of the point (other, input), in (-pi, pi]."""
+    return _binary(input, other, "arctan2", _atan2_derivatives)
+
+
+def hypot(input, other):
+    """sqrt(input**2 + other**2) without overflow;  d/da = a / y, d/db = b / y."""
+    return _binary(input, other, "hypot", lambda a, b, y, needs: (
+        a / y if needs[0] else None, b / y if needs[1] else None))
+
+
+def logaddexp(input, other):
+    """log(exp(a) + exp(b)) without overflow;  d/da = exp(a - y), d/db = exp(b - y)."""
+    return _binary(input, other, "logaddexp", lambda a, b, y, needs: (
+        exp(a - y) if needs[0] else None, exp(b - y) if needs[1] else None))
+
+
+def logaddexp2(input, other):
+    """log2(2**a + 2**b);  d/da = 2**(a - y), d/db = 2**(b - y)."""
+    return _binary(input, other, "logaddexp2", lambda a, b, y, needs: (
+        exp2(a - y) if needs[0] else None, exp2(b - y) if needs[1] else None))
+
+
+def _xlogy_array(x, y):
+    """x log(y), and 0 where x == 0 unless y is NaN (as PyTorch)."""
+    xp = get_array_module(x)
+    with np.errstate(divide="ignore", invalid="ignore"):       # log(0) = -inf, then 0 * -inf
+        out = x * xp.log(y)
+    return xp.where((x == 0) & ~xp.isnan(y), 0, out).astype(out.dtype, copy=False)
+
+
+def _xlogy_derivatives(x, y, out, needs):
+    """d/dx = log(y) where x != 0 (0 where x == 0, as PyTorch), d/dy = x / y."""
+    dx = xlogy(Tensor(x.array != 0), y) if needs[0] else None
+    return dx, (x / y if needs[1] else None)
+
+
+def xlogy(input, other):
+    """input * log(other), taken as 0 where input == 0 (so 0 log 0 = 0)."""
+    return Binary.apply(*_float_pair(input, other), _xlogy_array, _xlogy_derivatives)
+
+
+def float_power(input, exponent):
+    """input ** exponent computed in float64 (the result is float64, as in PyTorch)."""
+    input, exponent = (cast(t, dtypes.float64) if isinstance(t, Tensor) else float(t)
+                       for t in (input, exponent))
+    return input ** exponent
+
+
+def heaviside(input, values):
+    """0 where input < 0, 1 where input > 0, ``values`` where input == 0 (no gradient)."""
+    if not isinstance(values, Tensor) or input.dtype != values.dtype:
+        raise RuntimeError(f"heaviside is not yet implemented for tensors with different "
+                           f"dtypes: input {input.dtype}, values "
+                           f"{getattr(values, 'dtype', type(values).__name__)}")
+    xp = get_array_module(input.array)
+    return Tensor(xp.heaviside(input.array, values.array).astype(input.dtype, copy=False))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol |other| elementwise, as a bool tensor (broadcasts)."""
+    a, b = binary_operands(input, other)
+    like = a if isinstance(a, Tensor) else b
+    arrays = [t.array if isinstance(t, Tensor) else t for t in (a, b)]
+    return Tensor(get_array_module(like.array).isclose(*arrays, rtol=rtol, atol=atol,
+                                                       equal_nan=equal_nan))
+

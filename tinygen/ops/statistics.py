@@ -1,0 +1,246 @@
+"""Statistics and running reductions: var_mean, std_mean, aminmax, median, kthvalue, quantile,
+cumprod, cummax, cummin, logcumsumexp.
+
+Order statistics find their positions on the raw array (no gradient) and read the values with
+``gather``, so each value's gradient goes back to the element it came from, as in PyTorch.
+"""
+
+from collections import namedtuple
+
+from tinygen import dtypes
+from tinygen.autograd.function import Function
+from tinygen.autograd.grad_mode import is_grad_enabled
+from tinygen.backend import get_array_module
+from tinygen.ops.compare import where
+from tinygen.ops.convert import float_input
+from tinygen.ops.elementwise import exp, log
+from tinygen.ops.indexing import gather
+from tinygen.ops.reduce import amax, amin, cumsum, mean, std, sum, values_indices, var
+from tinygen.ops.shape import flip, normalize_dim, reshape, squeeze, unsqueeze
+from tinygen.tensor import Tensor
+
+min_max = namedtuple("min_max", ["min", "max"])
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over ``dim``; var divides by N - correction (default 1)."""
+    return var(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over ``dim``; std divides by N - correction (default 1)."""
+    return std(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) over ``dim`` (all dims when None)."""
+    return min_max(amin(input, dim, keepdim), amax(input, dim, keepdim))
+
+
+def _kth_smallest(x, k, dim, keepdim, op):
+    """(values, indices) of the k-th smallest entry (k from 0) along ``dim``; a row holding NaN
+    gives NaN and the NaN's index, as PyTorch's median."""
+    if x.ndim == 0:
+        return _kth_smallest(reshape(x, 1), k, 0, False, op)
+    axis = normalize_dim(dim, x.ndim, op)
+    n = x.shape[axis]
+    if not 0 <= k < n:
+        raise IndexError(f"{op}(): selected index {k} is out of range for dim {dim} of size "
+                         f"{n} (shape {tuple(x.shape)})")
+    xp = get_array_module(x.array)
+    order = xp.argsort(x.array, axis=axis, kind="stable")       # NaN sorts last
+    indices = xp.take(order, [k], axis=axis)
+    if x.dtype.kind == "f":
+        nan = xp.isnan(x.array)
+        has_nan = nan.any(axis=axis, keepdims=True)
+        indices = xp.where(has_nan, xp.argmax(nan, axis=axis, keepdims=True), indices)
+    indices = indices.astype(dtypes.int64, copy=False)
+    values = gather(x, axis, indices)
+    if not keepdim:
+        values, indices = squeeze(values, axis), indices.squeeze(axis)
+    return values_indices(values, Tensor(indices))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """(values, indices) of the k-th smallest entry (k counts from 1) along ``dim``."""
+    return _kth_smallest(input, k - 1, dim, keepdim, "kthvalue")
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median (of an even count, the smaller middle value, as PyTorch): of all
+    elements when ``dim`` is None, else (values, indices) along ``dim``. NaN propagates."""
+    if dim is None:
+        flat = reshape(input, -1)
+        return _kth_smallest(flat, (flat.shape[0] - 1) // 2, 0, False, "median").values
+    n = input.shape[normalize_dim(dim, input.ndim, "median")] if input.ndim else 1
+    return _kth_smallest(input, (n - 1) // 2, dim, keepdim, "median")
+
+
+_QUANTILE_WEIGHTS = {
+    "linear": lambda frac: frac,
+    "lower": lambda frac: 0 * frac,
+    "higher": lambda frac: (frac > 0) * 1.0,
+    "nearest": lambda frac: (frac > 0.5) * 1.0,
+    "midpoint": lambda frac: (frac > 0) * 0.5,
+}
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The q-th quantiles (q in [0, 1], a number or a 1-D tensor) over ``dim`` (all elements
+    when None): at position q (n - 1) of the sorted values, between the two neighbours as
+    ``interpolation`` says. A 1-D q puts its dim first in the result, as in PyTorch. Rows with
+    NaN give NaN."""
+    if interpolation not in _QUANTILE_WEIGHTS:
+        raise ValueError(f"quantile() interpolation must be one of "
+                         f"{', '.join(_QUANTILE_WEIGHTS)}, got {interpolation!r}")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"quantile() input tensor must be either float or double dtype, "
+                           f"got {input.dtype}")
+    xp = get_array_module(input.array)
+    scalar_q = not isinstance(q, Tensor)
+    qs = xp.asarray([q] if scalar_q else q.array, dtype=input.dtype).reshape(-1)
+    if qs.size and bool(((qs < 0) | (qs > 1)).any()):
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+    x = reshape(input, -1) if dim is None else input
+    axis = 0 if dim is None else normalize_dim(dim, input.ndim, "quantile")
+    n = x.shape[axis]
+    if n == 0:
+        raise IndexError(f"quantile() input tensor must be non-empty (shape {input.shape})")
+    sorted_x = gather(x, axis, xp.argsort(x.array, axis=axis, kind="stable"))
+    position = qs * (n - 1)
+    low = xp.floor(position).astype(dtypes.int64)
+    high = xp.minimum(low + 1, n - 1)
+    weight = _QUANTILE_WEIGHTS[interpolation](position - low)
+    shape = [1] * x.ndim
+    shape[axis] = qs.size
+    low_v, high_v = (_take(sorted_x, axis, i) for i in (low, high))
+    out = low_v + Tensor(weight.reshape(shape).astype(input.dtype)) * (high_v - low_v)
+    out = where(Tensor(xp.isnan(x.array).any(axis=axis, keepdims=True)), float("nan"), out)
+    if keepdim and dim is None:
+        out = reshape(out, (qs.size,) + (1,) * input.ndim)
+    elif keepdim:
+        out = unsqueeze(out.movedim(axis, 0), axis + 1)
+    else:
+        out = squeeze(out, axis) if scalar_q else out.movedim(axis, 0)
+    return reshape(out, out.shape[1:]) if scalar_q and keepdim else out
+
+
+def _take(x, axis, index):
+    """x's entries at the 1-D integer array ``index`` along ``axis``."""
+    return x[(slice(None),) * axis + (index,)]
+
+
+class Cumprod(Function):
+    """y_i = x_0 x_1 ... x_i along ``axis``;  dx_i = sum_{j>=i} dy_j y_j / x_i when no x is 0.
+    With zeros, only the first zero z of a row matters: before it the formula holds with the
+    sum cut at z; at z, dx_z = sum_{j>=z} dy_j y'_j, where y' is the cumprod with x_z set to 1;
+    after it dx = 0 (every product there holds x_z). Those masks hide how dx depends on the
+    zeros, so a recorded backward (create_graph=True) of an input with zeros takes the exact
+    O(n^2) form instead (``_cumprod_grad_pairwise``)."""
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        y = get_array_module(x).cumprod(x, axis=axis)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, y = ctx.saved_tensors
+        axis, xp = ctx.axis, get_array_module(x.array)
+        is_zero = x.array == 0
+        if is_grad_enabled() and is_zero.any():
+            return _cumprod_grad_pairwise(x, grad_y, axis), None
+        zeros_so_far = xp.cumsum(is_zero, axis=axis)
+        before = Tensor(zeros_so_far == 0)
+        reverse_sum = flip(cumsum(flip(where(before, grad_y * y, 0), axis), axis), axis)
+        grad_x = where(before, reverse_sum / where(before, x, 1), 0)
+        if not is_zero.any():
+            return grad_x, None
+        first_zero = Tensor((zeros_so_far == 1) & is_zero)
+        y_skip = Cumprod.apply(where(first_zero, 1, x), axis)
+        at_zero = sum(where(before, 0, grad_y * y_skip), axis, keepdim=True)
+        return where(first_zero, at_zero, grad_x), None
+
+
+def _cumprod_grad_pairwise(x, grad_y, axis):
+    """dx_i = sum_{j>=i} dy_j P_ij with P_ij = prod_{k<=j, k!=i} x_k, the cumprod of x with x_i
+    set to 1: exact at zeros and differentiable again, at O(n^2) cost along ``axis``."""
+    from tinygen.ops.rearrange import movedim
+    xm, gm = movedim(x, axis, -1), movedim(grad_y, axis, -1)
+    n = xm.shape[-1]
+    xp = get_array_module(x.array)
+    skip_self = where(Tensor(xp.eye(n, dtype=bool)), 1, unsqueeze(xm, -2))    # row i, column k
+    later = Tensor(xp.triu(xp.ones((n, n), dtype=bool)))                      # j >= i
+    pairs = where(later, Cumprod.apply(skip_self, skip_self.ndim - 1) * unsqueeze(gm, -2), 0)
+    return movedim(sum(pairs, -1), -1, axis)
+
+
+def cumprod(input, dim, dtype=None):
+    """Running products along ``dim``; integer and bool inputs give int64, as in PyTorch."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input.dtype.kind in "biu":
+        input = input.to(dtypes.int64)
+    if input.ndim == 0:
+        return input
+    return Cumprod.apply(input, normalize_dim(dim, input.ndim, "cumprod"))
+
+
+def _running_extreme(x, dim, ufunc, op):
+    """(values, indices) of the running max or min along ``dim``. Ties and NaN take the latest
+    index, as PyTorch (it compares with >= and lets NaN through)."""
+    if x.ndim == 0:
+        return values_indices(x, Tensor(get_array_module(x.array).zeros((), dtypes.int64)))
+    axis = normalize_dim(dim, x.ndim, op)
+    xp = get_array_module(x.array)
+    running = getattr(xp, ufunc).accumulate(x.array, axis=axis)
+    hit = (x.array == running) | (xp.isnan(x.array) if x.dtype.kind == "f" else False)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    positions = xp.arange(x.shape[axis], dtype=dtypes.int64).reshape(shape)
+    indices = xp.maximum.accumulate(xp.where(hit, positions, 0), axis=axis)
+    return values_indices(gather(x, axis, indices), Tensor(indices))
+
+
+def cummax(input, dim):
+    return _running_extreme(input, dim, "maximum", "cummax")
+
+
+def cummin(input, dim):
+    return _running_extreme(input, dim, "minimum", "cummin")
+
+
+class LogCumSumExp(Function):
+    """y_i = log(exp(x_0) + ... + exp(x_i)) along ``axis``;
+    dx_i = sum_{j>=i} dy_j exp(x_i - y_j) = exp(x_i) * (reversed cumsum of dy exp(-y))_i. That
+    sum is taken in log space, positive and negative dy apart (PyTorch's formula), with this op
+    itself, so it neither overflows nor underflows and can be differentiated again."""
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        y = get_array_module(x).logaddexp.accumulate(x, axis=axis)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, y = ctx.saved_tensors
+        axis = ctx.axis
+        grad_x = 0
+        for sign in (1, -1):
+            part = grad_y * sign
+            positive = Tensor(part.array > 0)
+            log_part = where(positive, log(where(positive, part, 1)) - y, float("-inf"))
+            reverse = flip(LogCumSumExp.apply(flip(log_part, axis), axis), axis)
+            grad_x = grad_x + exp(x + reverse) * sign
+        return grad_x, None
+
+
+def logcumsumexp(input, dim):
+    """log(cumsum(exp(input))) along ``dim``, without overflow."""
+    input = float_input(input)
+    if input.ndim == 0:
+        return input
+    return LogCumSumExp.apply(input, normalize_dim(dim, input.ndim, "logcumsumexp"))
+
