@@ -1,9 +1,13 @@
-"""Activations beyond tanh/sigmoid: gelu (exact and tanh), leaky_relu, silu, and relu with
-PyTorch's ``inplace`` flag.
+"""Activations beyond tanh/sigmoid: gelu (exact and tanh), leaky_relu, silu, relu, the
+exponential family (elu, selu, celu), softplus and logsigmoid, the piecewise-linear ones
+(hardtanh, relu6, threshold, hardsigmoid, hardswish, prelu), mish, glu, softsign, tanhshrink and
+softmin, with PyTorch's signatures and ``inplace`` flags.
 
-Forward and first backward run the fused kernels (``tinygen.kernels``). Each backward is itself
-an op (``GeluBackward``, like ``TanhBackward`` in elementwise.py) whose own backward is written
-in tensor ops, so second derivatives (``create_graph=True``) stay exact.
+gelu and leaky_relu run fused kernels (``tinygen.kernels``); gelu's backward is itself an op
+(``GeluBackward``, like ``TanhBackward`` in elementwise.py). Every backward is written in tensor
+ops, so second derivatives (``create_graph=True``) stay exact. The rest are either a Function
+whose forward is the numerically stable form (no exp of a large positive number, so no inf at
+|x| = 1e4) or a composition of such ops.
 """
 
 import math
@@ -13,14 +17,19 @@ from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.autograd.inplace import modify
 from tinygen.backend import get_array_module
+from tinygen.ops.compare import where
 from tinygen.ops.convert import constant_like, float_input
 from tinygen.ops.elementwise import Relu, exp, sigmoid, tanh
+from tinygen.ops.reduce import softmax
+from tinygen.ops.shape import chunk, normalize_dim, reshape
 from tinygen.tensor import Tensor
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_CUBIC = 0.044715
 _APPROXIMATIONS = ("none", "tanh")
+_SELU_ALPHA = 1.6732632423543772848170429916717       # Klambauer et al. 2017, eq. 14
+_SELU_SCALE = 1.0507009873554804934193349852946
 
 
 class Gelu(Function):
@@ -117,3 +126,200 @@ def silu(input, inplace=False):
     if inplace:
         return modify(input, "silu_", silu)
     return input * sigmoid(input)
+
+
+class Elu(Function):
+    """y = scale x for x > 0, else scale alpha (exp(input_scale x) - 1): elu, selu and celu.
+    dy/dx = scale, or input_scale (y + scale alpha) for x <= 0, written in the kept output."""
+    @staticmethod
+    def forward(ctx, x, alpha, scale, input_scale):
+        xp = get_array_module(x)
+        positive = x > 0
+        # exp only ever sees x <= 0, so x = 1e4 gives no inf in the unused branch
+        negative = (scale * alpha) * xp.expm1(input_scale * xp.minimum(x, 0))
+        y = xp.where(positive, scale * x, negative).astype(x.dtype, copy=False)
+        ctx.constants = alpha, scale, input_scale
+        ctx.save_for_backward(positive, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        positive, y = ctx.saved_tensors
+        alpha, scale, input_scale = ctx.constants
+        slope = where(positive, scale, (y + scale * alpha) * input_scale)
+        return grad_y * slope, None, None, None
+
+
+class Softplus(Function):
+    """y = log(1 + exp(beta x)) / beta, and y = x where beta x > threshold (PyTorch's switch to
+    the asymptote); dy/dx = sigmoid(beta x), or 1 past the threshold.
+    Computed as (max(z, 0) + log1p(exp(-|z|))) / beta with z = beta x, which never overflows."""
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        xp = get_array_module(x)
+        z = beta * x
+        linear = z > threshold
+        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+        ctx.beta = beta
+        ctx.save_for_backward(x, linear)
+        return xp.where(linear, x, soft).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, linear = ctx.saved_tensors
+        return where(linear, grad_y, grad_y * sigmoid(x * ctx.beta)), None, None
+
+
+class Hardtanh(Function):
+    """y = clip(x, min_val, max_val);  dy/dx = 1 strictly inside, 0 elsewhere (as PyTorch's
+    hardtanh_backward, so relu6 and hardsigmoid have gradient 0 at their kinks)."""
+    @staticmethod
+    def forward(ctx, x, min_val, max_val):
+        ctx.save_for_backward((x > min_val) & (x < max_val))
+        return get_array_module(x).clip(x, min_val, max_val).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (inside,) = ctx.saved_tensors
+        return where(inside, grad_y, 0), None, None
+
+
+class Threshold(Function):
+    """y = x where x > threshold, else value;  dy/dx = 1 where x > threshold, else 0."""
+    @staticmethod
+    def forward(ctx, x, threshold, value):
+        above = x > threshold
+        ctx.save_for_backward(above)
+        return get_array_module(x).where(above, x, value).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (above,) = ctx.saved_tensors
+        return where(above, grad_y, 0), None, None
+
+
+def _pointwise(name, function, input, inplace, *args):
+    """``function(input, *args)`` for a float input, written into ``input`` when ``inplace``."""
+    if inplace:
+        return modify(input, name + "_", function, *args)
+    return function(float_input(input), *args)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, else alpha (exp(x) - 1) (Clevert et al. 2016)."""
+    return _pointwise("elu", Elu.apply, input, inplace, float(alpha), 1.0, 1.0)
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the self-normalizing constants of Klambauer et al. 2017."""
+    return _pointwise("selu", Elu.apply, input, inplace, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (Barron 2017)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (the input is divided by it)")
+    return _pointwise("celu", Elu.apply, input, inplace, float(alpha), 1.0, 1.0 / alpha)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold."""
+    return Softplus.apply(float_input(input), float(beta), float(threshold))
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x), finite for every x (no threshold, unlike softplus)."""
+    return -Softplus.apply(-float_input(input), 1.0, math.inf)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clip(x, min_val, max_val)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                         f"({max_val})")
+    return _pointwise("hardtanh", Hardtanh.apply, input, inplace, min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else value."""
+    return _pointwise("threshold", Threshold.apply, input, inplace, threshold, value)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6, a piecewise-linear sigmoid (Howard et al. 2019)."""
+    return _pointwise("hardsigmoid", _hardsigmoid, input, inplace)
+
+
+def _hardsigmoid(x):
+    return Hardtanh.apply(x + 3, 0.0, 6.0) / 6
+
+
+def hardswish(input, inplace=False):
+    """x relu6(x + 3) / 6 (Howard et al. 2019)."""
+    return _pointwise("hardswish", _hardswish, input, inplace)
+
+
+def _hardswish(x):
+    return x * _hardsigmoid(x)
+
+
+def mish(input, inplace=False):
+    """x tanh(softplus(x)) (Misra 2019)."""
+    return _pointwise("mish", _mish, input, inplace)
+
+
+def _mish(x):
+    return x * tanh(Softplus.apply(x, 1.0, 20.0))
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - tanh(input)
+
+
+def prelu(input, weight):
+    """x where x > 0, else a x, with learnable slopes ``weight``: one (shape () or (1,)) or one
+    per channel (shape (C,), channels on dim 1 of the input)."""
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.ndim}")
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                           f"parameter numbers = {weight.numel()} and channel size = {channels}.")
+    if weight.numel() != 1:           # (C,) -> (C, 1, ..., 1), to broadcast against dim 1
+        weight = reshape(weight, (channels,) + (1,) * (input.ndim - 2))
+    elif weight.ndim > 0 and input.ndim == 0:
+        weight = reshape(weight, ())
+    return where(input > 0, input, weight * input)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit (Dauphin et al. 2017): a * sigmoid(b), with a and b the two halves of
+    ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    axis = normalize_dim(dim, input.ndim, "glu")
+    if input.shape[axis] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {axis} is size "
+                           f"{input.shape[axis]}")
+    a, b = chunk(input, 2, axis)
+    return a * sigmoid(b)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) over ``dim``, which (unlike PyTorch's deprecated implicit choice) must be
+    given."""
+    if dim is None:
+        raise ValueError("softmin: dim is None; pass the dim to normalise over, e.g. dim=-1")
+    return softmax(-input, dim, dtype)
