@@ -1,13 +1,17 @@
-"""Regression, binary and divergence losses: mse, l1, binary cross entropy (on probabilities and
-on logits), KL divergence, and the Gaussian KL term of a VAE. Cross entropy and NLL live in
-``cross_entropy.py``; both files share the reduction helpers at the top of this one.
+"""Regression, binary and divergence losses: mse, l1, smooth l1 and huber, binary cross entropy
+(on probabilities and on logits), the Gaussian and Poisson negative log likelihoods, KL
+divergence, and the Gaussian KL term of a VAE. Cross entropy and NLL live in
+``cross_entropy.py``, the margin and embedding losses in ``margin_loss.py``; all share the
+reduction helpers at the top of this one.
 
 Every loss takes ``reduction='mean'|'sum'|'none'`` (and PyTorch's deprecated ``size_average`` /
-``reduce`` pair). Unlike PyTorch, ``mse_loss``, ``l1_loss`` and the binary cross entropies refuse
+``reduce`` pair where PyTorch does). Unlike PyTorch, the regression losses and the binary cross
+entropies refuse
 a target whose shape differs from the input's: PyTorch broadcasts it with a warning, which is
 almost always a silent bug ((N, 1) against (N,) gives an (N, N) loss).
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -17,6 +21,7 @@ from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp, where
+from tinygen.ops.distance import ClampMinForward
 from tinygen.ops.elementwise import exp, log, log1p, relu, sigmoid
 from tinygen.tensor import Tensor
 
@@ -82,6 +87,92 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     reduction = legacy_reduction(size_average, reduce, reduction)
     error = (input - _float_target(input, target, "l1_loss")).abs()
     return _weighted(error, weight, input, reduction, "l1_loss")
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, for d = x - y (Girshick 2015);
+    beta = 0 is the l1 loss."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got "
+                           f"{beta}.")
+    error = input - _float_target(input, target, "smooth_l1_loss")
+    loss = _huber(error, beta) / beta if beta > 0 else error.abs()
+    return reduce_loss(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), for d = x - y (Huber 1964);
+    delta * smooth_l1_loss(beta=delta). With ``weight`` the mean is mean(w loss) (PyTorch)."""
+    reduction = legacy_reduction(None, None, reduction)
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got "
+                           f"{delta}.")
+    loss = _huber(input - _float_target(input, target, "huber_loss"), delta)
+    if weight is not None:
+        if weight.shape != input.shape:
+            raise ValueError(f"huber_loss: weight shape {tuple(weight.shape)} must equal the "
+                             f"input shape {tuple(input.shape)}")
+        loss = loss * weight
+    return reduce_loss(loss, reduction)
+
+
+def _huber(error, delta):
+    """0.5 e^2 where |e| < delta, else delta (|e| - 0.5 delta): quadratic, then linear."""
+    size = error.abs()
+    return where(size < delta, 0.5 * error * error, delta * (size - 0.5 * delta))
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log v + (x - y)^2 / v) (+ 0.5 log(2 pi) when ``full``), the negative log likelihood
+    of y under N(x, v) (Nix & Weigend 1994). v is clamped to at least ``eps`` for the value only:
+    its gradient flows as if unclamped, as in PyTorch. ``var`` may be a number, have the input's
+    shape, lack its last dimension, or have size 1 in one dimension (one variance shared)."""
+    reduction = legacy_reduction(None, None, reduction)
+    target = _float_target(input, target, "gaussian_nll_loss")
+    if not isinstance(var, Tensor):
+        var = Tensor(get_array_module(input.array).full(input.shape, var, dtype=input.dtype))
+    if var.shape == input.shape[:-1] and var.shape != input.shape:
+        var = var.unsqueeze(-1)
+    elif not _one_shared_dim(var.shape, input.shape):
+        raise ValueError(f"gaussian_nll_loss: var is of incorrect size: var shape "
+                         f"{tuple(var.shape)} for input shape {tuple(input.shape)}")
+    device_checks.check((var.array < 0).any(), lambda: ValueError(
+        "gaussian_nll_loss: var has negative entry/entries"), op="gaussian_nll_loss")
+    var = ClampMinForward.apply(var, eps)
+    error = input - target
+    loss = 0.5 * (log(var) + error * error / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return reduce_loss(loss, reduction)
+
+
+def _one_shared_dim(var_shape, input_shape):
+    """Whether var has the input's shape, or differs from it in one dimension where var has
+    size 1 (PyTorch's test)."""
+    if len(var_shape) != len(input_shape):
+        return False
+    differing = [v for v, n in zip(var_shape, input_shape) if v != n]
+    return not differing or differing == [1]
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """Negative log likelihood of y under Poisson(rate), without the constant log(y!):
+    exp(x) - y x when ``input`` is the log-rate (``log_input``), else x - y log(x + eps).
+    ``full`` adds Stirling's approximation of log(y!), y log y - y + 0.5 log(2 pi y), for y > 1."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    target = _float_target(input, target, "poisson_nll_loss")
+    if log_input:
+        loss = exp(input) - target * input
+    else:
+        loss = input - target * log(input + eps)
+    if full:
+        counted = target > 1
+        y = where(counted, target, 1)            # keeps log away from 0 where masked out
+        stirling = y * log(y) - y + 0.5 * log(2 * math.pi * y)
+        loss = loss + where(counted, stirling, 0)
+    return reduce_loss(loss, reduction)
 
 
 def _weighted(loss, weight, input, reduction, name):
