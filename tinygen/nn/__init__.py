@@ -6,15 +6,31 @@
 
 from tinygen.nn import functional  # noqa: F401
 from tinygen.nn import init, utils
-from tinygen.nn.activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from tinygen.nn.activation import (
+    CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
+    LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign,
+    Tanh, Tanhshrink, Threshold)
 from tinygen.nn.attention import CausalSelfAttention, KVCache, MultiheadAttention
-from tinygen.nn.containers import ModuleDict, ModuleList, Sequential
-from tinygen.nn.conv import Conv2d, ConvTranspose2d
-from tinygen.nn.dropout import Dropout
+from tinygen.nn.containers import (
+    ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential)
+from tinygen.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from tinygen.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
 from tinygen.nn.embedding import Embedding
+from tinygen.nn.fold import Fold, Unfold
 from tinygen.nn.linear import Flatten, Identity, Linear, Unflatten
+from tinygen.nn.distance import CosineSimilarity, PairwiseDistance
 from tinygen.nn.loss import (
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss)
+    BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
+    HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
+    MultiLabelSoftMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
+    TripletMarginLoss)
 from tinygen.nn.module import Module, Parameter
-from tinygen.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
-from tinygen.nn.pooling import AvgPool2d, MaxPool2d, Upsample
+from tinygen.nn.normalization import (
+    BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm, RMSNorm)
+from tinygen.nn.padding import (
+    CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
+    ReplicationPad1d, ReplicationPad2d, ZeroPad1d, ZeroPad2d)
+from tinygen.nn.pixel_shuffle import PixelShuffle, PixelUnshuffle
+from tinygen.nn.pooling import (
+    AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, Upsample,
+    UpsamplingBilinear2d, UpsamplingNearest2d)

@@ -1,5 +1,5 @@
 """Containers that register the modules they hold: ``Sequential``, ``ModuleList``,
-``ModuleDict``.
+``ModuleDict``; and the parameters they hold: ``ParameterList``, ``ParameterDict``.
 
 A plain Python list of layers would hide them from ``parameters()``, ``state_dict()`` and
 ``to()``; these keep them in ``_modules`` under the names ``"0"``, ``"1"``, ... (or the dict's
@@ -9,7 +9,8 @@ keys), which is also where the ``0.weight`` state-dict keys come from.
 import operator
 from collections import OrderedDict
 
-from tinygen.nn.module import Module, _indent
+from tinygen.nn.module import Module, Parameter, _indent
+from tinygen.tensor import Tensor
 
 
 def _index(index, length, kind):
@@ -193,3 +194,115 @@ class ModuleDict(Module):
         for pair in pairs:
             key, module = pair
             self[key] = module
+
+
+def _as_parameter(value):
+    """A plain tensor is wrapped as a Parameter on the way in, as PyTorch does."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _describe(param):
+    size = "x".join(str(n) for n in param.shape)
+    where = "" if param.device.type == "cpu" else f" ({param.device})"
+    return f"Parameter containing: [{param.dtype} of size {size}{where}]"
+
+
+class ParameterList(Module):
+    """A list of parameters, registered under "0", "1", ... (state-dict keys ``0``, ``1``)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ParameterList(list(self)[index])
+        return self._parameters[str(_index(index, len(self), "ParameterList"))]
+
+    def __setitem__(self, index, param):
+        index = _index(index, len(self), "ParameterList")
+        self.register_parameter(str(index), _as_parameter(param))
+
+    def append(self, value):
+        """Add ``value`` (a tensor becomes a Parameter) at the end; returns self."""
+        self.register_parameter(str(len(self)), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
+
+    def extra_repr(self):
+        return "\n".join(f"({i}): {_describe(p)}" for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of parameters (insertion ordered), registered under their keys."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self):
+        self._parameters.clear()
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def update(self, parameters):
+        """Add the (key, parameter) pairs of a mapping or an iterable of pairs."""
+        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(f"({key}): {_describe(p)}" for key, p in self.items())

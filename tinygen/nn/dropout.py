@@ -1,12 +1,12 @@
-"""``Dropout``: inverted dropout while training (see ops/dropout.py), the identity in eval."""
+"""Dropout layers: ``Dropout``, channel-wise ``Dropout1d`` / ``Dropout2d``, and
+``AlphaDropout`` (for SELU networks); each is the identity in eval mode (see ops/dropout.py)."""
 
 from tinygen.nn.module import Module
-from tinygen.ops.dropout import _check_probability, dropout
+from tinygen.ops.dropout import _check_probability, alpha_dropout, dropout, dropout1d, dropout2d
 
 
-class Dropout(Module):
-    """Zero each element with probability ``p`` in training mode and scale the survivors by
-    1 / (1 - p); pass the input through unchanged in eval mode."""
+class _DropoutNd(Module):
+    """What the dropout layers share: ``p``, ``inplace``, the repr, and a ``functional``."""
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
@@ -15,7 +15,28 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return dropout(input, self.p, self.training, self.inplace)
+        return self.functional(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Zero each element with probability ``p`` in training mode and scale the survivors by
+    1 / (1 - p); pass the input through unchanged in eval mode."""
+    functional = staticmethod(dropout)
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` (training)."""
+    functional = staticmethod(dropout1d)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels of (N, C, H, W) input with probability ``p`` (training)."""
+    functional = staticmethod(dropout2d)
+
+
+class AlphaDropout(_DropoutNd):
+    """Alpha dropout: keeps the zero mean and unit variance of SELU activations (training)."""
+    functional = staticmethod(alpha_dropout)

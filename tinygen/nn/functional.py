@@ -5,17 +5,30 @@ file gathers them under PyTorch's names.
 """
 
 from tinygen.nn.embedding import embedding  # noqa: F401
+from tinygen.nn.fold import fold, unfold  # noqa: F401
 from tinygen.nn.linear import linear  # noqa: F401
-from tinygen.ops.activation import gelu, leaky_relu, relu, silu  # noqa: F401
+from tinygen.nn.pixel_shuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
+from tinygen.ops.activation import (  # noqa: F401
+    celu, elu, gelu, glu, hardsigmoid, hardswish, hardtanh, leaky_relu, logsigmoid, mish, prelu,
+    relu, relu6, selu, silu, softmin, softplus, softsign, tanhshrink, threshold)
+from tinygen.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d  # noqa: F401
 from tinygen.ops.attention import scaled_dot_product_attention  # noqa: F401
 from tinygen.ops.conv import conv2d, conv_transpose2d  # noqa: F401
+from tinygen.ops.conv1d import conv1d, conv_transpose1d  # noqa: F401
 from tinygen.ops.cross_entropy import cross_entropy, nll_loss  # noqa: F401
-from tinygen.ops.dropout import dropout  # noqa: F401
+from tinygen.ops.dropout import alpha_dropout, dropout, dropout1d, dropout2d  # noqa: F401
 from tinygen.ops.elementwise import sigmoid, tanh  # noqa: F401
 from tinygen.ops.interpolate import interpolate  # noqa: F401
+from tinygen.ops.distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
+from tinygen.ops.encoding import one_hot  # noqa: F401
 from tinygen.ops.loss import (  # noqa: F401
-    binary_cross_entropy, binary_cross_entropy_with_logits, gaussian_kl, kl_div, l1_loss, mse_loss)
-from tinygen.ops.normalization import batch_norm, group_norm, layer_norm  # noqa: F401
+    binary_cross_entropy, binary_cross_entropy_with_logits, gaussian_kl, gaussian_nll_loss,
+    huber_loss, kl_div, l1_loss, mse_loss, poisson_nll_loss, smooth_l1_loss)
+from tinygen.ops.margin_loss import (  # noqa: F401
+    cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss, multilabel_soft_margin_loss,
+    soft_margin_loss, triplet_margin_loss)
+from tinygen.ops.normalization import (  # noqa: F401
+    batch_norm, group_norm, instance_norm, layer_norm, rms_norm)
 from tinygen.ops.pad import pad  # noqa: F401
-from tinygen.ops.pool import avg_pool2d, max_pool2d  # noqa: F401
+from tinygen.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: F401
 from tinygen.ops.reduce import log_softmax, softmax  # noqa: F401

@@ -1,4 +1,5 @@
-"""Normalisation layers: ``LayerNorm``, ``BatchNorm1d``, ``BatchNorm2d``, ``GroupNorm``.
+"""Normalisation layers: ``LayerNorm``, ``BatchNorm1d/2d``, ``GroupNorm``, ``InstanceNorm1d/2d``
+and ``RMSNorm``.
 
 Parameter and buffer names, defaults and state-dict keys are PyTorch's (``weight``, ``bias``,
 ``running_mean``, ``running_var``, ``num_batches_tracked``), so weights load by key.
@@ -8,7 +9,8 @@ from tinygen import creation, dtypes
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.nn import init
 from tinygen.nn.module import Module, Parameter
-from tinygen.ops.normalization import batch_norm, group_norm, layer_norm
+from tinygen.ops.normalization import (
+    batch_norm, group_norm, instance_norm, layer_norm, rms_norm)
 
 
 def _add_bias(module, bias, shape, device, dtype):
@@ -182,3 +184,71 @@ class GroupNorm(Module):
     def extra_repr(self):
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """Normalise each channel of each sample over its spatial dims (``instance_norm``).
+
+    PyTorch's defaults differ from batch norm's: affine=False and track_running_stats=False.
+    With running statistics tracked, eval mode uses them; ``ranks`` lists the unbatched rank
+    first, then the batched one.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, input):
+        name = type(self).__name__
+        if input.ndim not in self.ranks:
+            raise ValueError(f"{name}: expected {self.ranks[0]}D (unbatched) or {self.ranks[1]}D "
+                             f"(batched) input, got {input.ndim}D input of shape "
+                             f"{tuple(input.shape)}")
+        if input.ndim == self.ranks[0]:
+            return self.forward(input.unsqueeze(0)).squeeze(0)
+        if self.affine and input.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input's size at dim=1 to match num_features "
+                             f"({self.num_features}), but got: {input.shape[1]}.")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        return instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                             self.training or not self.track_running_stats, momentum, self.eps)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm of (N, C, L) or (C, L) inputs."""
+    ranks = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm of (N, C, H, W) or (C, H, W) inputs."""
+    ranks = (3, 4)
+
+
+class RMSNorm(Module):
+    """y = x / sqrt(mean(x^2) + eps) * weight over the last dims (``normalized_shape``); weight
+    starts at ones, and eps=None means the input dtype's machine epsilon."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*self.normalized_shape, device=device,
+                                                  dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -1,12 +1,15 @@
-"""Pooling and resizing layers: ``MaxPool2d``, ``AvgPool2d`` and ``Upsample``.
+"""Pooling and resizing layers: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool2d``,
+``AdaptiveMaxPool2d``, ``Upsample`` and its aliases ``UpsamplingNearest2d`` and
+``UpsamplingBilinear2d``.
 
-Each keeps its arguments as given (as PyTorch does, so reprs match) and calls the functional
-form in ``tinygen/ops/pool.py`` or ``tinygen/ops/interpolate.py``.
+Each keeps its arguments as PyTorch does (so reprs match) and calls the functional form in
+``tinygen/ops/pool.py``, ``ops/adaptive_pool.py`` or ``ops/interpolate.py``.
 """
 
 from tinygen.nn.module import Module
+from tinygen.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from tinygen.ops.interpolate import interpolate
-from tinygen.ops.pool import avg_pool2d, max_pool2d
+from tinygen.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
 
 class MaxPool2d(Module):
@@ -31,6 +34,39 @@ class MaxPool2d(Module):
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
+class MaxPool1d(MaxPool2d):
+    """The max over each kernel_size window of a signal (N, C, L) or (C, L), as PyTorch."""
+
+    def forward(self, input):
+        return max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                          ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class AvgPool1d(Module):
+    """The mean over each kernel_size window of a signal (N, C, L) or (C, L), as PyTorch
+    (which keeps kernel_size, stride and padding as 1-tuples)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        self.kernel_size = _single(kernel_size)
+        self.stride = _single(stride if stride is not None else kernel_size)
+        self.padding = _single(padding)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input):
+        return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def _single(value):
+    return (value,) if isinstance(value, int) else tuple(value)
+
+
 class AvgPool2d(Module):
     """The mean over each kernel_size window (stride defaults to kernel_size), as PyTorch."""
 
@@ -50,6 +86,36 @@ class AvgPool2d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _AdaptivePool2d(Module):
+    """Pools to a fixed ``output_size`` (an int, or a pair whose None keeps that input size)."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_AdaptivePool2d):
+    """The mean of each of output_size adaptive windows, as ``torch.nn.AdaptiveAvgPool2d``."""
+
+    def forward(self, input):
+        return adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveMaxPool2d(_AdaptivePool2d):
+    """The max of each of output_size adaptive windows, as ``torch.nn.AdaptiveMaxPool2d``
+    (return_indices is not supported)."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input):
+        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class Upsample(Module):
@@ -77,3 +143,17 @@ class Upsample(Module):
         else:
             info = f"size={self.size!r}"
         return f"{info}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample with mode='nearest'."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample with mode='bilinear' and align_corners=True (PyTorch's choice for this alias)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

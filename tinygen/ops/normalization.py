@@ -1,4 +1,5 @@
-"""Normalisation layers as ops: layer_norm, batch_norm (training and eval), group_norm.
+"""Normalisation layers as ops: layer_norm, batch_norm (training and eval), group_norm, and
+the composites instance_norm (a group norm of one channel per group) and rms_norm.
 
 All three compute xhat = (x - mean) / sqrt(var + eps) over some axes (biased variance), then
 y = xhat * weight + bias. Forward and first backward run the fused kernels. When the backward
@@ -7,6 +8,8 @@ itself is recorded (``create_graph=True``), it is computed from the composite fo
 """
 
 import math
+
+import numpy as np
 
 from tinygen import kernels
 from tinygen.autograd.function import Function
@@ -127,15 +130,22 @@ def _check_affine(name, param, shape, op):
                            f"{tuple(param.shape)}")
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift."""
+def _trailing_shape(op, input, normalized_shape):
+    """``normalized_shape`` as a tuple, checked to be the trailing dims of ``input``."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
         int(n) for n in normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
         star = ", ".join(["*"] + [str(n) for n in shape])
-        raise RuntimeError(f"layer_norm: given normalized_shape={list(shape)}, expected input "
+        raise RuntimeError(f"{op}: given normalized_shape={list(shape)}, expected input "
                            f"with shape [{star}], but got input of size {list(input.shape)}")
+    return shape
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift."""
+    shape = _trailing_shape("layer_norm", input, normalized_shape)
+    k = len(shape)
     for name, param in (("weight", weight), ("bias", bias)):
         _check_affine(name, param, shape, "layer_norm")
     if k == 1:                                   # the usual case: no reshapes to record
@@ -213,3 +223,40 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         y = y + reshape(bias, per_channel)
     return y
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample of ``input`` (N, C, *) over its own spatial dims.
+
+    use_input_stats=True uses those per-instance statistics and, when running_mean/running_var
+    are given, moves them towards the batch average of the per-instance mean and UNBIASED
+    variance (as PyTorch); use_input_stats=False normalises with the running statistics.
+    """
+    x = _channels_first(input, "instance_norm")
+    n, c, length = x.shape
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if length <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{list(input.shape)}")
+    y = group_norm(input, c, weight, bias, eps)
+    if running_mean is not None or running_var is not None:
+        for name, param in (("running_mean", running_mean), ("running_var", running_var)):
+            _check_affine(name, param, (c,), f"instance_norm (input has {c} channels)")
+        with no_grad():
+            _update_running(running_mean, x.mean(2).mean(0), momentum)
+            _update_running(running_var, x.var(2, correction=1).mean(0), momentum)
+    return y
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """y = x / sqrt(mean(x^2) + eps) * weight over the last ``len(normalized_shape)`` dims
+    (Zhang & Sennrich, 2019); eps=None is the machine epsilon of the input's dtype, as PyTorch."""
+    shape = _trailing_shape("rms_norm", input, normalized_shape)
+    _check_affine("weight", weight, shape, "rms_norm")
+    if eps is None:
+        eps = float(np.finfo(input.array.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return y if weight is None else y * weight

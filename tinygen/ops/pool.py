@@ -1,4 +1,5 @@
-"""Pooling: ``max_pool2d`` and ``avg_pool2d`` (resizing, ``interpolate``, is in interpolate.py).
+"""Pooling: ``max_pool2d`` and ``avg_pool2d``, and ``max_pool1d`` / ``avg_pool1d`` as the 2-D ones
+of 1 x L images (adaptive pooling is in adaptive_pool.py, resizing in interpolate.py).
 
 Both poolings read their windows with im2col: every plane is a one-channel image, padded first
 (with -inf for max, zeros for average) so that ceil_mode's extra windows see padding too.
@@ -139,3 +140,44 @@ def _window_counts(xp, n, k, s, p, out, count_include_pad):
     if count_include_pad:
         return end - start
     return xp.minimum(end, n) - xp.maximum(start, 0)
+
+
+def _check_1d(op, input):
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"{op}: expected 2D or 3D input (C, L) or (N, C, L), but got input "
+                           f"of size: {list(input.shape)}")
+
+
+def _as_height_one(value, name, op, height=1):
+    """A 1-D pooling argument (an int or a 1-tuple) as the 2-D pair (height, value)."""
+    value = (value,) if isinstance(value, int) else tuple(value)
+    if len(value) != 1:
+        raise ValueError(f"{op}: {name} must be an int or a tuple of one int, got {value!r}")
+    return (height,) + value
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """max_pool2d of the signal (N, C, L) or (C, L) read as a 1 x L image."""
+    op = "max_pool1d"
+    _check_1d(op, input)
+    stride = kernel_size if stride is None or stride == [] else stride
+    out = max_pool2d(input.unsqueeze(-2), _as_height_one(kernel_size, "kernel_size", op),
+                     _as_height_one(stride, "stride", op),
+                     _as_height_one(padding, "padding", op, height=0),
+                     _as_height_one(dilation, "dilation", op), ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """avg_pool2d of the signal (N, C, L) or (C, L) read as a 1 x L image."""
+    op = "avg_pool1d"
+    _check_1d(op, input)
+    stride = kernel_size if stride is None or stride == [] else stride
+    out = avg_pool2d(input.unsqueeze(-2), _as_height_one(kernel_size, "kernel_size", op),
+                     _as_height_one(stride, "stride", op),
+                     _as_height_one(padding, "padding", op, height=0), ceil_mode, count_include_pad)
+    return out.squeeze(-2)
