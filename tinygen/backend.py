@@ -168,33 +168,70 @@ def set_default_device(dev):
     _default_device[0] = Device(dev)
 
 
-_seed = [None]
-_generators = {}
+_SEED_RANGE = (-1 << 63, (1 << 64) - 1)          # what PyTorch accepts: int64 or uint64
+
+
+def as_seed(seed):
+    """``seed`` as a 64-bit unsigned integer; negative ones wrap around, as in PyTorch."""
+    seed = int(seed)
+    if not _SEED_RANGE[0] <= seed <= _SEED_RANGE[1]:
+        raise ValueError(f"seed {seed} does not fit in 64 bits: expected "
+                         f"{_SEED_RANGE[0]} <= seed <= {_SEED_RANGE[1]}")
+    return seed % (1 << 64)
+
+
+def random_seed():
+    """A non-deterministic 64-bit seed (from the operating system)."""
+    return int.from_bytes(os.urandom(8), "little")
+
+
+class RandomStream:
+    """The numpy or cupy random Generator of one device, made from ``seed`` when first drawn
+    from (so reseeding is free): what a ``tg.Generator`` draws with."""
+
+    def __init__(self, dev, seed):
+        self.device = Device(dev)
+        self.reseed(seed)
+
+    def reseed(self, seed):
+        self.seed = as_seed(seed)
+        self._rng = None
+
+    @property
+    def rng(self):
+        if self._rng is None:
+            self._rng = on_device(lambda xp: xp.random.default_rng(self.seed), self.device)
+        return self._rng
+
+
+_seed = [random_seed()]       # unseeded runs differ, as before; tg.initial_seed() still says how
+_streams = {}                 # Device -> the RandomStream behind that device's default generator
+
+
+def default_stream(dev):
+    """The RandomStream of ``dev``'s default generator (``tg.default_generator`` for the CPU)."""
+    dev = Device(dev)
+    if dev not in _streams:
+        _streams[dev] = RandomStream(dev, _seed[0])
+    return _streams[dev]
 
 
 def manual_seed(seed):
     """Seed every device's generator, so initialisation, dropout and random tensors repeat."""
-    seed = int(seed)
-    _seed[0] = seed
-    _generators.clear()
-    return seed
+    _seed[0] = as_seed(seed)
+    for stream in _streams.values():
+        stream.reseed(_seed[0])
+    return int(seed)
 
 
 def initial_seed():
-    return _seed[0]
+    """The seed of the CPU's default generator."""
+    return default_stream("cpu").seed
 
 
 def generator(dev):
     """The random generator of ``dev``: numpy.random.Generator or cupy.random.Generator."""
-    dev = Device(dev)
-    gen = _generators.get(dev)
-    if gen is None:
-        if dev.type == "cpu":
-            gen = np.random.default_rng(_seed[0])
-        else:
-            gen = on_device(lambda xp: xp.random.default_rng(_seed[0]), dev)
-        _generators[dev] = gen
-    return gen
+    return default_stream(dev).rng
 
 
 def get_rng_state(dev="cpu"):

@@ -2,7 +2,8 @@
 
 Every function takes ``dtype`` (default: float32 for floating values) and ``device`` (default:
 ``tg.backend.default_device()``, set by $TINYGEN_DEVICE), as in PyTorch. Random tensors draw
-from the device's generator, which ``tg.manual_seed`` resets.
+from ``generator=`` (a ``tg.Generator``) when given, else from the device's default generator,
+which ``tg.manual_seed`` resets.
 """
 
 import functools
@@ -11,7 +12,7 @@ import operator
 
 import numpy as np
 
-from tinygen import backend, dtypes
+from tinygen import backend, dtypes, generator as generators
 from tinygen.tensor import Tensor, _array_from_data
 
 
@@ -173,10 +174,10 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
                  device, requires_grad)
 
 
-def _like(make, t, dtype, device, requires_grad, *args):
+def _like(make, t, dtype, device, requires_grad, *args, **kwargs):
     """``make`` with ``t``'s shape, and its dtype and device unless others are given."""
     return make(t.shape, *args, dtype=dtype or t.dtype, device=device or t.device,
-                requires_grad=requires_grad)
+                requires_grad=requires_grad, **kwargs)
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
@@ -195,13 +196,13 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
     return _like(full, t, dtype, device, requires_grad, fill_value)
 
 
-def random_array(kind, shape, dtype, device, a=0.0, b=1.0):
-    """An array of ``kind`` 'normal' (mean a, std b) or 'uniform' ([a, b)) from the device's
-    generator, drawn in ``dtype`` directly (no float64 detour)."""
+def random_array(kind, shape, dtype, device, a=0.0, b=1.0, generator=None):
+    """An array of ``kind`` 'normal' (mean a, std b) or 'uniform' ([a, b)) from ``generator``
+    or the device's, drawn in ``dtype`` directly (no float64 detour)."""
     dtype = dtypes.as_dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(f"random {kind} numbers need a floating dtype, got {dtype}")
-    gen = backend.generator(device)
+    gen = generators.rng(device, generator)
     draw_dtype = dtype if dtype in (dtypes.float32, dtypes.float64) else dtypes.float32
 
     def draw(xp):
@@ -213,23 +214,25 @@ def random_array(kind, shape, dtype, device, a=0.0, b=1.0):
     return backend.on_device(draw, device)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     dtype, device = _place(dtype, device)
-    return Tensor(random_array("normal", _shape(size), dtype, device), requires_grad)
+    return Tensor(random_array("normal", _shape(size), dtype, device, generator=generator),
+                  requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
     dtype, device = _place(dtype, device)
-    return Tensor(random_array("uniform", _shape(size), dtype, device), requires_grad)
+    return Tensor(random_array("uniform", _shape(size), dtype, device, generator=generator),
+                  requires_grad)
 
 
 def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
             requires_grad=False):
     """Integers uniform in [low, high), int64 unless ``dtype`` says otherwise. As in PyTorch:
     ``randint(high, size)`` or ``randint(low, high, size)``, where low defaults to 0 and size is
-    a tuple. ``generator`` is a numpy/cupy Generator to draw from instead of the device's."""
+    a tuple. ``generator``: a ``tg.Generator`` (or a NumPy/CuPy one) to draw from."""
     args = list(args)
     if size is None and args and isinstance(args[-1], (tuple, list)):
         size = args.pop()
@@ -250,22 +253,44 @@ def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, d
                                                               np.iinfo(dtype).max)
         if low < smallest or high - 1 > largest:
             raise RuntimeError(f"randint: [{low}, {high}) is out of range for {dtype}")
-    gen = backend.generator(device) if generator is None else generator
+    gen = generators.rng(device, generator)
     array = backend.on_device(lambda xp: gen.integers(low, high, size=_shape(size)), device)
     return Tensor(array.astype(dtype, copy=False), requires_grad)
 
 
-def randn_like(t, dtype=None, device=None, requires_grad=False):
-    return _like(randn, t, dtype, device, requires_grad)
+def randn_like(t, *, generator=None, dtype=None, device=None, requires_grad=False):
+    return _like(randn, t, dtype, device, requires_grad, generator=generator)
 
 
-def rand_like(t, dtype=None, device=None, requires_grad=False):
-    return _like(rand, t, dtype, device, requires_grad)
+def rand_like(t, *, generator=None, dtype=None, device=None, requires_grad=False):
+    return _like(rand, t, dtype, device, requires_grad, generator=generator)
 
 
-def randperm(n, device=None):
-    """A random permutation of 0 .. n-1 (int64): the order of n uniform draws, so it works
-    the same with NumPy's and CuPy's generators."""
-    device = _place(None, device)[1]
-    order = random_array("uniform", (n,), dtypes.float64, device).argsort()
-    return Tensor(order.astype(dtypes.int64, copy=False))
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0 .. n-1 (int64 by default): the order of n uniform draws, so it
+    works the same with NumPy's and CuPy's generators."""
+    dtype, device = _place(dtypes.int64 if dtype is None else dtype, device)
+    order = random_array("uniform", (n,), dtypes.float64, device, generator=generator)
+    return Tensor(order.argsort().astype(dtype, copy=False), requires_grad)
+
+
+def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
+    """A 0-dim tensor holding the number ``s``, in the default float dtype unless ``dtype`` says
+    otherwise (an int included, as in PyTorch)."""
+    return full((), s, dtype=dtype or dtypes.get_default_dtype(), device=device,
+                requires_grad=requires_grad)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None):
+    """``obj`` as a tensor, sharing memory with a tensor or array when no dtype or device change
+    is needed (a tensor comes back as itself); ``copy=True`` always copies, ``copy=False``
+    refuses to. ``requires_grad`` defaults to that of a tensor given, else False."""
+    if copy:
+        return tensor(obj, dtype, device, bool(requires_grad))
+    result = as_tensor(obj, dtype, device)
+    if copy is False and result.array is not getattr(obj, "array", obj):
+        raise ValueError(f"asarray(copy=False): a {type(obj).__name__} cannot become a tensor "
+                         f"of dtype {result.dtype} on {result.device} without a copy")
+    if requires_grad is None or requires_grad == result.requires_grad:
+        return result
+    return result.detach().requires_grad_(requires_grad)

@@ -9,6 +9,11 @@ def is_available():
     return backend.has_cupy()
 
 
+def is_bf16_supported():
+    """False: tinygen has no bfloat16 (NumPy and CuPy have no such type)."""
+    return False
+
+
 def device_count():
     return backend.cupy_module().cuda.runtime.getDeviceCount() if is_available() else 0
 
@@ -41,3 +46,18 @@ def synchronize(index=None):
     else:
         cupy.cuda.Device(index).synchronize()
     device_checks.flush()
+
+
+def manual_seed(seed):
+    """Seed the current GPU's default generator (with no GPU there is none, and nothing
+    happens, as in PyTorch); ``tg.manual_seed`` seeds every device's."""
+    seed = backend.as_seed(seed)
+    if is_available():
+        backend.default_stream(f"cuda:{backend.cupy_module().cuda.Device().id}").reseed(seed)
+
+
+def manual_seed_all(seed):
+    """Seed the default generator of every GPU."""
+    seed = backend.as_seed(seed)
+    for index in range(device_count()):
+        backend.default_stream(f"cuda:{index}").reseed(seed)

@@ -201,3 +201,23 @@ def test_loader_errors():
         DataLoader(dataset, persistent_workers=True)
     with pytest.raises(ValueError, match="batch_size=0"):
         DataLoader(dataset, batch_size=0)
+
+
+def test_a_tg_generator_orders_shuffles_samplers_and_splits():
+    """generator= takes a tg.Generator (as PyTorch's torch.Generator): the same seed gives the
+    same order, and the default generator is left alone."""
+    dataset = TensorDataset(tg.arange(20).float(), tg.arange(20))
+    tg.manual_seed(0)
+    expected_default = tg.rand(2).tolist()
+    tg.manual_seed(0)
+
+    def orders(seed):
+        g = tg.Generator().manual_seed(seed)
+        return (_ids(DataLoader(dataset, batch_size=6, shuffle=True, generator=g)),
+                list(RandomSampler(range(10), generator=g)),
+                list(RandomSampler(range(10), replacement=True, num_samples=5, generator=g)),
+                [s.indices for s in random_split(range(10), [0.5, 0.5], generator=g)])
+    first = orders(4)
+    assert orders(4) == first and orders(5) != first
+    assert sorted(first[1]) == list(range(10))
+    assert tg.rand(2).tolist() == expected_default

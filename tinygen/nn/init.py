@@ -1,7 +1,8 @@
 """``nn.init``: fill a tensor in place with values from PyTorch's initialisation schemes.
 
-Every function works under ``no_grad`` (so it may be applied to a Parameter), draws from the
-tensor's device generator (``tg.manual_seed`` makes it repeat) and returns the tensor.
+Every function works under ``no_grad`` (so it may be applied to a Parameter), draws from
+``generator`` (a ``tg.Generator``) or else the tensor's device generator (``tg.manual_seed``
+makes it repeat), and returns the tensor.
 
 The Xavier (Glorot & Bengio, 2010) and Kaiming (He et al., 2015) schemes scale the spread of
 the values by the layer's fan: for a weight of shape ``(out, in, *kernel)``,
@@ -70,19 +71,19 @@ def _is_empty(tensor):
     return False
 
 
-def uniform_(tensor, a=0.0, b=1.0):
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Values drawn from U(a, b)."""
     with no_grad():
-        return tensor.uniform_(a, b)
+        return tensor.uniform_(a, b, generator=generator)
 
 
-def normal_(tensor, mean=0.0, std=1.0):
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Values drawn from N(mean, std^2)."""
     with no_grad():
-        return tensor.normal_(mean, std)
+        return tensor.normal_(mean, std, generator=generator)
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Values drawn from N(mean, std^2) conditioned on [a, b] (``a`` and ``b`` are absolute
     bounds, not in units of std, as in PyTorch).
 
@@ -101,7 +102,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     kept, need = [], tensor.numel()
     while need:
         size = min(int(need / accept) + 16, _MAX_BATCH)
-        draw = creation.random_array("normal", (size,), tensor.dtype, tensor.device, mean, std)
+        draw = creation.random_array("normal", (size,), tensor.dtype, tensor.device, mean, std,
+                                     generator)
         kept.append(draw[(draw >= a) & (draw <= b)][:need])
         need -= kept[-1].size
     values = get_array_module(tensor.array).concatenate(kept) if kept else tensor.array
@@ -156,7 +158,7 @@ def dirac_(tensor, groups=1):
         return overwrite(tensor, values, "dirac_")
 
 
-def sparse_(tensor, sparsity, std=0.01):
+def sparse_(tensor, sparsity, std=0.01, generator=None):
     """A 2-D (rows, cols) weight drawn from N(0, std^2) with ceil(sparsity * rows) entries of
     each column, at random rows, set to zero (Martens, 2010, "Deep learning via Hessian-free
     optimization")."""
@@ -165,15 +167,17 @@ def sparse_(tensor, sparsity, std=0.01):
                          f"{tuple(tensor.shape)}")
     rows, cols = tensor.shape
     num_zeros = math.ceil(sparsity * rows)
-    values = creation.random_array("normal", (rows, cols), tensor.dtype, tensor.device, 0.0, std)
-    order = creation.random_array("uniform", (rows, cols), "float64", tensor.device)
+    values = creation.random_array("normal", (rows, cols), tensor.dtype, tensor.device, 0.0, std,
+                                   generator)
+    order = creation.random_array("uniform", (rows, cols), "float64", tensor.device,
+                                  generator=generator)
     zero_rows = order.argsort(axis=0)[:num_zeros]           # a random permutation per column
     values[zero_rows, get_array_module(values).arange(cols)] = 0
     with no_grad():
         return overwrite(tensor, values, "sparse_")
 
 
-def orthogonal_(tensor, gain=1.0):
+def orthogonal_(tensor, gain=1.0, generator=None):
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013), the trailing dims read as
     one: Q of the QR decomposition of a Gaussian matrix, each column's sign fixed by R's
     diagonal so that Q is uniformly distributed (Mezzadri, 2007), as PyTorch draws it."""
@@ -184,7 +188,8 @@ def orthogonal_(tensor, gain=1.0):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = creation.random_array("normal", (rows, cols), tensor.dtype, tensor.device)
+    flat = creation.random_array("normal", (rows, cols), tensor.dtype, tensor.device,
+                                 generator=generator)
     if rows < cols:
         flat = flat.T                                    # QR of the tall matrix, Q^T after
     q, r = get_array_module(flat).linalg.qr(flat)
@@ -195,38 +200,38 @@ def orthogonal_(tensor, gain=1.0):
         return overwrite(tensor, q.reshape(tensor.shape).astype(tensor.dtype), "orthogonal_")
 
 
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std               # U(-a, a) has std a / sqrt(3)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def _kaiming_std(tensor, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """U(-bound, bound) with bound = gain * sqrt(3 / fan), ``fan`` chosen by ``mode`` and
     ``gain = calculate_gain(nonlinearity, a)`` (``a``: the leaky_relu negative slope)."""
     if _is_empty(tensor):
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """N(0, std^2) with std = gain / sqrt(fan) (see ``kaiming_uniform_``)."""
     if _is_empty(tensor):
         return tensor
-    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
 def default_weight_and_bias_(weight, bias=None):

@@ -6,7 +6,7 @@ import itertools
 import math
 import warnings
 
-from tinygen import backend
+from tinygen.generator import rng
 
 
 class Dataset:
@@ -129,13 +129,12 @@ def _split_lengths(n, fractions):
 
 def random_split(dataset, lengths, generator=None):
     """Non-overlapping ``Subset``s of the given lengths, or of fractions that sum to 1, in a
-    random order. ``generator`` is a NumPy Generator; by default tinygen's CPU generator, so
-    ``tg.manual_seed`` makes the split repeat."""
+    random order. ``generator`` is a ``tg.Generator`` (or a NumPy Generator); by default
+    tinygen's CPU generator, so ``tg.manual_seed`` makes the split repeat."""
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         lengths = _split_lengths(len(dataset), lengths)
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    gen = backend.generator("cpu") if generator is None else generator
-    indices = gen.permutation(sum(lengths)).tolist()
+    indices = rng("cpu", generator).permutation(sum(lengths)).tolist()
     return [Subset(dataset, indices[end - length:end])
             for end, length in zip(itertools.accumulate(lengths), lengths)]

@@ -1,10 +1,10 @@
 """Samplers as in ``torch.utils.data``: each iterates over dataset indices (or, for
-``BatchSampler``, over lists of them). ``generator`` is a NumPy Generator; by default tinygen's
-CPU generator, so ``tg.manual_seed`` makes the order repeat."""
+``BatchSampler``, over lists of them). ``generator`` is a ``tg.Generator`` (or a NumPy
+Generator); by default tinygen's CPU generator, so ``tg.manual_seed`` makes the order repeat."""
 
 import numbers
 
-from tinygen import backend
+from tinygen.generator import rng
 
 
 class Sampler:
@@ -50,7 +50,7 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         n = len(self.data_source)
-        gen = backend.generator("cpu") if self.generator is None else self.generator
+        gen = rng("cpu", self.generator)
         if self.replacement:
             yield from gen.integers(0, n, size=self.num_samples).tolist()
             return
@@ -70,7 +70,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        gen = backend.generator("cpu") if self.generator is None else self.generator
+        gen = rng("cpu", self.generator)
         for i in gen.permutation(len(self.indices)).tolist():
             yield self.indices[i]
 
