@@ -326,14 +326,6 @@ class Tensor:
                                f"with {value.ndim} dimensions")
         return inplace.overwrite(self, value, "fill_")
 
-    def uniform_(self, a=0.0, b=1.0):
-        return inplace.overwrite(self, creation.random_array(
-            "uniform", self.shape, self.dtype, self.device, a, b), "uniform_")
-
-    def normal_(self, mean=0.0, std=1.0):
-        return inplace.overwrite(self, creation.random_array(
-            "normal", self.shape, self.dtype, self.device, mean, std), "normal_")
-
     def bernoulli_(self, p=0.5, generator=None):
         """Fill with 1 (probability ``p``, a number or a tensor) or 0."""
         return inplace.overwrite(self, ops.bernoulli(self, p, generator).array, "bernoulli_")

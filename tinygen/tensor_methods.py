@@ -27,7 +27,20 @@ _OP_METHODS = (
     "aminmax", "cummax", "cummin", "cumprod", "kthvalue", "logcumsumexp", "median", "quantile",
     "diag", "diagonal", "diff", "masked_select", "moveaxis", "movedim", "narrow", "scatter",
     "scatter_add", "swapaxes", "swapdims", "take_along_dim", "tensor_split", "trace",
-    "unflatten", "kron", "cross", "bincount", "unique")
+    "unflatten", "kron", "cross", "bincount", "unique",
+    "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "deg2rad",
+    "rad2deg", "erfc", "copysign", "ldexp", "fmax", "fmin", "hardshrink", "signbit", "isneginf",
+    "isposinf", "isreal", "gcd", "lcm", "nextafter", "count_nonzero", "nansum", "nanmean",
+    "nanmedian", "absolute", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
+    "arctanh", "divide", "fix", "greater", "greater_equal", "less", "less_equal", "multiply",
+    "negative", "not_equal", "subtract", "true_divide")
+_OP_METHODS += (  # fused products, writes along an index, shape helpers
+    "addmm", "addmv", "addbmm", "baddbmm", "addr", "addcmul", "addcdiv", "mv", "ger", "inner",
+    "vdot", "dist", "index_add", "index_copy", "index_fill", "index_put", "take", "put",
+    "select", "select_scatter", "slice_scatter", "diagonal_scatter", "scatter_reduce",
+    "argwhere", "masked_scatter", "unfold", "hsplit", "vsplit", "dsplit", "split_with_sizes",
+    "fliplr", "flipud", "rot90", "ravel", "diag_embed", "diagflat", "mode", "msort", "histc",
+    "histogram", "unique_consecutive", "renorm", "cov", "corrcoef")
 for _name in _OP_METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
 
@@ -42,8 +55,43 @@ def _in_place(name):
     return method
 
 
-for _name in ("scatter", "scatter_add"):
+# ``x.exp_()`` for every op above that PyTorch also has in place (add_, clamp_, ... with their
+# own handling are written in tensor.py).
+_IN_PLACE_METHODS = (
+    "scatter", "scatter_add",
+    "abs", "absolute", "neg", "negative", "reciprocal", "square", "sign", "sgn", "relu",
+    "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "sigmoid", "logit",
+    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
+    "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "deg2rad",
+    "rad2deg", "erf", "erfc", "sinc", "floor", "ceil", "round", "trunc", "fix", "frac",
+    "clip", "clamp_min", "clamp_max", "lerp", "nan_to_num", "cumsum", "cumprod", "tril", "triu",
+    "divide", "multiply", "subtract", "true_divide", "fmod", "remainder", "floor_divide",
+    "atan2", "arctan2", "hypot", "xlogy", "copysign", "ldexp", "heaviside", "gcd", "lcm",
+    "nextafter", "eq", "ne", "lt", "le", "gt", "ge", "not_equal", "less", "less_equal",
+    "greater", "greater_equal", "logical_not", "logical_and", "logical_or", "logical_xor",
+    "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor")
+_IN_PLACE_METHODS += (
+    "addmm", "addmv", "addbmm", "baddbmm", "addr", "addcmul", "addcdiv", "index_add",
+    "index_copy", "index_fill", "index_put", "put", "masked_scatter", "scatter_reduce",
+    "fill_diagonal", "renorm")
+for _name in _IN_PLACE_METHODS:
     setattr(Tensor, f"{_name}_", _in_place(_name))
+
+Tensor.ndimension, Tensor.nelement = Tensor.dim, Tensor.numel     # PyTorch's second names
+
+
+def _random_fill(kind):
+    """``x.<kind>_(..., generator=None)``: x overwritten with random draws (ops/random.py)."""
+    def method(self, *args, generator=None, **kwargs):
+        values = ops.random.fill_values(kind, self, *args, generator=generator, **kwargs)
+        return inplace.overwrite(self, values, f"{kind}_")
+    method.__name__ = f"{kind}_"
+    return method
+
+
+# The in-place random fills, each with a generator= keyword as in PyTorch.
+for _kind in ("uniform", "normal", "random", "exponential", "log_normal", "cauchy", "geometric"):
+    setattr(Tensor, f"{_kind}_", _random_fill(_kind))
 
 # Python's operators: ``x + y`` is ``tg.add(x, y)``; the reflected ``2 - x`` is ``tg.sub(2, x)``.
 _OPERATORS = {

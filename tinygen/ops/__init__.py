@@ -16,7 +16,7 @@ from tinygen.ops.norm import norm, vector_norm
 from tinygen.ops.pointwise import (
     ceil, clamp_max, clamp_min, erf, floor, floor_divide, fmod, lerp, reciprocal, remainder, round,
     trunc)
-from tinygen.ops.random import bernoulli, multinomial
+from tinygen.ops.random import bernoulli, multinomial, normal, poisson
 from tinygen.ops.reduce import (
     all, amax, amin, any, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, prod,
     softmax, std, sum, var)
@@ -34,3 +34,25 @@ from tinygen.ops.special import (
 from tinygen.ops.statistics import (
     aminmax, cummax, cummin, cumprod, kthvalue, logcumsumexp, median, quantile, std_mean,
     var_mean)
+from tinygen.ops.compare import gcd, isin, isneginf, isposinf, isreal, lcm, nextafter, signbit
+from tinygen.ops.special import copysign, erfc, fmax, fmin, hardshrink, ldexp, softshrink
+from tinygen.ops.trig import (
+    acos, acosh, asin, asinh, atan, atanh, cosh, deg2rad, rad2deg, sinh, tan)
+from tinygen.ops.nan_reduce import count_nonzero, nanmean, nanmedian, nansum
+from tinygen.ops.aliases import (
+    absolute, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, concat, divide, fix,
+    greater, greater_equal, less, less_equal, multiply, negative, not_equal, subtract, true_divide)
+from tinygen.ops.fused_products import (
+    addbmm, addcdiv, addcmul, addmm, addmv, addr, baddbmm, chain_matmul, dist, ger, inner,
+    multi_dot, mv, vdot)
+from tinygen.ops.index_ops import (
+    argwhere, diagonal_scatter, fill_diagonal, index_add, index_copy, index_fill, masked_scatter,
+    put, select, select_scatter, slice_scatter, take, unfold)
+from tinygen.ops.rearrange import scatter_reduce
+from tinygen.ops.stacking import (
+    atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, cartesian_prod,
+    column_stack, combinations, diag_embed, diagflat, dsplit, dstack, fliplr, flipud, hsplit,
+    hstack, ravel, rot90, row_stack, split_with_sizes, t, vsplit, vstack)
+from tinygen.ops.numeric import cumulative_trapezoid, renorm, trapezoid, trapz, vander
+from tinygen.ops.search import histc, histogram, unique_consecutive
+from tinygen.ops.statistics import corrcoef, cov, mode, msort

@@ -1,6 +1,7 @@
 """Choosing and comparing: clamp, maximum, minimum, where, nonzero, and the comparison, logical
-and bitwise ops (which return bool or integer tensors and are not differentiable), allclose and
-equal (Python bools)."""
+and bitwise ops, the tests (isnan, signbit, isin, ...), gcd, lcm and nextafter (which return bool
+or integer tensors, or are step functions, and are not differentiable), allclose and equal
+(Python bools)."""
 
 import functools
 
@@ -197,6 +198,19 @@ bitwise_and, bitwise_or, bitwise_xor = (
     _not_differentiable(name, name, f"Elementwise {name} of integer tensors; logical on bool "
                                     f"tensors (a bool result); floats are refused.", True)
     for name in ("bitwise_and", "bitwise_or", "bitwise_xor"))
+gcd, lcm = (
+    _not_differentiable(name, name, f"The elementwise {name} of integer tensors (always >= 0).",
+                        True)
+    for name in ("gcd", "lcm"))
+_nextafter = _not_differentiable("nextafter", "nextafter", "Elementwise nextafter.")
+
+
+def nextafter(input, other):
+    """The next floating-point value after input in the direction of other (no gradient)."""
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"nextafter is only implemented for floating point tensors, got "
+                           f"{input.dtype}")
+    return _nextafter(input, other)
 
 
 def bitwise_not(x):
@@ -223,6 +237,34 @@ def isfinite(x):
 
 def isinf(x):
     return Tensor(get_array_module(x.array).isinf(x.array))
+
+
+def signbit(x):
+    """Whether the sign bit is set (true for -0.0 too)."""
+    return Tensor(get_array_module(x.array).signbit(x.array))
+
+
+def isposinf(x):
+    return Tensor(get_array_module(x.array).isposinf(x.array))
+
+
+def isneginf(x):
+    return Tensor(get_array_module(x.array).isneginf(x.array))
+
+
+def isreal(x):
+    """Whether each element is real: all true, as tinygen has no complex tensors."""
+    return Tensor(get_array_module(x.array).ones(x.shape, dtype=dtypes.bool))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each of ``elements`` occurs in ``test_elements`` (either may be a number), as a
+    bool tensor of the shape of ``elements``; ``invert`` gives the opposite."""
+    like = elements if isinstance(elements, Tensor) else test_elements
+    xp = get_array_module(like.array)
+    arrays = [t.array if isinstance(t, Tensor) else xp.asarray(t)
+              for t in (elements, test_elements)]
+    return Tensor(xp.isin(*arrays, assume_unique=assume_unique, invert=invert))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

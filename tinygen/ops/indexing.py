@@ -237,8 +237,13 @@ def getitem(x, index):
     return (BasicGetItem if basic else GetItem).apply(x, index)
 
 
-def index_put(x, index, value):
-    """``x`` with ``x[index] = value`` applied, out of place (``x[index] = v`` uses it in place)."""
+def index_put(x, index, value, accumulate=False):
+    """``x`` with ``x[index] = value`` applied, out of place (``x[index] = v`` uses it in place);
+    with ``accumulate=True``, ``x[index] += value`` with repeated positions adding up. A list of
+    (not 0-d) tensors is a tuple of indices, one per dim, as ``torch.index_put`` reads it."""
+    if isinstance(index, list) and index and all(
+            isinstance(item, Tensor) and item.ndim for item in index):
+        index = tuple(index)
     index, _ = _normalize_index(index, x)
     if isinstance(value, Tensor):
         if value.dtype != x.dtype:
@@ -246,7 +251,13 @@ def index_put(x, index, value):
         if value.device != x.device:
             raise RuntimeError(f"index_put: value is on {value.device} but the tensor is on "
                                f"{x.device}")
-    return IndexPut.apply(x, index, value)
+    if not accumulate:
+        return IndexPut.apply(x, index, value)
+    if not isinstance(value, Tensor):
+        value = Tensor(get_array_module(x.array).asarray(value, dtype=x.dtype))
+    shape = get_array_module(x.array).empty(x.shape, dtype=bool)[index].shape
+    from tinygen.ops.shape import expand
+    return x + IndexAdd.apply(expand(value, shape), x.shape, index)
 
 
 def gather(x, dim, index):

@@ -1,13 +1,15 @@
 """Rearranging and picking, built from the differentiable shape and indexing ops (so every
 gradient is theirs): movedim, swapaxes, narrow, unflatten, tensor_split, diagonal, diag, trace,
-diff, meshgrid, block_diag, take_along_dim, masked_select, scatter and scatter_add.
+diff, meshgrid, block_diag, take_along_dim, masked_select, scatter, scatter_add and
+scatter_reduce (whose prod, amax and amin have a backward of their own).
 """
 
 import numpy as np
 
+from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
-from tinygen.ops.compare import _result_dtype
-from tinygen.ops.indexing import IndexAdd, gather, getitem, index_put
+from tinygen.ops.compare import _result_dtype, where
+from tinygen.ops.indexing import IndexAdd, _scatter_add, gather, getitem, index_put
 from tinygen.ops.shape import (
     broadcast_to, cat, expand, normalize_dim, permute, reshape, transpose)
 from tinygen.tensor import Tensor
@@ -231,3 +233,97 @@ def scatter_add(input, dim, index, src):
     if src.dtype != input.dtype:
         src = src.to(input.dtype)
     return input + IndexAdd.apply(src, input.shape, grid)
+
+
+class ScatterExtreme(Function):
+    """y = input with each src[i][j][k] combined into [index[i][j][k]][j][k] (dim 0) by
+    ``ufunc`` (maximum, minimum or multiply); input's own value is left out where something is
+    scattered to, unless ``include_self``.
+
+    For amax/amin the gradient is split evenly among the elements equal to the result there,
+    as in PyTorch. For prod, dy/dinput = y / input and dy/dsrc = y / src at its position; that
+    needs no zeros, so a zero among them is refused in backward."""
+    @staticmethod
+    def forward(ctx, x, src, grid, ufunc, include_self):
+        ctx.grid, ctx.ufunc, ctx.include_self = grid, ufunc, include_self
+        xp = get_array_module(x)
+        ctx.hit = hit = xp.zeros(x.shape, dtype=bool)
+        hit[grid] = True
+        out = x.copy()
+        if not include_self:                        # start from the ufunc's identity instead
+            out[hit] = _identity(ufunc, x.dtype)
+        _combine_at(xp, ufunc, out, grid, src)
+        ctx.save_for_backward(x, src, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, src, y = ctx.saved_tensors
+        grid, hit, include_self = ctx.grid, Tensor(ctx.hit), ctx.include_self
+        y_at_src = getitem(y, grid)
+        if ctx.ufunc == "multiply":
+            if (include_self and (x.array[ctx.hit] == 0).any()) or (src.array == 0).any():
+                raise NotImplementedError("scatter_reduce(reduce='prod') backward is not "
+                                          "implemented when input or src holds zeros")
+            from_x = where(hit, y / where(hit, x, 1), 1) if include_self else where(hit, 0, 1)
+            return grad_y * from_x, getitem(grad_y, grid) * y_at_src / src, None, None, None
+        xp = get_array_module(y.array)
+        self_tie = (x.array == y.array) & (True if include_self else ~ctx.hit)
+        src_tie = src.array == y_at_src.array
+        ties = self_tie.astype(y.dtype)
+        _scatter_add(xp, ties, grid, src_tie.astype(y.dtype))
+        share = grad_y / Tensor(xp.maximum(ties, 1))
+        return (where(Tensor(self_tie), share, 0), where(Tensor(src_tie), getitem(share, grid), 0),
+                None, None, None)
+
+
+def _identity(ufunc, dtype):
+    """The value that ``ufunc`` leaves the other operand unchanged with, in ``dtype``."""
+    if ufunc == "multiply":
+        return 1
+    if dtype.kind == "f":
+        return -np.inf if ufunc == "maximum" else np.inf
+    return np.iinfo(dtype).min if ufunc == "maximum" else np.iinfo(dtype).max
+
+
+def _combine_at(xp, ufunc, out, grid, src):
+    """out[grid] = ufunc(out[grid], src), positions named twice combining all their values."""
+    if xp is np:
+        getattr(np, ufunc).at(out, grid, src)
+    elif ufunc == "multiply":                       # CuPy has no scatter_mul: on the host
+        host = out.get()
+        np.multiply.at(host, tuple(g.get() if hasattr(g, "get") else g for g in grid),
+                       src.get())
+        out[...] = xp.asarray(host)
+    else:
+        import cupyx
+        getattr(cupyx, "scatter_max" if ufunc == "maximum" else "scatter_min")(out, grid, src)
+
+
+_SCATTER_UFUNCS = {"amax": "maximum", "amin": "minimum", "prod": "multiply"}
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """input with each src[i][j][k] combined into [index[i][j][k]][j][k] (dim 0) by ``reduce``:
+    'sum', 'prod', 'mean', 'amax' or 'amin'; input's own value takes part unless
+    ``include_self=False`` (then only where nothing is scattered it stays). Integer means round
+    down, as in PyTorch."""
+    if reduce not in ("sum", "mean", *_SCATTER_UFUNCS):
+        raise RuntimeError(f"scatter_reduce(): reduce argument must be either sum, prod, mean, "
+                           f"amax or amin, got {reduce!r}")
+    grid, src = _scatter_index(input, dim, index, src, "scatter_reduce")
+    if src.dtype != input.dtype:
+        src = src.to(input.dtype)
+    if reduce in _SCATTER_UFUNCS:
+        return ScatterExtreme.apply(input, src, grid, _SCATTER_UFUNCS[reduce], include_self)
+    xp = get_array_module(input.array)
+    hit = xp.zeros(input.shape, dtype=bool)
+    hit[grid] = True
+    base = input if include_self else index_put(input, (hit,), 0)
+    total = base + IndexAdd.apply(src, input.shape, grid)
+    if reduce == "sum":
+        return total
+    counts = xp.asarray(include_self | ~hit, dtype=input.dtype)
+    _scatter_add(xp, counts, grid, xp.ones(grid[0].shape, dtype=input.dtype))
+    rounding = "floor" if input.dtype.kind in "iu" else None
+    return total.div(Tensor(counts), rounding_mode=rounding)

@@ -224,7 +224,7 @@ def mean(x, dim=None, keepdim=False):
         raise RuntimeError(f"mean() needs a floating point input, got {x.dtype}; "
                            f"use x.float().mean()")
     axes = _reduced_axes(dim, x.ndim, "mean")
-    return sum(x, axes, keepdim) * _reciprocal(_count(x, axes))
+    return _per_count(sum(x, axes, keepdim), _count(x, axes))
 
 
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
@@ -233,7 +233,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
         correction = 1 if unbiased is None or unbiased else 0
     axes = _reduced_axes(dim, x.ndim, "var")
     centred = x - mean(x, axes, keepdim=True)
-    return sum(centred * centred, axes, keepdim) * _reciprocal(_count(x, axes) - correction)
+    return _per_count(sum(centred * centred, axes, keepdim), _count(x, axes) - correction)
 
 
 def _count(x, axes):
@@ -243,9 +243,11 @@ def _count(x, axes):
     return count
 
 
-def _reciprocal(n):
-    """1 / n, or nan when there is nothing to average (as PyTorch returns)."""
-    return 1.0 / n if n > 0 else float("nan")
+def _per_count(total, n):
+    """total / n, or nan when there is nothing to average (as PyTorch returns). A division, not
+    a product with 1 / n, so that a float32 mean is correctly rounded, as PyTorch's is (9 / 100
+    is 0.09f; 9 * (1 / 100) is one float32 step below)."""
+    return total / n if n > 0 else total * float("nan")
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):

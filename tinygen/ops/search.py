@@ -1,5 +1,10 @@
 """Searching and counting, outside the graph (their results are integer positions and counts):
-searchsorted, bucketize, bincount and unique."""
+searchsorted, bucketize, bincount, unique, unique_consecutive, histc and histogram."""
+
+import math
+from collections import namedtuple
+
+import numpy as np
 
 from tinygen import dtypes
 from tinygen.backend import get_array_module
@@ -74,4 +79,62 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         out.append(Tensor(inverse.reshape(shape).astype(dtypes.int64, copy=False)))
     if return_counts:
         out.append(Tensor(counts.astype(dtypes.int64, copy=False)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts in ``bins`` equal bins between min and max (elements outside are ignored); with
+    min == max the data's own range is used, widened by 1 on both sides if it is one value."""
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"histc: input must be a floating point tensor, got {input.dtype}")
+    low, high = float(min), float(max)
+    if low == high and input.numel():
+        low, high = float(input.array.min()), float(input.array.max())
+    if low == high:
+        low, high = low - 1, high + 1
+    if low > high:
+        raise RuntimeError(f"histc: max must be larger than min, got min {min} and max {max}")
+    xp = get_array_module(input.array)
+    counts, _ = xp.histogram(input.array, bins=bins, range=(low, high))
+    return Tensor(counts.astype(input.dtype))
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """(hist, bin_edges): the counts (or summed ``weight``) of input in ``bins`` equal bins over
+    ``range`` (default: the data's range), or between the sorted edges of a 1-D tensor
+    ``bins``; ``density=True`` divides by the total and the bin widths, as NumPy."""
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"histogram: input must be a floating point tensor, got "
+                           f"{input.dtype}")
+    xp = get_array_module(input.array)
+    edges = bins.array if isinstance(bins, Tensor) else bins
+    hist, edges = xp.histogram(input.array.reshape(-1), bins=edges, range=range,
+                               density=density,
+                               weights=None if weight is None else weight.array.reshape(-1))
+    return histogram_result(Tensor(hist.astype(input.dtype)), Tensor(edges.astype(input.dtype)))
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """The input with each run of equal consecutive values (or slices along ``dim``) kept once,
+    optionally with the inverse indices and the run lengths (int64 tensors)."""
+    xp = get_array_module(input.array)
+    if dim is None:
+        x, axis = input.array.reshape(-1), 0
+    else:
+        axis = dim % max(input.ndim, 1)
+        x = xp.moveaxis(input.array, axis, 0)
+    n = x.shape[0]
+    changed = (x[1:] != x[:-1]).reshape(max(n - 1, 0), math.prod(x.shape[1:])).any(axis=1)
+    starts = xp.flatnonzero(xp.concatenate([xp.ones(min(n, 1), dtype=bool), changed]))
+    values = x[starts] if dim is None else xp.moveaxis(x[starts], 0, axis)
+    out = [Tensor(xp.ascontiguousarray(values))]
+    if return_inverse:
+        inverse = xp.cumsum(xp.concatenate([xp.zeros(min(n, 1), dtype=np.int64),
+                                            changed.astype(np.int64)]))
+        out.append(Tensor(inverse.reshape(input.shape if dim is None else (n,))))
+    if return_counts:
+        out.append(Tensor(xp.diff(xp.append(starts, n)).astype(np.int64)))
     return out[0] if len(out) == 1 else tuple(out)

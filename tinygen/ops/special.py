@@ -1,6 +1,6 @@
-"""More elementwise math: expm1, log2, log10, exp2, logit, sinc, frac, nan_to_num, the two-input
-atan2, hypot, logaddexp, logaddexp2, xlogy, float_power, and the non-differentiable sgn,
-heaviside and isclose.
+"""More elementwise math: expm1, log2, log10, exp2, erfc, logit, sinc, frac, nan_to_num,
+hardshrink, softshrink, the two-input atan2, hypot, logaddexp, logaddexp2, xlogy, float_power,
+copysign, ldexp, fmax, fmin, and the non-differentiable sgn, heaviside and isclose.
 
 Integer and bool inputs of the float ops give the default float dtype, as in PyTorch.
 """
@@ -12,13 +12,15 @@ import numpy as np
 from tinygen import dtypes
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
-from tinygen.ops.compare import clamp, isfinite, sign, where
-from tinygen.ops.convert import binary_operands, cast, float_input
-from tinygen.ops.elementwise import cos, exp, log, log1p
+from tinygen.ops.compare import clamp, ge, isfinite, isnan, le, logical_or, sign, where
+from tinygen.ops.convert import binary_operands, cast, constant_like, float_input
+from tinygen.ops.elementwise import abs, cos, exp, log, log1p
 from tinygen.ops.pointwise import trunc
 from tinygen.tensor import Tensor
 
 LN2, LN10 = math.log(2), math.log(10)
+TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+_host_erfc = np.frompyfunc(math.erfc, 1, 1)    # libm's erfc, element by element (NumPy has none)
 
 
 class Unary(Function):
@@ -36,30 +38,46 @@ class Unary(Function):
         return grad_y * ctx.derivative(x), None, None
 
 
-def _unary(x, name, derivative):
-    """Apply the xp ufunc ``name`` to x (promoted to float) with dy/dx = ``derivative(x)``."""
+def unary(x, fn, derivative):
+    """Apply ``fn`` (an array function, or the name of an xp ufunc) to x (promoted to float) with
+    dy/dx = ``derivative(x)``."""
     x = float_input(x)
-    return Unary.apply(x, getattr(get_array_module(x.array), name), derivative)
+    if isinstance(fn, str):
+        fn = getattr(get_array_module(x.array), fn)
+    return Unary.apply(x, fn, derivative)
 
 
 def expm1(x):
     """exp(x) - 1, accurate for small x;  d/dx = exp(x)."""
-    return _unary(x, "expm1", exp)
+    return unary(x, "expm1", exp)
 
 
 def exp2(x):
     """2**x;  d/dx = 2**x ln 2."""
-    return _unary(x, "exp2", lambda t: exp2(t) * LN2)
+    return unary(x, "exp2", lambda t: exp2(t) * LN2)
 
 
 def log2(x):
     """log2(x);  d/dx = 1 / (x ln 2)."""
-    return _unary(x, "log2", lambda t: 1 / (t * LN2))
+    return unary(x, "log2", lambda t: 1 / (t * LN2))
 
 
 def log10(x):
     """log10(x);  d/dx = 1 / (x ln 10)."""
-    return _unary(x, "log10", lambda t: 1 / (t * LN10))
+    return unary(x, "log10", lambda t: 1 / (t * LN10))
+
+
+def _erfc_array(x):
+    """erfc of a numpy or cupy array, in its dtype (CuPy's special functions imported lazily)."""
+    if isinstance(x, np.ndarray):
+        return np.asarray(_host_erfc(x), dtype=x.dtype)
+    from cupyx.scipy.special import erfc as cupy_erfc
+    return cupy_erfc(x)
+
+
+def erfc(x):
+    """1 - erf(x), accurate where erf(x) is near 1;  d/dx = -2/sqrt(pi) exp(-x**2)."""
+    return unary(x, _erfc_array, lambda t: exp(-t * t) * -TWO_OVER_SQRT_PI)
 
 
 def logit(x, eps=None):
@@ -81,7 +99,7 @@ def _sinc_derivative(x):
 def sinc(x):
     """sin(pi x) / (pi x), and 1 at 0 (the normalized sinc). The second derivative at exactly 0
     is not the true -pi**2 / 3 but 0 (the first derivative is masked there)."""
-    return _unary(x, "sinc", _sinc_derivative)
+    return unary(x, "sinc", _sinc_derivative)
 
 
 def frac(x):
@@ -99,15 +117,28 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     return where(isfinite(x), x, filled)
 
 
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0;  d/dx = 1 outside [-lambd, lambd], 0 inside."""
+    return where(abs(input) > lambd, input, 0)
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between (lambd >= 0)."""
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be "
+                           f"{lambd}")
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0))
+
+
 def sgn(x):
     """sign(x) for real tensors (complex tensors are not supported); no gradient."""
     return sign(x)
 
 
-def _float_pair(a, b):
-    """a and b as two Tensors of their common floating dtype (numbers become 0-d tensors on the
-    other operand's device)."""
-    a, b = binary_operands(a, b, float_result=True)
+def _tensor_pair(a, b, float_result=True):
+    """a and b as two Tensors of their common (with ``float_result``, floating) dtype; numbers
+    become 0-d tensors on the other operand's device."""
+    a, b = binary_operands(a, b, float_result=float_result)
     like = a if isinstance(a, Tensor) else b
     xp = get_array_module(like.array)
     return tuple(t if isinstance(t, Tensor) else Tensor(xp.asarray(t, dtype=like.dtype))
@@ -132,9 +163,13 @@ class Binary(Function):
                 grad_y * db if db is not None else None, None, None)
 
 
-def _binary(a, b, name, derivatives):
-    a, b = _float_pair(a, b)
-    return Binary.apply(a, b, getattr(get_array_module(a.array), name), derivatives)
+def binary(a, b, fn, derivatives):
+    """Apply ``fn`` (an array function, or the name of an xp ufunc) to a and b (promoted to
+    their common float dtype), with the gradients ``derivatives(a, b, y, needs_input_grad)``."""
+    a, b = _tensor_pair(a, b)
+    if isinstance(fn, str):
+        fn = getattr(get_array_module(a.array), fn)
+    return Binary.apply(a, b, fn, derivatives)
 
 
 def _atan2_derivatives(a, b, y, needs):
@@ -145,24 +180,24 @@ def _atan2_derivatives(a, b, y, needs):
 
 def atan2(input, other):
     """The angle of the point (other, input), in (-pi, pi]."""
-    return _binary(input, other, "arctan2", _atan2_derivatives)
+    return binary(input, other, "arctan2", _atan2_derivatives)
 
 
 def hypot(input, other):
     """sqrt(input**2 + other**2) without overflow;  d/da = a / y, d/db = b / y."""
-    return _binary(input, other, "hypot", lambda a, b, y, needs: (
+    return binary(input, other, "hypot", lambda a, b, y, needs: (
         a / y if needs[0] else None, b / y if needs[1] else None))
 
 
 def logaddexp(input, other):
     """log(exp(a) + exp(b)) without overflow;  d/da = exp(a - y), d/db = exp(b - y)."""
-    return _binary(input, other, "logaddexp", lambda a, b, y, needs: (
+    return binary(input, other, "logaddexp", lambda a, b, y, needs: (
         exp(a - y) if needs[0] else None, exp(b - y) if needs[1] else None))
 
 
 def logaddexp2(input, other):
     """log2(2**a + 2**b);  d/da = 2**(a - y), d/db = 2**(b - y)."""
-    return _binary(input, other, "logaddexp2", lambda a, b, y, needs: (
+    return binary(input, other, "logaddexp2", lambda a, b, y, needs: (
         exp2(a - y) if needs[0] else None, exp2(b - y) if needs[1] else None))
 
 
@@ -182,7 +217,7 @@ def _xlogy_derivatives(x, y, out, needs):
 
 def xlogy(input, other):
     """input * log(other), taken as 0 where input == 0 (so 0 log 0 = 0)."""
-    return Binary.apply(*_float_pair(input, other), _xlogy_array, _xlogy_derivatives)
+    return binary(input, other, _xlogy_array, _xlogy_derivatives)
 
 
 def float_power(input, exponent):
@@ -190,6 +225,39 @@ def float_power(input, exponent):
     input, exponent = (cast(t, dtypes.float64) if isinstance(t, Tensor) else float(t)
                        for t in (input, exponent))
     return input ** exponent
+
+
+def _copysign_derivatives(a, b, y, needs):
+    """d/da = y / a = +-1 (0 where a == 0, as PyTorch), d/db = 0; both constants."""
+    xp = get_array_module(a.array)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = xp.where(a.array == 0, 0, y.array / a.array)
+    return (constant_like(ratio, a) if needs[0] else None,
+            constant_like(xp.zeros(b.shape), b) if needs[1] else None)
+
+
+def copysign(input, other):
+    """|input| with the sign of other (of -0.0 too); the result is floating point."""
+    return binary(input, other, "copysign", _copysign_derivatives)
+
+
+def ldexp(input, other):
+    """input * 2**other, in floating point."""
+    input, other = _tensor_pair(input, other)
+    return input * exp2(other)
+
+
+def fmax(input, other):
+    """The elementwise maximum, ignoring NaN (NaN only where both are NaN). The gradient goes
+    to input where input >= other or other is NaN, else to other, as in PyTorch."""
+    input, other = _tensor_pair(input, other, float_result=False)
+    return where(logical_or(ge(input, other), isnan(other)), input, other)
+
+
+def fmin(input, other):
+    """The elementwise minimum, ignoring NaN; the gradient is routed as fmax's."""
+    input, other = _tensor_pair(input, other, float_result=False)
+    return where(logical_or(le(input, other), isnan(other)), input, other)
 
 
 def heaviside(input, values):

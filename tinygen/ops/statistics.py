@@ -1,5 +1,5 @@
 """Statistics and running reductions: var_mean, std_mean, aminmax, median, kthvalue, quantile,
-cumprod, cummax, cummin, logcumsumexp.
+mode, msort, cov, corrcoef, cumprod, cummax, cummin, logcumsumexp.
 
 Order statistics find their positions on the raw array (no gradient) and read the values with
 ``gather``, so each value's gradient goes back to the element it came from, as in PyTorch.
@@ -244,3 +244,78 @@ def logcumsumexp(input, dim):
         return input
     return LogCumSumExp.apply(input, normalize_dim(dim, input.ndim, "logcumsumexp"))
 
+
+
+def mode(input, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value along ``dim`` (of equally frequent ones, the
+    smallest) and the index of its last occurrence, as PyTorch."""
+    if input.ndim == 0:
+        return values_indices(input, Tensor(get_array_module(input.array).zeros((), dtypes.int64)))
+    axis = normalize_dim(dim, input.ndim, "mode")
+    xp = get_array_module(input.array)
+    x = xp.moveaxis(input.array, axis, -1)
+    order = xp.argsort(x, axis=-1, kind="stable")
+    ordered = xp.take_along_axis(x, order, axis=-1)
+    n = x.shape[-1]
+    positions = xp.broadcast_to(xp.arange(n), x.shape)
+    new_run = xp.concatenate([xp.ones(x.shape[:-1] + (1,), dtype=bool),
+                              ordered[..., 1:] != ordered[..., :-1]], axis=-1)
+    run_start = xp.maximum.accumulate(xp.where(new_run, positions, 0), axis=-1)
+    run_end = xp.flip(xp.minimum.accumulate(                      # last position of each run
+        xp.flip(xp.where(xp.roll(new_run, -1, axis=-1), positions, n - 1), -1), axis=-1), -1)
+    best = xp.argmax(run_end - run_start, axis=-1)[..., None]     # first: the smallest value
+    last = xp.take_along_axis(order, xp.take_along_axis(run_end, best, axis=-1), axis=-1)
+    # the run's elements are in stable (original) order, so its end is the last occurrence
+    indices = xp.moveaxis(last.astype(dtypes.int64), -1, axis)
+    values = gather(input, axis, indices)
+    if not keepdim:
+        values, indices = squeeze(values, axis), indices.squeeze(axis)
+    return values_indices(values, Tensor(indices))
+
+
+def msort(input):
+    """input sorted along dim 0 (the values of ``sort(input, dim=0)``)."""
+    from tinygen.ops.sort import sort
+    return sort(input, dim=0).values
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in input's rows (observations in its columns;
+    a 1-D input is one variable, giving a 0-d variance), with integer frequency weights
+    ``fweights`` and observation weights ``aweights`` as NumPy's cov."""
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {input.ndim} dimensions")
+    x = float_input(reshape(input, (1, -1)) if input.ndim < 2 else input)
+    weight = None
+    for w in (fweights, aweights):
+        if w is not None:
+            if w.ndim != 1 or w.shape[0] != x.shape[1]:
+                raise RuntimeError(f"cov(): weights must be 1-D with one entry per observation "
+                                   f"({x.shape[1]}), got shape {tuple(w.shape)}")
+            w = w.to(x.dtype)
+            weight = w if weight is None else weight * w
+    if weight is None:
+        total = x.shape[1]
+        average = mean(x, 1, keepdim=True)
+        scale = total - correction
+    else:
+        total = sum(weight)
+        average = sum(x * weight, 1, keepdim=True) / total
+        scale = total - (correction if aweights is None
+                         else correction * sum(weight * aweights.to(x.dtype)) / total)
+    centered = x - average
+    weighted = centered if weight is None else centered * weight
+    scale = scale.clamp(min=0) if isinstance(scale, Tensor) else max(scale, 0)   # as PyTorch
+    out = (weighted @ centered.T) / scale
+    return reshape(out, ()) if input.ndim < 2 else out
+
+
+def corrcoef(input):
+    """Pearson's correlation coefficients of the variables in input's rows, clipped to
+    [-1, 1] as NumPy's corrcoef."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal().sqrt()
+    return (c / unsqueeze(d, 1) / unsqueeze(d, 0)).clamp(-1, 1)
