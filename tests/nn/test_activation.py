@@ -99,6 +99,19 @@ def test_reprs_match_torch():
               (nn.Softsign(), tnn.Softsign()), (nn.Tanhshrink(), tnn.Tanhshrink()),
               (nn.Threshold(0.1, 20, True), tnn.Threshold(0.1, 20, True)),
               (nn.LogSoftmax(1), tnn.LogSoftmax(1)), (nn.Softmin(0), tnn.Softmin(0)),
-              (nn.Tanh(), tnn.Tanh()), (nn.Sigmoid(), tnn.Sigmoid())]
+              (nn.Tanh(), tnn.Tanh()), (nn.Sigmoid(), tnn.Sigmoid()),
+              (nn.Hardshrink(), tnn.Hardshrink()), (nn.Softshrink(0.3), tnn.Softshrink(0.3))]
     for ours, theirs in pairs:
         assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("module, expected", [
+    (nn.Hardshrink(0.5), [-2.0, 0.0, 0.0, 0.0, 2.0]),
+    (nn.Softshrink(0.5), [-1.5, 0.0, 0.0, 0.0, 1.5]),
+])
+def test_shrink_modules(module, expected):
+    x = tg.tensor([-2.0, -0.4, 0.0, 0.4, 2.0], dtype=tg.float64, requires_grad=True)
+    y = module(x)
+    np.testing.assert_array_equal(host(y), expected)
+    y.sum().backward()
+    np.testing.assert_array_equal(host(x.grad), [1.0, 0.0, 0.0, 0.0, 1.0])

@@ -7,10 +7,11 @@
 from tinygen.nn import functional  # noqa: F401
 from tinygen.nn import init, utils
 from tinygen.nn.activation import (
-    CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
-    LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus, Softsign,
-    Tanh, Tanhshrink, Threshold)
+    CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
+    LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
+    Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from tinygen.nn.attention import CausalSelfAttention, KVCache, MultiheadAttention
+from tinygen.nn.bilinear import Bilinear
 from tinygen.nn.containers import (
     ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential)
 from tinygen.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
@@ -31,6 +32,8 @@ from tinygen.nn.padding import (
     CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
     ReplicationPad1d, ReplicationPad2d, ZeroPad1d, ZeroPad2d)
 from tinygen.nn.pixel_shuffle import PixelShuffle, PixelUnshuffle
+from tinygen.nn.transformer import (
+    TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
 from tinygen.nn.pooling import (
     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, Upsample,
     UpsamplingBilinear2d, UpsamplingNearest2d)

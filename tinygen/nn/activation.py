@@ -9,6 +9,7 @@ from tinygen.ops.activation import (
     relu, relu6, selu, silu, softmin, softplus, softsign, tanhshrink, threshold)
 from tinygen.ops.elementwise import sigmoid, tanh
 from tinygen.ops.reduce import log_softmax, softmax
+from tinygen.ops.special import hardshrink, softshrink
 
 
 def _with_inplace(text, inplace):
@@ -159,6 +160,31 @@ class Hardtanh(Module):
 
     def extra_repr(self):
         return _with_inplace(f"min_val={self.min_val}, max_val={self.max_val}", self.inplace)
+
+
+class _Shrink(Module):
+    """A shrinkage activation with PyTorch's ``lambd`` (``Hardshrink``, ``Softshrink``)."""
+    function = None
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return self.function(input, self.lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)
+
+
+class Hardshrink(_Shrink):
+    """x where |x| > lambd, else 0."""
+    function = staticmethod(hardshrink)
+
+
+class Softshrink(_Shrink):
+    """x - lambd above lambd, x + lambd below -lambd, else 0."""
+    function = staticmethod(softshrink)
 
 
 class Threshold(Module):

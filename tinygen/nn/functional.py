@@ -4,6 +4,7 @@ Each name is defined beside the op it runs (``tinygen/ops/``) or the layer that 
 file gathers them under PyTorch's names.
 """
 
+from tinygen.nn.bilinear import bilinear  # noqa: F401
 from tinygen.nn.embedding import embedding  # noqa: F401
 from tinygen.nn.fold import fold, unfold  # noqa: F401
 from tinygen.nn.linear import linear  # noqa: F401
@@ -32,3 +33,4 @@ from tinygen.ops.normalization import (  # noqa: F401
 from tinygen.ops.pad import pad  # noqa: F401
 from tinygen.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: F401
 from tinygen.ops.reduce import log_softmax, softmax  # noqa: F401
+from tinygen.ops.special import hardshrink, softshrink  # noqa: F401
