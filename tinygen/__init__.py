@@ -48,8 +48,36 @@ from tinygen.ops import (  # noqa: E402  (statistics, rearranging, searching, mo
     diagonal, diff, kron, kthvalue, logcumsumexp, masked_select, median, meshgrid, moveaxis,
     movedim, narrow, quantile, scatter, scatter_add, searchsorted, std_mean, swapaxes, swapdims,
     take_along_dim, tensor_split, tensordot, trace, unflatten, unique, var_mean)
+from tinygen.ops import (  # noqa: E402  (trigonometry, more elementwise math, NaN reductions)
+    acos, acosh, asin, asinh, atan, atanh, copysign, cosh, count_nonzero, deg2rad, erfc, fmax,
+    fmin, gcd, hardshrink, isin, isneginf, isposinf, isreal, lcm, ldexp, nanmean, nanmedian,
+    nansum, nextafter, rad2deg, signbit, sinh, tan)
+from tinygen.ops import (  # noqa: E402  (PyTorch's second names for ops)
+    absolute, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, concat, divide, fix,
+    greater, greater_equal, less, less_equal, multiply, negative, not_equal, subtract, true_divide)
+from tinygen.ops import (  # noqa: E402  (fused products, writes along an index, shape helpers)
+    addbmm, addcdiv, addcmul, addmm, addmv, addr, argwhere, atleast_1d, atleast_2d, atleast_3d,
+    baddbmm, broadcast_shapes, broadcast_tensors, cartesian_prod, chain_matmul, column_stack,
+    combinations, diag_embed, diagflat, diagonal_scatter, dist, dsplit, dstack, fliplr, flipud,
+    ger, hsplit, hstack, index_add, index_copy, index_fill, index_put, inner, masked_scatter, mv,
+    put, ravel, rot90, row_stack, scatter_reduce, select, select_scatter, slice_scatter,
+    split_with_sizes, t, take, vdot, vsplit, vstack)
+from tinygen.ops import (  # noqa: E402  (statistics, histograms, the trapezoid rule)
+    corrcoef, cov, cumulative_trapezoid, histc, histogram, mode, msort, renorm, trapezoid, trapz,
+    unique_consecutive, vander)
+from tinygen import random  # noqa: E402  (tg.random, as torch.random)
+from tinygen.random import (  # noqa: E402  (generators, seeds and their states)
+    Generator, default_generator, get_rng_state, seed, set_rng_state)
+from tinygen.ops import normal, poisson  # noqa: E402
+from tinygen.backend import default_device as get_default_device  # noqa: E402
+from tinygen.creation import asarray, scalar_tensor  # noqa: E402
+from tinygen.dtypes import bfloat16, can_cast, finfo, iinfo, promote_types  # noqa: E402
+from tinygen.queries import (  # noqa: E402
+    is_floating_point, is_same_size, is_tensor, numel, result_type)
+from tinygen.threads import get_num_threads, set_num_threads  # noqa: E402
 from tinygen import linalg  # noqa: E402  (tg.linalg.vector_norm, as torch.linalg)
 from tinygen.serialization import load, save  # noqa: E402
 from tinygen import viz  # noqa: E402  (graph drawing; imports matplotlib only when drawing)
 from tinygen import nn, optim  # noqa: E402  (tg.nn and tg.optim, as torch.nn and torch.optim)
 from tinygen import distributions, utils  # noqa: E402  (tg.utils.data, tg.distributions)
+from tinygen import amp, backends  # noqa: E402  (GradScaler; cudnn/TF32 switches, ignored)

@@ -23,6 +23,20 @@ uint8 = np.dtype("uint8")
 bool = np.dtype("bool")
 half, float, double, long, int = float16, float32, float64, int64, int32
 
+
+class _Unsupported:
+    """A PyTorch dtype that NumPy has no type for: a name scripts may mention (nanoGPT builds a
+    table of dtypes), and a clear error where a tensor would be made with it."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"tinygen.{self.name}"
+
+
+bfloat16 = _Unsupported("bfloat16")
+
 _default_float = [float32]
 
 _PYTHON_TYPES = {builtins.float: float32, builtins.int: int64, builtins.bool: bool}
@@ -43,6 +57,9 @@ def as_dtype(dtype):
     """A NumPy dtype from a tinygen dtype, a NumPy dtype, a string or a Python type."""
     if dtype is builtins.float:
         return get_default_dtype()
+    if isinstance(dtype, _Unsupported):
+        raise TypeError(f"{dtype.name} is not supported: NumPy has no {dtype.name} type; use "
+                        f"tg.float16 or tg.float32")
     try:
         return _PYTHON_TYPES.get(dtype) or np.dtype(dtype)
     except TypeError:
@@ -88,3 +105,55 @@ def result_type(a_dtype, a_ndim, b_dtype, b_ndim, b_is_number=False):
     if a_ndim == 0 and b_ndim > 0:
         return b_dtype
     return np.promote_types(a_dtype, b_dtype)
+
+
+def promote_types(type1, type2):
+    """The smallest dtype both convert to without leaving their categories behind, by PyTorch's
+    rules: ``promote_types(tg.int64, tg.float16)`` is float16 (NumPy says float64)."""
+    return result_type(as_dtype(type1), 1, as_dtype(type2), 1)
+
+
+def can_cast(from_, to):
+    """True when PyTorch's casting rules allow ``from_`` to ``to``: never to a lower category
+    (float to int, int to bool), any size within a category."""
+    return _category(as_dtype(from_)) <= _category(as_dtype(to))
+
+
+class finfo:
+    """The limits of a floating dtype (the default one when none is given), as ``torch.finfo``:
+    ``bits``, ``eps``, ``max``, ``min``, ``tiny`` (= ``smallest_normal``), ``resolution``, and
+    ``dtype``, the dtype's name."""
+
+    def __init__(self, type=None):
+        dtype = get_default_dtype() if type is None else as_dtype(type)
+        if dtype.kind != "f":
+            raise TypeError(f"finfo() requires a floating point input type, got {dtype}; use "
+                            f"iinfo() for integers")
+        info = np.finfo(dtype)
+        self.bits, self.dtype = info.bits, dtype.name
+        self.eps = builtins.float(info.eps)
+        self.max, self.min = builtins.float(info.max), builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -info.precision          # computed in double, as PyTorch
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """The limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``max``, ``min`` and
+    ``dtype``, the dtype's name (bool is refused, as in PyTorch)."""
+
+    def __init__(self, type):
+        dtype = as_dtype(type)
+        if dtype.kind not in "iu":
+            raise TypeError(f"iinfo() requires an integer input type, got {dtype}; use "
+                            f"finfo() for floating point")
+        info = np.iinfo(dtype)
+        self.bits, self.dtype = info.bits, dtype.name
+        self.max, self.min = builtins.int(info.max), builtins.int(info.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

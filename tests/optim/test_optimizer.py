@@ -15,6 +15,7 @@ OPTIMIZERS = [
     (optim.AdamW, dict(lr=0.05)),
     (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
     (optim.Adagrad, dict(lr=0.1, lr_decay=0.01)),
+    (optim.Adadelta, dict(lr=0.5, rho=0.8)),
     (optim.NAdam, dict(lr=0.01, weight_decay=0.01)),
     (optim.RAdam, dict(lr=0.01, decoupled_weight_decay=True)),
 ]
@@ -109,7 +110,8 @@ def test_negative_or_nan_options_are_errors(optimizer_class, option, name, value
 def test_pytorch_implementation_choices_are_accepted(optimizer_class, options):
     """foreach (and fused, where PyTorch has it) pick a PyTorch implementation; tinygen has one,
     so the same steps follow."""
-    has_fused = optimizer_class not in (optim.RMSprop, optim.NAdam, optim.RAdam)  # as PyTorch
+    no_fused = (optim.RMSprop, optim.Adadelta, optim.NAdam, optim.RAdam)   # as in PyTorch
+    has_fused = optimizer_class not in no_fused
     flags = dict(foreach=True, fused=False) if has_fused else dict(foreach=True)
     plain, flagged = tg_params(), tg_params()
     train_tg(optimizer_class(plain, **options), plain, 3)
@@ -209,7 +211,7 @@ def test_a_tensor_lr_is_read_at_each_step(optimizer_class, options):
     train_tg(opt, tensor_lr, 2)
     for a, b in zip(plain, tensor_lr):
         np.testing.assert_allclose(host(a), host(b), rtol=1e-12)
-    rate.fill_(0.0)                       # a zero rate: the next step leaves the weights as they are
+    rate.fill_(0.0)                  # a zero rate: the next step leaves the weights as they are
     before = [host(p).copy() for p in tensor_lr]
     train_tg(opt, tensor_lr, 1)
     for b, p in zip(before, tensor_lr):

@@ -1,5 +1,5 @@
-"""Optimizers (SGD, Adam, AdamW, RMSprop, Adagrad, NAdam, RAdam) and learning-rate schedules
-with PyTorch's names, options and state layout.
+"""Optimizers (SGD, Adam, AdamW, RMSprop, Adadelta, Adagrad, NAdam, RAdam) and learning-rate
+schedules with PyTorch's names, options and state layout.
 
     from tinygen import optim
     opt = optim.AdamW(model.parameters(), lr=3e-4)
@@ -8,6 +8,7 @@ with PyTorch's names, options and state layout.
 """
 
 from tinygen.optim import lr_scheduler
+from tinygen.optim.adadelta import Adadelta
 from tinygen.optim.adagrad import Adagrad
 from tinygen.optim.adam import Adam, AdamW
 from tinygen.optim.nadam import NAdam
