@@ -81,3 +81,4 @@ from tinygen import viz  # noqa: E402  (graph drawing; imports matplotlib only w
 from tinygen import nn, optim  # noqa: E402  (tg.nn and tg.optim, as torch.nn and torch.optim)
 from tinygen import distributions, utils  # noqa: E402  (tg.utils.data, tg.distributions)
 from tinygen import amp, backends  # noqa: E402  (GradScaler; cudnn/TF32 switches, ignored)
+from tinygen.compiler import compile  # noqa: E402  (accepted; runs eagerly)
