@@ -147,11 +147,21 @@ def test_module_errors():
         nn.ConvTranspose1d(2, 2, 3, stride=2)(tg.zeros(1, 2, 5), output_size=[20])
 
 
-def _copy(module, torch_module):
-    import torch
+def _check_module_against_torch(torch, rng, ours, theirs, x, *args):
+    """``theirs`` (PyTorch's module) given the weights of ``ours`` (tinygen's), both called on
+    the float64 array ``x`` and ``args``: the outputs, then the gradients of x and of the
+    weight under a random grad_output, must agree."""
     with torch.no_grad():
-        for name, value in module.state_dict().items():
-            getattr(torch_module, name).copy_(torch.from_numpy(host(value)))
+        for name, value in ours.state_dict().items():
+            getattr(theirs, name).copy_(torch.from_numpy(host(value)))
+    x_ours, x_theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y_ours, y_theirs = ours(x_ours, *args), theirs(x_theirs, *args)
+    np.testing.assert_allclose(host(y_ours), y_theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = rng.standard_normal(y_theirs.shape)
+    y_ours.backward(tg.tensor(g))
+    y_theirs.backward(torch.tensor(g))
+    np.testing.assert_allclose(host(x_ours.grad), x_theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(host(ours.weight.grad), theirs.weight.grad.numpy(), rtol=1e-10)
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -162,19 +172,9 @@ def _copy(module, torch_module):
 ])
 def test_conv1d_module_matches_torch(rng, kwargs):
     torch = pytest.importorskip("torch")
-    ours = nn.Conv1d(4, 6, dtype=tg.float64, **kwargs)
-    theirs = torch.nn.Conv1d(4, 6, dtype=torch.float64, **kwargs)
-    _copy(ours, theirs)
-    x = rng.standard_normal((2, 4, 11))
-    x_ours = tg.tensor(x, requires_grad=True)
-    x_theirs = torch.tensor(x, requires_grad=True)
-    y_ours, y_theirs = ours(x_ours), theirs(x_theirs)
-    np.testing.assert_allclose(host(y_ours), y_theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
-    g = rng.standard_normal(y_theirs.shape)
-    y_ours.backward(tg.tensor(g))
-    y_theirs.backward(torch.tensor(g))
-    np.testing.assert_allclose(host(x_ours.grad), x_theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(host(ours.weight.grad), theirs.weight.grad.numpy(), rtol=1e-10)
+    _check_module_against_torch(torch, rng, nn.Conv1d(4, 6, dtype=tg.float64, **kwargs),
+                                torch.nn.Conv1d(4, 6, dtype=torch.float64, **kwargs),
+                                rng.standard_normal((2, 4, 11)))
 
 
 @pytest.mark.parametrize("kwargs, output_size", [
@@ -184,15 +184,6 @@ def test_conv1d_module_matches_torch(rng, kwargs):
 ])
 def test_conv_transpose1d_module_matches_torch(rng, kwargs, output_size):
     torch = pytest.importorskip("torch")
-    ours = nn.ConvTranspose1d(4, 6, dtype=tg.float64, **kwargs)
-    theirs = torch.nn.ConvTranspose1d(4, 6, dtype=torch.float64, **kwargs)
-    _copy(ours, theirs)
-    x = rng.standard_normal((2, 4, 7))
-    x_ours, x_theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    y_ours, y_theirs = ours(x_ours, output_size), theirs(x_theirs, output_size)
-    np.testing.assert_allclose(host(y_ours), y_theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
-    g = rng.standard_normal(y_theirs.shape)
-    y_ours.backward(tg.tensor(g))
-    y_theirs.backward(torch.tensor(g))
-    np.testing.assert_allclose(host(x_ours.grad), x_theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(host(ours.weight.grad), theirs.weight.grad.numpy(), rtol=1e-10)
+    _check_module_against_torch(torch, rng, nn.ConvTranspose1d(4, 6, dtype=tg.float64, **kwargs),
+                                torch.nn.ConvTranspose1d(4, 6, dtype=torch.float64, **kwargs),
+                                rng.standard_normal((2, 4, 7)), output_size)

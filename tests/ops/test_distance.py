@@ -6,7 +6,7 @@ import pytest
 
 import tinygen as tg
 import tinygen.nn.functional as F
-from tests.helpers import host
+from tests.helpers import check_functional_against_torch, host
 from tinygen.autograd import gradcheck, gradgradcheck
 
 
@@ -93,17 +93,7 @@ def test_against_torch(rng):
              ("cosine_similarity", 2, {}), ("cosine_similarity", 2, {"dim": 0, "eps": 1e-3}),
              ("normalize", 1, {}), ("normalize", 1, {"p": 1, "dim": 0})]
     for name, arity, kwargs in cases:
-        ours = [tg.tensor(v, requires_grad=True) for v in (a, b)[:arity]]
-        theirs = [torch.tensor(v, requires_grad=True) for v in (a, b)[:arity]]
-        y, ty = getattr(F, name)(*ours, **kwargs), getattr(tf, name)(*theirs, **kwargs)
-        g = rng.standard_normal(y.shape)
-        y.backward(tg.tensor(g))
-        ty.backward(torch.tensor(g))
-        np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-10, atol=1e-12,
-                                   err_msg=name)
-        for o, t in zip(ours, theirs):
-            np.testing.assert_allclose(host(o.grad), t.grad.numpy(), rtol=1e-10, atol=1e-12,
-                                       err_msg=name)
+        check_functional_against_torch(torch, rng, name, (a, b)[:arity], **kwargs)
     labels = rng.integers(0, 4, (3, 5))
     np.testing.assert_array_equal(host(F.one_hot(tg.tensor(labels), 6)),
                                   tf.one_hot(torch.tensor(labels), 6).numpy())

@@ -9,7 +9,7 @@ import pytest
 
 import tinygen as tg
 import tinygen.nn.functional as F
-from tests.helpers import host
+from tests.helpers import check_functional_against_torch, host
 from tinygen.autograd import gradcheck, gradgradcheck
 
 REDUCTIONS = ["none", "mean", "sum"]
@@ -175,18 +175,8 @@ def test_against_torch(rng):
              ("poisson_nll_loss", (var, counts), {"log_input": False})]
     for name, args, kwargs in cases:
         for reduction in REDUCTIONS:
-            ours = [tg.tensor(v, requires_grad=True) for v in args]
-            theirs = [torch.tensor(v, requires_grad=True) for v in args]
-            y = getattr(F, name)(*ours, reduction=reduction, **kwargs)
-            ty = getattr(tf, name)(*theirs, reduction=reduction, **kwargs)
-            g = rng.standard_normal(y.shape)
-            y.backward(tg.tensor(g))
-            ty.backward(torch.tensor(g))
-            np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-10, atol=1e-12,
-                                       err_msg=name)
-            for o, t in zip(ours, theirs):
-                np.testing.assert_allclose(host(o.grad), t.grad.numpy(), rtol=1e-10,
-                                           atol=1e-12, err_msg=name)
+            check_functional_against_torch(torch, rng, name, args, reduction=reduction,
+                                           **kwargs)
     y = F.huber_loss(tg.tensor(a), tg.tensor(b), weight=tg.tensor(w))
     ty = tf.huber_loss(torch.tensor(a), torch.tensor(b), weight=torch.tensor(w))
     np.testing.assert_allclose(y.item(), ty.item(), rtol=1e-12)

@@ -7,7 +7,7 @@ import pytest
 
 import tinygen as tg
 import tinygen.nn.functional as F
-from tests.helpers import host
+from tests.helpers import check_functional_against_torch, host
 from tinygen.autograd import gradcheck, gradgradcheck
 
 REDUCTIONS = ["none", "mean", "sum"]
@@ -155,7 +155,6 @@ def test_shape_errors():
 
 def test_against_torch(rng):
     torch = pytest.importorskip("torch")
-    tf = torch.nn.functional
     a, b, c = rng.standard_normal((3, 5, 4)) * 2
     y1, y2 = labels(rng, 5), labels(rng, 5, 4)
     binary = (rng.uniform(size=(5, 4)) > 0.5).astype(np.float64)
@@ -168,17 +167,5 @@ def test_against_torch(rng):
              ("triplet_margin_loss", (a, b, c), (), {"p": 1, "eps": 1e-3})]
     for name, inputs, targets, kwargs in cases:
         for reduction in REDUCTIONS:
-            ours = [tg.tensor(v, requires_grad=True) for v in inputs]
-            theirs = [torch.tensor(v, requires_grad=True) for v in inputs]
-            y = getattr(F, name)(*ours, *(tg.tensor(t) for t in targets), reduction=reduction,
-                                 **kwargs)
-            ty = getattr(tf, name)(*theirs, *(torch.tensor(t) for t in targets),
-                                   reduction=reduction, **kwargs)
-            g = rng.standard_normal(y.shape)
-            y.backward(tg.tensor(g))
-            ty.backward(torch.tensor(g))
-            np.testing.assert_allclose(host(y), ty.detach().numpy(), rtol=1e-10, atol=1e-12,
-                                       err_msg=name)
-            for o, t in zip(ours, theirs):
-                np.testing.assert_allclose(host(o.grad), t.grad.numpy(), rtol=1e-10,
-                                           atol=1e-12, err_msg=name)
+            check_functional_against_torch(torch, rng, name, inputs, targets,
+                                           reduction=reduction, **kwargs)

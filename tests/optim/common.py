@@ -3,6 +3,7 @@ both solve step by step, checks of an optimizer's resume and state_dict, and the
 learning-rate schedule tests."""
 
 import numpy as np
+import pytest
 
 import tinygen as tg
 from tinygen import optim
@@ -38,20 +39,28 @@ def train_tg(optimizer, params, steps, seed=0, scheduler=None):
     return [p.detach().cpu().numpy().copy() for p in params]
 
 
-def compare_with_torch(make_tg, make_torch, steps=10, groups=None):
-    """Run the same problem with both libraries; return both final parameters."""
-    import torch
+def check_against_torch(name, options, groups=None, steps=10, rtol=1e-10, atol=1e-12,
+                        same_state=True):
+    """Solve problem() for ``steps`` steps with ``optim.<name>`` and ``torch.optim.<name>``,
+    both made with ``options`` (over ``groups(params)`` when given): the final parameters must
+    agree to ``rtol``/``atol`` and, with ``same_state``, the two state_dicts must too."""
+    torch = pytest.importorskip("torch")
     X, y, w, b = problem()
     params = tg_params()
     theirs = [torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)]
-    mine_opt = make_tg(params if groups is None else groups(params))
-    their_opt = make_torch(theirs if groups is None else groups(theirs))
+    mine_opt = getattr(optim, name)(params if groups is None else groups(params), **options)
+    their_opt = getattr(torch.optim, name)(theirs if groups is None else groups(theirs),
+                                           **options)
     train_tg(mine_opt, params, steps)
     for _ in range(steps):
         their_opt.zero_grad()
         ((torch.tensor(X) @ theirs[0] + theirs[1] - torch.tensor(y)) ** 2).mean().backward()
         their_opt.step()
-    return [p.detach().cpu().numpy() for p in params], [p.detach().cpu().numpy() for p in theirs]
+    for mine, their in zip(params, theirs):
+        np.testing.assert_allclose(mine.detach().cpu().numpy(), their.detach().numpy(),
+                                   rtol=rtol, atol=atol)
+    if same_state:
+        assert_same_state_dict(mine_opt, their_opt)
 
 
 def run_grads(optimizer, param, grads):

@@ -6,7 +6,7 @@ import pytest
 
 import tinygen as tg
 from tests.optim.common import (
-    assert_same_state_dict, check_resume_is_exact, compare_with_torch, run_grads)
+    check_against_torch, check_resume_is_exact, run_grads)
 from tinygen import optim
 
 P0 = np.array([1.0, -2.0])
@@ -60,11 +60,4 @@ def test_bad_options(option, value, message):
 @pytest.mark.parametrize("options", [dict(), dict(lr=0.1, rho=0.7, weight_decay=0.1,
                                                   maximize=True)])
 def test_against_torch(options):
-    torch = pytest.importorskip("torch")
-    made = {}
-    mine, theirs = compare_with_torch(
-        lambda p: made.setdefault("mine", optim.Adadelta(p, **options)),
-        lambda p: made.setdefault("theirs", torch.optim.Adadelta(p, **options)))
-    for a, b in zip(mine, theirs):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
-    assert_same_state_dict(made["mine"], made["theirs"])
+    check_against_torch("Adadelta", options)

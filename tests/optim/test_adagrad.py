@@ -7,7 +7,7 @@ import pytest
 import tinygen as tg
 from tests.helpers import host
 from tests.optim.common import (
-    assert_same_state_dict, check_resume_is_exact, compare_with_torch, run_grads)
+    check_against_torch, check_resume_is_exact, run_grads)
 from tinygen import optim
 
 P0 = np.array([1.0, -2.0])
@@ -100,20 +100,9 @@ def test_differentiable_is_refused():
     dict(lr=0.1, weight_decay=0.1, maximize=True),
 ])
 def test_against_torch(options):
-    torch = pytest.importorskip("torch")
-    made = {}
-    mine, theirs = compare_with_torch(
-        lambda p: made.setdefault("mine", optim.Adagrad(p, **options)),
-        lambda p: made.setdefault("theirs", torch.optim.Adagrad(p, **options)))
-    for a, b in zip(mine, theirs):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
-    assert_same_state_dict(made["mine"], made["theirs"])
+    check_against_torch("Adagrad", options)
 
 
 def test_groups_against_torch():
-    torch = pytest.importorskip("torch")
-    mine, theirs = compare_with_torch(
-        lambda p: optim.Adagrad(p, lr=0.05), lambda p: torch.optim.Adagrad(p, lr=0.05),
-        groups=lambda p: [{"params": p[:1]}, {"params": p[1:], "lr": 0.2, "lr_decay": 0.1}])
-    for a, b in zip(mine, theirs):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    check_against_torch("Adagrad", dict(lr=0.05), groups=lambda p: [
+        {"params": p[:1]}, {"params": p[1:], "lr": 0.2, "lr_decay": 0.1}])

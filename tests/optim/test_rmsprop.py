@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
-from tests.optim.common import compare_with_torch
+from tests.optim.common import check_against_torch
 from tinygen import optim
 
 
@@ -44,8 +44,4 @@ def test_plain_update_by_hand():
     dict(lr=0.01, momentum=0.5, maximize=True, eps=1e-4),
 ])
 def test_against_torch(options):
-    torch = pytest.importorskip("torch")
-    mine, theirs = compare_with_torch(lambda p: optim.RMSprop(p, **options),
-                                      lambda p: torch.optim.RMSprop(p, **options))
-    for a, b in zip(mine, theirs):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    check_against_torch("RMSprop", options)

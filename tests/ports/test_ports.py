@@ -102,6 +102,18 @@ def copy_state(t_model, g_model):
     g_model.load_state_dict({k: tinygen.tensor(v.detach().numpy()) for k, v in t_sd.items()})
 
 
+def float64_twins(make):
+    """The PyTorch modules T and two float64 models, each made by ``make(torch, nn, F)`` of its
+    framework after torch.manual_seed(0): PyTorch's, and tinygen's holding a copy of its
+    state_dict (see copy_state)."""
+    T = _torch_modules()
+    T[0].manual_seed(0)
+    t_model = make(*T[:3]).double()
+    g_model = make(*TG[:3]).double()
+    copy_state(t_model, g_model)
+    return T, t_model, g_model
+
+
 def assert_same_params(t_model, g_model, rtol=1e-6, atol=1e-9):
     t_params = dict(t_model.named_parameters())
     g_params = dict(g_model.named_parameters())
@@ -346,12 +358,8 @@ def test_dcgan_matches_torch():
 
 
 def test_vae_matches_torch():
-    T = _torch_modules()
+    T, t_model, g_model = float64_twins(scripts.make_vae)
     torch = T[0]
-    torch.manual_seed(0)
-    t_model = scripts.make_vae(torch, T[1], T[2]).double()
-    g_model = scripts.make_vae(tinygen, tinygen.nn, tinygen.nn.functional).double()
-    copy_state(t_model, g_model)
     batches, epss = vae_data(4, dtype=np.float64)
     t_losses, _ = scripts.vae_steps(*T, t_model, [to(torch, b) for b in batches],
                                     [to(torch, e) for e in epss])
@@ -362,12 +370,8 @@ def test_vae_matches_torch():
 
 
 def test_gpt_matches_torch():
-    T = _torch_modules()
+    T, t_model, g_model = float64_twins(scripts.make_gpt)
     torch = T[0]
-    torch.manual_seed(0)
-    t_model = scripts.make_gpt(torch, T[1], T[2]).double()
-    g_model = scripts.make_gpt(tinygen, tinygen.nn, tinygen.nn.functional).double()
-    copy_state(t_model, g_model)
     assert g_model.get_num_params() == t_model.get_num_params()
     data = gpt_data(5)
     t_losses, t_logits, _ = scripts.gpt_steps(*T, t_model, [(to(torch, x), to(torch, y))
@@ -384,12 +388,9 @@ def test_gpt_matches_torch():
 
 
 def test_classifier_matches_torch(tmp_path):
-    T = _torch_modules()
+    T, t_model, g_model = float64_twins(
+        lambda torch, nn, F: scripts.make_classifier(torch, nn, p=0.0))
     torch = T[0]
-    torch.manual_seed(0)
-    t_model = scripts.make_classifier(torch, T[1], p=0.0).double()
-    g_model = scripts.make_classifier(tinygen, tinygen.nn, p=0.0).double()
-    copy_state(t_model, g_model)
     t_losses, t_lrs = scripts.classifier_steps(*T, t_model,
                                                classifier_loader(torch, dtype=np.float64))
     g_losses, g_lrs = scripts.classifier_steps(*TG, g_model,
@@ -454,11 +455,7 @@ def test_gpt_scaler_loop_runs_under_torch():
 
 
 def test_gpt_scaler_loop_matches_torch():
-    T = _torch_modules()
-    T[0].manual_seed(0)
-    t_model = scripts.make_gpt(T[0], T[1], T[2]).double()
-    g_model = scripts.make_gpt(tinygen, tinygen.nn, tinygen.nn.functional).double()
-    copy_state(t_model, g_model)
+    T, t_model, g_model = float64_twins(scripts.make_gpt)
     t_losses = _gpt_scaler_run(T, t_model)
     g_losses = _gpt_scaler_run(TG, g_model)
     assert_same_losses(t_losses, g_losses)
@@ -503,12 +500,8 @@ def test_mnist_trains_under_tinygen(optimizer_name, lr):
 
 @pytest.mark.parametrize("optimizer_name,lr", MNIST_OPTIMS)
 def test_mnist_matches_torch(optimizer_name, lr):
-    T = _torch_modules()
+    T, t_model, g_model = float64_twins(scripts.make_mnist_net)
     torch = T[0]
-    torch.manual_seed(0)
-    t_model = scripts.make_mnist_net(torch, T[1], T[2]).double()
-    g_model = scripts.make_mnist_net(tinygen, tinygen.nn, tinygen.nn.functional).double()
-    copy_state(t_model, g_model)
     for m in (t_model, g_model):            # exactness needs the dropouts off
         m.dropout1.p = 0.0
         m.dropout2.p = 0.0

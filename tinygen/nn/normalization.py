@@ -20,6 +20,21 @@ def _add_bias(module, bias, shape, device, dtype):
                                                                dtype=dtype)) if bias else None)
 
 
+def _over_last_dims(module, normalized_shape, eps, elementwise_affine, device, dtype):
+    """Set up a norm over the last dims (LayerNorm, RMSNorm): keep ``normalized_shape`` (an int
+    or a sequence) as a tuple of ints, ``eps`` and ``elementwise_affine``, and register a
+    ``weight`` of that shape for reset_parameters to fill (None without elementwise_affine)."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    module.normalized_shape = tuple(int(n) for n in normalized_shape)
+    module.eps = eps
+    module.elementwise_affine = elementwise_affine
+    weight = None
+    if elementwise_affine:
+        weight = Parameter(creation.empty(*module.normalized_shape, device=device, dtype=dtype))
+    module.register_parameter("weight", weight)
+
+
 class LayerNorm(Module):
     """Normalise over the last dims (``normalized_shape``), then y = xhat * weight + bias.
     weight starts at ones and bias at zeros."""
@@ -27,18 +42,8 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(n) for n in normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(creation.empty(*self.normalized_shape, device=device,
-                                                   dtype=dtype))
-            _add_bias(self, bias, self.normalized_shape, device, dtype)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _over_last_dims(self, normalized_shape, eps, elementwise_affine, device, dtype)
+        _add_bias(self, elementwise_affine and bias, self.normalized_shape, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -231,16 +236,8 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
                  dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(n) for n in normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(creation.ones(*self.normalized_shape, device=device,
-                                                  dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
+        _over_last_dims(self, normalized_shape, eps, elementwise_affine, device, dtype)
+        self.reset_parameters()
 
     def reset_parameters(self):
         if self.weight is not None:

@@ -142,12 +142,6 @@ def _window_counts(xp, n, k, s, p, out, count_include_pad):
     return xp.minimum(end, n) - xp.maximum(start, 0)
 
 
-def _check_1d(op, input):
-    if input.ndim not in (2, 3):
-        raise RuntimeError(f"{op}: expected 2D or 3D input (C, L) or (N, C, L), but got input "
-                           f"of size: {list(input.shape)}")
-
-
 def _as_height_one(value, name, op, height=1):
     """A 1-D pooling argument (an int or a 1-tuple) as the 2-D pair (height, value)."""
     value = (value,) if isinstance(value, int) else tuple(value)
@@ -156,16 +150,25 @@ def _as_height_one(value, name, op, height=1):
     return (height,) + value
 
 
+def _as_row_image(op, input, kernel_size, stride, padding):
+    """A 1-D pool's signal (N, C, L) or (C, L) as a 1 x L image, and its kernel_size, stride
+    (kernel_size when not given) and padding as 2-D pairs: height 1, no padding above."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"{op}: expected 2D or 3D input (C, L) or (N, C, L), but got input "
+                           f"of size: {list(input.shape)}")
+    stride = kernel_size if stride is None or stride == [] else stride
+    return (input.unsqueeze(-2), _as_height_one(kernel_size, "kernel_size", op),
+            _as_height_one(stride, "stride", op), _as_height_one(padding, "padding", op, height=0))
+
+
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """max_pool2d of the signal (N, C, L) or (C, L) read as a 1 x L image."""
-    op = "max_pool1d"
-    _check_1d(op, input)
-    stride = kernel_size if stride is None or stride == [] else stride
-    out = max_pool2d(input.unsqueeze(-2), _as_height_one(kernel_size, "kernel_size", op),
-                     _as_height_one(stride, "stride", op),
-                     _as_height_one(padding, "padding", op, height=0),
-                     _as_height_one(dilation, "dilation", op), ceil_mode, return_indices)
+    image, kernel, stride, padding = _as_row_image("max_pool1d", input, kernel_size, stride,
+                                                   padding)
+    out = max_pool2d(image, kernel, stride, padding,
+                     _as_height_one(dilation, "dilation", "max_pool1d"), ceil_mode,
+                     return_indices)
     if return_indices:
         return out[0].squeeze(-2), out[1].squeeze(-2)
     return out.squeeze(-2)
@@ -174,10 +177,6 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """avg_pool2d of the signal (N, C, L) or (C, L) read as a 1 x L image."""
-    op = "avg_pool1d"
-    _check_1d(op, input)
-    stride = kernel_size if stride is None or stride == [] else stride
-    out = avg_pool2d(input.unsqueeze(-2), _as_height_one(kernel_size, "kernel_size", op),
-                     _as_height_one(stride, "stride", op),
-                     _as_height_one(padding, "padding", op, height=0), ceil_mode, count_include_pad)
-    return out.squeeze(-2)
+    image, kernel, stride, padding = _as_row_image("avg_pool1d", input, kernel_size, stride,
+                                                   padding)
+    return avg_pool2d(image, kernel, stride, padding, ceil_mode, count_include_pad).squeeze(-2)

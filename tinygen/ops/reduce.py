@@ -184,20 +184,24 @@ def _along(kernel, dim, *arrays):
     return xp.moveaxis(moved, -1, dim)
 
 
-def sum(x, dim=None, keepdim=False, dtype=None):
+def accumulation_input(x, dtype):
+    """``x`` in the dtype that sums and products accumulate in: ``dtype`` when given, else int64
+    for bool and integer inputs (as in PyTorch), else its own."""
     if dtype is not None:
-        x = x.to(dtype)
-    elif x.dtype.kind in "bi" or x.dtype.kind == "u":
-        x = x.to(dtypes.int64)
+        return x.to(dtype)
+    if x.dtype.kind in "biu":
+        return x.to(dtypes.int64)
+    return x
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):
+    x = accumulation_input(x, dtype)
     return Sum.apply(x, _reduced_axes(dim, x.ndim, "sum"), keepdim)
 
 
 def prod(x, dim=None, keepdim=False, dtype=None):
     """The product of all elements, or over one ``dim`` (an int, as in PyTorch)."""
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x.dtype.kind in "biu":
-        x = x.to(dtypes.int64)
+    x = accumulation_input(x, dtype)
     if dim is None:
         y = Prod.apply(reshape(x, -1), 0)
         return reshape(y, (1,) * x.ndim if keepdim else ())
@@ -210,10 +214,7 @@ def prod(x, dim=None, keepdim=False, dtype=None):
 
 def cumsum(x, dim, dtype=None):
     """Running sums along ``dim``; integer and bool inputs give int64, as in PyTorch."""
-    if dtype is not None:
-        x = x.to(dtype)
-    elif x.dtype.kind in "biu":
-        x = x.to(dtypes.int64)
+    x = accumulation_input(x, dtype)
     if x.ndim == 0:
         return x
     return Cumsum.apply(x, normalize_dim(dim, x.ndim, "cumsum"))

@@ -15,7 +15,8 @@ from tinygen.ops.compare import where
 from tinygen.ops.convert import float_input
 from tinygen.ops.elementwise import exp, log
 from tinygen.ops.indexing import gather
-from tinygen.ops.reduce import amax, amin, cumsum, mean, std, sum, values_indices, var
+from tinygen.ops.reduce import (
+    accumulation_input, amax, amin, cumsum, mean, std, sum, values_indices, var)
 from tinygen.ops.shape import flip, normalize_dim, reshape, squeeze, unsqueeze
 from tinygen.tensor import Tensor
 
@@ -178,10 +179,7 @@ def _cumprod_grad_pairwise(x, grad_y, axis):
 
 def cumprod(input, dim, dtype=None):
     """Running products along ``dim``; integer and bool inputs give int64, as in PyTorch."""
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input.dtype.kind in "biu":
-        input = input.to(dtypes.int64)
+    input = accumulation_input(input, dtype)
     if input.ndim == 0:
         return input
     return Cumprod.apply(input, normalize_dim(dim, input.ndim, "cumprod"))

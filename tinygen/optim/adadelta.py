@@ -9,7 +9,7 @@
 
 from tinygen.backend import get_array_module
 from tinygen.optim.optimizer import (
-    Optimizer, check_nonnegative, count_step, new_step, zeros_like)
+    Optimizer, check_nonnegative, count_step, new_step, prepare_grad, zeros_like)
 
 
 class Adadelta(Optimizer):
@@ -36,9 +36,7 @@ class Adadelta(Optimizer):
         count_step(state)
         xp = get_array_module(grad)
         p, rho, eps = param.array, group["rho"], group["eps"]
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p
+        g = prepare_grad(p, grad, group)
         square_avg, acc_delta = state["square_avg"].array, state["acc_delta"].array
         square_avg *= rho
         square_avg += (1 - rho) * g * g

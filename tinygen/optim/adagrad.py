@@ -8,7 +8,8 @@ updates:
 """
 
 from tinygen.backend import get_array_module
-from tinygen.optim.optimizer import Optimizer, check_nonnegative, count_step, new_step
+from tinygen.optim.optimizer import (
+    Optimizer, check_nonnegative, count_step, new_step, prepare_grad)
 from tinygen.tensor import Tensor
 
 
@@ -44,9 +45,7 @@ class Adagrad(Optimizer):
         step = count_step(state)
         xp = get_array_module(grad)
         p = param.array
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p
+        g = prepare_grad(p, grad, group)
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         state_sum = state["sum"].array
         state_sum += g * g

@@ -13,7 +13,8 @@ import numpy as np
 
 from tinygen.backend import get_array_module
 from tinygen.optim.optimizer import (
-    Optimizer, check_betas, check_nonnegative, count_step, new_step, zeros_like)
+    Optimizer, check_betas, check_nonnegative, count_step, new_step, prepare_grad,
+    update_moments, zeros_like)
 from tinygen.tensor import Tensor
 
 
@@ -42,24 +43,16 @@ class NAdam(Optimizer):
             state["exp_avg_sq"] = zeros_like(param)
         step = count_step(state)
         xp = get_array_module(grad)
-        p, lr, weight_decay = param.array, group["lr"], group["weight_decay"]
+        p, lr = param.array, group["lr"]
         beta1, beta2 = group["betas"]
-        g = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p
+        g = prepare_grad(p, grad, group)
         psi = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
         product = state["mu_product"].array
         product *= mu                                      # in float32, as PyTorch multiplies
         mu_product = float(product)
-        exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
-        exp_avg += (g - exp_avg) * (1 - beta1)             # PyTorch's lerp form
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * g * g
+        exp_avg, exp_avg_sq = update_moments(g, state, group["betas"])
         denom = xp.sqrt(exp_avg_sq / (1 - beta2**step)) + group["eps"]
         p -= lr * (1.0 - mu) / (1.0 - mu_product) * g / denom
         p -= lr * mu_next / (1.0 - mu_product * mu_next) * exp_avg / denom

@@ -214,6 +214,34 @@ def check_betas(betas):
     return betas
 
 
+def prepare_grad(p, grad, group):
+    """The gradient an update follows, as PyTorch's loops prepare it from the raw arrays ``p``
+    (the parameter) and ``grad``: negated under ``maximize``, then with weight decay either
+    coupled (L2: ``grad + weight_decay * p``) or, when the group sets
+    ``decoupled_weight_decay`` (AdamW's rule), applied to ``p`` itself, in place, as
+    ``p *= 1 - lr * weight_decay``."""
+    g = -grad if group["maximize"] else grad
+    weight_decay = group["weight_decay"]
+    if weight_decay != 0:
+        if group.get("decoupled_weight_decay", False):
+            p *= 1 - group["lr"] * weight_decay
+        else:
+            g = g + weight_decay * p
+    return g
+
+
+def update_moments(g, state, betas):
+    """Adam's moving averages of the gradient ``g``, in place in ``state`` (NAdam, RAdam):
+    m = beta1 m + (1 - beta1) g in ``exp_avg`` and v = beta2 v + (1 - beta2) g^2 in
+    ``exp_avg_sq``. Returns the arrays (m, v)."""
+    beta1, beta2 = betas
+    exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
+    exp_avg += (g - exp_avg) * (1 - beta1)             # PyTorch's lerp form
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    return exp_avg, exp_avg_sq
+
+
 def _cast(param, name, value):
     """A loaded state tensor as a fresh tensor on the parameter's device and, when floating,
     in its dtype; "step" stays as saved (a CPU float32 scalar, as PyTorch keeps it)."""

@@ -11,7 +11,8 @@ as PyTorch updates:
 
 from tinygen.backend import get_array_module
 from tinygen.optim.optimizer import (
-    Optimizer, check_betas, check_nonnegative, count_step, new_step, zeros_like)
+    Optimizer, check_betas, check_nonnegative, count_step, new_step, prepare_grad,
+    update_moments, zeros_like)
 
 
 class RAdam(Optimizer):
@@ -34,18 +35,10 @@ class RAdam(Optimizer):
             state["exp_avg_sq"] = zeros_like(param)
         step = count_step(state)
         xp = get_array_module(grad)
-        p, lr, weight_decay = param.array, group["lr"], group["weight_decay"]
+        p, lr = param.array, group["lr"]
         beta1, beta2 = group["betas"]
-        g = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p
-        exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
-        exp_avg += (g - exp_avg) * (1 - beta1)             # PyTorch's lerp form
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * g * g
+        g = prepare_grad(p, grad, group)
+        exp_avg, exp_avg_sq = update_moments(g, state, group["betas"])
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
         rho_inf = 2 / (1 - beta2) - 1                      # the longest moving average

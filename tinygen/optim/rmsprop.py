@@ -11,7 +11,7 @@ Graves 2013, with momentum, exactly as PyTorch updates:
 
 from tinygen.backend import get_array_module
 from tinygen.optim.optimizer import (
-    Optimizer, check_nonnegative, count_step, new_step, zeros_like)
+    Optimizer, check_nonnegative, count_step, new_step, prepare_grad, zeros_like)
 
 
 class RMSprop(Optimizer):
@@ -39,9 +39,7 @@ class RMSprop(Optimizer):
         count_step(state)
         xp = get_array_module(grad)
         p, alpha = param.array, group["alpha"]
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p
+        g = prepare_grad(p, grad, group)
         square_avg = state["square_avg"].array
         square_avg *= alpha
         square_avg += (1 - alpha) * g * g

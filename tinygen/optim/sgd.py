@@ -7,7 +7,7 @@ exactly PyTorch's update (Sutskever et al. 2013, in the form that scales the ste
     param = param - lr * g
 """
 
-from tinygen.optim.optimizer import Optimizer, check_nonnegative
+from tinygen.optim.optimizer import Optimizer, check_nonnegative, prepare_grad
 from tinygen.tensor import Tensor
 
 
@@ -28,9 +28,7 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         p = param.array
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p
+        g = prepare_grad(p, grad, group)
         momentum = group["momentum"]
         if momentum != 0:
             buf = state.get("momentum_buffer")
