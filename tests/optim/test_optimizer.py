@@ -18,7 +18,12 @@ OPTIMIZERS = [
     (optim.Adadelta, dict(lr=0.5, rho=0.8)),
     (optim.NAdam, dict(lr=0.01, weight_decay=0.01)),
     (optim.RAdam, dict(lr=0.01, decoupled_weight_decay=True)),
+    (optim.Adamax, dict(lr=0.05, weight_decay=0.01)),
+    (optim.Rprop, dict(lr=0.01, etas=(0.4, 1.5))),
+    (optim.ASGD, dict(lr=0.05, t0=1, lambd=0.01)),
 ]
+LR_READ_AT_EACH_STEP = [(cls, options) for cls, options in OPTIMIZERS
+                        if cls not in (optim.Rprop, optim.ASGD)]   # these read lr at the start
 
 
 def test_param_groups_take_defaults_and_own_options():
@@ -110,7 +115,8 @@ def test_negative_or_nan_options_are_errors(optimizer_class, option, name, value
 def test_pytorch_implementation_choices_are_accepted(optimizer_class, options):
     """foreach (and fused, where PyTorch has it) pick a PyTorch implementation; tinygen has one,
     so the same steps follow."""
-    no_fused = (optim.RMSprop, optim.Adadelta, optim.NAdam, optim.RAdam)   # as in PyTorch
+    no_fused = (optim.RMSprop, optim.Adadelta, optim.NAdam, optim.RAdam, optim.Adamax,
+                optim.Rprop, optim.ASGD)                                 # as in PyTorch
     has_fused = optimizer_class not in no_fused
     flags = dict(foreach=True, fused=False) if has_fused else dict(foreach=True)
     plain, flagged = tg_params(), tg_params()
@@ -199,7 +205,7 @@ def test_state_lives_on_the_parameter_device(device, optimizer_class, options):
     assert p.device == tg.device(device) and p.grad is not None
 
 
-@pytest.mark.parametrize("optimizer_class, options", OPTIMIZERS)
+@pytest.mark.parametrize("optimizer_class, options", LR_READ_AT_EACH_STEP)
 def test_a_tensor_lr_is_read_at_each_step(optimizer_class, options):
     """PyTorch takes a one-element tensor as lr; a change to it in place applies next step."""
     options = dict(options)
