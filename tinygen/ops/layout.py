@@ -9,6 +9,7 @@ import numpy as np
 
 from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
+from tinygen.ops.convert import clone
 from tinygen.ops.indexing import index_select
 from tinygen.ops.shape import _shape_arg, cat, expand, normalize_dim, reshape, unsqueeze
 from tinygen.tensor import Tensor
@@ -48,7 +49,8 @@ def _need_matrix(x, op):
 
 def repeat(input, *sizes):
     """``x.repeat(*sizes)``: tile x ``sizes[i]`` times along dim i (like ``numpy.tile``); extra
-    leading sizes add new dims. Each dim of size n becomes (r, n) by expand, then r * n."""
+    leading sizes add new dims. Each dim of size n becomes (r, n) by expand, then r * n. The
+    result is always a new tensor, as PyTorch's: never a view of x, never a read-only broadcast."""
     sizes = _shape_arg(sizes)
     if len(sizes) < input.ndim:
         raise RuntimeError(f"repeat: the number of sizes ({len(sizes)}) can not be smaller "
@@ -59,7 +61,7 @@ def repeat(input, *sizes):
     shape = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
     paired = [n for s in shape for n in (1, s)]
     stretched = [n for r, s in zip(sizes, shape) for n in (r, s)]
-    y = expand(reshape(input, paired), stretched)
+    y = clone(expand(reshape(input, paired), stretched))
     return reshape(y, tuple(r * s for r, s in zip(sizes, shape)))
 
 
