@@ -48,12 +48,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     elif dtype is not None:                 # straight to dtype: 0.7 must not pass through float32
         array = np.asarray(data, dtype=dtypes.as_dtype(dtype))
     else:                                   # NumPy scalars become 0-d arrays, keeping dtype
-        try:
-            array = _array_from_data(data)
-        except TypeError:                   # NumPy reads tensors among numbers as objects
-            if not isinstance(data, (list, tuple)):
-                raise
-            array = _array_from_items(data)
+        array = _array_from_data(data)
     if device is None:
         device = backend.device_of(array) if not isinstance(array, np.ndarray) else \
             backend.default_device()
@@ -62,7 +57,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return Tensor(array.astype(dtype, copy=True), requires_grad=requires_grad)
 
 
-def _array_from_items(data):
+def array_from_items(data):
     """An array from nested lists of numbers and one-element tensors, in PyTorch's dtype for
     them: the items' dtypes promoted together (as the operands of a binary op), a Python float
     counting as the default float and an int as int64."""

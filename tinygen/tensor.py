@@ -168,6 +168,13 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number (``f"{loss:.3f}"``), as in PyTorch; others as
+        their repr."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
     def __repr__(self):
         prefix = "tensor("
         body = np.array2string(self._host_array(), separator=", ", prefix=prefix, precision=4)
@@ -499,8 +506,11 @@ def _check_assigned_grad(tensor, grad):
 
 
 def _array_from_data(data):
-    """A numpy array from Python data: floats become the default dtype, ints int64."""
+    """A numpy array from Python data: floats become the default dtype, ints int64; lists that
+    hold one-element tensors go through ``creation.array_from_items``."""
     array = np.asarray(data)
+    if array.dtype == object and isinstance(data, (list, tuple)):
+        return creation.array_from_items(data)
     if array.dtype.kind == "f" and not isinstance(data, np.ndarray) and not isinstance(
             data, np.generic):
         array = array.astype(dtypes.get_default_dtype(), copy=False)
