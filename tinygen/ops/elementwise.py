@@ -5,6 +5,8 @@ Binary ops broadcast like NumPy; their backward returns gradients of the broadca
 engine sums them back to each input's shape. Operands follow PyTorch's dtype rules (convert.py).
 """
 
+import numpy as np
+
 from tinygen import kernels
 from tinygen.autograd.function import Function
 from tinygen.autograd.grad_mode import is_grad_enabled
@@ -120,11 +122,13 @@ class Exp(Function):
 
 
 class Log(Function):
-    """y = log(x);  dy/dx = 1 / x."""
+    """y = log(x);  dy/dx = 1 / x. log(0) is -inf without NumPy's divide-by-zero warning, as in
+    PyTorch (masks are often built as log(tril(ones)))."""
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).log(x)
+        with np.errstate(divide="ignore"):
+            return get_array_module(x).log(x)
 
     @staticmethod
     def backward(ctx, grad_y):
