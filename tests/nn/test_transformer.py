@@ -1,6 +1,8 @@
 """Transformer encoder and decoder layers and stacks: torch parity of outputs and gradients
 (float64, eval mode), the zero-attention reduction, deep copies and gradcheck."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -161,3 +163,32 @@ def test_encoder_layer_gradcheck(rng):
     layer = nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, activation="gelu").double()
     x = tg.tensor(rng.standard_normal((3, 2, 4)), requires_grad=True)
     assert tg.autograd.gradcheck(lambda x: layer(x), (x,))
+
+
+def test_whole_transformer_matches_torch():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    theirs = torch.nn.Transformer(8, 2, 2, 1, 16, dropout=0.0, batch_first=True).double().eval()
+    ours = nn.Transformer(8, 2, 2, 1, 16, dropout=0.0, batch_first=True, dtype=tg.float64).eval()
+    state = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    assert list(state) == list(ours.state_dict())
+    ours.load_state_dict(state)
+    rng = np.random.default_rng(0)
+    src, tgt = rng.standard_normal((2, 5, 8)), rng.standard_normal((2, 4, 8))
+    mask = torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64)
+    np.testing.assert_array_equal(host(nn.Transformer.generate_square_subsequent_mask(
+        4, dtype=tg.float64)), mask.numpy())
+    expected = theirs(torch.tensor(src), torch.tensor(tgt), tgt_mask=mask).detach().numpy()
+    got = ours(tg.tensor(src), tg.tensor(tgt), tgt_mask=tg.tensor(mask.numpy()))
+    np.testing.assert_allclose(host(got), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_whole_transformer_init_and_errors():
+    model = nn.Transformer(8, 2, 1, 1, 16)
+    bound = math.sqrt(6 / (8 + 8))                    # xavier_uniform_ of an 8x8 projection
+    weight = host(model.encoder.layers[0].self_attn.out_proj.weight)
+    assert np.abs(weight).max() <= bound and weight.std() > bound / 4
+    with pytest.raises(RuntimeError, match="batch number"):
+        model(tg.randn(5, 2, 8), tg.randn(4, 3, 8))
+    with pytest.raises(RuntimeError, match="d_model"):
+        model(tg.randn(5, 2, 6), tg.randn(4, 2, 6))

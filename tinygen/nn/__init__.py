@@ -34,7 +34,8 @@ from tinygen.nn.padding import (
 from tinygen.nn.pixel_shuffle import PixelShuffle, PixelUnshuffle
 from tinygen.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from tinygen.nn.transformer import (
-    TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer)
 from tinygen.nn.pooling import (
     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, Upsample,
     UpsamplingBilinear2d, UpsamplingNearest2d)

@@ -1,5 +1,6 @@
-"""Transformer encoder and decoder layers and stacks with PyTorch's parameters, names and
-outputs (Vaswani et al. 2017, "Attention Is All You Need"), built on ``MultiheadAttention``.
+"""Transformer encoder and decoder layers, their stacks and the whole ``Transformer``, with
+PyTorch's parameters, names and outputs (Vaswani et al. 2017, "Attention Is All You Need"),
+built on ``MultiheadAttention``.
 
 Each layer is a residual block: post-norm (the paper's, and the default) computes
 x = norm(x + sublayer(x)); with ``norm_first=True`` it is x = x + sublayer(norm(x)) (pre-norm).
@@ -10,6 +11,7 @@ import copy
 import math
 
 from tinygen import creation
+from tinygen.nn import init
 from tinygen.nn.attention import MultiheadAttention
 from tinygen.nn.containers import ModuleList
 from tinygen.nn.dropout import Dropout
@@ -185,3 +187,50 @@ class TransformerDecoder(Module):
                            memory_key_padding_mask=memory_key_padding_mask,
                            tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal)
         return output if self.norm is None else self.norm(output)
+
+
+class Transformer(Module):
+    """The encoder-decoder model of Vaswani et al.: ``encoder`` (``num_encoder_layers`` layers
+    and a final LayerNorm) reads ``src``, ``decoder`` (likewise) reads ``tgt`` and attends over
+    the encoder's output. Every weight matrix starts Xavier-uniform, as PyTorch's does."""
+
+    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
+                 dim_feedforward=2048, dropout=0.1, activation=relu, custom_encoder=None,
+                 custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
+                 bias=True, device=None, dtype=None):
+        super().__init__()
+        factory = {"device": device, "dtype": dtype}
+        options = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+                       layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                       norm_first=norm_first, bias=bias, **factory)
+        self.encoder = custom_encoder or TransformerEncoder(
+            TransformerEncoderLayer(d_model, nhead, **options), num_encoder_layers,
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+        self.decoder = custom_decoder or TransformerDecoder(
+            TransformerDecoderLayer(d_model, nhead, **options), num_decoder_layers,
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+        for p in self.parameters():
+            if p.dim() > 1:
+                init.xavier_uniform_(p)
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+                src_key_padding_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+                memory_is_causal=False):
+        """src (S, N, E) and tgt (T, N, E) (batch first: (N, S, E), (N, T, E)) -> (T, N, E)."""
+        batch_dim = 0 if self.batch_first else 1
+        if src.dim() == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
+            raise RuntimeError(f"the batch number of src and tgt must be equal, got src "
+                               f"{tuple(src.shape)} and tgt {tuple(tgt.shape)}")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError(f"the feature number of src and tgt must be equal to d_model "
+                               f"({self.d_model}), got {src.shape[-1]} and {tgt.shape[-1]}")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
+
+    generate_square_subsequent_mask = staticmethod(generate_square_subsequent_mask)
