@@ -32,7 +32,8 @@ from tinygen.nn.padding import (
     CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
     ReplicationPad1d, ReplicationPad2d, ZeroPad1d, ZeroPad2d)
 from tinygen.nn.pixel_shuffle import PixelShuffle, PixelUnshuffle
-from tinygen.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from tinygen.nn.rnn import GRU, LSTM, RNN
+from tinygen.nn.rnn_cells import GRUCell, LSTMCell, RNNCell
 from tinygen.nn.transformer import (
     Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
     TransformerEncoderLayer)

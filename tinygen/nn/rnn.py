@@ -1,6 +1,6 @@
 """Recurrent layers with PyTorch's arguments, parameter names and outputs: ``RNN`` (Elman, tanh
-or ReLU), ``LSTM`` (Hochreiter & Schmidhuber 1997, with a forget gate), ``GRU`` (Cho et al.
-2014), and their one-step cells ``RNNCell``, ``LSTMCell``, ``GRUCell``.
+or ReLU), ``LSTM`` (Hochreiter & Schmidhuber 1997, with a forget gate) and ``GRU`` (Cho et al.
+2014). Their one-step equations and cells are in ``rnn_cells.py``.
 
 Each layer and direction runs in two parts. The input projections x_t W_ih^T + b_ih of the
 whole sequence are one matmul, (L, N, H_in) -> (L, N, G*H) for G gates; then a Python loop over
@@ -12,100 +12,16 @@ states are (D * num_layers, N, H), D = 2 when bidirectional, never batch-first. 
 is a tuple of parts: (h,) or, for the LSTM, (h, c). Packed sequences are not supported.
 """
 
-import math
 import warnings
 
 from tinygen import creation
-from tinygen.nn import init
 from tinygen.nn.linear import linear
 from tinygen.nn.module import Module
 from tinygen.nn.parameter import Parameter
+from tinygen.nn.rnn_cells import (
+    MODES, check_input, from_parts, reset_uniform, rnn_mode, state_parts)
 from tinygen.ops.dropout import dropout
-from tinygen.ops.elementwise import relu, sigmoid, tanh
-from tinygen.ops.shape import cat, chunk, stack, unbind
-from tinygen.tensor import Tensor
-
-
-def _rnn_tanh_cell(gi, state, w_hh, b_hh):
-    """h' = tanh(gi + h W_hh^T + b_hh), where gi = x W_ih^T + b_ih."""
-    (h,) = state
-    return (tanh(gi + linear(h, w_hh, b_hh)),)
-
-
-def _rnn_relu_cell(gi, state, w_hh, b_hh):
-    """h' = relu(gi + h W_hh^T + b_hh), where gi = x W_ih^T + b_ih."""
-    (h,) = state
-    return (relu(gi + linear(h, w_hh, b_hh)),)
-
-
-def _lstm_cell(gi, state, w_hh, b_hh):
-    """Gates in PyTorch's order i, f, g, o, each W_i* x + b_i* + W_h* h + b_h*:
-    i, f, o = sigmoid(.), g = tanh(.);  c' = f * c + i * g,  h' = o * tanh(c')."""
-    h, c = state
-    i, f, g, o = chunk(gi + linear(h, w_hh, b_hh), 4, 1)
-    c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-    return sigmoid(o) * tanh(c), c
-
-
-def _gru_cell(gi, state, w_hh, b_hh):
-    """Gates in PyTorch's order r, z, n:  r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z alike,
-    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h."""
-    (h,) = state
-    i_r, i_z, i_n = chunk(gi, 3, 1)
-    h_r, h_z, h_n = chunk(linear(h, w_hh, b_hh), 3, 1)   # the reset gate scales h_n, bias too
-    r = sigmoid(i_r + h_r)
-    z = sigmoid(i_z + h_z)
-    n = tanh(i_n + r * h_n)
-    return ((1 - z) * n + z * h,)
-
-
-# mode: (gates G, state parts, cell)
-_MODES = {
-    "RNN_TANH": (1, 1, _rnn_tanh_cell),
-    "RNN_RELU": (1, 1, _rnn_relu_cell),
-    "LSTM": (4, 2, _lstm_cell),
-    "GRU": (3, 1, _gru_cell),
-}
-
-
-def _rnn_mode(nonlinearity):
-    if nonlinearity not in ("tanh", "relu"):
-        raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-    return "RNN_" + nonlinearity.upper()
-
-
-def _state_parts(mode, hx, name):
-    """``hx`` as a tuple of parts: a tensor h, or for the LSTM a pair (h, c)."""
-    if _MODES[mode][1] == 1:
-        if not isinstance(hx, Tensor):
-            raise TypeError(f"{name}: hx must be a Tensor, got {type(hx).__name__}")
-        return (hx,)
-    if not (isinstance(hx, (tuple, list)) and len(hx) == 2
-            and all(isinstance(t, Tensor) for t in hx)):
-        raise TypeError(f"{name}: hx must be a pair of Tensors (h_0, c_0), got "
-                        f"{type(hx).__name__}")
-    return tuple(hx)
-
-
-def _from_parts(parts):
-    """The public form of a state: h, or (h, c) for the LSTM."""
-    return tuple(parts) if len(parts) == 2 else parts[0]
-
-
-def _check_input(name, input, dims):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__} (packed "
-                        f"sequences are not supported)")
-    if input.ndim not in dims:
-        raise ValueError(f"{name}: Expected input to be {dims[0]}D or {dims[1]}D, got "
-                         f"{input.ndim}D instead (shape {tuple(input.shape)})")
-
-
-def _reset_uniform(module):
-    """Every weight and bias from U(-1/sqrt(H), 1/sqrt(H)), as PyTorch."""
-    bound = 1.0 / math.sqrt(module.hidden_size)
-    for param in module.parameters():
-        init.uniform_(param, -bound, bound)
+from tinygen.ops.shape import cat, stack, unbind
 
 
 def _run_direction(cell, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
@@ -169,7 +85,7 @@ class RNNBase(Module):
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
-        gate_size = _MODES[mode][0] * hidden_size
+        gate_size = MODES[mode][0] * hidden_size
         directions = 2 if bidirectional else 1
         self._all_weights = []
         for layer in range(num_layers):
@@ -187,7 +103,7 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        _reset_uniform(self)
+        reset_uniform(self)
 
     @property
     def all_weights(self):
@@ -204,14 +120,14 @@ class RNNBase(Module):
         Returns output (L, N, D * H) (batch-first or unbatched like input) and h_n (or
         (h_n, c_n)) shaped like hx."""
         name = type(self).__name__
-        _check_input(name, input, (2, 3))
+        check_input(name, input, (2, 3))
         batched = input.ndim == 3
         x = input if batched else input.unsqueeze(1)
         if batched and self.batch_first:
             x = x.transpose(0, 1)
         self._check_sequence(name, x)
         hx = self._initial_state(name, x, hx, batched)
-        _, _, cell = _MODES[self.mode]
+        _, _, cell = MODES[self.mode]
         directions = 2 if self.bidirectional else 1
         finals = []
         for layer in range(self.num_layers):
@@ -228,10 +144,10 @@ class RNNBase(Module):
             x = cat(outputs, 2) if directions == 2 else outputs[0]
         hidden = [stack(parts) for parts in zip(*finals)]
         if not batched:
-            return x.squeeze(1), _from_parts([h.squeeze(1) for h in hidden])
+            return x.squeeze(1), from_parts([h.squeeze(1) for h in hidden])
         if self.batch_first:
             x = x.transpose(0, 1)
-        return x, _from_parts(hidden)
+        return x, from_parts(hidden)
 
     def _weights(self, k):
         """w_ih, w_hh, b_ih, b_hh of layer-direction k (biases None without bias)."""
@@ -256,8 +172,8 @@ class RNNBase(Module):
                     self.hidden_size)
         if hx is None:
             zeros = creation.zeros(*expected, dtype=x.dtype, device=x.device)
-            return (zeros,) * _MODES[self.mode][1]
-        parts = _state_parts(self.mode, hx, name)
+            return (zeros,) * MODES[self.mode][1]
+        parts = state_parts(self.mode, hx, name)
         dims = 3 if batched else 2
         if any(part.ndim != dims for part in parts):
             got = ", ".join(f"{part.ndim}-D" for part in parts)
@@ -292,7 +208,7 @@ class RNN(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
-        super().__init__(_rnn_mode(nonlinearity), input_size, hidden_size, num_layers, bias,
+        super().__init__(rnn_mode(nonlinearity), input_size, hidden_size, num_layers, bias,
                          batch_first, dropout, bidirectional, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
@@ -314,95 +230,3 @@ class GRU(RNNBase):
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, device=device, dtype=dtype)
-
-
-class RNNCellBase(Module):
-    """One time step: parameters weight_ih (G*H, H_in), weight_hh (G*H, H), bias_ih and
-    bias_hh (G*H,); input (N, H_in) or unbatched (H_in,), state parts (N, H) or (H,)."""
-
-    def __init__(self, mode, input_size, hidden_size, bias, device=None, dtype=None):
-        super().__init__()
-        self.mode = mode
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.bias = bias
-        gate_size = _MODES[mode][0] * hidden_size
-        factory = {"device": device, "dtype": dtype}
-        self.weight_ih = Parameter(creation.empty(gate_size, input_size, **factory))
-        self.weight_hh = Parameter(creation.empty(gate_size, hidden_size, **factory))
-        for name in ("bias_ih", "bias_hh"):
-            self.register_parameter(
-                name, Parameter(creation.empty(gate_size, **factory)) if bias else None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        _reset_uniform(self)
-
-    def forward(self, input, hx=None):
-        name = type(self).__name__
-        _check_input(name, input, (1, 2))
-        batched = input.ndim == 2
-        x = input if batched else input.unsqueeze(0)
-        if x.shape[1] != self.input_size:
-            raise RuntimeError(f"{name}: input has inconsistent input_size: got {x.shape[1]} "
-                               f"expected {self.input_size}")
-        if hx is None:
-            zeros = creation.zeros(x.shape[0], self.hidden_size, dtype=x.dtype,
-                                   device=x.device)
-            state = (zeros,) * _MODES[self.mode][1]
-        else:
-            state = self._given_state(name, _state_parts(self.mode, hx, name), x, batched)
-        gi = linear(x, self.weight_ih, self.bias_ih)
-        state = _MODES[self.mode][2](gi, state, self.weight_hh, self.bias_hh)
-        if not batched:
-            state = tuple(part.squeeze(0) for part in state)
-        return _from_parts(state)
-
-    def _given_state(self, name, parts, x, batched):
-        """hx's parts as (N, H), checked against the input."""
-        dims = 2 if batched else 1
-        for i, part in enumerate(parts):
-            if part.ndim != dims:
-                raise ValueError(f"{name}: Expected hx[{i}] to be {dims}D like the input, got "
-                                 f"{part.ndim}D instead")
-        parts = parts if batched else tuple(part.unsqueeze(0) for part in parts)
-        for i, part in enumerate(parts):
-            if part.shape[0] != x.shape[0]:
-                raise RuntimeError(f"{name}: Input batch size {x.shape[0]} doesn't match "
-                                   f"hidden{i} batch size {part.shape[0]}")
-            if part.shape[1] != self.hidden_size:
-                raise RuntimeError(f"{name}: hidden{i} has inconsistent hidden_size: got "
-                                   f"{part.shape[1]}, expected {self.hidden_size}")
-        return parts
-
-    def extra_repr(self):
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.bias is not True:
-            s += f", bias={self.bias}"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            s += f", nonlinearity={self.nonlinearity}"
-        return s
-
-
-class RNNCell(RNNCellBase):
-    """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh), or relu with ``nonlinearity='relu'``.
-    (An unknown nonlinearity is refused here, where PyTorch waits for the first forward.)"""
-
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
-                 dtype=None):
-        super().__init__(_rnn_mode(nonlinearity), input_size, hidden_size, bias, device, dtype)
-        self.nonlinearity = nonlinearity
-
-
-class LSTMCell(RNNCellBase):
-    """One LSTM step (see ``_lstm_cell``): (h', c') from input and hx = (h, c)."""
-
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__("LSTM", input_size, hidden_size, bias, device, dtype)
-
-
-class GRUCell(RNNCellBase):
-    """One GRU step (see ``_gru_cell``): h' from input and hx = h."""
-
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__("GRU", input_size, hidden_size, bias, device, dtype)
