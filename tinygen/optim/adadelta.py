@@ -9,7 +9,8 @@
 
 from tinygen.backend import get_array_module
 from tinygen.optim.optimizer import (
-    Optimizer, check_nonnegative, count_step, new_step, prepare_grad, zeros_like)
+    Optimizer, check_nonnegative, count_step, new_step, prepare_grad, refuse_differentiable,
+    zeros_like)
 
 
 class Adadelta(Optimizer):
@@ -22,9 +23,7 @@ class Adadelta(Optimizer):
                           ("weight_decay value", weight_decay))
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if differentiable:
-            raise NotImplementedError("Adadelta(differentiable=True) is not supported: tinygen's "
-                                      "optimizers update parameters outside the autograd graph")
+        refuse_differentiable("Adadelta", differentiable)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 

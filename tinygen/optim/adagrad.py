@@ -9,7 +9,7 @@ updates:
 
 from tinygen.backend import get_array_module
 from tinygen.optim.optimizer import (
-    Optimizer, check_nonnegative, count_step, new_step, prepare_grad)
+    Optimizer, check_nonnegative, count_step, new_step, prepare_grad, refuse_differentiable)
 from tinygen.tensor import Tensor
 
 
@@ -29,9 +29,7 @@ class Adagrad(Optimizer):
                           ("weight_decay value", weight_decay),
                           ("initial_accumulator_value value", initial_accumulator_value),
                           ("epsilon value", eps))
-        if differentiable:
-            raise NotImplementedError("Adagrad(differentiable=True) is not supported: tinygen's "
-                                      "optimizers update parameters outside the autograd graph")
+        refuse_differentiable("Adagrad", differentiable)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, maximize=maximize)
         super().__init__(params, defaults)

@@ -9,7 +9,8 @@ moment, exactly as PyTorch updates:
 
 from tinygen.backend import get_array_module
 from tinygen.optim.optimizer import (
-    Optimizer, check_betas, check_nonnegative, count_step, new_step, prepare_grad, zeros_like)
+    Optimizer, check_betas, check_nonnegative, count_step, new_step, prepare_grad,
+    refuse_differentiable, zeros_like)
 
 
 class Adamax(Optimizer):
@@ -22,9 +23,7 @@ class Adamax(Optimizer):
         check_nonnegative(("learning rate", lr), ("epsilon value", eps))
         betas = check_betas(betas)
         check_nonnegative(("weight_decay value", weight_decay))
-        if differentiable:
-            raise NotImplementedError("Adamax(differentiable=True) is not supported: tinygen's "
-                                      "optimizers update parameters outside the autograd graph")
+        refuse_differentiable("Adamax", differentiable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         maximize=maximize)
         super().__init__(params, defaults)

@@ -13,7 +13,8 @@ import numpy as np
 
 from tinygen.backend import get_array_module
 from tinygen.optim.optimizer import (
-    Optimizer, check_nonnegative, count_step, new_step, prepare_grad, zeros_like)
+    Optimizer, check_nonnegative, count_step, new_step, prepare_grad, refuse_differentiable,
+    zeros_like)
 from tinygen.tensor import Tensor
 
 
@@ -26,9 +27,7 @@ class ASGD(Optimizer):
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
         check_nonnegative(("learning rate", lr), ("weight_decay value", weight_decay))
-        if differentiable:
-            raise NotImplementedError("ASGD(differentiable=True) is not supported: tinygen's "
-                                      "optimizers update parameters outside the autograd graph")
+        refuse_differentiable("ASGD", differentiable)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                         maximize=maximize)
         super().__init__(params, defaults)

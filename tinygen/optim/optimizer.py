@@ -203,6 +203,14 @@ def check_nonnegative(*named_values):
             raise ValueError(f"Invalid {name}: {value}")
 
 
+def refuse_differentiable(optimizer, differentiable):
+    """PyTorch's ``differentiable=True`` records the step in the autograd graph; tinygen's steps
+    update the arrays outside it, so asking for it is an error, not a silent no-op."""
+    if differentiable:
+        raise NotImplementedError(f"{optimizer}(differentiable=True) is not supported: tinygen's "
+                                  f"optimizers update parameters outside the autograd graph")
+
+
 def check_betas(betas):
     """``betas`` as a tuple, after PyTorch's checks: a pair, each in [0, 1)."""
     betas = tuple(betas)

@@ -11,7 +11,8 @@ step_size starts at lr, which is read only then.
 """
 
 from tinygen.backend import get_array_module
-from tinygen.optim.optimizer import Optimizer, check_nonnegative, count_step, new_step, zeros_like
+from tinygen.optim.optimizer import (
+    Optimizer, check_nonnegative, count_step, new_step, refuse_differentiable, zeros_like)
 from tinygen.tensor import Tensor
 
 
@@ -25,9 +26,7 @@ class Rprop(Optimizer):
         check_nonnegative(("learning rate", lr))
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
-        if differentiable:
-            raise NotImplementedError("Rprop(differentiable=True) is not supported: tinygen's "
-                                      "optimizers update parameters outside the autograd graph")
+        refuse_differentiable("Rprop", differentiable)
         defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, maximize=maximize)
         super().__init__(params, defaults)
 
