@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from tinygen import backend, dtypes, generator as generators
-from tinygen.tensor import Tensor, _array_from_data
+from tinygen.tensor import Tensor
 
 
 def _place(dtype, device):
@@ -48,13 +48,30 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     elif dtype is not None:                 # straight to dtype: 0.7 must not pass through float32
         array = np.asarray(data, dtype=dtypes.as_dtype(dtype))
     else:                                   # NumPy scalars become 0-d arrays, keeping dtype
-        array = _array_from_data(data)
+        array = array_from_data(data)
     if device is None:
         device = backend.device_of(array) if not isinstance(array, np.ndarray) else \
             backend.default_device()
     array = backend.to_device(array, device)
     dtype = dtypes.as_dtype(dtype) if dtype is not None else array.dtype.newbyteorder("=")
     return Tensor(array.astype(dtype, copy=True), requires_grad=requires_grad)
+
+
+def array_from_data(data):
+    """A numpy array from Python data: floats become the default dtype, ints int64; lists that
+    hold one-element tensors go through ``array_from_items``."""
+    array = np.asarray(data)
+    if array.dtype == object and isinstance(data, (list, tuple)):
+        return array_from_items(data)
+    if array.dtype.kind == "f" and not isinstance(data, np.ndarray) and not isinstance(
+            data, np.generic):
+        array = array.astype(dtypes.get_default_dtype(), copy=False)
+    elif array.dtype.kind in "iu" and not isinstance(data, (np.ndarray, np.generic)):
+        array = array.astype(dtypes.int64, copy=False)
+    elif array.dtype.kind not in "biuf":
+        raise TypeError(f"can't make a tensor from {type(data).__name__} with dtype "
+                        f"{array.dtype}")
+    return array
 
 
 def array_from_items(data):

@@ -14,9 +14,10 @@ import numpy as np
 
 from tinygen import device_checks, dtypes
 from tinygen.backend import Device, device_of
+from tinygen.to_shortcuts import ToShortcuts
 
 
-class Tensor:
+class Tensor(ToShortcuts):
     """A multi-dimensional array with automatic differentiation.
 
     ``Tensor(array)`` wraps an existing numpy/cupy array without copying; use ``tg.tensor(data)``
@@ -32,7 +33,7 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.array
         elif isinstance(data, np.generic) or not hasattr(data, "__array_namespace__"):
-            data = _array_from_data(data)
+            data = creation.array_from_data(data)
         self.array = data
         self._grad = self._grad_fn = self._version_box = self._hooks = self._base = None
         self._output_nr = 0
@@ -375,21 +376,6 @@ class Tensor:
             result = ops.to_device(result, Device(device))
         return result
 
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else Device("cuda", device))
-
-    def float(self):
-        return self.to(dtypes.float32)
-
-    def double(self):
-        return self.to(dtypes.float64)
-
-    def half(self):
-        return self.to(dtypes.float16)
-
     def long(self):
         return self.to(dtypes.int64)
 
@@ -503,23 +489,6 @@ def _check_assigned_grad(tensor, grad):
     if grad.device != tensor.device:
         raise RuntimeError(f"assigned grad has data located on a different device: a gradient "
                            f"on {grad.device} for a tensor on {tensor.device}")
-
-
-def _array_from_data(data):
-    """A numpy array from Python data: floats become the default dtype, ints int64; lists that
-    hold one-element tensors go through ``creation.array_from_items``."""
-    array = np.asarray(data)
-    if array.dtype == object and isinstance(data, (list, tuple)):
-        return creation.array_from_items(data)
-    if array.dtype.kind == "f" and not isinstance(data, np.ndarray) and not isinstance(
-            data, np.generic):
-        array = array.astype(dtypes.get_default_dtype(), copy=False)
-    elif array.dtype.kind in "iu" and not isinstance(data, (np.ndarray, np.generic)):
-        array = array.astype(dtypes.int64, copy=False)
-    elif array.dtype.kind not in "biuf":
-        raise TypeError(f"can't make a tensor from {type(data).__name__} with dtype "
-                        f"{array.dtype}")
-    return array
 
 
 from tinygen import creation, ops  # noqa: E402  (these modules import Tensor from here)

@@ -21,9 +21,10 @@ from tinygen.nn.hooks import Hook, RemovableHandle, call_with_hooks
 from tinygen.nn.parameter import Parameter
 from tinygen.nn.state_dict import StateDictMixin
 from tinygen.tensor import Tensor
+from tinygen.to_shortcuts import ToShortcuts
 
 
-class Module(StateDictMixin):
+class Module(StateDictMixin, ToShortcuts):
     """Base class of all layers and models: subclass it, assign layers and parameters to
     attributes in ``__init__`` (after ``super().__init__()``), and define ``forward``."""
 
@@ -346,21 +347,6 @@ class Module(StateDictMixin):
         def convert(t):
             return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
         return self._apply(convert)
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else Device("cuda", device))
-
-    def float(self):
-        return self.to(dtypes.float32)
-
-    def double(self):
-        return self.to(dtypes.float64)
-
-    def half(self):
-        return self.to(dtypes.float16)
 
     # Printing
 
