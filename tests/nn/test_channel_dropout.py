@@ -81,3 +81,14 @@ def test_inplace_channel_dropout():
     x = tg.ones(10, 8, 3)
     y = F.dropout1d(x, 0.5, inplace=True)
     assert y is x and (host(x) == 0).any()
+
+
+@pytest.mark.parametrize("fn, shape", [(F.dropout1d, (3, 4, 5)), (F.dropout2d, (2, 4, 2, 3)),
+                                       (F.alpha_dropout, (4, 5))])
+def test_gradcheck_with_a_fixed_mask(rng, fn, shape):
+    """Re-seeded on every call, so finite differences see one mask: the gradient is that mask,
+    scaled (and, for alpha dropout, the affine correction's slope)."""
+    def seeded(x):
+        tg.manual_seed(3)
+        return fn(x, 0.4, training=True)
+    assert tg.autograd.gradcheck(seeded, (leaf64(rng, *shape),))

@@ -150,3 +150,30 @@ def test_power_iteration_matches_torch_step_by_step(rng, n_power_iterations):
         np.testing.assert_allclose(host(sn._u), torch_sn._u.numpy(), rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(host(sn._v), torch_sn._v.numpy(), rtol=1e-10, atol=1e-14)
 
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 2, 2)])
+def test_parametrization_gradcheck_in_eval(rng, shape):
+    """With u and v frozen (eval mode), W / sigma(W), sigma = u^T W v, is a smooth function of W:
+    its gradient, through sigma too, against finite differences."""
+    layer = nn.Linear(4, 3) if len(shape) == 2 else nn.Conv2d(3, 2, 2)
+    module = parametrizations.spectral_norm(layer.double())
+    module.eval()
+    (sn,) = module.parametrizations.weight
+    weight = tg.tensor(rng.standard_normal(shape), dtype=tg.float64, requires_grad=True)
+    assert tg.autograd.gradcheck(sn, (weight,))
+    assert tg.autograd.gradgradcheck(sn, (weight,))
+
+
+def test_parametrized_module_gradcheck(rng):
+    """A module with a parametrized weight, against finite differences in its input and in the
+    ``original`` tensor that the parametrization reads (perturbed in place by gradcheck)."""
+    class Symmetric(nn.Module):
+        def forward(self, x):
+            return x.triu() + x.triu(1).mT
+
+    layer = nn.Linear(3, 3).double()
+    parametrize.register_parametrization(layer, "weight", Symmetric())
+    original = layer.parametrizations.weight.original
+    x = tg.tensor(rng.standard_normal((2, 3)), dtype=tg.float64, requires_grad=True)
+    assert tg.autograd.gradcheck(lambda x, original: layer(x), (x, original))
