@@ -20,15 +20,21 @@ from tinygen.ops.elementwise import exp
 from tinygen.tensor import Tensor
 
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-_host_erf = np.frompyfunc(math.erf, 1, 1)   # libm's erf, element by element (NumPy has none)
+def special_function(name):
+    """The array function for libm's ``math.<name>`` (erf, erfc): element by element on a NumPy
+    array (NumPy has none), cupyx.scipy.special's on a CuPy one (imported lazily); in the
+    array's dtype."""
+    host = np.frompyfunc(getattr(math, name), 1, 1)
+
+    def apply(x):
+        if isinstance(x, np.ndarray):
+            return np.asarray(host(x), dtype=x.dtype)
+        import cupyx.scipy.special
+        return getattr(cupyx.scipy.special, name)(x)
+    return apply
 
 
-def _erf_array(x):
-    """erf of a numpy or cupy array, in its dtype (CuPy's special functions imported lazily)."""
-    if isinstance(x, np.ndarray):
-        return np.asarray(_host_erf(x), dtype=x.dtype)
-    from cupyx.scipy.special import erf
-    return erf(x)
+_erf_array = special_function("erf")
 
 
 class Erf(Function):

@@ -15,12 +15,11 @@ from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp, ge, isfinite, isnan, le, logical_or, sign, where
 from tinygen.ops.convert import binary_operands, cast, constant_like, float_input
 from tinygen.ops.elementwise import abs, cos, exp, log, log1p
-from tinygen.ops.pointwise import trunc
+from tinygen.ops.pointwise import special_function, trunc
 from tinygen.tensor import Tensor
 
 LN2, LN10 = math.log(2), math.log(10)
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-_host_erfc = np.frompyfunc(math.erfc, 1, 1)    # libm's erfc, element by element (NumPy has none)
 
 
 class Unary(Function):
@@ -67,12 +66,7 @@ def log10(x):
     return unary(x, "log10", lambda t: 1 / (t * LN10))
 
 
-def _erfc_array(x):
-    """erfc of a numpy or cupy array, in its dtype (CuPy's special functions imported lazily)."""
-    if isinstance(x, np.ndarray):
-        return np.asarray(_host_erfc(x), dtype=x.dtype)
-    from cupyx.scipy.special import erfc as cupy_erfc
-    return cupy_erfc(x)
+_erfc_array = special_function("erfc")
 
 
 def erfc(x):
