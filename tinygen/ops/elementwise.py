@@ -3,6 +3,10 @@ abs.
 
 Binary ops broadcast like NumPy; their backward returns gradients of the broadcast shape and the
 engine sums them back to each input's shape. Operands follow PyTorch's dtype rules (convert.py).
+
+Results outside a function's domain follow IEEE 754 quietly, as in PyTorch: 1 / 0 is inf, log(0)
+-inf, sqrt(-1) NaN, exp(1e4) inf, with no NumPy RuntimeWarning (``IEEE_QUIET``, the errstate these forwards run
+under).
 """
 
 import numpy as np
@@ -14,6 +18,8 @@ from tinygen.backend import get_array_module
 from tinygen.ops.compare import where
 from tinygen.ops.convert import binary_operands, float_input
 from tinygen.tensor import Tensor
+
+IEEE_QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
 
 def _exponent_minus_one(b):
@@ -62,11 +68,12 @@ class Mul(Function):
 
 
 class Div(Function):
-    """y = a / b;  dy/da = 1 / b, dy/db = -a / b**2 = -y / b."""
+    """y = a / b;  dy/da = 1 / b, dy/db = -a / b**2 = -y / b. x / 0 is ±inf (0 / 0 NaN)."""
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        with np.errstate(**IEEE_QUIET):
+            return a / b
 
     @staticmethod
     def backward(ctx, grad_y):
@@ -91,7 +98,8 @@ class Pow(Function):
     """y = a ** b;  dy/da = b a**(b-1),  dy/db = y log(a) (taken as 0 where a == 0)."""
     @staticmethod
     def forward(ctx, a, b):
-        y = a ** b
+        with np.errstate(**IEEE_QUIET):                 # 0 ** -1 = inf, (-8) ** 0.5 = NaN
+            y = a ** b
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -111,7 +119,8 @@ class Exp(Function):
     """y = exp(x);  dy/dx = y."""
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).exp(x)
+        with np.errstate(**IEEE_QUIET):                # exp(1e4) = inf
+            y = get_array_module(x).exp(x)
         ctx.save_for_backward(y)
         return y
 
@@ -122,12 +131,11 @@ class Exp(Function):
 
 
 class Log(Function):
-    """y = log(x);  dy/dx = 1 / x. log(0) is -inf without NumPy's divide-by-zero warning, as in
-    PyTorch (masks are often built as log(tril(ones)))."""
+    """y = log(x);  dy/dx = 1 / x. log(0) = -inf (masks are often built as log(tril(ones)))."""
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(divide="ignore"):
+        with np.errstate(**IEEE_QUIET):
             return get_array_module(x).log(x)
 
     @staticmethod
@@ -141,7 +149,8 @@ class Log1p(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return get_array_module(x).log1p(x)
+        with np.errstate(**IEEE_QUIET):
+            return get_array_module(x).log1p(x)
 
     @staticmethod
     def backward(ctx, grad_y):
@@ -153,7 +162,8 @@ class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 y)."""
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).sqrt(x)
+        with np.errstate(**IEEE_QUIET):
+            y = get_array_module(x).sqrt(x)
         ctx.save_for_backward(y)
         return y
 

@@ -14,7 +14,7 @@ from tinygen.autograd.function import Function
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp, ge, isfinite, isnan, le, logical_or, sign, where
 from tinygen.ops.convert import binary_operands, cast, constant_like, float_input
-from tinygen.ops.elementwise import abs, cos, exp, log, log1p
+from tinygen.ops.elementwise import IEEE_QUIET, abs, cos, exp, log, log1p
 from tinygen.ops.pointwise import special_function, trunc
 from tinygen.tensor import Tensor
 
@@ -29,7 +29,8 @@ class Unary(Function):
     def forward(ctx, x, fn, derivative):
         ctx.derivative = derivative
         ctx.save_for_backward(x)
-        return fn(x)
+        with np.errstate(**IEEE_QUIET):               # log2(0) = -inf, logit(2) = NaN: quietly
+            return fn(x)
 
     @staticmethod
     def backward(ctx, grad_y):
