@@ -169,6 +169,19 @@ def test_unfold(device, rng, leaf):
         x.unfold(1, 8, 1)
 
 
+def test_unfold_is_a_view_that_shares_the_version_counter(device, rng, leaf):
+    """Windows of a slice of an intermediate: changing the intermediate in place after the
+    windows were used is caught at backward, as for any view."""
+    h = leaf(rng, 10, device=device) * 1
+    windows = h[2:].unfold(0, 3, 2)
+    np.testing.assert_equal(host(windows)[:, 0], host(h)[2:7:2])
+    loss = (windows * windows).sum()
+    h.add_(1)
+    assert windows._version == h._version == 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 def test_fill_diagonal(device):
     for shape, wrap in (((5, 3), False), ((7, 3), True), ((2, 4), False), ((3, 3, 3), False)):
         x = tg.zeros(*shape, device=device)

@@ -152,9 +152,9 @@ def argwhere(input):
 
 class Unfold(Function):
     """y = the windows of ``size`` elements, ``step`` apart, along ``axis``, as a new last dim
-    (read-only strided memory of x); the gradient of overlapping windows adds up where they
-    share elements. (NumPy's as_strided hides the memory's owner, so tinygen does not count
-    y as a view of x: an in-place change to x after this is not detected in y's backward.)"""
+    (read-only strided memory of x, a view that shares x's version counter); the gradient of
+    overlapping windows adds up where they share elements."""
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, axis, size, step):
@@ -163,9 +163,14 @@ class Unfold(Function):
         shape = x.shape[:axis] + (count,) + x.shape[axis + 1:] + (size,)
         strides = (x.strides[:axis] + (x.strides[axis] * step,) + x.strides[axis + 1:]
                    + (x.strides[axis],))
-        windows = get_array_module(x).lib.stride_tricks.as_strided(x, shape, strides)
-        if isinstance(windows, np.ndarray):     # CuPy arrays have no read-only flag
-            windows.flags.writeable = False     # one element may lie in several windows
+        if not isinstance(x, np.ndarray):                       # CuPy: no read-only flag
+            return get_array_module(x).lib.stride_tricks.as_strided(x, shape, strides)
+        # Built on x's memory owner (as_strided would hide it behind a wrapper), so that the
+        # engine sees a view of x; read-only, since one element may lie in several windows.
+        owner = x if x.base is None else x.base
+        offset = x.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+        windows = np.ndarray(shape, x.dtype, buffer=owner, offset=offset, strides=strides)
+        windows.flags.writeable = False
         return windows
 
     @staticmethod
