@@ -5,6 +5,7 @@ A tensor's device is simply where its array lives: a ``numpy.ndarray`` is on the
 alone and only pays for what it uses.
 """
 
+import contextlib
 import functools
 import importlib.metadata
 import os
@@ -202,6 +203,17 @@ class RandomStream:
         if self._rng is None:
             self._rng = on_device(lambda xp: xp.random.default_rng(self.seed), self.device)
         return self._rng
+
+    @contextlib.contextmanager
+    def forked(self, seed):
+        """Inside the block, draw from a fresh generator seeded with ``seed``; afterwards this
+        stream goes on where it was (a fork that needs no saved state, which CuPy lacks)."""
+        kept = self._rng
+        self._rng = on_device(lambda xp: xp.random.default_rng(seed), self.device)
+        try:
+            yield
+        finally:
+            self._rng = kept
 
 
 _seed = [random_seed()]       # unseeded runs differ, as before; tg.initial_seed() still says how

@@ -168,8 +168,25 @@ def _nodes_to_run(order, targets):
     return run
 
 
+_targeted_runs = []     # one entry per _run in progress: were ``targets`` given (grad, inputs=)?
+
+
+def targets_requested():
+    """True inside a backward pass that ``grad()`` or ``backward(inputs=...)`` started: a
+    node's backward that would add into ``.grad`` itself (a checkpoint's) must refuse to."""
+    return bool(_targeted_runs) and _targeted_runs[-1]
+
+
 def _run(roots, root_grads, retain_graph, create_graph, targets):
     """Walk the graph from ``roots``; return leaf gradients (or, with ``targets``, theirs)."""
+    _targeted_runs.append(targets is not None)
+    try:
+        return _walk(roots, root_grads, retain_graph, create_graph, targets)
+    finally:
+        _targeted_runs.pop()
+
+
+def _walk(roots, root_grads, retain_graph, create_graph, targets):
     buffers = {}
     leaf_grads = {}
     for root, g in zip(roots, root_grads):

@@ -1,5 +1,6 @@
-"""Utilities with PyTorch's names: ``tinygen.utils.data`` is ``torch.utils.data``."""
+"""Utilities with PyTorch's names: ``tinygen.utils.data`` is ``torch.utils.data``,
+``tinygen.utils.checkpoint`` is ``torch.utils.checkpoint``."""
 
-from tinygen.utils import data  # noqa: F401
+from tinygen.utils import checkpoint, data  # noqa: F401
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]

@@ -1,0 +1,121 @@
+"""tinygen.utils.checkpoint: the same values and gradients as running the function plainly
+(also with dropout inside, on the restored random numbers), fewer activations kept, and the
+refusals PyTorch makes."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import tinygen as tg
+from tinygen import nn
+from tinygen.utils.checkpoint import checkpoint, checkpoint_sequential
+
+
+def grads(model, x):
+    return [p.grad.numpy().copy() for p in model.parameters()] + [x.grad.numpy().copy()]
+
+
+def dropped_tanh(u):
+    return tg.nn.functional.dropout(u.tanh(), 0.5, training=True)
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_the_recomputation_sees_the_same_dropout_mask(rng, use_reentrant):
+    """out = dropout(tanh(x)): the mask (0 or 2) is read off the output, so the true gradient
+    of sum(out^2) is 2 out * mask * (1 - tanh^2 x); a recomputation with another mask would give
+    another one."""
+    x = tg.tensor(rng.standard_normal((6, 5)), requires_grad=True)
+    out = checkpoint(dropped_tanh, x, use_reentrant=use_reentrant)
+    following = tg.rand(4)                      # the default generator goes on meanwhile
+    (out ** 2).sum().backward()
+    o, t = out.detach().numpy(), np.tanh(x.detach().numpy())
+    keep = 2.0 * (o != 0)
+    assert 0 < (o != 0).sum() < o.size
+    np.testing.assert_allclose(x.grad.numpy(), 2 * o * keep * (1 - t * t), rtol=1e-13)
+    assert not np.array_equal(following.numpy(), tg.rand(4).numpy())
+
+
+def test_checkpoint_without_randomness_equals_plain_gradients(rng):
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 6), nn.GELU(), nn.Linear(6, 2)).double()
+    x = tg.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    (checkpoint(model, x, use_reentrant=False).sin().sum()).backward()
+    got = grads(model, x)
+    model.zero_grad()
+    x.grad = None
+    model(x).sin().sum().backward()
+    for g, w in zip(got, grads(model, x)):
+        np.testing.assert_allclose(g, w, rtol=1e-13)
+
+
+def test_checkpoint_keeps_no_activations(rng):
+    """An intermediate result of the function is freed once forward returns; a plain run keeps
+    it alive (sin saves its input for backward)."""
+    made = []
+
+    def fn(u):
+        h = u.tanh()
+        made.append(weakref.ref(h))
+        return h.sin()
+
+    x = tg.tensor(rng.standard_normal(4), requires_grad=True)
+    plain, checkpointed = fn(x), checkpoint(fn, x, use_reentrant=False)
+    gc.collect()
+    assert made[0]() is not None and made[1]() is None
+    checkpointed.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tg.autograd.grad(plain.sum(), x)[0].numpy())
+
+
+def test_non_tensor_arguments_and_several_outputs(rng):
+    x = tg.tensor(rng.standard_normal(3), requires_grad=True)
+    y = tg.tensor(rng.standard_normal(3), requires_grad=True)
+    a, b = checkpoint(lambda u, k, v: (u * k, u * v), x, 3.0, y, use_reentrant=True)
+    (a.sum() + (b ** 2).sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 + 2 * (x * y * y).detach().numpy())
+    np.testing.assert_allclose(y.grad.numpy(), 2 * (x * x * y).detach().numpy())
+
+
+def test_checkpoint_sequential_matches_plain_run(rng):
+    tg.manual_seed(1)
+    model = nn.Sequential(*[nn.Sequential(nn.Linear(3, 3), nn.Tanh()) for _ in range(4)])
+    model = model.double()
+    x = tg.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    out = checkpoint_sequential(model, 2, x, use_reentrant=False)
+    np.testing.assert_allclose(out.detach().numpy(), model(x).detach().numpy(), rtol=1e-14)
+    out.sum().backward()
+    got = grads(model, x)
+    model.zero_grad()
+    x.grad = None
+    model(x).sum().backward()
+    for g, w in zip(got, grads(model, x)):
+        np.testing.assert_allclose(g, w, rtol=1e-13)
+    with pytest.raises(ValueError, match="segments must be in"):
+        checkpoint_sequential(model, 5, x)
+
+
+def test_grad_and_backward_inputs_through_a_checkpoint_are_refused(rng):
+    x = tg.tensor(rng.standard_normal(3), requires_grad=True)
+    out = checkpoint(tg.sin, x, use_reentrant=True).sum()
+    with pytest.raises(RuntimeError, match="incompatible with .grad()"):
+        tg.autograd.grad(out, x, retain_graph=True)
+    with pytest.raises(RuntimeError, match="incompatible with .grad()"):
+        out.backward(inputs=[x], retain_graph=True)
+    out.backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(x.detach().numpy()))
+
+
+def test_in_place_change_of_an_input_is_caught(rng):
+    x = tg.tensor(rng.standard_normal(3), requires_grad=True)
+    h = x * 1
+    out = checkpoint(tg.exp, h, use_reentrant=False).sum()
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.backward()
+
+
+def test_function_must_return_tensors():
+    x = tg.ones(2, requires_grad=True)
+    with pytest.raises(TypeError, match="must return a tensor"):
+        checkpoint(lambda t: 3, x, use_reentrant=False)
