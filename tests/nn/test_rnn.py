@@ -245,7 +245,7 @@ def test_forward_errors(make, args, error, match):
 @pytest.mark.parametrize("make, error, match", [
     (lambda: nn.RNN(2, 3, nonlinearity="gelu"), ValueError, "Unknown nonlinearity 'gelu'"),
     (lambda: nn.RNNCell(2, 3, nonlinearity="gelu"), ValueError, "Unknown nonlinearity"),
-    (lambda: nn.LSTM(2, 3, proj_size=2), NotImplementedError, "proj_size"),
+    (lambda: nn.LSTM(2, 3, proj_size=-1), ValueError, "proj_size should be a positive"),
     (lambda: nn.LSTM(2, 3, proj_size=3), ValueError, "smaller than hidden_size"),
     (lambda: nn.GRU(2, 3, dropout=1.5), ValueError, r"range \[0, 1\]"),
     (lambda: nn.GRU(2, 0), ValueError, "hidden_size must be greater than zero"),

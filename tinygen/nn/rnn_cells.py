@@ -30,13 +30,15 @@ def _rnn_relu_cell(gi, state, w_hh, b_hh):
     return (relu(gi + linear(h, w_hh, b_hh)),)
 
 
-def _lstm_cell(gi, state, w_hh, b_hh):
+def _lstm_cell(gi, state, w_hh, b_hh, w_hr=None):
     """Gates in PyTorch's order i, f, g, o, each W_i* x + b_i* + W_h* h + b_h*:
-    i, f, o = sigmoid(.), g = tanh(.);  c' = f * c + i * g,  h' = o * tanh(c')."""
+    i, f, o = sigmoid(.), g = tanh(.);  c' = f * c + i * g,  h' = o * tanh(c').
+    With a projection w_hr (proj_size, H) (Sak et al. 2014): h' = (o * tanh(c')) W_hr^T."""
     h, c = state
     i, f, g, o = chunk(gi + linear(h, w_hh, b_hh), 4, 1)
     c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-    return sigmoid(o) * tanh(c), c
+    h = sigmoid(o) * tanh(c)
+    return (h if w_hr is None else linear(h, w_hr)), c
 
 
 def _gru_cell(gi, state, w_hh, b_hh):
@@ -86,8 +88,7 @@ def from_parts(parts):
 
 def check_input(name, input, dims):
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__} (packed "
-                        f"sequences are not supported)")
+        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
     if input.ndim not in dims:
         raise ValueError(f"{name}: Expected input to be {dims[0]}D or {dims[1]}D, got "
                          f"{input.ndim}D instead (shape {tuple(input.shape)})")

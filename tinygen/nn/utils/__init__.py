@@ -2,7 +2,7 @@
 parametrizations (``parametrize``, ``parametrizations``) and the older hook-based spectral and
 weight normalization."""
 
-from tinygen.nn.utils import parametrizations, parametrize
+from tinygen.nn.utils import parametrizations, parametrize, rnn
 from tinygen.nn.utils.clip_grad import (
     clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm)
 from tinygen.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
@@ -11,4 +11,4 @@ from tinygen.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
            "parameters_to_vector", "parametrizations", "parametrize", "remove_spectral_norm",
-           "remove_weight_norm", "spectral_norm", "vector_to_parameters", "weight_norm"]
+           "remove_weight_norm", "rnn", "spectral_norm", "vector_to_parameters", "weight_norm"]
