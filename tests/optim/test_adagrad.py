@@ -60,7 +60,9 @@ def test_each_group_follows_its_own_options():
         for p in (a, b, c):
             p.grad = tg.tensor(g, dtype=tg.float64)
         opt.step()
-    for p, options in [(a, dict(lr=0.05)), (b, second), (c, dict(lr=0.05, maximize=True))]:
+    # as PyTorch, every sum starts at the constructor's initial_accumulator_value (0 here)
+    b_options = {**second, "initial_accumulator_value": 0}
+    for p, options in [(a, dict(lr=0.05)), (b, b_options), (c, dict(lr=0.05, maximize=True))]:
         np.testing.assert_allclose(host(p), reference(P0, GRADS, **options)[0][-1], rtol=1e-12)
 
 

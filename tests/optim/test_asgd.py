@@ -1,11 +1,12 @@
 """ASGD: updates against a NumPy reference (before and after averaging starts at t0), float32
-eta and mu, an exact resume, bad options, and PyTorch's trajectories and state."""
+eta and mu, bad options, and PyTorch's trajectories and state (resuming:
+test_state_after_load.py)."""
 
 import numpy as np
 import pytest
 
 import tinygen as tg
-from tests.optim.common import check_against_torch, check_resume_is_exact, run_grads
+from tests.optim.common import check_against_torch, run_grads
 from tinygen import optim
 
 P0 = np.array([1.0, -2.0])
@@ -39,13 +40,6 @@ def test_matches_the_reference(options):
     np.testing.assert_allclose(opt.state[p]["ax"].numpy(), ax, rtol=1e-12)
     assert sorted(opt.state[p]) == ["ax", "eta", "mu", "step"]
     assert opt.state[p]["eta"].dtype == np.float32 and opt.state[p]["mu"].dtype == np.float32
-
-
-def test_resume_through_save_is_exact(tmp_path):
-    loaded = check_resume_is_exact(tmp_path, lambda params: optim.ASGD(
-        [{"params": params[:1]}, {"params": params[1:], "lr": 0.2}], lr=0.05, t0=2,
-        lambd=0.01))
-    assert all(state["eta"].dtype == np.float32 for state in loaded.state.values())
 
 
 @pytest.mark.parametrize("options, message", [

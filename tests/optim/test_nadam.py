@@ -1,5 +1,5 @@
 """NAdam: updates against a NumPy reference, per-group options, the float32 momentum product,
-an exact resume through tg.save/tg.load, bad options, and PyTorch's trajectories."""
+bad options, and PyTorch's trajectories (resuming: test_state_after_load.py)."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import pytest
 import tinygen as tg
 from tests.helpers import host
 from tests.optim.common import (
-    check_against_torch, check_resume_is_exact, run_grads)
+    check_against_torch, run_grads)
 from tinygen import optim
 
 P0 = np.array([1.0, -2.0])
@@ -67,16 +67,6 @@ def test_each_group_follows_its_own_options():
     for p, options in [(a, dict(lr=0.05)), (b, second)]:
         np.testing.assert_allclose(host(p), reference(P0, GRADS, maximize=True, **options)[0][-1],
                                    rtol=1e-12)
-
-
-def test_resume_through_save_is_exact(tmp_path):
-    """The loaded mu_product stays float32 (PyTorch's load would cast it to float64 here), so
-    the resumed steps equal the uninterrupted ones bit for bit."""
-    loaded = check_resume_is_exact(tmp_path, lambda params: optim.NAdam(
-        [{"params": params[:1]}, {"params": params[1:], "lr": 0.01, "momentum_decay": 0.1}],
-        lr=0.05, weight_decay=0.1))
-    for state in loaded.state.values():
-        assert state["mu_product"].dtype == np.float32 and state["mu_product"].device.type == "cpu"
 
 
 def test_moments_live_on_the_parameter_device_and_counts_on_the_cpu(device):

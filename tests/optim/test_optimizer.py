@@ -156,8 +156,10 @@ def test_round_trip_through_save_reproduces_the_next_steps(tmp_path, optimizer_c
     sched2 = optim.lr_scheduler.StepLR(opt2, step_size=2, gamma=0.5)
     opt2.load_state_dict(checkpoint["optim"])
     sched2.load_state_dict(checkpoint["sched"])
+    # NAdam: PyTorch's load casts the float32 mu_product to float64, so it rounds differently
+    rtol = 1e-6 if optimizer_class is optim.NAdam else 0
     for a, b in zip(train_tg(opt2, resumed, 3, scheduler=sched2), expected):
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=0)
     assert sched2.get_last_lr() == sched.get_last_lr()
 
 

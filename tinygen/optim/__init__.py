@@ -9,6 +9,7 @@ LBFGS) and learning-rate schedules with PyTorch's names, options and state layou
 
 from tinygen.optim import lr_scheduler
 from tinygen.optim.adadelta import Adadelta
+from tinygen.optim.adafactor import Adafactor
 from tinygen.optim.adagrad import Adagrad
 from tinygen.optim.adam import Adam, AdamW
 from tinygen.optim.adamax import Adamax
@@ -20,3 +21,4 @@ from tinygen.optim.radam import RAdam
 from tinygen.optim.rmsprop import RMSprop
 from tinygen.optim.rprop import Rprop
 from tinygen.optim.sgd import SGD
+from tinygen.optim import swa_utils

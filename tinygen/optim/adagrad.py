@@ -5,6 +5,9 @@ updates:
     clr = lr / (1 + (t - 1) lr_decay)
     sum = sum + g^2                              (sum starts at initial_accumulator_value)
     param -= clr g / (sqrt(sum) + eps)
+
+As in PyTorch, every sum starts at the constructor's ``initial_accumulator_value``: a group's
+own value (or that of a group added later) is kept in the group but starts no sum.
 """
 
 from tinygen.backend import get_array_module
@@ -19,9 +22,8 @@ class Adagrad(Optimizer):
     parameter: ``step`` (a float32 scalar tensor) and ``sum``, made for every parameter when the
     optimizer is, as in PyTorch.
 
-    Differs from PyTorch: a group's own ``initial_accumulator_value`` starts its parameters'
-    sums (PyTorch starts every sum at the constructor's value), and ``differentiable=True`` is
-    an error, since tinygen's steps run outside the autograd graph."""
+    Differs from PyTorch: ``differentiable=True`` is an error, since tinygen's steps run
+    outside the autograd graph."""
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
@@ -35,11 +37,11 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
-                _init_state(p, self.state[p], group)
+                _init_state(p, self.state[p], initial_accumulator_value)
 
     def _update(self, param, grad, state, group):
         if not state:                            # a parameter of a group added later
-            _init_state(param, state, group)
+            _init_state(param, state, self.defaults["initial_accumulator_value"])
         step = count_step(state)
         xp = get_array_module(grad)
         p = param.array
@@ -50,8 +52,8 @@ class Adagrad(Optimizer):
         p -= clr * (g / (xp.sqrt(state_sum) + group["eps"]))
 
 
-def _init_state(param, state, group):
-    """A zero step count and a sum filled with the group's ``initial_accumulator_value``."""
+def _init_state(param, state, initial_value):
+    """A zero step count and a sum filled with ``initial_value``."""
     xp = get_array_module(param.array)
     state["step"] = new_step()
-    state["sum"] = Tensor(xp.full_like(param.array, group["initial_accumulator_value"]))
+    state["sum"] = Tensor(xp.full_like(param.array, initial_value))

@@ -6,7 +6,8 @@ schedule of Bottou's implementation, exactly as PyTorch updates:
     ax = param if mu = 1, else ax + mu (param - ax)      (the running average)
     eta = lr / (1 + lambd lr t)^alpha;   mu = 1 / max(1, t - t0)
 
-eta and mu are float32 scalars, as PyTorch keeps them: each step reads eta at that precision.
+eta and mu are float32 scalars, as PyTorch keeps them: each step reads eta at that precision
+(after ``load_state_dict``, at the parameter's precision, as in PyTorch).
 """
 
 import numpy as np
@@ -22,7 +23,8 @@ class ASGD(Optimizer):
     """``ASGD(params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
     maximize=False, differentiable=False, capturable=False)``; state per parameter: ``step``,
     ``eta`` and ``mu`` (float32 scalar tensors, eta and mu on the parameter's device) and
-    ``ax``, the averaged parameter."""
+    ``ax``, the averaged parameter. As in PyTorch, ``load_state_dict`` casts ``eta`` and
+    ``mu`` to the parameter's dtype, which they keep from then on."""
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
@@ -50,18 +52,10 @@ class ASGD(Optimizer):
             ax += (p - ax) * mu
         else:
             ax[...] = p
-        state["eta"].array[...] = lr / ((1 + lambd * lr * step) ** group["alpha"])
-        state["mu"].array[...] = 1 / max(1, step - group["t0"])
-
-    def load_state_dict(self, state_dict):
-        """As ``Optimizer.load_state_dict``, then ``eta`` and ``mu`` back to float32. PyTorch
-        casts them to the parameter's dtype, so its resumed run reads eta at another precision
-        than an uninterrupted one; tinygen's resumed run repeats that run exactly."""
-        super().load_state_dict(state_dict)
-        for p, values in self.state.items():
-            for name in ("eta", "mu"):
-                if name in values:
-                    values[name] = _float32_scalar(p, float(values[name]))
+        # rounded to float32 even when eta and mu are float64 (after a load), as PyTorch makes
+        # them: torch.as_tensor(float) in the default dtype, then copied in
+        state["eta"].array[...] = np.float32(lr / ((1 + lambd * lr * step) ** group["alpha"]))
+        state["mu"].array[...] = np.float32(1 / max(1, step - group["t0"]))
 
 
 def _float32_scalar(param, value):

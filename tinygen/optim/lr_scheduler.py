@@ -414,3 +414,5 @@ class ReduceLROnPlateau(LRScheduler):
 
 
 from tinygen.optim.lr_cyclic import CosineAnnealingWarmRestarts, OneCycleLR  # noqa: E402,F401
+from tinygen.optim.lr_more import (  # noqa: E402,F401
+    ChainedScheduler, ConstantLR, CyclicLR, MultiplicativeLR, PolynomialLR)

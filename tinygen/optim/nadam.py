@@ -22,7 +22,9 @@ class NAdam(Optimizer):
     """``NAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
     momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False)``;
     state per parameter: ``step`` and ``mu_product`` (float32 scalar tensors on the CPU),
-    ``exp_avg`` and ``exp_avg_sq``."""
+    ``exp_avg`` and ``exp_avg_sq``. As in PyTorch, ``load_state_dict`` casts ``mu_product`` to
+    the parameter's dtype and device (only ``step`` stays as saved), so a resumed float64 run
+    multiplies it in float64 from then on."""
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
@@ -56,15 +58,6 @@ class NAdam(Optimizer):
         denom = xp.sqrt(exp_avg_sq / (1 - beta2**step)) + group["eps"]
         p -= lr * (1.0 - mu) / (1.0 - mu_product) * g / denom
         p -= lr * mu_next / (1.0 - mu_product * mu_next) * exp_avg / denom
-
-    def load_state_dict(self, state_dict):
-        """As ``Optimizer.load_state_dict``, then each ``mu_product`` back to a float32 CPU
-        scalar. PyTorch casts it to the parameter's dtype and device, so its next products round
-        differently from an uninterrupted run; tinygen's resumed run repeats that run exactly."""
-        super().load_state_dict(state_dict)
-        for values in self.state.values():
-            if "mu_product" in values:
-                values["mu_product"] = _float32_scalar(float(values["mu_product"]))
 
 
 def _float32_scalar(value):
