@@ -7,13 +7,15 @@ State-dict keys are the dotted attribute paths (``encoder.0.weight``), so weight
 tinygen and PyTorch by key (``state_dict.py``). ``Parameter`` lives in ``parameter.py`` and is
 importable from here too.
 
+Assigning an ``nn.Buffer`` registers a buffer (persistent or not, as the Buffer says).
+
 Hooks (``register_forward_hook`` and the others, see ``hooks.py``) follow PyTorch's: they are
 kept in one ordered dict, ``_module_hooks``, so calling a module without hooks costs one test.
 """
 
 from collections import OrderedDict
 
-from tinygen import dtypes
+from tinygen import creation, dtypes
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.autograd.scope import module_scope
 from tinygen.backend import Device
@@ -22,6 +24,20 @@ from tinygen.nn.parameter import Parameter
 from tinygen.nn.state_dict import StateDictMixin
 from tinygen.tensor import Tensor
 from tinygen.to_shortcuts import ToShortcuts
+
+
+class Buffer(Tensor):
+    """A tensor that registers as a buffer when assigned to a Module attribute, as PyTorch's
+    ``nn.Buffer``: ``self.running_mean = nn.Buffer(t, persistent=True)`` is
+    ``self.register_buffer("running_mean", t, persistent=True)``. Shares ``data``'s array."""
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            data = Tensor(creation.empty(0).array)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"nn.Buffer: data must be a Tensor, got {type(data).__name__}")
+        super().__init__(data.array, requires_grad=data.requires_grad)
+        self.persistent = persistent
 
 
 class Module(StateDictMixin, ToShortcuts):
@@ -147,6 +163,11 @@ class Module(StateDictMixin, ToShortcuts):
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
             self._forget(name, keep=self._parameters)
             self.register_parameter(name, value)
+        elif isinstance(value, Buffer):
+            if params is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self._forget(name, keep=self._buffers)
+            self.register_buffer(name, value, value.persistent)
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "

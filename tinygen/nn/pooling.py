@@ -1,6 +1,6 @@
 """Pooling and resizing layers: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool2d``,
 ``AdaptiveMaxPool2d``, ``Upsample`` and its aliases ``UpsamplingNearest2d`` and
-``UpsamplingBilinear2d``.
+``UpsamplingBilinear2d``, and ``MaxUnpool1d/2d``.
 
 Each keeps its arguments as PyTorch does (so reprs match) and calls the functional form in
 ``tinygen/ops/pool.py``, ``ops/adaptive_pool.py`` or ``ops/interpolate.py``.
@@ -8,8 +8,10 @@ Each keeps its arguments as PyTorch does (so reprs match) and calls the function
 
 from tinygen.nn.module import Module
 from tinygen.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
+from tinygen.ops.conv import pair
 from tinygen.ops.interpolate import interpolate
 from tinygen.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from tinygen.ops.unpool import max_unpool1d, max_unpool2d
 
 
 class MaxPool2d(Module):
@@ -157,3 +159,41 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class _MaxUnpoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of ``MaxPool2d(return_indices=True)``: each value back at its index,
+    zeros elsewhere; ``forward(input, indices, output_size=None)``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        op = "MaxUnpool2d"
+        super().__init__(pair(kernel_size, "kernel_size", op),
+                         pair(stride, "stride", op) if stride is not None else None,
+                         pair(padding, "padding", op))
+
+    def forward(self, input, indices, output_size=None):
+        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
+                            output_size)
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of ``MaxPool1d(return_indices=True)``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__(_single(kernel_size), _single(stride) if stride is not None else None,
+                         _single(padding))
+
+    def forward(self, input, indices, output_size=None):
+        return max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
+                            output_size)

@@ -1,14 +1,18 @@
 """Margin and embedding losses, as in ``torch.nn.functional``: margin_ranking, hinge_embedding,
-soft_margin, multilabel_soft_margin, cosine_embedding and triplet_margin.
+soft_margin, multilabel_soft_margin, cosine_embedding and triplet_margin; and the class-index
+ones multi_margin, multilabel_margin and triplet_margin_with_distance.
 
 Targets are labels in {1, -1} (or {0, 1} for multilabel_soft_margin) and, as in PyTorch,
 broadcast against the inputs. Each takes ``reduction='mean'|'sum'|'none'`` and the deprecated
 ``size_average`` / ``reduce`` pair (``reduce_loss`` and ``legacy_reduction`` of loss.py).
 """
 
+from tinygen.backend import get_array_module
 from tinygen.ops.activation import logsigmoid
 from tinygen.ops.compare import clamp, minimum, where
 from tinygen.ops.distance import pairwise_distance
+from tinygen.ops.indexing import gather
+from tinygen.tensor import Tensor
 from tinygen.ops.loss import _float_target, legacy_reduction, reduce_loss
 
 _COSINE_EPS = 1e-12            # PyTorch's floor under the squared norms of cosine_embedding
@@ -92,3 +96,90 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                                     pairwise_distance(positive, negative, p, eps))
     loss = clamp(margin + distance_positive - distance_negative, min=0)
     return reduce_loss(loss, reduction)
+
+
+def _class_targets(input, target, name):
+    """input (N, C) or (C,) and integer class targets (N,) or 0-d, as (N, C) and an (N,) array."""
+    if input.ndim not in (1, 2) or target.ndim != input.ndim - 1:
+        raise RuntimeError(f"{name}: expected input (N, C) with target (N,) or input (C,) with a "
+                           f"0-d target, got input {list(input.shape)} and target "
+                           f"{list(target.shape)}")
+    if target.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}: expected an integer target, got {target.dtype}")
+    labels = target.array.reshape(-1)
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= input.shape[-1]):
+        raise RuntimeError("target out of range")
+    return input.reshape(-1, input.shape[-1]), labels
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """The multi-class hinge loss: sum over classes i != y of w_y max(0, margin - x_y + x_i)^p,
+    divided by the number of classes C (p is 1 or 2)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    scalar = input.ndim == 1
+    x, labels = _class_targets(input, target, "multi_margin_loss")
+    C = x.shape[1]
+    if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
+        raise RuntimeError(f"multi_margin_loss: expected weight to be a 1-D tensor of size {C}, "
+                           f"got {list(weight.shape)}")
+    xp = get_array_module(labels)
+    x_y = gather(x, 1, labels[:, None])
+    hinge = clamp(margin - x_y + x, min=0)
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        hinge = hinge * weight[Tensor(labels)].unsqueeze(1)
+    others = Tensor((xp.arange(C)[None, :] != labels[:, None]).astype(x.dtype))
+    loss = (hinge * others).sum(1) / C
+    return reduce_loss(loss.reshape(()) if scalar else loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """The multi-label hinge loss: sum over targets j and non-targets i of
+    max(0, 1 - (x_j - x_i)) / C. Each row of ``target`` lists class indices, ended by the
+    first -1 (the rest is ignored)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if input.ndim not in (1, 2) or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
+                           f"{list(input.shape)}")
+    if target.dtype.kind not in "iu":
+        raise RuntimeError(f"multilabel_margin_loss: expected an integer target, got "
+                           f"{target.dtype}")
+    scalar = input.ndim == 1
+    x = input.reshape(-1, input.shape[-1])
+    C = x.shape[1]
+    labels = target.array.reshape(-1, C)
+    xp = get_array_module(labels)
+    valid = xp.cumprod(labels >= 0, axis=1).astype(bool)            # before the first -1
+    if bool(((labels >= C) & valid).any()):
+        raise RuntimeError("multilabel_margin_loss: target out of range")
+    labels = xp.where(valid, labels, 0)
+    is_target = (labels[:, :, None] == xp.arange(C)[None, None, :]) & valid[:, :, None]
+    is_target = is_target.any(1)                                    # (N, C)
+    pairs = valid[:, :, None] & ~is_target[:, None, :]              # (N, target j, class i)
+    x_j = gather(x, 1, labels).unsqueeze(2)
+    hinge = clamp(1 - x_j + x.unsqueeze(1), min=0) * Tensor(pairs.astype(x.dtype))
+    loss = hinge.sum((1, 2)) / C
+    return reduce_loss(loss.reshape(()) if scalar else loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """max(0, d(a, p) - d(a, n) + margin) for any ``distance_function`` (default
+    ``pairwise_distance``); ``swap`` uses min(d(a, n), d(p, n)) as the negative distance."""
+    reduction = legacy_reduction(None, None, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {anchor.ndim}D, positive "
+                           f"{positive.ndim}D, and negative {negative.ndim}D inputs")
+    distance = distance_function if distance_function is not None else pairwise_distance
+    distance_positive = distance(anchor, positive)
+    distance_negative = distance(anchor, negative)
+    if swap:
+        distance_negative = minimum(distance_negative, distance(positive, negative))
+    return reduce_loss(clamp(margin + distance_positive - distance_negative, min=0), reduction)

@@ -180,3 +180,15 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     image, kernel, stride, padding = _as_row_image("avg_pool1d", input, kernel_size, stride,
                                                    padding)
     return avg_pool2d(image, kernel, stride, padding, ceil_mode, count_include_pad).squeeze(-2)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """``max_pool2d`` that always returns (values, flat per-plane indices), as PyTorch's."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """``max_pool1d`` that always returns (values, indices), as PyTorch's."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
