@@ -47,7 +47,7 @@ def test_initial_seed_is_an_int_before_any_manual_seed():
 
 
 def test_random_module_is_pytorchs_torch_random():
-    assert tg.random.manual_seed(9) == 9 and tg.random.initial_seed() == 9
+    assert tg.random.manual_seed(9) is tg.default_generator and tg.random.initial_seed() == 9
     assert tg.random.default_generator is tg.default_generator
     assert tg.random.Generator is tg.Generator
     state = tg.random.get_rng_state()

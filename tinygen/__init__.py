@@ -19,7 +19,7 @@ from tinygen import autograd, cuda, dtypes  # noqa: E402
 from tinygen.autograd import (  # noqa: E402
     enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
 from tinygen.backend import (  # noqa: E402
-    Device, device, get_array_module, initial_seed, manual_seed, set_default_device)
+    Device, device, get_array_module, set_default_device)
 from tinygen.creation import (  # noqa: E402
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
     ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
@@ -76,9 +76,22 @@ from tinygen.queries import (  # noqa: E402
     is_floating_point, is_same_size, is_tensor, numel, result_type)
 from tinygen.threads import get_num_threads, set_num_threads  # noqa: E402
 from tinygen import linalg  # noqa: E402  (tg.linalg.vector_norm, as torch.linalg)
+from tinygen.ops import (  # noqa: E402  (torch.det, torch.svd, ...: old linalg names)
+    cholesky, cholesky_inverse, cholesky_solve, det, inverse, logdet, matrix_exp, matrix_power,
+    pinverse, qr, slogdet, svd)
 from tinygen.serialization import load, save  # noqa: E402
 from tinygen import viz  # noqa: E402  (graph drawing; imports matplotlib only when drawing)
 from tinygen import nn, optim  # noqa: E402  (tg.nn and tg.optim, as torch.nn and torch.optim)
 from tinygen import distributions, utils  # noqa: E402  (tg.utils.data, tg.distributions)
 from tinygen import amp, backends  # noqa: E402  (GradScaler; cudnn/TF32 switches, ignored)
+from tinygen.ops import digamma, erfinv, i0, lgamma, mvlgamma, polygamma  # noqa: E402
+from tinygen import special  # noqa: E402  (tg.special, as torch.special)
 from tinygen.compiler import compile  # noqa: E402  (accepted; runs eagerly)
+from tinygen.random import initial_seed, manual_seed  # noqa: E402  (returns the Generator)
+from tinygen.legacy_constructors import (  # noqa: E402  (PyTorch's typed constructors)
+    BoolTensor, ByteTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor)
+from tinygen.ops import (  # noqa: E402  (windows, index helpers, bits)
+    as_strided, bartlett_window, bitwise_left_shift, bitwise_right_shift, blackman_window,
+    frexp, hamming_window, hann_window, index_reduce, kaiser_window, range, tril_indices,
+    triu_indices, unravel_index)
+from tinygen.toplevel_functional import *  # noqa: E402,F401,F403  (tg.conv2d, tg.exp_ ...)

@@ -230,14 +230,14 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     dtype, device = _place(dtype, device)
     return Tensor(random_array("normal", _shape(size), dtype, device, generator=generator),
-                  requires_grad)
+                  requires_grad=requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
     dtype, device = _place(dtype, device)
     return Tensor(random_array("uniform", _shape(size), dtype, device, generator=generator),
-                  requires_grad)
+                  requires_grad=requires_grad)
 
 
 def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
@@ -267,7 +267,7 @@ def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, d
             raise RuntimeError(f"randint: [{low}, {high}) is out of range for {dtype}")
     gen = generators.rng(device, generator)
     array = backend.on_device(lambda xp: gen.integers(low, high, size=_shape(size)), device)
-    return Tensor(array.astype(dtype, copy=False), requires_grad)
+    return Tensor(array.astype(dtype, copy=False), requires_grad=requires_grad)
 
 
 def randn_like(t, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -283,7 +283,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     works the same with NumPy's and CuPy's generators."""
     dtype, device = _place(dtypes.int64 if dtype is None else dtype, device)
     order = random_array("uniform", (n,), dtypes.float64, device, generator=generator)
-    return Tensor(order.argsort().astype(dtype, copy=False), requires_grad)
+    return Tensor(order.argsort().astype(dtype, copy=False), requires_grad=requires_grad)
 
 
 def scalar_tensor(s, dtype=None, device=None, requires_grad=False):

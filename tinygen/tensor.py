@@ -20,8 +20,12 @@ from tinygen.to_shortcuts import ToShortcuts
 class Tensor(ToShortcuts):
     """A multi-dimensional array with automatic differentiation.
 
-    ``Tensor(array)`` wraps an existing numpy/cupy array without copying; use ``tg.tensor(data)``
-    to copy data into a new tensor, as in PyTorch.
+    ``Tensor(array)`` wraps an existing numpy/cupy array (or numpy scalar) without copying, and
+    ``Tensor(tensor)`` shares that tensor's array: tinygen's extensions. As in PyTorch,
+    ``Tensor(*sizes)`` (ints or one ``tg.Size``-like list) is a zero-filled tensor of the default
+    dtype, ``Tensor(data)`` copies Python lists/tuples into the default dtype (``Tensor((2, 3))``
+    is data, not a size) and ``Tensor(2.5)`` is a TypeError; ``tg.LongTensor`` ... fix the dtype
+    (legacy_constructors.py). ``requires_grad`` is keyword-only. Prefer ``tg.tensor(data)``.
     """
 
     # _base, _view_version, _view_grad_mode: see _is_view; the last two are set for views only
@@ -29,11 +33,15 @@ class Tensor(ToShortcuts):
                  "_hooks", "_base", "_view_version", "_view_grad_mode", "__weakref__")
     __array_ufunc__ = None              # numpy defers to Tensor's reflected operators
 
-    def __init__(self, data, requires_grad=False):
-        if isinstance(data, Tensor):
-            data = data.array
-        elif isinstance(data, np.generic) or not hasattr(data, "__array_namespace__"):
-            data = creation.array_from_data(data)
+    def __init__(self, *data, requires_grad=False):
+        if len(data) == 1 and isinstance(data[0], Tensor):
+            data = data[0].array
+        elif len(data) == 1 and isinstance(data[0], np.generic):
+            data = creation.array_from_data(data[0])
+        elif len(data) == 1 and hasattr(data[0], "__array_namespace__"):
+            data = data[0]
+        else:
+            data = legacy_constructors.constructor_array(data)
         self.array = data
         self._grad = self._grad_fn = self._version_box = self._hooks = self._base = None
         self._output_nr = 0
@@ -105,7 +113,7 @@ class Tensor(ToShortcuts):
     @grad.setter
     def grad(self, value):
         if value is not None:
-            _check_assigned_grad(self, value)
+            tensor_queries.check_assigned_grad(self, value)
         self._grad = value
 
     @property
@@ -474,24 +482,9 @@ class _HookHandle:
             self.hooks.remove(self.hook)
 
 
-def _check_assigned_grad(tensor, grad):
-    """Refuse a ``.grad`` that is no tensor or differs from ``tensor`` in shape, dtype or device,
-    as PyTorch does (an optimizer would otherwise fail far from the assignment, or broadcast)."""
-    if not isinstance(grad, Tensor):
-        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
-                        f"{type(grad).__name__}")
-    if grad.shape != tensor.shape:
-        raise RuntimeError(f"assigned grad has data of a different size: a gradient of shape "
-                           f"{tuple(grad.shape)} for a tensor of shape {tuple(tensor.shape)}")
-    if grad.dtype != tensor.dtype:
-        raise RuntimeError(f"assigned grad has data of a different type: a gradient of dtype "
-                           f"{grad.dtype} for a tensor of dtype {tensor.dtype}")
-    if grad.device != tensor.device:
-        raise RuntimeError(f"assigned grad has data located on a different device: a gradient "
-                           f"on {grad.device} for a tensor on {tensor.device}")
-
-
 from tinygen import creation, ops  # noqa: E402  (these modules import Tensor from here)
 from tinygen.autograd import engine, inplace  # noqa: E402
 
 from tinygen import tensor_methods  # noqa: E402,F401  (attaches the ops as methods)
+from tinygen import legacy_constructors, tensor_queries  # noqa: E402  (more methods)
+from tinygen.ops import shape_inplace  # noqa: E402,F401  (squeeze_, t_, resize_ ...)

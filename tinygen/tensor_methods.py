@@ -41,6 +41,9 @@ _OP_METHODS += (  # fused products, writes along an index, shape helpers
     "argwhere", "masked_scatter", "unfold", "hsplit", "vsplit", "dsplit", "split_with_sizes",
     "fliplr", "flipud", "rot90", "ravel", "diag_embed", "diagflat", "mode", "msort", "histc",
     "histogram", "unique_consecutive", "renorm", "cov", "corrcoef")
+_OP_METHODS += (  # linear algebra (ops/linalg_aliases.py)
+    "det", "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "matrix_exp",
+    "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd")
 for _name in _OP_METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
 
@@ -118,3 +121,21 @@ for _name, _op in _OPERATORS.items():
     setattr(Tensor, _name, getattr(ops, _op))
 for _name, _op in _REFLECTED_OPERATORS.items():
     setattr(Tensor, _name, _reflected(getattr(ops, _op)))
+
+# Bit shifts, frexp and index_reduce (ops/bits.py), with the shift operators.
+for _name in ("bitwise_left_shift", "bitwise_right_shift", "frexp", "index_reduce"):
+    setattr(Tensor, _name, getattr(ops, _name))
+Tensor.__lshift__, Tensor.__rshift__ = ops.bitwise_left_shift, ops.bitwise_right_shift
+Tensor.__rlshift__ = _reflected(ops.bitwise_left_shift)
+Tensor.__rrshift__ = _reflected(ops.bitwise_right_shift)
+Tensor.bitwise_left_shift_ = _in_place("bitwise_left_shift")
+Tensor.bitwise_right_shift_ = _in_place("bitwise_right_shift")
+
+# The special functions (ops/special_functions.py); polygamma takes n first, so its methods
+# pass the tensor second, as PyTorch's x.polygamma(n).
+for _name in ("lgamma", "digamma", "erfinv", "i0", "mvlgamma"):
+    setattr(Tensor, _name, getattr(ops, _name))
+    setattr(Tensor, f"{_name}_", _in_place(_name))
+Tensor.polygamma = lambda self, n: ops.polygamma(n, self)
+Tensor.polygamma_ = lambda self, n: inplace.modify(
+    self, "polygamma_", lambda t: ops.polygamma(n, t))

@@ -329,6 +329,8 @@ def _run_hooks(hooks, g):
     """Each hook sees the gradient the previous ones left; a hook marked ``runs_last``
     (retain_grad's) runs after the others, as in PyTorch, so it keeps what they made."""
     for hook in sorted(hooks, key=lambda hook: getattr(hook, "runs_last", False)):
+        if getattr(hook, "post_accumulate", False):
+            continue                       # run after accumulation: _run_post_accumulate_hooks
         result = hook(g)
         if result is not None:
             if tuple(result.shape) != tuple(g.shape):
@@ -367,6 +369,14 @@ def _accumulate(leaf, g, create_graph):
             leaf._grad._shared_version()[0] += 1
         else:                              # a read-only .grad the user assigned
             leaf._grad = Tensor(grad_array + g.array)
+    if leaf._hooks:
+        _run_post_accumulate_hooks(leaf)
+
+
+def _run_post_accumulate_hooks(leaf):
+    """``register_post_accumulate_grad_hook``'s hooks: each gets the leaf, its .grad updated."""
+    for hook in [hook for hook in leaf._hooks if getattr(hook, "post_accumulate", False)]:
+        hook(leaf)
 
 
 def _reference_counts(g):

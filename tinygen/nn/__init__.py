@@ -40,3 +40,10 @@ from tinygen.nn.transformer import (
 from tinygen.nn.pooling import (
     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, Upsample,
     UpsamplingBilinear2d, UpsamplingNearest2d)
+from tinygen.nn.embedding_bag import EmbeddingBag
+from tinygen.nn.module import Buffer
+from tinygen.nn.more_layers import (
+    ChannelShuffle, LocalResponseNorm, LPPool1d, LPPool2d, RReLU, Softmax2d)
+from tinygen.nn.more_losses import (
+    MultiLabelMarginLoss, MultiMarginLoss, TripletMarginWithDistanceLoss)
+from tinygen.nn.pooling import MaxUnpool1d, MaxUnpool2d

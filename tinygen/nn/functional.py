@@ -34,3 +34,12 @@ from tinygen.ops.pad import pad  # noqa: F401
 from tinygen.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: F401
 from tinygen.ops.reduce import log_softmax, softmax  # noqa: F401
 from tinygen.ops.special import hardshrink, softshrink  # noqa: F401
+from tinygen.nn.embedding_bag import embedding_bag  # noqa: F401
+from tinygen.ops.grid_sample import affine_grid, grid_sample  # noqa: F401
+from tinygen.ops.layer_ops import (  # noqa: F401
+    celu_, channel_shuffle, elu_, gumbel_softmax, hardtanh_, leaky_relu_, local_response_norm,
+    lp_pool1d, lp_pool2d, pdist, relu_, rrelu, rrelu_, selu_, threshold_)
+from tinygen.ops.margin_loss import (  # noqa: F401
+    multi_margin_loss, multilabel_margin_loss, triplet_margin_with_distance_loss)
+from tinygen.ops.pool import max_pool1d_with_indices, max_pool2d_with_indices  # noqa: F401
+from tinygen.ops.unpool import max_unpool1d, max_unpool2d  # noqa: F401

@@ -56,3 +56,14 @@ from tinygen.ops.stacking import (
 from tinygen.ops.numeric import cumulative_trapezoid, renorm, trapezoid, trapz, vander
 from tinygen.ops.search import histc, histogram, unique_consecutive
 from tinygen.ops.statistics import corrcoef, cov, mode, msort
+from tinygen.ops.bits import bitwise_left_shift, bitwise_right_shift, frexp, index_reduce
+from tinygen.ops.shape_inplace import as_strided
+from tinygen.ops.windows import (
+    bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window, range,
+    tril_indices, triu_indices, unravel_index)
+from tinygen.ops.special_functions import (
+    digamma, entr, erfinv, i0, i0e, i1, i1e, lgamma, log_ndtr, mvlgamma, ndtr, ndtri, polygamma,
+    xlog1py, zeta)
+from tinygen.ops.linalg_aliases import (
+    cholesky, cholesky_inverse, cholesky_solve, det, inverse, logdet, matrix_exp, matrix_power,
+    pinverse, qr, slogdet, svd)

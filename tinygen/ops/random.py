@@ -115,7 +115,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         dtype, device = creation._place(dtype, device)
         array = creation.random_array("normal", creation._shape((size,)), dtype, device,
                                       float(mean), float(std), generator)
-        return Tensor(array, requires_grad)
+        return Tensor(array, requires_grad=requires_grad)
     if size is not None:
         raise TypeError("normal() takes size only when mean and std are both numbers")
     for v in tensors:
