@@ -138,7 +138,7 @@ class OneCycleLR(LRScheduler):
             if last_epoch == -1:
                 for group, top, bottom in zip(optimizer.param_groups, max_momentums,
                                               base_momentums):
-                    self._set_momentum(group, top)
+                    set_momentum(group, self.use_beta1, top)
                     group["max_momentum"] = top
                     group["base_momentum"] = bottom
         super().__init__(optimizer, last_epoch)
@@ -151,12 +151,6 @@ class OneCycleLR(LRScheduler):
     @staticmethod
     def _annealing_linear(start, end, pct):
         return (end - start) * pct + start
-
-    def _set_momentum(self, group, momentum):
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
 
     def get_lr(self):
         """The lrs at step ``last_epoch``; also sets each group's momentum when cycling it."""
@@ -177,7 +171,7 @@ class OneCycleLR(LRScheduler):
                 start_step = end_step
             lrs.append(anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
             if self.cycle_momentum:
-                self._set_momentum(group, anneal(group[phase["start_momentum"]],
+                set_momentum(group, self.use_beta1, anneal(group[phase["start_momentum"]],
                                                  group[phase["end_momentum"]], pct))
         return lrs
 
@@ -191,3 +185,12 @@ def _per_group(name, optimizer, value):
         raise ValueError(f"{name} must have the same length as optimizer.param_groups. {name} "
                          f"has {len(value)} values, param_groups has {n_groups}.")
     return list(value)
+
+
+def set_momentum(group, use_beta1, momentum):
+    """Give a parameter group the momentum a cycling schedule chose: beta1 of ``betas`` for the
+    Adam family (``use_beta1``), else ``momentum``."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum

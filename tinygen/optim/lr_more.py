@@ -15,8 +15,8 @@ lr, ``_get_closed_form_lr`` gives the value at ``last_epoch`` from the initial l
 import math
 import types
 
-from tinygen.optim.lr_cyclic import _per_group
-from tinygen.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+from tinygen.optim.lr_cyclic import _per_group, set_momentum
+from tinygen.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, SchedulersOfSchedulers
 from tinygen.optim.optimizer import Optimizer
 
 
@@ -107,7 +107,7 @@ class PolynomialLR(LRScheduler):
                 ** self.power for base_lr in self.base_lrs]
 
 
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(SchedulersOfSchedulers):
     """Step every schedule in ``schedulers`` on each ``step()``, in order; with chainable
     schedules (all but the cyclic ones) their factors multiply, e.g. ConstantLR then
     ExponentialLR."""
@@ -140,19 +140,6 @@ class ChainedScheduler(LRScheduler):
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = self._current_lrs()
-
-    def state_dict(self):
-        state = {key: value for key, value in self.__dict__.items()
-                 if key not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        inner = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for scheduler, saved in zip(self._schedulers, inner):
-            scheduler.load_state_dict(saved)
 
 
 class CyclicLR(LRScheduler):
@@ -197,7 +184,7 @@ class CyclicLR(LRScheduler):
             if last_epoch == -1:
                 for top, bottom, group in zip(self.max_momentums, self.base_momentums,
                                               optimizer.param_groups):
-                    self._set_momentum(group, top)
+                    set_momentum(group, self.use_beta1, top)
                     group["max_momentum"] = top
                     group["base_momentum"] = bottom
         super().__init__(optimizer, last_epoch)
@@ -222,12 +209,6 @@ class CyclicLR(LRScheduler):
             return 1 / (2.0 ** (x - 1))
         return self.gamma ** x
 
-    def _set_momentum(self, group, momentum):
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
-
     def get_lr(self):
         """The lrs at batch ``last_epoch``; also sets the groups' momentum when cycling it."""
         cycle = math.floor(1 + self.last_epoch / self.total_size)
@@ -242,7 +223,7 @@ class CyclicLR(LRScheduler):
         if self.cycle_momentum:
             for group, bottom, top in zip(self.optimizer.param_groups, self.base_momentums,
                                           self.max_momentums):
-                self._set_momentum(group, top - (top - bottom) * scale_factor * scale)
+                set_momentum(group, self.use_beta1, top - (top - bottom) * scale_factor * scale)
         return lrs
 
     def state_dict(self):
