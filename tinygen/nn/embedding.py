@@ -115,15 +115,7 @@ class Embedding(Module):
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
-        if _weight is None:
-            self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, device=device,
-                                                   dtype=dtype), requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}, "
-                                 f"expected ({num_embeddings}, {embedding_dim})")
-            self.weight = Parameter(_weight.detach(), requires_grad=not _freeze)
+        set_table(self, _weight, device, dtype, requires_grad=not _freeze)
 
     def reset_parameters(self):
         init.normal_(self.weight)
@@ -158,3 +150,19 @@ class Embedding(Module):
         if self.scale_grad_by_freq:
             text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
         return text
+
+
+def set_table(module, weight, device, dtype, requires_grad=True):
+    """Give an Embedding or EmbeddingBag its (num_embeddings, embedding_dim) ``weight``: the
+    given tensor (detached), or a fresh one drawn by ``reset_parameters`` (N(0, 1), zero row at
+    ``padding_idx``)."""
+    shape = (module.num_embeddings, module.embedding_dim)
+    if weight is None:
+        module.weight = Parameter(creation.empty(*shape, device=device, dtype=dtype),
+                                  requires_grad=requires_grad)
+        module.reset_parameters()
+    elif tuple(weight.shape) != shape:
+        raise AssertionError(f"Shape of weight does not match num_embeddings and embedding_dim: "
+                             f"got {tuple(weight.shape)}, expected {shape}")
+    else:
+        module.weight = Parameter(weight.detach(), requires_grad=requires_grad)

@@ -9,13 +9,9 @@ positions) weight matrix (1, 1 / count or the per-sample weight, 0 outside the b
 gradients reach the weight and ``per_sample_weights``. Empty bags give zeros, as in PyTorch.
 """
 
-from tinygen import creation
-from tinygen.autograd.grad_mode import no_grad
 from tinygen.backend import get_array_module
-from tinygen.nn import init
-from tinygen.nn.embedding import embedding
+from tinygen.nn.embedding import Embedding, embedding, set_table
 from tinygen.nn.module import Module
-from tinygen.nn.parameter import Parameter
 from tinygen.ops.indexing import gather
 from tinygen.tensor import Tensor
 
@@ -128,21 +124,9 @@ class EmbeddingBag(Module):
         self.sparse = sparse
         self.include_last_offset = include_last_offset
         self.padding_idx = padding_idx
-        if _weight is None:
-            self.weight = Parameter(creation.empty(num_embeddings, embedding_dim, device=device,
-                                                   dtype=dtype))
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise AssertionError("Shape of weight does not match num_embeddings and "
-                                     "embedding_dim")
-            self.weight = Parameter(_weight.detach())
+        set_table(self, _weight, device, dtype)
 
-    def reset_parameters(self):
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx] = 0
+    reset_parameters = Embedding.reset_parameters
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,

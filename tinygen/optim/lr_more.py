@@ -16,7 +16,8 @@ import math
 import types
 
 from tinygen.optim.lr_cyclic import _per_group, set_momentum
-from tinygen.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau, SchedulersOfSchedulers
+from tinygen.optim.lr_scheduler import (
+    LambdaScheduler, LRScheduler, ReduceLROnPlateau, SchedulersOfSchedulers)
 from tinygen.optim.optimizer import Optimizer
 
 
@@ -43,39 +44,15 @@ class ConstantLR(LRScheduler):
                            * (1 - self.factor)) for base_lr in self.base_lrs]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(LambdaScheduler):
     """lr(epoch) = lr(epoch - 1) * lr_lambda(epoch); one function for all groups, or one per
     group. As PyTorch: no closed form, and functions are not saved in the state_dict."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        if not isinstance(lr_lambda, (list, tuple)):
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        else:
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got "
-                                 f"{len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        for fn in self.lr_lambdas:
+        for fn in lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]:
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
-        super().__init__(optimizer, last_epoch)
-
-    def state_dict(self):
-        """As PyTorch: functions are saved as None; callable objects save their __dict__."""
-        state = {key: value for key, value in self.__dict__.items()
-                 if key not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
-                               for fn in self.lr_lambdas]
-        return state
-
-    def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        lr_lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        for fn, saved in zip(self.lr_lambdas, lr_lambdas):
-            if saved is not None:
-                fn.__dict__.update(saved)
+        super().__init__(optimizer, lr_lambda, last_epoch)
 
     def get_lr(self):
         lrs = self._current_lrs()

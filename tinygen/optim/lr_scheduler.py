@@ -101,8 +101,9 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
-class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch); one function for all groups, or one per group."""
+class LambdaScheduler(LRScheduler):
+    """A schedule of ``lr_lambda``: one function for all groups, or one per group. As PyTorch's
+    state_dict: functions are not saved (None); callable objects save their __dict__."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
@@ -116,7 +117,6 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
-        """As PyTorch: functions are not saved (None); callable objects save their __dict__."""
         state = {key: value for key, value in self.__dict__.items()
                  if key not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
@@ -130,6 +130,10 @@ class LambdaLR(LRScheduler):
         for fn, saved in zip(self.lr_lambdas, lr_lambdas):
             if saved is not None:
                 fn.__dict__.update(saved)
+
+
+class LambdaLR(LambdaScheduler):
+    """lr = initial_lr * lr_lambda(epoch); one function for all groups, or one per group."""
 
     def get_lr(self):
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas,
