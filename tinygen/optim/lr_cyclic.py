@@ -129,10 +129,7 @@ class OneCycleLR(LRScheduler):
 
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = uses_beta1(optimizer)
             max_momentums = _per_group("max_momentum", optimizer, max_momentum)
             base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
@@ -185,6 +182,15 @@ def _per_group(name, optimizer, value):
         raise ValueError(f"{name} must have the same length as optimizer.param_groups. {name} "
                          f"has {len(value)} values, param_groups has {n_groups}.")
     return list(value)
+
+
+def uses_beta1(optimizer):
+    """Whether a schedule that cycles momentum sets beta1 of ``betas`` (the Adam family) rather
+    than ``momentum``; an optimizer with neither is refused."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
+                         "option enabled")
+    return "betas" in optimizer.defaults
 
 
 def set_momentum(group, use_beta1, momentum):

@@ -15,7 +15,7 @@ lr, ``_get_closed_form_lr`` gives the value at ``last_epoch`` from the initial l
 import math
 import types
 
-from tinygen.optim.lr_cyclic import _per_group, set_momentum
+from tinygen.optim.lr_cyclic import _per_group, set_momentum, uses_beta1
 from tinygen.optim.lr_scheduler import (
     LambdaScheduler, LRScheduler, ReduceLROnPlateau, SchedulersOfSchedulers)
 from tinygen.optim.optimizer import Optimizer
@@ -152,10 +152,7 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = uses_beta1(optimizer)
             self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
