@@ -26,9 +26,7 @@ def check_float(A, op):
 
 def check_square(A, op, name="A"):
     """Raise unless A is a (batch of) square float matrices."""
-    check_float(A, op)
-    if A.ndim < 2:
-        raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
+    check_matrix(A, op, name)
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{op}: {name} must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
