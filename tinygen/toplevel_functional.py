@@ -47,6 +47,22 @@ def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=F
     return F.max_pool2d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
 
 
+conv3d, conv_transpose3d = F.conv3d, F.conv_transpose3d
+
+
+def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    return F.max_pool3d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
+
+
+def adaptive_max_pool1d(input, output_size):
+    """(values, indices), as torch.adaptive_max_pool1d."""
+    return F.adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def feature_alpha_dropout(input, p, train):
+    return F.feature_alpha_dropout(input, p, train)
+
+
 def adaptive_avg_pool1d(input, output_size):
     out = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
     return F.adaptive_avg_pool2d(input.unsqueeze(-2), (1, out)).squeeze(-2)

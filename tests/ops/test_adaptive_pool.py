@@ -51,8 +51,20 @@ def test_adaptive_errors(rng):
         F.adaptive_avg_pool2d(leaf64(rng, 4, 5), 2)
     with pytest.raises(ValueError, match="output_size"):
         F.adaptive_max_pool2d(leaf64(rng, 1, 4, 5), (1, 2, 3))
-    with pytest.raises(NotImplementedError, match="return_indices"):
-        F.adaptive_max_pool2d(leaf64(rng, 1, 4, 5), 2, return_indices=True)
+
+
+def test_adaptive_max_pool2d_indices_point_at_the_maxima(rng):
+    x = leaf64(rng, 2, 3, 5, 7)
+    values, indices = F.adaptive_max_pool2d(x, (2, 3), return_indices=True)
+    np.testing.assert_array_equal(host(values), host(F.adaptive_max_pool2d(x, (2, 3))))
+    flat = host(x).reshape(2, 3, 35)
+    np.testing.assert_array_equal(np.take_along_axis(flat, host(indices).reshape(2, 3, 6), -1),
+                                  host(values).reshape(2, 3, 6))
+    assert indices.dtype == tg.int64
+    torch = pytest.importorskip("torch")
+    want = torch.nn.functional.adaptive_max_pool2d(torch.tensor(host(x)), (2, 3),
+                                                   return_indices=True)[1]
+    np.testing.assert_array_equal(host(indices), want.numpy())
 
 
 @pytest.mark.parametrize("kernel, stride, padding", [(2, None, 0), (3, 2, 1), (4, 1, 2)])

@@ -145,7 +145,7 @@ def test_interpolate_1d_matches_torch(rng, mode, align_corners):
 INTERPOLATE_ERRORS = [
     ((1, 1, 4, 4), dict(), "exactly one of size or scale_factor"),
     ((1, 1, 4, 4), dict(size=2, scale_factor=2), "exactly one of size or scale_factor"),
-    ((1, 1, 4, 4), dict(size=2, mode="area"), "unsupported mode"),
+    ((1, 1, 4, 4), dict(size=2, mode="lanczos"), "unsupported mode"),
     ((1, 1, 4), dict(size=2, mode="bicubic"), "needs 4D input"),
     ((1, 1, 4, 4), dict(size=2, align_corners=True), "align_corners option can only be set"),
     ((1, 1, 4), dict(size=2, mode="bilinear"), "needs 4D input"),

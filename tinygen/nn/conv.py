@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d`` and ``ConvTranspose2d``.
+"""Convolution layers: ``Conv1d/2d/3d`` and ``ConvTranspose1d/2d/3d``.
 
 Each holds a weight of shape (out, in/groups, *kernel_size) (ConvNd) or (in, out/groups,
 *kernel_size) (ConvTransposeNd) and an optional bias (out,), initialised as PyTorch's
@@ -12,14 +12,17 @@ from tinygen.nn import init
 from tinygen.nn.module import Module, Parameter
 from tinygen.ops.conv import conv2d, conv_transpose2d, pair
 from tinygen.ops.conv1d import conv1d, conv_transpose1d, single
+from tinygen.ops.conv3d import conv3d, conv_transpose3d, ntuple
 from tinygen.ops.pad import pad
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _ntuple(value, n, name, op):
-    """An int or a tuple of ints as an n-tuple (n = 1 or 2 spatial dims)."""
-    return pair(value, name, op) if n == 2 else (single(value, name, op),)
+    """An int or a tuple of ints as an n-tuple, one per spatial dim."""
+    if n == 1:
+        return (single(value, name, op),)
+    return pair(value, name, op) if n == 2 else ntuple(value, n, name, op)
 
 
 def _check_padding_string(name, padding, stride, n):
@@ -95,7 +98,7 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    """Conv1d and Conv2d: ``padding`` is an int, a tuple, 'valid' or 'same'; ``padding_mode``
+    """Conv1d, Conv2d and Conv3d: ``padding`` is an int, a tuple, 'valid' or 'same'; ``padding_mode``
     'zeros', 'reflect', 'replicate' or 'circular' says what the padding holds."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
@@ -149,7 +152,7 @@ class Conv2d(_Conv):
 
 
 class _ConvTranspose(_ConvNd):
-    """ConvTranspose1d and ConvTranspose2d, the adjoints of Conv1d and Conv2d.
+    """ConvTranspose1d/2d/3d, the adjoints of Conv1d/2d/3d.
 
     ``forward(input, output_size=None)``: an ``output_size`` picks output_padding, as in PyTorch.
     """
@@ -162,7 +165,8 @@ class _ConvTranspose(_ConvNd):
             raise ValueError(f"Only 'zeros' padding mode is supported for {name}, got "
                              f"padding_mode={padding_mode!r}")
         if isinstance(padding, str):
-            kind = "a pair of ints" if self.dims == 2 else "a tuple of one int"
+            kind = {1: "a tuple of one int", 2: "a pair of ints"}.get(self.dims,
+                                                                     f"a tuple of {self.dims} ints")
             raise ValueError(f"{name}: padding must be an int or {kind}, got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          True, output_padding, groups, bias, padding_mode, device, dtype)
@@ -210,5 +214,28 @@ class ConvTranspose2d(_ConvTranspose):
 
     def forward(self, input, output_size=None):
         return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                self._output_padding(input, output_size), self.groups,
+                                self.dilation)
+
+
+class Conv3d(_Conv):
+    """3-D convolution over (N, C, D, H, W) or (C, D, H, W) input, as ``torch.nn.Conv3d``:
+    weight (out, in/groups, kd, kh, kw)."""
+
+    dims = 3
+
+    def _conv(self, input, padding):
+        return conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation,
+                      self.groups)
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """3-D transposed convolution, as ``torch.nn.ConvTranspose3d``: weight
+    (in, out/groups, kd, kh, kw)."""
+
+    dims = 3
+
+    def forward(self, input, output_size=None):
+        return conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
                                 self._output_padding(input, output_size), self.groups,
                                 self.dilation)

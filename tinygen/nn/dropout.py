@@ -1,8 +1,10 @@
-"""Dropout layers: ``Dropout``, channel-wise ``Dropout1d`` / ``Dropout2d``, and
-``AlphaDropout`` (for SELU networks); each is the identity in eval mode (see ops/dropout.py)."""
+"""Dropout layers: ``Dropout``, channel-wise ``Dropout1d`` / ``Dropout2d`` / ``Dropout3d``, and
+``AlphaDropout`` / ``FeatureAlphaDropout`` (for SELU networks); each is the identity in eval
+mode (see ops/dropout.py and ops/dropout3d.py)."""
 
 from tinygen.nn.module import Module
 from tinygen.ops.dropout import _check_probability, alpha_dropout, dropout, dropout1d, dropout2d
+from tinygen.ops.dropout3d import dropout3d, feature_alpha_dropout
 
 
 class _DropoutNd(Module):
@@ -40,3 +42,15 @@ class Dropout2d(_DropoutNd):
 class AlphaDropout(_DropoutNd):
     """Alpha dropout: keeps the zero mean and unit variance of SELU activations (training)."""
     functional = staticmethod(alpha_dropout)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``
+    (training)."""
+    functional = staticmethod(dropout3d)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels (training): a dropped channel is set to SELU's limit,
+    then the affine map that keeps zero mean and unit variance is applied."""
+    functional = staticmethod(feature_alpha_dropout)

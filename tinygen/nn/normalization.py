@@ -1,5 +1,5 @@
-"""Normalisation layers: ``LayerNorm``, ``BatchNorm1d/2d``, ``GroupNorm``, ``InstanceNorm1d/2d``
-and ``RMSNorm``.
+"""Normalisation layers: ``LayerNorm``, ``BatchNorm1d/2d/3d``, ``GroupNorm``,
+``InstanceNorm1d/2d/3d`` and ``RMSNorm``.
 
 Parameter and buffer names, defaults and state-dict keys are PyTorch's (``weight``, ``bias``,
 ``running_mean``, ``running_var``, ``num_batches_tracked``), so weights load by key.
@@ -162,6 +162,11 @@ class BatchNorm2d(_BatchNorm):
     ranks = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch norm of (N, C, D, H, W) inputs, per channel C."""
+    ranks = (5,)
+
+
 class GroupNorm(Module):
     """Normalise each of ``num_groups`` channel groups of each sample, then apply per-channel
     weight (ones) and bias (zeros)."""
@@ -227,6 +232,11 @@ class InstanceNorm1d(_InstanceNorm):
 class InstanceNorm2d(_InstanceNorm):
     """Instance norm of (N, C, H, W) or (C, H, W) inputs."""
     ranks = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm of (N, C, D, H, W) or (C, D, H, W) inputs."""
+    ranks = (4, 5)
 
 
 class RMSNorm(Module):

@@ -1,7 +1,8 @@
-"""Padding layers, ``F.pad`` as modules: ``ZeroPad1d/2d``, ``ConstantPad1d/2d``,
-``ReflectionPad1d/2d``, ``ReplicationPad1d/2d`` and ``CircularPad1d/2d``.
+"""Padding layers, ``F.pad`` as modules: ``ZeroPad1d/2d/3d``, ``ConstantPad1d/2d/3d``,
+``ReflectionPad1d/2d/3d``, ``ReplicationPad1d/2d/3d`` and ``CircularPad1d/2d/3d``.
 
-``padding`` is an int (the same width on every side) or F.pad's (left, right[, top, bottom]);
+``padding`` is an int (the same width on every side) or F.pad's (left, right[, top, bottom[,
+front, back]]);
 it is kept as that full tuple, as PyTorch keeps it, so reprs match.
 """
 
@@ -54,8 +55,14 @@ class ConstantPad2d(_ConstantPadNd):
     """Pads the last two dims with ``value``: padding (left, right, top, bottom)."""
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """Pads the last three dims with ``value``: padding (left, right, top, bottom, front,
+    back)."""
+    dims = 3
+
+
 class _ZeroPad:
-    """Constant padding with value 0 (mixed in before ConstantPad1d/2d)."""
+    """Constant padding with value 0 (mixed in before ConstantPad1d/2d/3d)."""
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
@@ -70,6 +77,10 @@ class ZeroPad1d(_ZeroPad, ConstantPad1d):
 
 class ZeroPad2d(_ZeroPad, ConstantPad2d):
     """Pads the last two dims with zeros."""
+
+
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
+    """Pads the last three dims with zeros."""
 
 
 class ReflectionPad1d(_PadNd):
@@ -100,3 +111,18 @@ class CircularPad1d(_PadNd):
 class CircularPad2d(_PadNd):
     """Wraps the last two dims around (periodic padding)."""
     mode = "circular"
+
+
+class ReflectionPad3d(_PadNd):
+    """Mirrors the last three dims about their edges (the edge values not repeated)."""
+    dims, mode = 3, "reflect"
+
+
+class ReplicationPad3d(_PadNd):
+    """Repeats the edge values of the last three dims."""
+    dims, mode = 3, "replicate"
+
+
+class CircularPad3d(_PadNd):
+    """Wraps the last three dims around (periodic padding)."""
+    dims, mode = 3, "circular"

@@ -110,7 +110,7 @@ class AdaptiveAvgPool2d(_AdaptivePool2d):
 
 class AdaptiveMaxPool2d(_AdaptivePool2d):
     """The max of each of output_size adaptive windows, as ``torch.nn.AdaptiveMaxPool2d``
-    (return_indices is not supported)."""
+    (with ``return_indices``, also where each max is in its plane)."""
 
     def __init__(self, output_size, return_indices=False):
         super().__init__(output_size)

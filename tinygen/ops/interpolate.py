@@ -1,10 +1,11 @@
-"""Resizing: ``interpolate`` with PyTorch's modes nearest, nearest-exact, linear, bilinear and
-bicubic, and PyTorch's coordinates.
+"""Resizing: ``interpolate`` with PyTorch's modes nearest, nearest-exact, linear, bilinear,
+trilinear, bicubic and area, and PyTorch's coordinates.
 
 Resizing is a linear map along each spatial axis, y = A_h x A_w^T with A of shape (out, in):
 row o of A holds the weights that output position o gives the input positions. Nearest puts a
 single 1 in each row, linear two weights, cubic four. The backward, A_h^T g A_w, then comes
-from matmul, and is differentiable again.
+from matmul, and is differentiable again. 3-D input (N, C, D, H, W) applies one such matrix per
+axis in the same way. 'area' is adaptive average pooling to the output size.
 """
 
 import math
@@ -12,10 +13,12 @@ import math
 import numpy as np
 
 from tinygen.backend import get_array_module
+from tinygen.ops.adaptive_pool import _adaptive_avg
 from tinygen.tensor import Tensor
 
-INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic")
-_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2}
+INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear",
+                     "area")
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 CUBIC_A = -0.75          # PyTorch's (and OpenCV's) cubic convolution parameter
 
 
@@ -118,7 +121,8 @@ def _output_size(op, input, size, scale_factor, spatial):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dims of (N, C, L) or (N, C, H, W) input, with PyTorch's coordinates:
+    """Resize the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W) input, with
+    PyTorch's coordinates:
     'nearest' takes input floor(dst * in/out) (PyTorch's legacy nearest), 'nearest-exact'
     floor((dst + 0.5) * in/out); 'linear'/'bilinear' blend the two nearest inputs and
     'bicubic' (4-D input) the four nearest with Keys' cubic kernel (A = -0.75), placing pixel
@@ -133,8 +137,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"{op}: align_corners option can only be set with the interpolating "
                          f"modes: linear | bilinear | bicubic")
     spatial = input.ndim - 2
-    if spatial not in (1, 2) or _MODE_DIMS.get(mode, spatial) != spatial:
-        need = {1: "3D", 2: "4D"}.get(_MODE_DIMS.get(mode), "3D or 4D")
+    if spatial not in (1, 2, 3) or _MODE_DIMS.get(mode, spatial) != spatial:
+        need = {1: "3D", 2: "4D", 3: "5D"}.get(_MODE_DIMS.get(mode), "3D, 4D or 5D")
         raise ValueError(f"{op}: got {input.ndim}D input of shape {tuple(input.shape)}, but "
                          f"mode {mode!r} needs {need} input")
     out_size, scales = _output_size(op, input, size, scale_factor, spatial)
@@ -143,6 +147,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                          f"{tuple(input.shape)})")
     if recompute_scale_factor:
         scales = (None,) * spatial
+    if mode == "area":
+        return _adaptive_avg(op, input, out_size, spatial)
     xp = get_array_module(input.array)
     out = input
     for axis, (n_in, n_out, scale) in enumerate(zip(input.shape[2:], out_size, scales)):
@@ -150,6 +156,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             continue
         a = Tensor(xp.asarray(_resize_matrix(n_in, n_out, mode, scale, bool(align_corners),
                                              input.dtype)))
-        last = axis == spatial - 1
-        out = out @ a.transpose(0, 1) if last else a @ out     # (..., W) @ A_w^T, A_h @ (H, W)
+        dim = axis + 2 - input.ndim                                    # from the end
+        if dim == -1:
+            out = out @ a.transpose(0, 1)                              # (..., W) @ A_w^T
+        elif dim == -2:
+            out = a @ out                                              # A_h @ (H, W)
+        else:
+            out = (out.movedim(dim, -1) @ a.transpose(0, 1)).movedim(-1, dim)
     return out
