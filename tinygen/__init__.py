@@ -82,6 +82,7 @@ from tinygen.ops import (  # noqa: E402  (torch.det, torch.svd, ...: old linalg 
 from tinygen.serialization import load, save  # noqa: E402
 from tinygen import viz  # noqa: E402  (graph drawing; imports matplotlib only when drawing)
 from tinygen import nn, optim  # noqa: E402  (tg.nn and tg.optim, as torch.nn and torch.optim)
+from tinygen import func  # noqa: E402  (tg.func, as torch.func)
 from tinygen import distributions, utils  # noqa: E402  (tg.utils.data, tg.distributions)
 from tinygen import amp, backends  # noqa: E402  (GradScaler; cudnn/TF32 switches, ignored)
 from tinygen.ops import digamma, erfinv, i0, lgamma, mvlgamma, polygamma  # noqa: E402

@@ -14,7 +14,8 @@ from tinygen.nn.attention import CausalSelfAttention, KVCache, MultiheadAttentio
 from tinygen.nn.bilinear import Bilinear
 from tinygen.nn.containers import (
     ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential)
-from tinygen.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from tinygen.nn.conv import (
+    Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)
 from tinygen.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
 from tinygen.nn.embedding import Embedding
 from tinygen.nn.fold import Fold, Unfold
@@ -47,3 +48,16 @@ from tinygen.nn.more_layers import (
 from tinygen.nn.more_losses import (
     MultiLabelMarginLoss, MultiMarginLoss, TripletMarginWithDistanceLoss)
 from tinygen.nn.pooling import MaxUnpool1d, MaxUnpool2d
+from tinygen.nn.adaptive_softmax import AdaptiveLogSoftmaxWithLoss, CTCLoss, FractionalMaxPool2d
+from tinygen.nn.dropout import Dropout3d, FeatureAlphaDropout
+from tinygen.nn.layers3d import (
+    AdaptiveAvgPool1d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool3d, AvgPool3d,
+    MaxPool3d)
+from tinygen.nn.normalization import BatchNorm3d, InstanceNorm3d
+from tinygen.nn.padding import (
+    CircularPad3d, ConstantPad3d, ReflectionPad3d, ReplicationPad3d, ZeroPad3d)
+from tinygen.nn.lazy import (
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+    LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+    LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,
+    UninitializedParameter)

@@ -43,3 +43,11 @@ from tinygen.ops.margin_loss import (  # noqa: F401
     multi_margin_loss, multilabel_margin_loss, triplet_margin_with_distance_loss)
 from tinygen.ops.pool import max_pool1d_with_indices, max_pool2d_with_indices  # noqa: F401
 from tinygen.ops.unpool import max_unpool1d, max_unpool2d  # noqa: F401
+from tinygen.ops.ctc_loss import ctc_loss  # noqa: F401
+from tinygen.ops.adaptive_pool import (  # noqa: F401
+    adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices, adaptive_max_pool3d, adaptive_max_pool3d_with_indices)
+from tinygen.ops.conv3d import conv3d, conv_transpose3d  # noqa: F401
+from tinygen.ops.dropout3d import dropout3d, feature_alpha_dropout  # noqa: F401
+from tinygen.ops.pool3d import avg_pool3d, max_pool3d, max_pool3d_with_indices  # noqa: F401
+from tinygen.ops.fractional_pool import fractional_max_pool2d  # noqa: F401
