@@ -4,11 +4,19 @@ Tests that take a ``device`` argument run once per entry of ``DEVICES``: "cpu" a
 (marked ``cuda``, so ``-m "not cuda"`` deselects it) when CuPy sees a GPU.
 """
 
-import numpy as np
-import pytest
+import os
 
-import tinygen as tg
-from tinygen import device_checks
+# Before anything loads an OpenMP runtime: the comparison tests import PyTorch, whose OpenMP
+# threads would otherwise spin on the two cores after each of its calls and slow tinygen's
+# kernels 5-7x for the rest of the session (tinygen sets this itself only when it loads Numba,
+# since PyTorch runs slower with it; its speed does not matter here).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import tinygen as tg  # noqa: E402
+from tinygen import device_checks  # noqa: E402
 
 DEVICES = ["cpu"] + ([pytest.param("cuda", marks=pytest.mark.cuda)]
                      if tg.cuda.is_available() else [])
