@@ -156,9 +156,11 @@ check(caught is not None, "gradcheck rejects the wrong backward")
 
 
 # %% 8. A custom Function -- tinygen/autograd/function.py, Function.apply
-# forward sees arrays, backward sees Tensors and is written in tensor ops, so the op has
-# second derivatives too. softplus(x) = log(1 + e^x), derivative sigmoid(x).
-class Softplus(tg.autograd.Function):
+# An ArrayFunction's forward sees the raw arrays (as tinygen's own ops do: here NumPy's
+# logaddexp), backward sees Tensors and is written in tensor ops, so the op has second
+# derivatives too. softplus(x) = log(1 + e^x), derivative sigmoid(x). (A plain Function's
+# forward gets Tensors, as in PyTorch: WrongCube above.)
+class Softplus(tg.autograd.ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)

@@ -43,7 +43,7 @@ class NanGradient(Function):
     """Identity whose backward returns a NaN array directly, with no op inside backward."""
     @staticmethod
     def forward(ctx, x):
-        return x.copy()
+        return x.clone()
 
     @staticmethod
     def backward(ctx, grad_y):

@@ -8,7 +8,7 @@ import pytest
 
 import tinygen as tg
 from tests.helpers import leaf64
-from tinygen.autograd import Function, gradcheck, gradgradcheck
+from tinygen.autograd import ArrayFunction, Function, gradcheck, gradgradcheck
 from tinygen.autograd.function import once_differentiable
 
 
@@ -112,7 +112,7 @@ class Keep(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = np.exp(x)
+        y = x.exp()
         ctx.save_for_backward(x, y, x > 0)
         return y
 
@@ -420,9 +420,18 @@ class Failing(Function):
         return a @ b
 
 
+class FailingOnArrays(ArrayFunction):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a @ b
+
+
 def test_forward_error_names_the_function_and_input_shapes():
-    with pytest.raises(ValueError, match=r"Failing: .*\(input shapes: \(2, 3\), \(2, 3\)\)"):
+    with pytest.raises(RuntimeError, match=r"matmul: shapes \(2, 3\) and \(2, 3\)"):
         Failing.apply(tg.ones(2, 3), tg.ones(2, 3))
+    with pytest.raises(ValueError, match=r"FailingOnArrays: .*\(input shapes: \(2, 3\), "
+                                         r"\(2, 3\)\)"):
+        FailingOnArrays.apply(tg.ones(2, 3), tg.ones(2, 3))
 
 
 def test_missing_backward_is_a_clear_error(rng):
@@ -435,7 +444,7 @@ class PositiveMask(Function):
     """x * 2 and, as a second output, where x > 0 (an integer array)."""
     @staticmethod
     def forward(ctx, x):
-        return x * 2, (x > 0).astype(np.int64)
+        return x * 2, (x > 0).long()
 
     @staticmethod
     def backward(ctx, grad_y, grad_mask):

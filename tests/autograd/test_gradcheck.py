@@ -8,7 +8,7 @@ import pytest
 
 import tinygen as tg
 from tests.helpers import leaf64
-from tinygen.autograd import Function, GradcheckError, gradcheck, gradgradcheck
+from tinygen.autograd import ArrayFunction, GradcheckError, gradcheck, gradgradcheck
 
 
 def _softmax(x):
@@ -16,7 +16,7 @@ def _softmax(x):
     return e / e.sum(-1, keepdims=True)
 
 
-class SoftmaxNoSubtraction(Function):
+class SoftmaxNoSubtraction(ArrayFunction):
     """Softmax whose backward forgets the '- sum(dy * y)' term: right only for dy = 0."""
     @staticmethod
     def forward(ctx, x):
@@ -37,7 +37,7 @@ class SoftmaxZeroBackward(SoftmaxNoSubtraction):
         return grad_y * 0
 
 
-class RawCube(Function):
+class RawCube(ArrayFunction):
     """x^3 with a backward in raw arrays: first derivative right, second derivative lost."""
     @staticmethod
     def forward(ctx, x):
@@ -50,7 +50,7 @@ class RawCube(Function):
         return grad_y * tg.tensor(3 * x.array ** 2)
 
 
-class TwoFacedCube(Function):
+class TwoFacedCube(ArrayFunction):
     """x^3 whose plain backward is wrong (2x^2) but whose create_graph backward is right: the
     finite differences of gradgradcheck only ever see the right one."""
     @staticmethod
@@ -95,7 +95,7 @@ def test_gradcheck_catches_a_wrong_softmax_backward(rng, wrong):
 
 
 def test_gradcheck_reports_the_worst_element(rng):
-    class OffByOne(Function):
+    class OffByOne(ArrayFunction):
         @staticmethod
         def forward(ctx, x):
             return x * 2
@@ -110,7 +110,7 @@ def test_gradcheck_reports_the_worst_element(rng):
 
 
 def test_gradcheck_names_the_wrong_input(rng):
-    class WrongSecondInput(Function):
+    class WrongSecondInput(ArrayFunction):
         """a * b whose gradient for b is grad_y instead of grad_y * a."""
         @staticmethod
         def forward(ctx, a, b):

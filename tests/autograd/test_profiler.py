@@ -130,7 +130,7 @@ def test_kernel_paths_are_recorded(rng):
 
 
 def test_kernel_path_of_an_op(rng):
-    class KernelSoftmax(tg.autograd.Function):
+    class KernelSoftmax(tg.autograd.ArrayFunction):
         @staticmethod
         def forward(ctx, x):
             y = kernels.softmax(x)

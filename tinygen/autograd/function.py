@@ -1,18 +1,19 @@
 """``Function``: one differentiable op, and ``Node``: the record it leaves in the graph.
 
-A Function's ``forward(ctx, *args)`` sees raw arrays (numpy or cupy) and returns arrays; its
-``backward(ctx, *grad_outputs)`` sees Tensors and returns Tensors, one per forward argument. Because
-backward is written in tensor ops, running it with graph recording on (``create_graph=True``)
-records the backward pass itself, so gradients can be differentiated again.
+A Function's ``forward(ctx, *args)`` computes the op's outputs from its inputs; its
+``backward(ctx, *grad_outputs)`` sees Tensors and returns Tensors, one per forward argument.
+Because backward is written in tensor ops, running it with graph recording on
+(``create_graph=True``) records the backward pass itself, so gradients can be differentiated
+again.
 
 ``Function.apply`` runs forward and, when some input requires grad, links a ``Node`` (which is also
 the ``ctx``) into the graph: each node knows the nodes (or leaf tensors) its inputs came from.
 
-Adding an op takes one class::
+Adding an op takes one class, written as in PyTorch::
 
     class Cube(tg.autograd.Function):
         @staticmethod
-        def forward(ctx, x):               # x: numpy or cupy array
+        def forward(ctx, x):               # x: the input Tensor (nothing inside is recorded)
             ctx.save_for_backward(x)
             return x ** 3
 
@@ -23,16 +24,19 @@ Adding an op takes one class::
 
     y = Cube.apply(x)
 
+tinygen's own ops subclass ``ArrayFunction`` instead, whose forward sees the raw arrays (numpy or
+cupy) and returns arrays: the place for NumPy/CuPy code and fused kernels, with no Tensor made
+for anything inside. Your op may do the same, for speed.
+
 Save inputs and outputs of forward with ``save_for_backward``: they come back as Tensors linked to
-the graph. Any other array saved is a constant to backward, which is right for masks but wrong
-for second derivatives of anything computed from the inputs.
+the graph. Anything else saved is a constant to backward, which is right for masks but wrong for
+second derivatives of anything computed from the inputs.
 
 The rest of PyTorch's ``ctx`` works too: ``ctx.mark_non_differentiable(indices)`` for outputs
 that are no function of the inputs' values, ``ctx.set_materialize_grads(False)``, and the
-``once_differentiable`` decorator for a backward that cannot be differentiated. Unlike PyTorch's,
-forward receives arrays, not Tensors: it is the place for raw NumPy/CuPy code, and backward the
-place for differentiable tensor code. Keyword arguments of ``apply`` fill forward's parameters
-by name, in order, as in PyTorch (``Scale.apply(x, factor=2.0)``).
+``once_differentiable`` decorator for a backward that cannot be differentiated. Keyword arguments
+of ``apply`` fill forward's parameters by name, in order, as in PyTorch
+(``Scale.apply(x, factor=2.0)``).
 """
 
 import functools
@@ -137,8 +141,10 @@ _FREED = object()                        # what `saved` becomes once released
 
 
 class Function:
-    """Base class of differentiable ops: subclass it with static ``forward`` and ``backward``."""
+    """Base class of differentiable ops: subclass it with static ``forward`` and ``backward``.
+    forward gets the input Tensors, as in PyTorch (``ArrayFunction``'s gets their arrays)."""
 
+    forward_takes_arrays = False
     is_view = False                # outputs share memory and version counter with input 0
     # ... and are plain windows onto it (reshape, x[1:]): an in-place change to one, recorded,
     # is replayed on input 0 (autograd/inplace.py). Recording one on the views of any other
@@ -189,7 +195,8 @@ class Function:
             n = len(args)
             ctx = Node(cls, _NO_GRADS[n] if n < len(_NO_GRADS) else (False,) * n)
         try:
-            outputs = cls.forward(ctx, *arrays)
+            outputs = (cls.forward(ctx, *arrays) if cls.forward_takes_arrays
+                       else _forward_on_tensors(cls, ctx, args))
         except (IndexError, ValueError, TypeError) as error:      # name the op and the shapes
             shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
             kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(error, k))
@@ -216,6 +223,23 @@ class Function:
 
 
 _NO_GRADS = [(False,) * n for n in range(8)]
+
+
+class ArrayFunction(Function):
+    """A Function whose forward sees the arrays (numpy or cupy) of its Tensor arguments and
+    returns arrays: how tinygen's own ops are written, with no Tensor made inside forward."""
+
+    forward_takes_arrays = True
+
+
+def _forward_on_tensors(cls, ctx, args):
+    """PyTorch's way: forward gets the input Tensors themselves and records nothing (its ops
+    are this op); the Tensors it returns become the outputs."""
+    enabled, state.grad_enabled = state.grad_enabled, False
+    try:
+        return cls.forward(ctx, *args)
+    finally:
+        state.grad_enabled = enabled
 
 
 def _bind_keywords(cls, args, kwargs):
@@ -318,10 +342,9 @@ def memory_owner(array):
 
 
 def _saved_entry(item, outputs, raw_outputs, results):
-    """How a saved array or tensor that is not an input's array comes back."""
-    if isinstance(item, Tensor):
-        box = item._shared_version()
-        return (_SAVED_INPUT, item, box, box[0])
+    """How a saved array or tensor that is not an input's array comes back: an output (its
+    array, or the Tensor a Function's forward returned) as the linked output, another Tensor as
+    it is."""
     for index, (out, raw) in enumerate(zip(outputs, raw_outputs)):
         if item is out or item is raw:          # raw: a NumPy scalar before it became 0-d
             result = results[index]
@@ -329,13 +352,20 @@ def _saved_entry(item, outputs, raw_outputs, results):
             if result._grad_fn is None:         # marked non-differentiable: kept as it is
                 return (_SAVED_INPUT, result, box, box[0])
             return (_SAVED_OUTPUT, (out, index), box, box[0])
+    if isinstance(item, Tensor):
+        box = item._shared_version()
+        return (_SAVED_INPUT, item, box, box[0])
     return (_SAVED_CONSTANT, Tensor(item), None, None)   # e.g. a mask: a constant to backward
 
 
 def _as_array(out):
-    """Forward's output as an array: NumPy reductions return NumPy scalars, not 0-d arrays."""
-    if type(out) is not np.ndarray and isinstance(out, (np.generic, int, float, bool)):
-        return np.asarray(out)
+    """Forward's output as an array: a Tensor's array (a Function's forward returns Tensors),
+    and NumPy reductions return NumPy scalars, not 0-d arrays."""
+    if type(out) is not np.ndarray:
+        if isinstance(out, Tensor):
+            return out.array
+        if isinstance(out, (np.generic, int, float, bool)):
+            return np.asarray(out)
     return out
 
 

@@ -8,7 +8,7 @@ each row's gradient by how often its id occurs in the batch.
 """
 
 from tinygen import creation
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.backend import get_array_module
 from tinygen.nn import init
@@ -20,7 +20,7 @@ from tinygen.tensor import Tensor
 RENORM_EPS = 1e-7        # PyTorch's embedding_renorm_: scale = max_norm / (norm + 1e-7)
 
 
-class ScaleGradByFrequency(Function):
+class ScaleGradByFrequency(ArrayFunction):
     """y = rows (the looked-up rows, unchanged);  grad_rows = grad_y / count, where count[p]
     is how often the id at position p occurs in the batch. The lookup's backward then sums
     grad / count over those positions: each row gets the mean of its gradients."""
@@ -34,7 +34,7 @@ class ScaleGradByFrequency(Function):
         return DivideByFrequency.apply(grad_y, ctx.inverse_count), None
 
 
-class DivideByFrequency(Function):
+class DivideByFrequency(ArrayFunction):
     """y = grad / count (the scaled gradient itself);  grad_grad = grad_y, unscaled, because
     PyTorch's double backward of the scaled embedding gradient is a plain gather of the rows."""
     @staticmethod

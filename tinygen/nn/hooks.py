@@ -13,7 +13,7 @@ import weakref
 from collections import namedtuple
 
 from tinygen import creation
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.autograd.scope import module_scope
 from tinygen.tensor import Tensor
@@ -190,7 +190,7 @@ class _BackwardCapture:
         self.grad_output = None
 
 
-class _BackwardHookFunction(Function):
+class _BackwardHookFunction(ArrayFunction):
     """The identity on some tensors; its backward hands their gradients, all at once, to the
     callable passed as the last argument and returns what it gives back."""
 

@@ -6,13 +6,13 @@ import math
 import numpy as np
 
 from tinygen import creation
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.nn import init
 from tinygen.nn.module import Module, Parameter
 from tinygen.ops.shape import normalize_dim
 
 
-class LinearFunction(Function):
+class LinearFunction(ArrayFunction):
     """y = x @ W^T + b for x of shape (*, in), W (out, in), b (out,) or None; y is (*, out).
 
     With x and dy read as matrices of rows, (N, in) and (N, out): dx = dy @ W, dW = dy^T @ x,

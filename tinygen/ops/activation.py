@@ -13,7 +13,7 @@ whose forward is the numerically stable form (no exp of a large positive number,
 import math
 
 from tinygen import kernels
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.autograd.inplace import modify
 from tinygen.backend import get_array_module
@@ -32,7 +32,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717       # Klambauer et al. 2017, e
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-class Gelu(Function):
+class Gelu(ArrayFunction):
     """y = x Phi(x) (Phi the normal CDF) or its tanh approximation;  dy/dx = gelu'(x)."""
     @staticmethod
     def forward(ctx, x, approximate):
@@ -46,7 +46,7 @@ class Gelu(Function):
         return GeluBackward.apply(grad_y, x, ctx.approximate), None
 
 
-class GeluBackward(Function):
+class GeluBackward(ArrayFunction):
     """z = g gelu'(x), one fused op;  dz/dg = gelu'(x),  dz/dx = g gelu''(x)."""
     @staticmethod
     def forward(ctx, g, x, approximate):
@@ -80,7 +80,7 @@ def _gelu_second_derivative(x, approximate):
     return (1 - t * t) * (du + x * (d2u - 2 * t * du * du) * 0.5)
 
 
-class LeakyRelu(Function):
+class LeakyRelu(ArrayFunction):
     """y = x where x > 0, else negative_slope * x;  dy/dx = 1 or negative_slope (at 0 too)."""
     @staticmethod
     def forward(ctx, x, negative_slope):
@@ -128,7 +128,7 @@ def silu(input, inplace=False):
     return input * sigmoid(input)
 
 
-class Elu(Function):
+class Elu(ArrayFunction):
     """y = scale x for x > 0, else scale alpha (exp(input_scale x) - 1): elu, selu and celu.
     dy/dx = scale, or input_scale (y + scale alpha) for x <= 0, written in the kept output."""
     @staticmethod
@@ -150,7 +150,7 @@ class Elu(Function):
         return grad_y * slope, None, None, None
 
 
-class Softplus(Function):
+class Softplus(ArrayFunction):
     """y = log(1 + exp(beta x)) / beta, and y = x where beta x > threshold (PyTorch's switch to
     the asymptote); dy/dx = sigmoid(beta x), or 1 past the threshold.
     Computed as (max(z, 0) + log1p(exp(-|z|))) / beta with z = beta x, which never overflows."""
@@ -170,7 +170,7 @@ class Softplus(Function):
         return where(linear, grad_y, grad_y * sigmoid(x * ctx.beta)), None, None
 
 
-class Hardtanh(Function):
+class Hardtanh(ArrayFunction):
     """y = clip(x, min_val, max_val);  dy/dx = 1 strictly inside, 0 elsewhere (as PyTorch's
     hardtanh_backward, so relu6 and hardsigmoid have gradient 0 at their kinks)."""
     @staticmethod
@@ -184,7 +184,7 @@ class Hardtanh(Function):
         return where(inside, grad_y, 0), None, None
 
 
-class Threshold(Function):
+class Threshold(ArrayFunction):
     """y = x where x > threshold, else value;  dy/dx = 1 where x > threshold, else 0."""
     @staticmethod
     def forward(ctx, x, threshold, value):

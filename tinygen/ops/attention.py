@@ -8,7 +8,7 @@ kernel that scales, hides the future and normalises without building a mask tens
 import math
 
 from tinygen import device_checks, kernels
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import where
@@ -17,7 +17,7 @@ from tinygen.ops.reduce import softmax
 from tinygen.tensor import Tensor
 
 
-class CausalSoftmax(Function):
+class CausalSoftmax(ArrayFunction):
     """y = softmax(scale * scores) over the keys each query may see, 0 on the others.
 
     Query i of T sees key j of S when j <= i + (S - T): the queries are the LAST T positions of

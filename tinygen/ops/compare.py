@@ -8,13 +8,13 @@ import functools
 import numpy as np
 
 from tinygen import dtypes
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module, to_device as _array_to_device
 from tinygen.ops.convert import binary_operands, cast, constant_like
 from tinygen.tensor import Tensor
 
 
-class Clamp(Function):
+class Clamp(ArrayFunction):
     """y = min(max(x, lo), hi), so y = hi where lo > hi. The gradient is routed as PyTorch's:
     to x where lo <= x <= hi (bounds included), to lo where x < lo < hi, and to hi where x > hi
     or hi < lo; at the kinks each element's gradient goes to one input, not split in half."""
@@ -48,7 +48,7 @@ def _clamp_routes(x, lo, hi):
     return to_x, to_lo, to_hi
 
 
-class Maximum(Function):
+class Maximum(ArrayFunction):
     """y = max(a, b) elementwise; at ties each input gets half of the gradient (as PyTorch)."""
     @staticmethod
     def forward(ctx, a, b):
@@ -73,7 +73,7 @@ class Minimum(Maximum):
         return xp.minimum(a, b)
 
 
-class Where(Function):
+class Where(ArrayFunction):
     """y = a where cond else b;  the gradient goes to whichever input was picked."""
     @staticmethod
     def forward(ctx, cond, a, b):

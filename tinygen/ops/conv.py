@@ -18,13 +18,13 @@ in PyTorch's (N, OC, ...) order and adds the bias.
 """
 
 from tinygen import kernels
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.linalg import MatMul
 from tinygen.ops.pad import pad
 
 
-class Im2col(Function):
+class Im2col(ArrayFunction):
     """cols = im2col(x) (N, C*kh*kw, OH*OW);  the gradient is col2im of grad_cols."""
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation):
@@ -36,7 +36,7 @@ class Im2col(Function):
         return (Col2im.apply(grad_cols, *ctx.geometry),) + (None,) * 4
 
 
-class Col2im(Function):
+class Col2im(ArrayFunction):
     """x = col2im(cols) (N, C, H, W), overlapping windows summed;  the gradient is im2col."""
     @staticmethod
     def forward(ctx, cols, input_shape, kernel_size, stride, padding, dilation):
@@ -48,7 +48,7 @@ class Col2im(Function):
         return (Im2col.apply(grad_x, *ctx.window),) + (None,) * 5
 
 
-class BatchMajor(Function):
+class BatchMajor(ArrayFunction):
     """y[n, c] = x[c, n] + bias[c]: the GEMM's channel-major result (C, N, ...) in PyTorch's
     (N, C, ...) order, the bias (or None) added in the same pass."""
     @staticmethod

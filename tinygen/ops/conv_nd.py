@@ -17,7 +17,7 @@ This is the readable N-d spec; the 2-D convolutions use the fused kernels of con
 import itertools
 import math
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.conv import conv_output_size
 
@@ -58,7 +58,7 @@ def col2im_nd(cols, input_shape, kernel_size, stride, padding, dilation):
     return xp.ascontiguousarray(canvas[(slice(None), slice(None)) + inside])
 
 
-class Im2colNd(Function):
+class Im2colNd(ArrayFunction):
     """cols = im2col_nd(x);  the gradient is col2im_nd of grad_cols."""
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation):
@@ -70,7 +70,7 @@ class Im2colNd(Function):
         return (Col2imNd.apply(grad_cols, *ctx.geometry),) + (None,) * 4
 
 
-class Col2imNd(Function):
+class Col2imNd(ArrayFunction):
     """x = col2im_nd(cols), overlapping windows summed;  the gradient is im2col_nd."""
     @staticmethod
     def forward(ctx, cols, input_shape, kernel_size, stride, padding, dilation):

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from tinygen import dtypes
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import to_device as _array_to_device
 from tinygen.tensor import Tensor
 
@@ -74,7 +74,7 @@ def float_input(x):
     return x if x.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
 
 
-class Cast(Function):
+class Cast(ArrayFunction):
     """y = x converted to ``dtype``; the gradient is converted back."""
     @staticmethod
     def forward(ctx, x, dtype):
@@ -86,7 +86,7 @@ class Cast(Function):
         return cast(grad_y, ctx.dtype), None
 
 
-class ToDevice(Function):
+class ToDevice(ArrayFunction):
     """y = x copied to ``device``; the gradient is copied back."""
     @staticmethod
     def forward(ctx, x, device):
@@ -98,7 +98,7 @@ class ToDevice(Function):
         return to_device(grad_y, ctx.source), None
 
 
-class Clone(Function):
+class Clone(ArrayFunction):
     """y = a copy of x with its own memory."""
     @staticmethod
     def forward(ctx, x):

@@ -15,7 +15,7 @@ smoothing and probability targets are composites of log_softmax.
 """
 
 from tinygen import kernels
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.indexing import gather
@@ -25,7 +25,7 @@ from tinygen.ops.shape import permute, reshape, squeeze
 from tinygen.tensor import Tensor
 
 
-class CrossEntropyRows(Function):
+class CrossEntropyRows(ArrayFunction):
     """loss_i = logsumexp(x_i) - x_i[t_i] for logits (N, C) and class indices t (N,); rows with
     t_i = ignore_index give 0. dloss_i/dx_i = softmax(x_i) - onehot(t_i), which the kernel
     returns with the loss."""

@@ -7,14 +7,14 @@ The p-norms are ``vector_norm``'s, whose gradient at a zero vector is 0 (not nan
 
 import numpy as np
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp
 from tinygen.ops.norm import vector_norm
 from tinygen.ops.shape import broadcast_to
 
 
-class ClampMinForward(Function):
+class ClampMinForward(ArrayFunction):
     """y = max(x, floor);  dy/dx = 1 everywhere. PyTorch clamps the norms of cosine_similarity
     and the variance of gaussian_nll_loss in place under no_grad, so their gradient flows as if
     they were not clamped; this op does the same."""

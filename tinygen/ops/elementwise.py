@@ -12,7 +12,7 @@ under).
 import numpy as np
 
 from tinygen import kernels
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import where
@@ -30,7 +30,7 @@ def _exponent_minus_one(b):
     return 1 if b == 0 else b - 1
 
 
-class Add(Function):
+class Add(ArrayFunction):
     """y = a + b;  dy/da = dy/db = 1."""
     @staticmethod
     def forward(ctx, a, b):
@@ -41,7 +41,7 @@ class Add(Function):
         return grad_y, grad_y
 
 
-class Sub(Function):
+class Sub(ArrayFunction):
     """y = a - b;  dy/da = 1, dy/db = -1."""
     @staticmethod
     def forward(ctx, a, b):
@@ -52,7 +52,7 @@ class Sub(Function):
         return grad_y, (-grad_y if ctx.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class Mul(ArrayFunction):
     """y = a * b;  dy/da = b, dy/db = a."""
     @staticmethod
     def forward(ctx, a, b):
@@ -67,7 +67,7 @@ class Mul(Function):
         return grad_a, grad_b
 
 
-class Div(Function):
+class Div(ArrayFunction):
     """y = a / b;  dy/da = 1 / b, dy/db = -a / b**2 = -y / b. x / 0 is ±inf (0 / 0 NaN)."""
     @staticmethod
     def forward(ctx, a, b):
@@ -83,7 +83,7 @@ class Div(Function):
         return grad_a, grad_b
 
 
-class Neg(Function):
+class Neg(ArrayFunction):
     """y = -x."""
     @staticmethod
     def forward(ctx, x):
@@ -94,7 +94,7 @@ class Neg(Function):
         return -grad_y
 
 
-class Pow(Function):
+class Pow(ArrayFunction):
     """y = a ** b;  dy/da = b a**(b-1),  dy/db = y log(a) (taken as 0 where a == 0)."""
     @staticmethod
     def forward(ctx, a, b):
@@ -115,7 +115,7 @@ class Pow(Function):
         return grad_a, grad_b
 
 
-class Exp(Function):
+class Exp(ArrayFunction):
     """y = exp(x);  dy/dx = y."""
     @staticmethod
     def forward(ctx, x):
@@ -130,7 +130,7 @@ class Exp(Function):
         return grad_y * y
 
 
-class Log(Function):
+class Log(ArrayFunction):
     """y = log(x);  dy/dx = 1 / x. log(0) = -inf (masks are often built as log(tril(ones)))."""
     @staticmethod
     def forward(ctx, x):
@@ -144,7 +144,7 @@ class Log(Function):
         return grad_y / x
 
 
-class Log1p(Function):
+class Log1p(ArrayFunction):
     """y = log(1 + x), accurate for small x;  dy/dx = 1 / (1 + x)."""
     @staticmethod
     def forward(ctx, x):
@@ -158,7 +158,7 @@ class Log1p(Function):
         return grad_y / (x + 1)
 
 
-class Sqrt(Function):
+class Sqrt(ArrayFunction):
     """y = sqrt(x);  dy/dx = 1 / (2 y)."""
     @staticmethod
     def forward(ctx, x):
@@ -173,7 +173,7 @@ class Sqrt(Function):
         return grad_y / (2 * y)
 
 
-class Sin(Function):
+class Sin(ArrayFunction):
     """y = sin(x);  dy/dx = cos(x)."""
     @staticmethod
     def forward(ctx, x):
@@ -186,7 +186,7 @@ class Sin(Function):
         return grad_y * cos(x)
 
 
-class Cos(Function):
+class Cos(ArrayFunction):
     """y = cos(x);  dy/dx = -sin(x)."""
     @staticmethod
     def forward(ctx, x):
@@ -199,7 +199,7 @@ class Cos(Function):
         return -grad_y * sin(x)
 
 
-class Tanh(Function):
+class Tanh(ArrayFunction):
     """y = tanh(x);  dy/dx = 1 - y**2, so only the output is kept."""
     @staticmethod
     def forward(ctx, x):
@@ -213,7 +213,7 @@ class Tanh(Function):
         return TanhBackward.apply(grad_y, y)
 
 
-class TanhBackward(Function):
+class TanhBackward(ArrayFunction):
     """z = g (1 - y**2), tanh's backward as one op;  dz/dg = 1 - y**2,  dz/dy = -2 g y."""
     @staticmethod
     def forward(ctx, g, y):
@@ -228,7 +228,7 @@ class TanhBackward(Function):
         return grad_g, grad_y
 
 
-class Sigmoid(Function):
+class Sigmoid(ArrayFunction):
     """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y)."""
     @staticmethod
     def forward(ctx, x):
@@ -244,7 +244,7 @@ class Sigmoid(Function):
         return SigmoidBackward.apply(grad_y, y)
 
 
-class SigmoidBackward(Function):
+class SigmoidBackward(ArrayFunction):
     """z = g y (1 - y), sigmoid's backward as one op;  dz/dg = y (1 - y),  dz/dy = g (1 - 2 y)."""
     @staticmethod
     def forward(ctx, g, y):
@@ -259,7 +259,7 @@ class SigmoidBackward(Function):
         return grad_g, grad_y
 
 
-class Relu(Function):
+class Relu(ArrayFunction):
     """y = max(x, 0);  dy/dx = 1 where x > 0, else 0 (also at the kink, as PyTorch). The
     gradient is selected, as PyTorch's threshold_backward does: 0 where y <= 0 even for an
     infinite upstream gradient, and a nan input passes its gradient."""
@@ -277,7 +277,7 @@ class Relu(Function):
         return where(Tensor(y.array <= 0), 0, grad_y)
 
 
-class Abs(Function):
+class Abs(ArrayFunction):
     """y = |x|;  dy/dx = sign(x) (0 at 0)."""
     @staticmethod
     def forward(ctx, x):

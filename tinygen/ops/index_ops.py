@@ -8,7 +8,7 @@ gradients are those ops': an element overwritten gets no gradient, one added to 
 
 import numpy as np
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import nonzero
 from tinygen.ops.indexing import IndexAdd, getitem, index_put
@@ -150,7 +150,7 @@ def argwhere(input):
     return nonzero(input)
 
 
-class Unfold(Function):
+class Unfold(ArrayFunction):
     """y = the windows of ``size`` elements, ``step`` apart, along ``axis``, as a new last dim
     (read-only strided memory of x, a view that shares x's version counter); the gradient of
     overlapping windows adds up where they share elements."""

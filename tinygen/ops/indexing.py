@@ -13,14 +13,14 @@ import math
 import numpy as np
 
 from tinygen import creation, device_checks, dtypes
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module, to_device
 from tinygen.ops.compare import where
 from tinygen.ops.convert import cast
 from tinygen.tensor import Tensor
 
 
-class GetItem(Function):
+class GetItem(ArrayFunction):
     """y = x[index] for an index with integer-array or mask parts (a copy)."""
     @staticmethod
     def forward(ctx, x, index):
@@ -37,7 +37,7 @@ class BasicGetItem(GetItem):
     is_view = is_plain_view = True
 
 
-class IndexAdd(Function):
+class IndexAdd(ArrayFunction):
     """y = zeros(shape) with ``values`` added at ``index`` (repeated positions add up)."""
     @staticmethod
     def forward(ctx, values, shape, index):
@@ -55,7 +55,7 @@ class IndexAdd(Function):
         return getitem(grad_y, ctx.index), None, None
 
 
-class IndexPut(Function):
+class IndexPut(ArrayFunction):
     """y = a copy of x with ``y[index] = value``: the gradient of x is zeroed where it was
     overwritten; value's gradient is what lands on the positions it was written to."""
     @staticmethod
@@ -72,7 +72,7 @@ class IndexPut(Function):
         return grad_x, None, grad_value
 
 
-class CopySlices(Function):
+class CopySlices(ArrayFunction):
     """y = base with its elements at the flat (row-major) ``positions`` set to ``value``: the base
     of a view that an in-place op changed (PyTorch's name; see autograd/inplace.py). Its
     gradient is zeroed at those positions for base, and read from them for value."""
@@ -91,7 +91,7 @@ class CopySlices(Function):
         return grad_base, None, grad_value
 
 
-class AsStrided(Function):
+class AsStrided(ArrayFunction):
     """y = the elements of base at the flat (row-major) ``positions``, in the positions' shape:
     a view re-derived from its base (PyTorch's name; see autograd/inplace.py). The gradient is
     scattered back, adding up where a position repeats (a view made by expand)."""

@@ -7,7 +7,7 @@ the copies back (expand's backward), rolling rolls it back (cat's and slicing's)
 
 import numpy as np
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.convert import clone
 from tinygen.ops.indexing import index_select
@@ -15,7 +15,7 @@ from tinygen.ops.shape import _shape_arg, cat, expand, normalize_dim, reshape, u
 from tinygen.tensor import Tensor
 
 
-class Triangle(Function):
+class Triangle(ArrayFunction):
     """y = x with the elements above (``upper=False``: tril) or below (triu) the ``diagonal``-th
     diagonal of the last two dims set to 0;  the gradient is masked the same way."""
     @staticmethod

@@ -5,14 +5,14 @@ multiply) must share one dtype."""
 
 import math
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.convert import binary_operands
 from tinygen.ops.shape import expand, permute, reshape, squeeze, transpose, unsqueeze
 from tinygen.tensor import Tensor
 
 
-class MatMul(Function):
+class MatMul(ArrayFunction):
     """y = a @ b;  da = dy @ b^T,  db = a^T @ dy (batch dims broadcast, then summed back).
 
     A 1-D operand is a row (for a) or column (for b) vector whose added dim is dropped from y,
@@ -100,7 +100,7 @@ def outer(input, vec2):
     return unsqueeze(input, 1) * unsqueeze(vec2, 0)
 
 
-class Einsum(Function):
+class Einsum(ArrayFunction):
     """y = einsum(subscripts of the inputs -> output) (NumPy's einsum).
 
     The gradient of operand k is again an einsum: of grad_y with the other operands, giving k's

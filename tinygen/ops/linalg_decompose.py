@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import where
 from tinygen.ops.layout import tril
@@ -27,7 +27,7 @@ EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("svd", ["U", "S", "Vh"])
 
 
-class Cholesky(Function):
+class Cholesky(ArrayFunction):
     """A = L L^T, L lower (only A's lower triangle is read). Backward (Murray 2016; PyTorch's
     cholesky_backward): P = tril(L^T dL), gA = L^-T (P + tril(P, -1)^T) / 2 L^-1, symmetric."""
     @staticmethod
@@ -87,7 +87,7 @@ def _qr_backward_tall(gQ, gR, Q, R):
     return solve_triangular(R.mT, gQ + Q @ sym, upper=False, left=False)     # X R^-T
 
 
-class QR(Function):
+class QR(ArrayFunction):
     """A = Q R with orthonormal columns of Q and upper-triangular R."""
     @staticmethod
     def forward(ctx, A, mode):
@@ -134,7 +134,7 @@ def _off_diagonal_inverse(E):
     return where(eye, 0, 1 / where(eye, 1, E))
 
 
-class Eigh(Function):
+class Eigh(ArrayFunction):
     """A = V diag(L) V^T for symmetric A (one triangle read, by UPLO). Backward (PyTorch's
     linalg_eig_backward, Hermitian case): gA = V (diag(gL) + F * skew(V^T gV) / 2) V^T with
     F_ij = 1 / (L_j - L_i), F_ii = 0; skew(X) = X - X^T."""
@@ -169,7 +169,7 @@ def eigvalsh(A, UPLO="L"):
     return eigh(A, UPLO).eigenvalues
 
 
-class SVD(Function):
+class SVD(ArrayFunction):
     """A = U diag(S) Vh. Backward: PyTorch's svd_backward, real case. With full_matrices the
     extra columns of U / rows of Vh are not unique, so only the first k = min(m, n) carry a
     gradient (as in PyTorch)."""

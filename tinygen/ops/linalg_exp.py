@@ -8,7 +8,7 @@ this same op, so the backward can be differentiated again.
 
 import numpy as np
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.linalg_common import check_square
 from tinygen.ops.shape import cat
@@ -41,7 +41,7 @@ def _expm(A):
     return E.astype(A.dtype, copy=False)
 
 
-class MatrixExp(Function):
+class MatrixExp(ArrayFunction):
     """Y = exp(A); dA = upper-right n x n block of exp([[A^T, dY], [0, A^T]])."""
     @staticmethod
     def forward(ctx, A):

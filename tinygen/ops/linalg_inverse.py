@@ -9,7 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.layout import tril, triu
 from tinygen.ops.linalg_common import (
@@ -48,7 +48,7 @@ def _raise_singular(info, batch_ndim, op, pivot_message):
                           f"singular.")
 
 
-class Inv(Function):
+class Inv(ArrayFunction):
     """Y = A^-1;  dA = -Y^T dY Y^T (Giles 2008, eq. 2.2.1), from the output Y alone."""
     @staticmethod
     def forward(ctx, A, check):
@@ -87,7 +87,7 @@ def _info_if_nan(result, A):
     return np.zeros(A.shape[:-2], np.int32)
 
 
-class Det(Function):
+class Det(ArrayFunction):
     """d = det(A);  dA = g d A^-T (Giles 2008, eq. 2.2.4). A singular A has no A^-1; then, as
     PyTorch does, the adjugate comes from the SVD A = U S V^T: dA = g det(U V^T) U diag(prod of
     the other singular values) V^T."""
@@ -124,7 +124,7 @@ def det(A):
     return Det.apply(A)
 
 
-class Slogdet(Function):
+class Slogdet(ArrayFunction):
     """(sign, log|det A|);  dA = g A^-T (the sign is piecewise constant: no gradient)."""
     @staticmethod
     def forward(ctx, A):
@@ -155,7 +155,7 @@ def logdet(A):
         return logabsdet + sign.log()
 
 
-class Solve(Function):
+class Solve(ArrayFunction):
     """X = A^-1 B for matrices B (..., n, k), batch dims broadcast;
     dB = A^-T dX,  dA = -dB X^T (Giles 2008, eq. 2.2.3)."""
     @staticmethod
@@ -229,7 +229,7 @@ def _triangle(a, upper, unitriangular):
     return t
 
 
-class SolveTriangular(Function):
+class SolveTriangular(ArrayFunction):
     """X = T^-1 B for the triangle T of A (the other half of A is never read);
     dB = T^-T dX,  dA = triangle(-dB X^T) (strictly so when unitriangular)."""
     @staticmethod

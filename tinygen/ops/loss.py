@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from tinygen import device_checks, kernels
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp, where
@@ -185,7 +185,7 @@ def _weighted(loss, weight, input, reduction, name):
     return loss.sum() / weight.sum() if reduction == "mean" else reduce_loss(loss, reduction)
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(ArrayFunction):
     """loss = -(y log x + (1 - y) log(1 - x)), each log clamped at -100 as in PyTorch, so x = 0
     or 1 gives a finite loss. dloss/dx = (x - y) / max(x (1 - x), 1e-12), PyTorch's backward,
     finite at 0 and 1 too (the derivative of the clamped formula would be 0 * inf there);
@@ -228,7 +228,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return reduce_loss(loss, reduction)
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogits(ArrayFunction):
     """loss = -(p y log s(x) + (1 - y) log(1 - s(x))), s = sigmoid, p = pos_weight, in one stable
     pass (kernels.bce_with_logits: -log s(x) = softplus(-x), never inf at |x| = 1e4).
     dloss/dx = s(x) (p y + 1 - y) - p y;  dloss/dy = (p - 1) softplus(-x) - x;

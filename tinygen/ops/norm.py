@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from tinygen import dtypes
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import sign, where
 from tinygen.ops.convert import constant_like
@@ -19,7 +19,7 @@ from tinygen.ops.reduce import _reduced_axes, amax, amin, sum
 from tinygen.ops.shape import reshape
 
 
-class PNorm(Function):
+class PNorm(ArrayFunction):
     """y = (sum |x|^p)^(1/p) over ``axes`` (kept with size 1), for finite p != 0;
     dy/dx = sign(x) |x|^(p-1) / y^(p-1) (= x / y for p = 2), and 0 where y = 0 (PyTorch's
     subgradient). At x = 0 the factor |x|^(p-1) (infinite for p < 1) is taken as 0 (and for

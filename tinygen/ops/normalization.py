@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from tinygen import kernels
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled, no_grad
 from tinygen.ops.shape import reshape
 from tinygen.tensor import Tensor
@@ -42,7 +42,7 @@ def _tensor(array):
     return None if array is None else Tensor(array)
 
 
-class LayerNorm(Function):
+class LayerNorm(ArrayFunction):
     """y = (x - mean) * rstd * weight + bias over the last axis of x (*, D); weight and bias
     (D,) or None."""
     @staticmethod
@@ -72,7 +72,7 @@ def _sum_rows(t):
     return t.sum(tuple(range(t.ndim - 1))) if t.ndim > 1 else t
 
 
-class BatchNorm(Function):
+class BatchNorm(ArrayFunction):
     """Training mode: y = (x - mean) / sqrt(var + eps) * weight + bias, statistics over N and L
     of x (N, C, L). Also returns the batch mean and biased variance, for the running averages;
     those two outputs are statistics to record, not to differentiate."""
@@ -99,7 +99,7 @@ class BatchNorm(Function):
                 grad_bias if need_bias else None, None)
 
 
-class BatchNormEval(Function):
+class BatchNormEval(ArrayFunction):
     """Eval mode: y = (x - running_mean) * rstd * weight + bias with fixed statistics, an affine
     map of x, so its backward is a few tensor ops (differentiable as they are)."""
     @staticmethod

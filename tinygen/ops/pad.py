@@ -6,13 +6,13 @@ pads the gradient with zeros. The other modes copy border values, which is a gat
 padded dim: integer-array indexing, whose backward (a scatter-add) is already differentiable.
 """
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 
 MODES = ("constant", "reflect", "replicate", "circular")
 
 
-class ConstantPad(Function):
+class ConstantPad(ArrayFunction):
     """y = x grown by ``widths`` ((before, after) per dim; negative crops), new cells = value."""
     @staticmethod
     def forward(ctx, x, widths, value):

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from tinygen import device_checks
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp
 from tinygen.ops.convert import binary_operands, clone, constant_like, float_input
@@ -37,7 +37,7 @@ def special_function(name):
 _erf_array = special_function("erf")
 
 
-class Erf(Function):
+class Erf(ArrayFunction):
     """y = erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt;  dy/dx = 2/sqrt(pi) exp(-x^2)."""
     @staticmethod
     def forward(ctx, x):
@@ -50,7 +50,7 @@ class Erf(Function):
         return grad_y * exp(-x * x) * TWO_OVER_SQRT_PI
 
 
-class Step(Function):
+class Step(ArrayFunction):
     """y = ``rounder(*inputs)``, a step function of the inputs (floor(x), a // b);  dy/dx = 0,
     as PyTorch ignores the jumps."""
     @staticmethod
@@ -70,7 +70,7 @@ def _step(x, rounder):
     return Step.apply(rounder, x)
 
 
-class Remainder(Function):
+class Remainder(ArrayFunction):
     """y = a - b floor(a / b), with the sign of b (Python's %);  dy/da = 1, dy/db = -floor(a / b).
     The quotient is a step function (its own derivative is 0), so it is saved as a constant."""
     @staticmethod

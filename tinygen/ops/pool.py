@@ -11,14 +11,14 @@ import math
 
 import numpy as np
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.conv import Im2col, pair
 from tinygen.ops.pad import pad
 from tinygen.tensor import Tensor
 
 
-class WindowPick(Function):
+class WindowPick(ArrayFunction):
     """y[m, l] = cols[m, index[m, l], l]: one value from each window (column)."""
     @staticmethod
     def forward(ctx, cols, index):
@@ -30,7 +30,7 @@ class WindowPick(Function):
         return WindowPlace.apply(grad_y, ctx.index, ctx.window), None
 
 
-class WindowPlace(Function):
+class WindowPlace(ArrayFunction):
     """cols = zeros with cols[m, index[m, l], l] = y[m, l]: the adjoint of WindowPick."""
     @staticmethod
     def forward(ctx, y, index, window):

@@ -6,7 +6,7 @@ scatter_reduce (whose prod, amax and amin have a backward of their own).
 
 import numpy as np
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import _result_dtype, where
 from tinygen.ops.indexing import IndexAdd, _scatter_add, gather, getitem, index_put
@@ -235,7 +235,7 @@ def scatter_add(input, dim, index, src):
     return input + IndexAdd.apply(src, input.shape, grid)
 
 
-class ScatterExtreme(Function):
+class ScatterExtreme(ArrayFunction):
     """y = input with each src[i][j][k] combined into [index[i][j][k]][j][k] (dim 0) by
     ``ufunc`` (maximum, minimum or multiply); input's own value is left out where something is
     scattered to, unless ``include_self``.

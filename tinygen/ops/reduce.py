@@ -9,7 +9,7 @@ gradient back over the reduced dims, so it needs the gradient with those dims ke
 from collections import namedtuple
 
 from tinygen import dtypes, kernels
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import maximum, minimum, where
@@ -33,7 +33,7 @@ def _kept_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-class Sum(Function):
+class Sum(ArrayFunction):
     """y = sum of x over ``axes``;  every summed element gets the gradient of its sum."""
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -46,7 +46,7 @@ class Sum(Function):
         return expand(grad, ctx.shape), None, None
 
 
-class Prod(Function):
+class Prod(ArrayFunction):
     """y = product of x over ``axis`` (kept with size 1);  dy/dx_i = product of the other x_j."""
     @staticmethod
     def forward(ctx, x, axis):
@@ -75,7 +75,7 @@ def _product_of_others(x, axis):
     return where(Tensor(zeros == 0), rest, where(Tensor(zeros == 1), one_zero, 0))
 
 
-class Cumsum(Function):
+class Cumsum(ArrayFunction):
     """y_i = x_0 + ... + x_i along ``axis``;  dx_i = dy_i + ... + dy_n (a reversed cumsum)."""
     @staticmethod
     def forward(ctx, x, axis):
@@ -87,7 +87,7 @@ class Cumsum(Function):
         return flip(Cumsum.apply(flip(grad_y, ctx.axis), ctx.axis), ctx.axis), None
 
 
-class Amax(Function):
+class Amax(ArrayFunction):
     """y = max of x over ``axes``;  ties share the gradient equally (as PyTorch's amax)."""
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -116,7 +116,7 @@ def _extreme(ctx, x, y, axes, keepdim):
     return y if keepdim else y.reshape(tuple(n for i, n in enumerate(y.shape) if i not in axes))
 
 
-class StdFromVar(Function):
+class StdFromVar(ArrayFunction):
     """y = sqrt(v) for a variance v;  dy/dv = 1 / (2 y), taken as 0 where y == 0 (as PyTorch's
     std: a constant input gets gradient 0, not the nan of 0 / 0)."""
     @staticmethod
@@ -133,7 +133,7 @@ class StdFromVar(Function):
         return where(zero, 0, grad_y / (2 * where(zero, 1, y)))
 
 
-class Softmax(Function):
+class Softmax(ArrayFunction):
     """y = exp(x - max) / sum(exp(x - max));  dx = y * (dy - sum(dy * y)) (saved output only).
     Both directions run the ``kernels`` softmax over ``dim``; a backward that is recorded
     (create_graph=True) uses the Tensor-op form so it can be differentiated again."""
@@ -153,7 +153,7 @@ class Softmax(Function):
                                    grad_y.array)), None
 
 
-class LogSoftmax(Function):
+class LogSoftmax(ArrayFunction):
     """y = x - logsumexp(x);  dx = dy - softmax(x) * sum(dy), with softmax(x) = exp(y).
     Runs the ``kernels`` log_softmax, as Softmax does."""
     @staticmethod

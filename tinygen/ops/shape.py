@@ -7,7 +7,7 @@ places, so its gradient sums those places back (DeZero's BroadcastTo/SumTo pair)
 """
 
 from tinygen import dtypes
-from tinygen.autograd.function import Function, memory_owner
+from tinygen.autograd.function import ArrayFunction, memory_owner
 from tinygen.backend import get_array_module
 
 
@@ -31,7 +31,7 @@ def normalize_dims(dim, ndim, op="op"):
     return axes if ndim else ()
 
 
-class Reshape(Function):
+class Reshape(ArrayFunction):
     """y = x with a new shape (a view when the memory layout allows, else a copy)."""
     is_view = is_plain_view = True
 
@@ -59,7 +59,7 @@ class View(Reshape):
         return y
 
 
-class Permute(Function):
+class Permute(ArrayFunction):
     """y = x with its axes reordered; the gradient is permuted back by the inverse order."""
     is_view = is_plain_view = True
 
@@ -74,7 +74,7 @@ class Permute(Function):
         return permute(grad_y, inverse), None
 
 
-class Expand(Function):
+class Expand(ArrayFunction):
     """y = x broadcast to ``shape`` (a read-only view);  the gradient is summed back."""
     is_view = is_plain_view = True
 
@@ -88,7 +88,7 @@ class Expand(Function):
         return sum_to(grad_y, ctx.shape), None
 
 
-class SumTo(Function):
+class SumTo(ArrayFunction):
     """y = x summed over the axes that broadcasting added or stretched, giving ``shape``."""
     @staticmethod
     def forward(ctx, x, shape):
@@ -105,7 +105,7 @@ class SumTo(Function):
         return expand(grad_y, ctx.shape), None
 
 
-class Cat(Function):
+class Cat(ArrayFunction):
     """y = the inputs joined along ``dim``;  each input's gradient is its slice of grad_y."""
     @staticmethod
     def forward(ctx, dim, *arrays):
@@ -118,7 +118,7 @@ class Cat(Function):
         return (None,) + split(grad_y, ctx.sizes, ctx.dim)
 
 
-class Split(Function):
+class Split(ArrayFunction):
     """The consecutive pieces of x along ``dim`` (views);  x's gradient is the pieces' gradients
     joined back together, one copy however many pieces there are (the engine fills in zeros
     for a piece that got no gradient)."""
@@ -135,7 +135,7 @@ class Split(Function):
         return cat(grad_pieces, ctx.dim), None, None
 
 
-class Unbind(Function):
+class Unbind(ArrayFunction):
     """The slices of x along ``dim``, without that dim (views); x's gradient is the slices'
     gradients stacked back together, one copy (zeros for a slice that got no gradient)."""
     is_view = is_plain_view = True

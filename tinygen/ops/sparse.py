@@ -6,13 +6,13 @@ the row ``padding_idx`` gets none, as in PyTorch.
 """
 
 from tinygen import device_checks
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.indexing import IndexAdd
 from tinygen.tensor import Tensor
 
 
-class Embedding(Function):
+class Embedding(ArrayFunction):
     """y = weight[ids];  grad_weight[r] = sum of grad_y over the positions whose id is r
     (zero for r = padding_idx)."""
     @staticmethod

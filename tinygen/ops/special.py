@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from tinygen import dtypes
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp, ge, isfinite, isnan, le, logical_or, sign, where
 from tinygen.ops.convert import binary_operands, cast, constant_like, float_input
@@ -22,7 +22,7 @@ LN2, LN10 = math.log(2), math.log(10)
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 
-class Unary(Function):
+class Unary(ArrayFunction):
     """y = ``fn(x)`` for an array function; dy/dx = ``derivative(x)``, a function of Tensors (so
     the backward can be differentiated again)."""
     @staticmethod
@@ -140,7 +140,7 @@ def _tensor_pair(a, b, float_result=True):
                  for t in (a, b))
 
 
-class Binary(Function):
+class Binary(ArrayFunction):
     """y = ``fn(a, b)`` for an array function; the gradients are ``derivatives(a, b, y)``, a
     pair of Tensors (so the backward can be differentiated again)."""
     @staticmethod

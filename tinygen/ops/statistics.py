@@ -8,7 +8,7 @@ Order statistics find their positions on the raw array (no gradient) and read th
 from collections import namedtuple
 
 from tinygen import dtypes
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import where
@@ -131,7 +131,7 @@ def _take(x, axis, index):
     return x[(slice(None),) * axis + (index,)]
 
 
-class Cumprod(Function):
+class Cumprod(ArrayFunction):
     """y_i = x_0 x_1 ... x_i along ``axis``;  dx_i = sum_{j>=i} dy_j y_j / x_i when no x is 0.
     With zeros, only the first zero z of a row matters: before it the formula holds with the
     sum cut at z; at z, dx_z = sum_{j>=z} dy_j y'_j, where y' is the cumprod with x_z set to 1;
@@ -209,7 +209,7 @@ def cummin(input, dim):
     return _running_extreme(input, dim, "minimum", "cummin")
 
 
-class LogCumSumExp(Function):
+class LogCumSumExp(ArrayFunction):
     """y_i = log(exp(x_0) + ... + exp(x_i)) along ``axis``;
     dx_i = sum_{j>=i} dy_j exp(x_i - y_j) = exp(x_i) * (reversed cumsum of dy exp(-y))_i. That
     sum is taken in log space, positive and negative dy apart (PyTorch's formula), with this op

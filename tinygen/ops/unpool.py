@@ -5,14 +5,14 @@ return_indices=True)`` recorded; every other position is zero. Placing by index 
 index (``gather``) are each other's adjoint, so the backward is a gather of the gradient.
 """
 
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.conv import pair
 from tinygen.ops.indexing import gather
 from tinygen.tensor import Tensor
 
 
-class Unpool(Function):
+class Unpool(ArrayFunction):
     """out[m, index[m, l]] = x[m, l] into (M, size) zeros; the gradient gathers it back."""
     @staticmethod
     def forward(ctx, x, index, size):

@@ -22,14 +22,14 @@ import contextlib
 
 from tinygen import backend
 from tinygen.autograd import engine
-from tinygen.autograd.function import Function
+from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import enable_grad, no_grad
 from tinygen.tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
 
-class Checkpoint(Function):
+class Checkpoint(ArrayFunction):
     """outputs = run(*inputs) without a graph; backward runs it again with one."""
     @staticmethod
     def forward(ctx, run, seeds, *arrays):
