@@ -10,9 +10,9 @@ weight that fan_in is out/groups * prod(kernel_size), as in PyTorch.
 from tinygen import creation
 from tinygen.nn import init
 from tinygen.nn.module import Module, Parameter
-from tinygen.ops.conv import conv2d, conv_transpose2d, pair
+from tinygen.ops.conv import conv2d, conv_transpose2d, ntuple, pair
 from tinygen.ops.conv1d import conv1d, conv_transpose1d, single
-from tinygen.ops.conv3d import conv3d, conv_transpose3d, ntuple
+from tinygen.ops.conv3d import conv3d, conv_transpose3d
 from tinygen.ops.pad import pad
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")

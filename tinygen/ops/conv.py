@@ -82,6 +82,16 @@ def pair(value, name, op):
     return value
 
 
+def ntuple(value, n, name, op):
+    """An int or a tuple of n ints as an n-tuple, as PyTorch's ``_triple`` for n = 3."""
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(value)
+    if len(value) != n or not all(isinstance(v, int) for v in value):
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    return value
+
+
 def _positive(values, name, op):
     if min(values) <= 0:
         raise ValueError(f"{op}: {name} must be positive, got {values}")
@@ -232,18 +242,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.ndim == 3:
         return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding,
                                 output_padding, groups, dilation).squeeze(0)
-    stride = _positive(pair(stride, "stride", op), "stride", op)
-    dilation = _positive(pair(dilation, "dilation", op), "dilation", op)
-    padding = pair(padding, "padding", op)
-    output_padding = pair(output_padding, "output_padding", op)
-    if min(padding) < 0 or min(output_padding) < 0:
-        raise ValueError(f"{op}: negative padding is not supported, got padding={padding}, "
-                         f"output_padding={output_padding}")
-    for p, s, d in zip(output_padding, stride, dilation):
-        if p >= s and p >= d:
-            raise ValueError(f"{op}: output padding must be smaller than either stride or "
-                             f"dilation, but got output_padding={output_padding}, "
-                             f"stride={stride}, dilation={dilation}")
+    stride, padding, output_padding, dilation = transposed_arguments(
+        op, 2, stride, padding, output_padding, dilation)
     in_channels, group_out, kh, kw = weight.shape
     if in_channels % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
@@ -273,6 +273,26 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     (ph, pw), (oh, ow) = padding, size
     out = pad(out, (-pw, pw + ow - canvas[1], -ph, ph + oh - canvas[0]))
     return _add_bias(out, bias)
+
+
+def transposed_arguments(op, n, stride, padding, output_padding, dilation):
+    """A transposed convolution's stride, padding, output_padding and dilation as n-tuples,
+    checked as PyTorch checks them."""
+    def as_tuple(value, name):
+        return pair(value, name, op) if n == 2 else ntuple(value, n, name, op)
+    stride = _positive(as_tuple(stride, "stride"), "stride", op)
+    dilation = _positive(as_tuple(dilation, "dilation"), "dilation", op)
+    padding, output_padding = as_tuple(padding, "padding"), as_tuple(output_padding,
+                                                                        "output_padding")
+    if min(padding) < 0 or min(output_padding) < 0:
+        raise ValueError(f"{op}: negative padding is not supported, got padding={padding}, "
+                         f"output_padding={output_padding}")
+    for p, s, d in zip(output_padding, stride, dilation):
+        if p >= s and p >= d:
+            raise ValueError(f"{op}: output padding must be smaller than either stride or "
+                             f"dilation, but got output_padding={output_padding}, "
+                             f"stride={stride}, dilation={dilation}")
+    return stride, padding, output_padding, dilation
 
 
 def _add_bias(out, bias):

@@ -7,24 +7,10 @@ code would serve any rank.
 """
 
 from tinygen.ops.conv import (
-    BatchMajor, _check_bias, _grouped_matmul, _positive, conv_output_size)
+    BatchMajor, _check_bias, _grouped_matmul, _positive, conv_output_size, ntuple,
+    transposed_arguments)
 from tinygen.ops.conv_nd import Col2imNd, Im2colNd
 from tinygen.ops.pad import pad
-
-
-def ntuple(value, n, name, op):
-    """An int or a tuple of n ints as an n-tuple, as PyTorch's ``_triple`` for n = 3."""
-    if isinstance(value, int):
-        return (value,) * n
-    value = tuple(value)
-    if len(value) != n or not all(isinstance(v, int) for v in value):
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    return value
-
-
-def triple(value, name, op):
-    """An int or a triple of ints as a triple (depth, height, width)."""
-    return ntuple(value, 3, name, op)
 
 
 def _check_input(op, input, weight, bias, groups, n):
@@ -119,18 +105,8 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if input.ndim == n + 1:
         return conv_transpose3d(input.unsqueeze(0), weight, bias, stride, padding,
                                 output_padding, groups, dilation).squeeze(0)
-    stride = _positive(ntuple(stride, n, "stride", op), "stride", op)
-    dilation = _positive(ntuple(dilation, n, "dilation", op), "dilation", op)
-    padding = ntuple(padding, n, "padding", op)
-    output_padding = ntuple(output_padding, n, "output_padding", op)
-    if min(padding) < 0 or min(output_padding) < 0:
-        raise ValueError(f"{op}: negative padding is not supported, got padding={padding}, "
-                         f"output_padding={output_padding}")
-    for p, s, d in zip(output_padding, stride, dilation):
-        if p >= s and p >= d:
-            raise ValueError(f"{op}: output padding must be smaller than either stride or "
-                             f"dilation, but got output_padding={output_padding}, "
-                             f"stride={stride}, dilation={dilation}")
+    stride, padding, output_padding, dilation = transposed_arguments(
+        op, n, stride, padding, output_padding, dilation)
     in_channels, group_out, *kernel = weight.shape
     kernel = tuple(kernel)
     if input.shape[1] != in_channels:

@@ -11,7 +11,8 @@ import math
 import numpy as np
 
 from tinygen.backend import get_array_module
-from tinygen.ops.conv3d import _flat_pad, ntuple
+from tinygen.ops.conv import ntuple
+from tinygen.ops.conv3d import _flat_pad
 from tinygen.ops.conv_nd import Im2colNd
 from tinygen.ops.pad import pad
 from tinygen.ops.pool import WindowPick, _window_counts
