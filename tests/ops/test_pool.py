@@ -124,7 +124,7 @@ def test_unbatched_and_float32(rng):
 POOL_ERRORS = [
     (F.max_pool2d, (1, 1, 4, 4), dict(kernel_size=2, padding=2), ValueError, "half of kernel"),
     (F.avg_pool2d, (1, 1, 4, 4), dict(kernel_size=3, stride=0), ValueError, "must be positive"),
-    (F.max_pool2d, (4, 4), dict(kernel_size=2), RuntimeError, "expected 3D or 4D input"),
+    (F.max_pool2d, (4, 4), dict(kernel_size=2), RuntimeError, "expected 3D or 4D"),
     (F.max_pool2d, (1, 1, 2, 2), dict(kernel_size=3), RuntimeError, "too small"),
     (F.avg_pool2d, (1, 1, 4, 4), dict(kernel_size=2, divisor_override=0), ValueError,
      "divisor must be not zero"),

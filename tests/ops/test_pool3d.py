@@ -142,7 +142,7 @@ def test_interpolate_area_is_adaptive_average(rng):
 
 
 POOL_ERRORS = [
-    (lambda: F.max_pool3d(tg.zeros(2, 3, 4), 2), RuntimeError, "Expected 4D or 5D"),
+    (lambda: F.max_pool3d(tg.zeros(2, 3, 4), 2), RuntimeError, "expected 4D or 5D"),
     (lambda: F.avg_pool3d(tg.zeros(1, 1, 4, 4, 4), 2, padding=2), ValueError,
      "pad should be smaller than or equal to half of kernel size"),
     (lambda: F.max_pool3d(tg.zeros(1, 1, 4, 4, 4), (2, 2)), ValueError, "tuple of 3 ints"),

@@ -13,7 +13,7 @@ import numpy as np
 
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
-from tinygen.ops.conv import Im2col, pair
+from tinygen.ops.conv import Im2col, ntuple, pair
 from tinygen.ops.pad import pad
 from tinygen.tensor import Tensor
 
@@ -51,15 +51,19 @@ def _positions(index):
     return xp.arange(M)[:, None], index, xp.arange(L)[None, :]
 
 
-def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
-    """The pairs (kernel, stride, padding, dilation), the output size, and the extra
-    bottom/right padding that ceil_mode's last windows need."""
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"{op}: expected 3D or 4D input (C, H, W) or (N, C, H, W), but got "
+def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode, n=2):
+    """The n-tuples (kernel, stride, padding, dilation), the output size, and the extra
+    bottom/right padding that ceil_mode's last windows need (n spatial dims)."""
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"{op}: expected {n + 1}D or {n + 2}D (batch mode) input, but got "
                            f"input of size: {list(input.shape)}")
-    kernel = pair(kernel_size, "kernel_size", op)
-    stride = kernel if stride is None or stride == [] else pair(stride, "stride", op)
-    padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
+
+    def as_tuple(value, name):
+        return pair(value, name, op) if n == 2 else ntuple(value, n, name, op)
+    kernel = as_tuple(kernel_size, "kernel_size")
+    stride = (kernel if stride is None or stride == [] or stride == ()
+              else as_tuple(stride, "stride"))
+    padding, dilation = as_tuple(padding, "padding"), as_tuple(dilation, "dilation")
     if min(kernel) <= 0 or min(stride) <= 0 or min(dilation) <= 0 or min(padding) < 0:
         raise ValueError(f"{op}: kernel_size, stride and dilation must be positive and padding "
                          f"non-negative, got kernel_size={kernel}, stride={stride}, "
@@ -68,16 +72,17 @@ def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode)
         raise ValueError(f"{op}: pad should be smaller than or equal to half of kernel size, "
                          f"but got padding={padding}, kernel_size={kernel}")
     size, extra = [], []
-    for n, k, s, p, d in zip(input.shape[-2:], kernel, stride, padding, dilation):
-        span = n + 2 * p - d * (k - 1) - 1
+    for m, k, s, p, d in zip(input.shape[-n:], kernel, stride, padding, dilation):
+        span = m + 2 * p - d * (k - 1) - 1
         out = (span + (s - 1 if ceil_mode else 0)) // s + 1
-        if ceil_mode and (out - 1) * s >= n + p:      # the last window must start inside
+        if ceil_mode and (out - 1) * s >= m + p:      # the last window must start inside
             out -= 1
         size.append(out)
-        extra.append(max(0, (out - 1) * s + d * (k - 1) + 1 - (n + 2 * p)))
+        extra.append(max(0, (out - 1) * s + d * (k - 1) + 1 - (m + 2 * p)))
     if min(size) <= 0:
-        raise RuntimeError(f"{op}: given input size {tuple(input.shape[-3:])}, the calculated "
-                           f"output size {tuple(input.shape[-3:-2]) + tuple(size)} is too small")
+        raise RuntimeError(f"{op}: given input size {tuple(input.shape[-n - 1:])}, the "
+                           f"calculated output size {tuple(input.shape[-n - 1:-n]) + tuple(size)}"
+                           f" is too small")
     return kernel, stride, padding, dilation, tuple(size), tuple(extra)
 
 

@@ -11,44 +11,11 @@ import math
 import numpy as np
 
 from tinygen.backend import get_array_module
-from tinygen.ops.conv import ntuple
 from tinygen.ops.conv3d import _flat_pad
 from tinygen.ops.conv_nd import Im2colNd
 from tinygen.ops.pad import pad
-from tinygen.ops.pool import WindowPick, _window_counts
+from tinygen.ops.pool import WindowPick, _pool_geometry, _window_counts
 from tinygen.tensor import Tensor
-
-
-def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode, n=3):
-    """The n-tuples (kernel, stride, padding, dilation), the output size, and the extra
-    after-padding that ceil_mode's last windows need."""
-    if input.ndim not in (n + 1, n + 2):
-        raise RuntimeError(f"{op}: Expected {n + 1}D or {n + 2}D (batch mode) tensor for "
-                           f"input, but got input of size: {list(input.shape)}")
-    kernel = ntuple(kernel_size, n, "kernel_size", op)
-    stride = (kernel if stride is None or stride == [] or stride == ()
-              else ntuple(stride, n, "stride", op))
-    padding, dilation = ntuple(padding, n, "padding", op), ntuple(dilation, n, "dilation", op)
-    if min(kernel) <= 0 or min(stride) <= 0 or min(dilation) <= 0 or min(padding) < 0:
-        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive and padding "
-                         f"non-negative, got kernel_size={kernel}, stride={stride}, "
-                         f"padding={padding}, dilation={dilation}")
-    if any(p > k // 2 for k, p in zip(kernel, padding)):
-        raise ValueError(f"{op}: pad should be smaller than or equal to half of kernel size, "
-                         f"but got padding={padding}, kernel_size={kernel}")
-    size, extra = [], []
-    for m, k, s, p, d in zip(input.shape[-n:], kernel, stride, padding, dilation):
-        span = m + 2 * p - d * (k - 1) - 1
-        out = (span + (s - 1 if ceil_mode else 0)) // s + 1
-        if ceil_mode and (out - 1) * s >= m + p:      # the last window must start inside
-            out -= 1
-        size.append(out)
-        extra.append(max(0, (out - 1) * s + d * (k - 1) + 1 - (m + 2 * p)))
-    if min(size) <= 0:
-        raise RuntimeError(f"{op}: given input size {tuple(input.shape[-n - 1:])}, the "
-                           f"calculated output size {tuple(input.shape[-n - 1:-n]) + tuple(size)}"
-                           f" is too small")
-    return kernel, stride, padding, dilation, tuple(size), tuple(extra)
 
 
 def _windows(input, kernel, stride, padding, dilation, extra, value):
@@ -65,7 +32,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     -inf). With ``return_indices``, also each max's flat position (d*H + h)*W + w in its plane."""
     op = "max_pool3d"
     kernel, stride, padding, dilation, size, extra = _pool_geometry(
-        op, input, kernel_size, stride, padding, dilation, ceil_mode)
+        op, input, kernel_size, stride, padding, dilation, ceil_mode, 3)
     cols = _windows(input, kernel, stride, padding, dilation, extra, -math.inf)
     xp = get_array_module(cols.array)
     argmax = xp.argmax(cols.array, axis=1)                                     # (planes, L)
@@ -95,7 +62,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     if divisor_override is not None and divisor_override == 0:
         raise ValueError(f"{op}: divisor must be not zero")
     kernel, stride, padding, _, size, extra = _pool_geometry(
-        op, input, kernel_size, stride, padding, 1, ceil_mode)
+        op, input, kernel_size, stride, padding, 1, ceil_mode, 3)
     cols = _windows(input, kernel, stride, padding, (1, 1, 1), extra, 0.0)
     if divisor_override is not None:
         divisor = float(divisor_override)
