@@ -14,6 +14,7 @@ import numpy as np
 
 from tinygen import device_checks, dtypes
 from tinygen.backend import Device, device_of
+from tinygen.tensor_str import tensor_repr
 from tinygen.to_shortcuts import ToShortcuts
 
 
@@ -185,19 +186,8 @@ class Tensor(ToShortcuts):
         return format(repr(self), spec)
 
     def __repr__(self):
-        prefix = "tensor("
-        body = np.array2string(self._host_array(), separator=", ", prefix=prefix, precision=4)
-        extras = []
-        if self.device.type != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool) or (
-                self.numel() == 0):
-            extras.append(f"dtype=tg.{self.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return prefix + ", ".join([body] + extras) + ")"
+        """As PyTorch prints it (tensor_str.py), with ``tg.`` dtypes; ``str(t)`` is the same."""
+        return tensor_repr(self)
 
     # To and from the host
 
