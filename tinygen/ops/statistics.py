@@ -77,12 +77,14 @@ def median(input, dim=None, keepdim=False):
     return _kth_smallest(input, (n - 1) // 2, dim, keepdim, "median")
 
 
+# The weight of the upper neighbour, from the fraction of the way to it and the lower index
+# (nearest rounds half to even, as PyTorch and NumPy).
 _QUANTILE_WEIGHTS = {
-    "linear": lambda frac: frac,
-    "lower": lambda frac: 0 * frac,
-    "higher": lambda frac: (frac > 0) * 1.0,
-    "nearest": lambda frac: (frac > 0.5) * 1.0,
-    "midpoint": lambda frac: (frac > 0) * 0.5,
+    "linear": lambda frac, low: frac,
+    "lower": lambda frac, low: 0 * frac,
+    "higher": lambda frac, low: (frac > 0) * 1.0,
+    "nearest": lambda frac, low: ((frac > 0.5) | ((frac == 0.5) & (low % 2 == 1))) * 1.0,
+    "midpoint": lambda frac, low: (frac > 0) * 0.5,
 }
 
 
@@ -111,7 +113,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     position = qs * (n - 1)
     low = xp.floor(position).astype(dtypes.int64)
     high = xp.minimum(low + 1, n - 1)
-    weight = _QUANTILE_WEIGHTS[interpolation](position - low)
+    weight = _QUANTILE_WEIGHTS[interpolation](position - low, low)
     shape = [1] * x.ndim
     shape[axis] = qs.size
     low_v, high_v = (_take(sorted_x, axis, i) for i in (low, high))
