@@ -83,6 +83,7 @@ from tinygen.serialization import load, save  # noqa: E402
 from tinygen import viz  # noqa: E402  (graph drawing; imports matplotlib only when drawing)
 from tinygen import nn, optim  # noqa: E402  (tg.nn and tg.optim, as torch.nn and torch.optim)
 from tinygen import func  # noqa: E402  (tg.func, as torch.func)
+from tinygen.func import vmap  # noqa: E402  (tg.vmap, as torch.vmap)
 from tinygen import distributions, utils  # noqa: E402  (tg.utils.data, tg.distributions)
 from tinygen import amp, backends  # noqa: E402  (GradScaler; cudnn/TF32 switches, ignored)
 from tinygen.ops import digamma, erfinv, i0, lgamma, mvlgamma, polygamma  # noqa: E402
@@ -96,3 +97,6 @@ from tinygen.ops import (  # noqa: E402  (windows, index helpers, bits)
     frexp, hamming_window, hann_window, index_reduce, kaiser_window, range, tril_indices,
     triu_indices, unravel_index)
 from tinygen.toplevel_functional import *  # noqa: E402,F401,F403  (tg.conv2d, tg.exp_ ...)
+from tinygen.tensor_str import get_printoptions, set_printoptions  # noqa: E402  (as torch)
+from tinygen.tensor_extras import (  # noqa: E402  (torch.strided, torch.nanquantile, ...)
+    layout, nanquantile, strided, triangular_solve)

@@ -139,3 +139,8 @@ for _name in ("lgamma", "digamma", "erfinv", "i0", "mvlgamma"):
 Tensor.polygamma = lambda self, n: ops.polygamma(n, self)
 Tensor.polygamma_ = lambda self, n: inplace.modify(
     self, "polygamma_", lambda t: ops.polygamma(n, t))
+
+# nanquantile, in-place and legacy forms, Python maps, complex/layout queries (tensor_extras.py).
+from tinygen import tensor_extras  # noqa: E402
+
+tensor_extras.install(Tensor)

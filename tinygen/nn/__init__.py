@@ -61,3 +61,4 @@ from tinygen.nn.lazy import (
     LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
     LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,
     UninitializedParameter)
+from tinygen.nn import modules  # noqa: E402,F401  (tg.nn.modules.module, as torch)

@@ -10,7 +10,7 @@ identity Function whose backward sees their gradients (``_BackwardCapture``).
 import itertools
 import warnings
 import weakref
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 
 from tinygen import creation
 from tinygen.autograd.function import ArrayFunction
@@ -20,6 +20,9 @@ from tinygen.tensor import Tensor
 
 Hook = namedtuple("Hook", ["kind", "fn", "with_kwargs", "always_call"])
 _hook_ids = itertools.count()
+# Forward hooks for every module (handle id -> Hook; module_hooks.py registers them). They run
+# before each module's own, as PyTorch's global hooks.
+global_module_hooks = OrderedDict()
 
 
 class RemovableHandle:
@@ -45,7 +48,7 @@ class RemovableHandle:
 def call_with_hooks(module, args, kwargs):
     """``module(*args, **kwargs)`` when it has hooks, in PyTorch's order: forward pre-hooks, the
     inputs' backward capture, ``forward``, forward hooks, the outputs' backward capture."""
-    hooks = list(module._module_hooks.values())
+    hooks = [*global_module_hooks.values(), *module._module_hooks.values()]
     forward_hooks = [hook for hook in hooks if hook.kind == "forward"]
     started = 0                    # forward hooks run (or raising): always_call runs once
     result = None

@@ -19,7 +19,8 @@ from tinygen import creation, dtypes
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.autograd.scope import module_scope
 from tinygen.backend import Device
-from tinygen.nn.hooks import Hook, RemovableHandle, call_with_hooks
+from tinygen.nn.hooks import Hook, RemovableHandle, call_with_hooks, global_module_hooks
+from tinygen.nn.module_hooks import ModuleExtrasMixin
 from tinygen.nn.parameter import Parameter
 from tinygen.nn.state_dict import StateDictMixin
 from tinygen.tensor import Tensor
@@ -40,7 +41,7 @@ class Buffer(Tensor):
         self.persistent = persistent
 
 
-class Module(StateDictMixin, ToShortcuts):
+class Module(StateDictMixin, ModuleExtrasMixin, ToShortcuts):
     """Base class of all layers and models: subclass it, assign layers and parameters to
     attributes in ``__init__`` (after ``super().__init__()``), and define ``forward``."""
 
@@ -57,7 +58,7 @@ class Module(StateDictMixin, ToShortcuts):
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
-        if self._module_hooks:
+        if self._module_hooks or global_module_hooks:
             return call_with_hooks(self, args, kwargs)
         with module_scope(self):           # ops recorded inside remember this call (tg.viz)
             return self.forward(*args, **kwargs)

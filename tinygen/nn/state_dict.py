@@ -5,6 +5,10 @@ with PyTorch's rules, signatures and error messages.
 ``_save_to_state_dict`` / ``_load_from_state_dict`` that layers override, as BatchNorm does). It
 reads the module's ``_parameters``, ``_buffers``, ``_non_persistent_buffers_set`` and
 ``_modules``, which ``Module`` keeps.
+
+A module that overrides ``get_extra_state``/``set_extra_state`` adds ``<prefix>_extra_state``
+(any object ``tg.save`` stores) to its state dict, as PyTorch's. The state-dict hooks
+(``register_state_dict_pre_hook`` and the others) are kept in ``_state_dict_hook_dicts``.
 """
 
 from collections import OrderedDict, namedtuple
@@ -23,8 +27,36 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
 
+_EXTRA_STATE = "_extra_state"
+
+
+def state_hooks(module, kind):
+    """The ordered dict (handle id -> hook) of ``module``'s state-dict hooks of ``kind``:
+    "pre", "post", "load_pre" or "load_post", made on first use."""
+    hook_dicts = module.__dict__.setdefault("_state_dict_hook_dicts", {})
+    return hook_dicts.setdefault(kind, OrderedDict())
+
+
+def _hooks_of(module, kind):
+    return list(module.__dict__.get("_state_dict_hook_dicts", {}).get(kind, {}).values())
+
+
 class StateDictMixin:
     """``state_dict`` and ``load_state_dict`` for ``Module``."""
+
+    def get_extra_state(self):
+        """What to store under ``<prefix>_extra_state`` in the state dict; override it, with
+        ``set_extra_state``, to save state that is not a parameter or buffer."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never "
+                           "be called: override get_extra_state in the module to use it")
+
+    def set_extra_state(self, state):
+        """Restore what ``get_extra_state`` returned, from ``load_state_dict``."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never "
+                           "be called: override set_extra_state in the module to use it")
+
+    def _has_extra_state(self, method):
+        return getattr(type(self), method) is not getattr(StateDictMixin, method)
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         """Put this module's own parameters and persistent buffers into ``destination``."""
@@ -34,15 +66,24 @@ class StateDictMixin:
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
+        if self._has_extra_state("get_extra_state"):
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
 
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """An OrderedDict from dotted names to tensors (detached, sharing memory): every
         parameter and persistent buffer, this module's own first, then each child's."""
         destination = OrderedDict() if destination is None else destination
+        for hook in _hooks_of(self, "pre"):
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
-                module.state_dict(destination, prefix + name + ".", keep_vars)
+                module.state_dict(destination=destination, prefix=prefix + name + ".",
+                                  keep_vars=keep_vars)
+        local_metadata = {"version": getattr(self, "_version", 1)}
+        for hook in _hooks_of(self, "post"):
+            if hook(self, destination, prefix, local_metadata) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
         return destination
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
@@ -86,6 +127,14 @@ class StateDictMixin:
                 # a longer key must lead into a child: "weight.foo" names nothing
                 if name not in (self._modules if rest else local):
                     unexpected_keys.append(key)
+        extra_key = prefix + _EXTRA_STATE
+        if self._has_extra_state("set_extra_state"):
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+            if extra_key in unexpected_keys:
+                unexpected_keys.remove(extra_key)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy parameters and buffers from ``state_dict`` into this module (in place, so the
@@ -111,11 +160,20 @@ class StateDictMixin:
         metadata = {"assign_to_params_buffers": assign}
 
         def load(module, prefix):
+            for hook in _hooks_of(module, "load_pre"):
+                hook(module, state_dict, prefix, metadata, True, missing, unexpected, errors)
             module._load_from_state_dict(state_dict, prefix, metadata, True, missing,
                                          unexpected, errors)
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + ".")
+            incompatible = _IncompatibleKeys(missing, unexpected)   # hooks may edit the lists
+            for hook in _hooks_of(module, "load_post"):
+                if hook(module, incompatible) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace.")
         load(self, "")
         if strict:
             if unexpected:

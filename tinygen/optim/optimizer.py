@@ -29,6 +29,8 @@ import numpy as np
 
 from tinygen.autograd.grad_mode import enable_grad, no_grad
 from tinygen.backend import get_array_module
+from tinygen.optim.optimizer_hooks import (  # noqa: F401  (torch.optim.optimizer's names)
+    OptimizerHooks, register_optimizer_step_post_hook, register_optimizer_step_pre_hook)
 from tinygen.tensor import Tensor
 
 
@@ -42,10 +44,10 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
-class Optimizer:
+class Optimizer(OptimizerHooks):
     """Base class of the optimizers: ``params`` is an iterable of tensors, of (name, tensor)
     pairs, or of dicts (parameter groups with their own options); ``defaults`` holds the
-    options a group does not set."""
+    options a group does not set. Step and state-dict hooks: ``optimizer_hooks.py``."""
 
     def __init__(self, params, defaults):
         self.defaults = defaults

@@ -1,0 +1,235 @@
+"""The remaining ``torch.Tensor`` methods that scripts still call: ``nanquantile``, a few in-place
+forms (``float_power_``, ``index_reduce_``, ``as_strided_``), legacy ones (``new``, ``resize``),
+Python-callable maps (``apply_``, ``map_``, ``map2_``, CPU only), and the complex/layout queries,
+which for tinygen's real, dense, strided tensors have fixed answers (``conj`` is the tensor
+itself, ``is_sparse`` is False, ``layout`` is ``tg.strided``), as PyTorch gives for real tensors.
+
+``install(Tensor)`` attaches them (tensor_methods.py calls it).
+"""
+
+import math
+import warnings
+from collections import namedtuple
+
+import numpy as np
+
+from tinygen import creation, dtypes, ops
+from tinygen.autograd import inplace
+from tinygen.backend import get_array_module
+from tinygen.tensor import Tensor
+from tinygen.ops.activation import prelu
+from tinygen.ops.shape import normalize_dim
+from tinygen.ops.statistics import _QUANTILE_WEIGHTS
+
+
+class layout:
+    """A tensor memory layout, as ``torch.layout``; tinygen has one, ``tg.strided``."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"tinygen.{self.name}"
+
+
+strided = layout("strided")
+
+triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """``quantile`` ignoring NaN: each slice's q-th quantile of its non-NaN values (NaN when all
+    are NaN). Built from sort and gather, so it is differentiable."""
+    if interpolation not in _QUANTILE_WEIGHTS:
+        raise ValueError(f"nanquantile() interpolation must be one of "
+                         f"{', '.join(_QUANTILE_WEIGHTS)}, got {interpolation!r}")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"nanquantile() input tensor must be either float or double dtype, "
+                           f"got {input.dtype}")
+    xp = get_array_module(input.array)
+    scalar_q = not isinstance(q, Tensor)
+    qs = xp.asarray([q] if scalar_q else q.array, dtype=input.dtype).reshape(-1)
+    if qs.size and bool(((qs < 0) | (qs > 1)).any()):
+        raise RuntimeError("nanquantile() q values must be in the range [0, 1]")
+    axis = None if dim is None else normalize_dim(dim, input.ndim, "nanquantile")
+    x = input.reshape(-1) if axis is None else input.movedim(axis, -1)
+    if x.shape[-1] == 0:
+        raise IndexError(f"nanquantile() input tensor must be non-empty (shape {input.shape})")
+    sorted_x = ops.gather(x, -1, xp.argsort(x.array, axis=-1, kind="stable"))   # NaN last
+    count = (~xp.isnan(x.array)).sum(axis=-1, keepdims=True)
+    position = xp.maximum(count - 1, 0) * qs                         # (..., Q)
+    low = xp.floor(position).astype(dtypes.int64)
+    high = xp.minimum(low + 1, xp.maximum(count - 1, 0))
+    if interpolation == "nearest":          # round half to even, as PyTorch and NumPy
+        weight = Tensor((xp.round(position) > low).astype(input.dtype))
+    else:
+        weight = Tensor(_QUANTILE_WEIGHTS[interpolation](position - low).astype(input.dtype))
+    low_v, high_v = ops.gather(sorted_x, -1, low), ops.gather(sorted_x, -1, high)
+    out = ops.where(Tensor(xp.broadcast_to(count == 0, low.shape)), float("nan"),
+                    low_v + weight * (high_v - low_v))
+    out = out.movedim(-1, 0)                                        # (Q, ...)
+    if keepdim:
+        out = out.reshape((qs.size,) + (1,) * input.ndim) if axis is None else \
+            out.unsqueeze(axis + 1)
+    return out.squeeze(0) if scalar_q else out
+
+
+def _float_power_(self, exponent):
+    if self.dtype != np.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the "
+                           f"operation's result requires dtype float64")
+    return inplace.modify(self, "float_power_", ops.float_power, exponent)
+
+
+def _index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+    return inplace.modify(self, "index_reduce_", lambda t, *a: ops.index_reduce(
+        t, *a, reduce, include_self=include_self), dim, index, source)
+
+
+def _as_strided_(self, size, stride, storage_offset=None):
+    """Make this tensor the strided view ``as_strided`` describes, of its own memory."""
+    if self.requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation (as_strided_): call it on .detach()")
+    ops.as_strided(self, size, stride, storage_offset)       # checks the bounds
+    start = (self.storage_offset() if storage_offset is None else storage_offset) - \
+        self.storage_offset()
+    xp = get_array_module(self.array)
+    flat = self.array.reshape(-1)[start:]
+    itemsize = self.array.itemsize
+    self.array = xp.lib.stride_tricks.as_strided(
+        flat, tuple(int(n) for n in size), tuple(int(s) * itemsize for s in stride))
+    return self
+
+
+def _new(self, *args, device=None):
+    """Legacy ``x.new(...)``: ``new(2, 3)`` is uninitialised with x's dtype and device,
+    ``new([1, 2])`` a tensor of that data in x's dtype, ``new()`` an empty one."""
+    device = self.device if device is None else device
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0]
+    if all(isinstance(a, (int, np.integer)) for a in args):
+        size = tuple(int(a) for a in args) if args else (0,)
+        return creation.empty(size, dtype=self.dtype, device=device)
+    if len(args) == 1:
+        return creation.tensor(args[0], dtype=self.dtype, device=device)
+    raise TypeError(f"new() received an invalid combination of arguments: {args}")
+
+
+def _resize(self, *sizes):
+    """Deprecated out-of-place resize: a reshape that must keep the number of elements."""
+    warnings.warn("non-inplace resize is deprecated", stacklevel=2)
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) \
+        else sizes
+    if math.prod(sizes) != self.numel():
+        raise RuntimeError(f"requested resize to {'x'.join(map(str, sizes))} "
+                           f"({math.prod(sizes)} elements in total), but the given tensor has "
+                           f"a size of {'x'.join(map(str, self.shape))} ({self.numel()} "
+                           f"elements). autograd's resize can only change the shape of a given "
+                           f"tensor, while preserving the number of elements.")
+    return self.reshape(sizes)
+
+
+def _python_map(name, self, fn, *others):
+    """Write ``fn(self_i, *others_i)`` into every element of ``self`` (``others`` broadcast
+    to its shape), with Python numbers, as PyTorch's CPU-only ``apply_``/``map_``/``map2_``."""
+    for t in (self, *others):
+        if t.requires_grad:
+            raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
+                               f"var.detach().{name}() instead.")
+        if not isinstance(t.array, np.ndarray):
+            raise TypeError(f"{name}_ is only implemented on CPU tensors")
+    columns = [self.array.reshape(-1)] + [
+        np.broadcast_to(t.array, self.shape).reshape(-1) for t in others]
+    values = [fn(*(c[i].item() for c in columns)) for i in range(self.numel())]
+    self.array[...] = np.asarray(values, dtype=self.dtype).reshape(self.shape)
+    self._shared_version()[0] += 1
+    return self
+
+
+def _angle(self):
+    """The argument of each element: pi for negative reals, 0 otherwise (NaN stays NaN)."""
+    x = self if self.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+    xp = get_array_module(x.array)
+    sign = Tensor(xp.where(x.array < 0, math.pi, 0.0).astype(x.dtype))
+    return ops.where(Tensor(xp.isnan(x.array)), x, sign)        # gradient 0, as PyTorch's
+
+
+def _imag(self):
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def _H(self):
+    if self.ndim not in (0, 2):
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.ndim}-D tensor.")
+    return self.transpose(0, 1) if self.ndim == 2 else self
+
+
+def _mH(self):
+    if self.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {self.ndim}-D tensor.")
+    return self.transpose(-2, -1)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """Deprecated ``torch.triangular_solve``: X with ``A X = b`` (``A^T X = b`` when
+    ``transpose``), A triangular; returns ``(solution, cloned_coefficient)``."""
+    from tinygen import linalg
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"triangular_solve: A must be batches of square matrices, got shape "
+                           f"{tuple(A.shape)}")
+    coefficient = A.mT if transpose else A
+    solution = linalg.solve_triangular(coefficient, b, upper=upper != transpose,
+                                       unitriangular=unitriangular)
+    return triangular_solve_result(solution, A.clone())
+
+
+def _bfloat16(self, memory_format=None):
+    return self.to(dtypes.bfloat16)
+
+
+def _itself(self, *args, **kwargs):
+    return self
+
+
+def _false(self, *args, **kwargs):
+    return False
+
+
+_ITSELF = ("conj", "resolve_conj", "resolve_neg", "conj_physical", "conj_physical_",
+           "pin_memory", "share_memory_")
+_FALSE = ("is_conj", "is_neg", "is_pinned", "is_shared")
+_FALSE_PROPERTIES = ("is_sparse", "is_quantized", "is_meta", "is_nested", "is_mkldnn")
+
+
+def install(cls):
+    """Attach the methods and properties above to ``cls`` (Tensor)."""
+    for name in _ITSELF:
+        setattr(cls, name, _itself)
+    for name in _FALSE:
+        setattr(cls, name, _false)
+    for name in _FALSE_PROPERTIES:
+        setattr(cls, name, property(_false))
+    cls.real = property(_itself)
+    cls.imag = property(_imag)
+    cls.layout = property(lambda self: strided)
+    cls.output_nr = property(lambda self: self._output_nr or 0)
+    cls.H, cls.mH = property(_H), property(_mH)
+    cls.adjoint = _mH
+    cls.angle = _angle
+    cls.prelu = prelu
+    cls.nanquantile = nanquantile
+    cls.float_power_, cls.index_reduce_ = _float_power_, _index_reduce_
+    cls.as_strided_ = _as_strided_
+    cls.new = _new
+    cls.resize = _resize
+    cls.resize_as = lambda self, other: _resize(self, *other.shape)
+    cls.apply_ = lambda self, fn: _python_map("apply_", self, fn)
+    cls.map_ = lambda self, other, fn: _python_map("map_", self, fn, other)
+    cls.map2_ = lambda self, x, y, fn: _python_map("map2_", self, fn, x, y)
+    cls.unsafe_chunk, cls.unsafe_split = cls.chunk, cls.split
+    cls.unsafe_split_with_sizes = cls.split_with_sizes
+    cls.triangular_solve = triangular_solve
+    cls.bfloat16 = _bfloat16
