@@ -60,10 +60,7 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     position = xp.maximum(count - 1, 0) * qs                         # (..., Q)
     low = xp.floor(position).astype(dtypes.int64)
     high = xp.minimum(low + 1, xp.maximum(count - 1, 0))
-    if interpolation == "nearest":          # round half to even, as PyTorch and NumPy
-        weight = Tensor((xp.round(position) > low).astype(input.dtype))
-    else:
-        weight = Tensor(_QUANTILE_WEIGHTS[interpolation](position - low).astype(input.dtype))
+    weight = Tensor(_QUANTILE_WEIGHTS[interpolation](position - low, low).astype(input.dtype))
     low_v, high_v = ops.gather(sorted_x, -1, low), ops.gather(sorted_x, -1, high)
     out = ops.where(Tensor(xp.broadcast_to(count == 0, low.shape)), float("nan"),
                     low_v + weight * (high_v - low_v))
