@@ -77,3 +77,9 @@ def test_against_torch_vmap():
     theirs = torch.func.vmap(fn, in_dims=(0, None), out_dims=1)(torch.tensor(XS),
                                                                  torch.tensor(YS))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+def test_toplevel_vmap_is_func_vmap():
+    """``from torch import vmap`` (the ensembling tutorial) ports as ``tg.vmap``."""
+    assert tg.vmap is vmap
+    np.testing.assert_allclose(tg.vmap(lambda x: x.sum())(t64(XS)).numpy(), XS.sum(1))

@@ -218,6 +218,10 @@ EINSUMS = [
     ("ij,jk,k->i", [(2, 3), (3, 4), (4,)]),
     ("ij,jk", [(2, 3), (3, 4)]),                          # implicit output: "ik"
     ("ba,ca", [(2, 3), (4, 3)]),                          # implicit output in alphabetical order
+    ("ii->", [(3, 3)]),                                   # trace
+    ("ii", [(3, 3)]),                                     # implicit: trace too
+    ("NMKK->NMK", [(2, 1, 3, 3)]),                        # diagonals (the NTK tutorial)
+    ("iji,jk->ik", [(3, 2, 3), (2, 4)]),
 ]
 
 
@@ -238,17 +242,23 @@ def test_einsum_takes_a_list_of_operands(rng, leaf):
 
 
 @pytest.mark.parametrize("equation, shapes, match", [
-    ("ii->i", [(3, 3)], "repeat a letter"),
     ("...ij,jk->...ik", [(2, 3), (3, 4)], "ellipsis"),
     ("ij,jk->ik", [(2, 3), (4, 4)], "has size 3"),
     ("ij->k", [(2, 3)], "output subscripts"),
     ("ijk->i", [(2, 3)], "name 3 dims"),
+    ("iij->i", [(3, 3)], "name 3 dims"),
     ("ij,jk->ik", [(2, 3)], "2 operands"),
     ("i1->i", [(2, 3)], "letters"),
 ])
 def test_einsum_errors(equation, shapes, match):
     with pytest.raises(ValueError, match=match):
         tg.einsum(equation, *(tg.ones(*s) for s in shapes))
+
+
+def test_einsum_diagonal_of_unequal_sizes_raises():
+    with pytest.raises(RuntimeError, match="subscript i is repeated for operand 0 but the "
+                                           "sizes don't match, 3 != 4"):
+        tg.einsum("ii->i", tg.ones(3, 4))
 
 
 def test_einsum_matches_torch(rng):

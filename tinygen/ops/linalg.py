@@ -133,17 +133,43 @@ class Einsum(ArrayFunction):
 
 
 def einsum(equation, *operands):
-    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``. Supported: letters only, no
-    letter twice in one operand (no traces or diagonals) and no '...'; without '->' the output
-    is the letters used once, in alphabetical order (as PyTorch). Operands may be a list; they
-    must share one dtype."""
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``. Supported: letters only and
+    no '...'; a letter twice in one operand takes its diagonal first ('ii->', 'NMKK->NMK');
+    without '->' the output is the letters used once, in alphabetical order (as PyTorch).
+    Operands may be a list; they must share one dtype."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    equation, operands = _take_diagonals(equation.replace(" ", ""), operands)
     inputs, output = _parse_einsum(equation, operands)
     if any(x.dtype != operands[0].dtype for x in operands):
         raise RuntimeError(f"einsum: expected operands of one dtype, as PyTorch does, but got "
                            f"{', '.join(str(x.dtype) for x in operands)}; cast them to one")
     return Einsum.apply(inputs, output, *operands)
+
+
+def _take_diagonals(equation, operands):
+    """The equation and operands with each letter repeated inside one operand replaced by
+    that operand's diagonal (moved last, as ``diagonal`` puts it)."""
+    from tinygen.ops.rearrange import diagonal
+    lhs, arrow, output = equation.partition("->")
+    inputs = lhs.split(",")
+    if not arrow:               # the implicit output counts letters before the diagonals
+        output = "".join(sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1))
+    if len(inputs) != len(operands) or all(len(set(s)) == len(s) for s in inputs):
+        return equation, operands
+    operands = list(operands)
+    for k, subs in enumerate(inputs):
+        for c in sorted(set(subs), key=subs.index):
+            while subs.count(c) > 1 and len(subs) == operands[k].ndim:
+                i, j = subs.index(c), subs.index(c, subs.index(c) + 1)
+                if operands[k].shape[i] != operands[k].shape[j]:
+                    raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} "
+                                       f"but the sizes don't match, {operands[k].shape[i]} != "
+                                       f"{operands[k].shape[j]}")
+                operands[k] = diagonal(operands[k], 0, i, j)
+                subs = subs[:i] + subs[i + 1:j] + subs[j + 1:] + c
+        inputs[k] = subs
+    return ",".join(inputs) + "->" + output, tuple(operands)
 
 
 def _parse_einsum(equation, operands):
@@ -163,10 +189,7 @@ def _parse_einsum(equation, operands):
                          f"{len(operands)} were given")
     sizes = {}
     for subs, x in zip(inputs, operands):
-        if len(set(subs)) != len(subs):
-            raise ValueError(f"einsum: operand subscripts {subs!r} repeat a letter (a trace or "
-                             f"diagonal), which is not supported")
-        if len(subs) != x.ndim:
+        if len(subs) != x.ndim:         # (repeated letters are gone: see _take_diagonals)
             raise ValueError(f"einsum: subscripts {subs!r} name {len(subs)} dims, but the "
                              f"operand has shape {tuple(x.shape)}")
         for c, n in zip(subs, x.shape):
