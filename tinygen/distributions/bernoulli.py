@@ -4,6 +4,7 @@ from functools import cached_property
 
 from tinygen.ops import bernoulli, broadcast_to, sigmoid
 from tinygen.ops.activation import logsigmoid
+from . import constraints
 from .distribution import Distribution, broadcast_all, clamp_probs, one_of
 
 
@@ -15,6 +16,10 @@ def softplus(x):
 class Bernoulli(Distribution):
     """Bernoulli(p) from ``probs`` p or ``logits`` log(p / (1 - p)); densities are computed from
     the logits (the BCE-with-logits form), so they stay finite for any logit."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         one_of(probs, logits)
@@ -43,6 +48,16 @@ class Bernoulli(Distribution):
         return self.probs
 
     @property
+    def mode(self):
+        """1 where p > 1/2, 0 where p < 1/2, nan where p = 1/2."""
+        mode = (self.probs >= 0.5).to(self.probs.dtype)
+        return mode.masked_fill(self.probs == 0.5, float("nan"))
+
+    @property
+    def param_shape(self):
+        return self._param.shape
+
+    @property
     def variance(self):
         return self.probs * (1 - self.probs)
 
@@ -53,6 +68,8 @@ class Bernoulli(Distribution):
 
     def log_prob(self, value):
         """value * logits - softplus(logits), which is -BCE-with-logits(logits, value)."""
+        if self._validate_args:
+            self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
         return value * logits - softplus(logits)
 

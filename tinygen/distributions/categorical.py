@@ -5,13 +5,19 @@ from functools import cached_property
 
 import numpy as np
 
+from tinygen.creation import full
 from tinygen.ops import broadcast_to, clamp, gather, logsumexp, multinomial, softmax
+from . import constraints
 from .distribution import Distribution, broadcast_all, clamp_probs, one_of
 
 
 class Categorical(Distribution):
     """Categorical over the last dimension of ``probs`` (normalised to sum to 1) or ``logits``
     (normalised so that logsumexp is 0), as in PyTorch; the batch shape is the rest."""
+
+    arg_constraints = {"probs": constraints.simplex,
+                       "logits": constraints.independent(constraints.real, 1)}
+    has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         one_of(probs, logits)
@@ -33,6 +39,22 @@ class Categorical(Distribution):
     def logits(self):
         return clamp_probs(self.probs).log()
 
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self):
+        return constraints.integer_interval(0, self._num_events - 1)
+
+    @property
+    def mean(self):
+        return full(self.batch_shape, math.nan, dtype=self.probs.dtype, device=self.probs.device)
+
+    @property
+    def variance(self):
+        return self.mean
+
+    @property
+    def mode(self):
+        return self.probs.argmax(-1)
+
     @property
     def param_shape(self):
         return self.batch_shape + (self._num_events,)
@@ -46,6 +68,8 @@ class Categorical(Distribution):
 
     def log_prob(self, value):
         """log p[value], broadcasting ``value`` against the batch shape."""
+        if self._validate_args:
+            self._validate_sample(value)
         value = value.long().unsqueeze(-1)
         shape = np.broadcast_shapes(tuple(value.shape), self.param_shape)
         log_pmf = broadcast_to(self.logits, shape)

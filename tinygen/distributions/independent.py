@@ -1,5 +1,6 @@
 """Independent: batch dimensions of a distribution reinterpreted as event dimensions."""
 
+from . import constraints
 from .distribution import Distribution
 
 
@@ -12,6 +13,8 @@ class Independent(Distribution):
     """The last ``reinterpreted_batch_ndims`` batch dimensions of ``base_distribution`` become
     event dimensions: log_prob and entropy sum over them (a diagonal Normal as one multivariate
     distribution, as a VAE's latent)."""
+
+    arg_constraints = {}
 
     def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=None):
         n = reinterpreted_batch_ndims
@@ -29,6 +32,22 @@ class Independent(Distribution):
     @property
     def mean(self):
         return self.base_dist.mean
+
+    @property
+    def support(self):
+        base = self.base_dist.support
+        n = self.reinterpreted_batch_ndims
+        return constraints.independent(base, n) if n else base
+
+    @property
+    def mode(self):
+        return self.base_dist.mode
+
+    def expand(self, batch_shape, _instance=None):
+        batch_shape = tuple(batch_shape)
+        n = self.reinterpreted_batch_ndims
+        base = self.base_dist.expand(batch_shape + self.event_shape[:n])
+        return Independent(base, n, validate_args=False)
 
     @property
     def variance(self):

@@ -3,12 +3,16 @@
 import math
 
 from tinygen.creation import randn
+from tinygen.ops import erf, erfinv
+from . import constraints
 from .distribution import Distribution, broadcast_all
 
 
 class Normal(Distribution):
     """N(loc, scale^2), elementwise over the broadcast shape of ``loc`` and ``scale``."""
 
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
@@ -17,6 +21,10 @@ class Normal(Distribution):
 
     @property
     def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
         return self.loc
 
     @property
@@ -35,8 +43,20 @@ class Normal(Distribution):
 
     def log_prob(self, value):
         """-(value - loc)^2 / (2 scale^2) - log scale - log sqrt(2 pi)."""
+        if self._validate_args:
+            self._validate_sample(value)
         return -((value - self.loc) ** 2) / (2 * self.variance) - self.scale.log() \
             - 0.5 * math.log(2 * math.pi)
+
+    def cdf(self, value):
+        """1/2 (1 + erf((value - loc) / (scale sqrt 2)))."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 * (1 + erf((value - self.loc) / (self.scale * math.sqrt(2))))
+
+    def icdf(self, value):
+        """loc + scale sqrt(2) erfinv(2 value - 1)."""
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
 
     def entropy(self):
         """1/2 + 1/2 log(2 pi) + log scale."""
