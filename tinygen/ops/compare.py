@@ -224,6 +224,9 @@ def logical_not(x):
 
 
 def sign(x):
+    """-1, 0 or 1 in x's dtype; a bool tensor is its own sign (NumPy has no bool sign)."""
+    if x.dtype.kind == "b":
+        return Tensor(x.array.copy())
     return Tensor(get_array_module(x.array).sign(x.array))
 
 

@@ -110,7 +110,8 @@ class Pow(ArrayFunction):
         if ctx.needs_input_grad[0]:
             grad_a = grad_y * b * a ** _exponent_minus_one(b)
         if ctx.needs_input_grad[1]:
-            safe_log = log(where(a == 0, 1, a))       # 0 ** b has derivative 0 in b (for b > 0)
+            # 0 ** b has derivative 0 in b for b >= 0; for b < 0 it is inf * log(0) = -inf
+            safe_log = log(where((a == 0) & (b >= 0), 1, a))
             grad_b = grad_y * y * safe_log
         return grad_a, grad_b
 
@@ -296,7 +297,11 @@ def add(a, b, alpha=1):
 
 
 def sub(a, b, alpha=1):
-    """a - alpha * b."""
+    """a - alpha * b. Booleans are refused, as in PyTorch (``~`` or logical_xor is meant)."""
+    if any(t is True or t is False or isinstance(t, Tensor) and t.dtype == np.bool_
+           for t in (a, b)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported; "
+                           "use the `~` or logical_not() (or `^`, logical_xor()) instead")
     return Sub.apply(*binary_operands(a, b if alpha == 1 else b * alpha))
 
 
@@ -318,10 +323,32 @@ def neg(x):
 
 
 def pow(a, b):
+    """a ** b in the common dtype. As in PyTorch, bool ** bool is not implemented, and integer
+    tensors raised to negative integer tensors give 1 ** b = 1, (-1) ** b = ±1 and 0 otherwise
+    (a negative Python-number exponent is an error)."""
+    if all(isinstance(t, (bool, np.bool_)) or isinstance(t, Tensor) and t.dtype == np.bool_
+           for t in (a, b)):
+        raise NotImplementedError("pow is not implemented for bool tensors")
     a, b = binary_operands(a, b)
+    if (isinstance(b, int) and b < 0 and isinstance(a, Tensor) and a.dtype.kind in "iub"):
+        raise RuntimeError(f"Integers to negative integer powers are not allowed ({a.dtype} "
+                           f"tensor ** {b})")
     if not isinstance(a, Tensor):
         a = Tensor(get_array_module(b.array).asarray(a, dtype=b.dtype))
+    if isinstance(b, Tensor) and b.dtype.kind in "iu" and a.dtype.kind in "iu":
+        return _integer_pow(a, b)
     return Pow.apply(a, b)
+
+
+def _integer_pow(a, b):
+    """Integer a ** b where b may hold negative entries (NumPy refuses them), outside the graph
+    as integers have no gradient."""
+    xp = get_array_module(a.array)
+    x, e = xp.broadcast_arrays(a.array, b.array)
+    y = x ** xp.maximum(e, 0)
+    one = xp.where(e % 2 == 1, x, 1)                     # (-1) ** e for odd and even e
+    y = xp.where(e < 0, xp.where(xp.abs(x) == 1, one, 0), y)
+    return Tensor(y.astype(x.dtype, copy=False))
 
 
 def exp(x):
@@ -365,6 +392,8 @@ def relu(x):
 
 
 def abs(x):
+    if x.dtype == np.bool_:
+        raise NotImplementedError("abs is not implemented for bool tensors")
     return Abs.apply(x)
 
 

@@ -16,7 +16,7 @@ from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp
 from tinygen.ops.convert import binary_operands, clone, constant_like, float_input
-from tinygen.ops.elementwise import exp
+from tinygen.ops.elementwise import IEEE_QUIET, exp
 from tinygen.tensor import Tensor
 
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -100,7 +100,8 @@ def _remainder(ctx, a, b, rounding_mode):
     if ctx.needs_input_grad[1]:
         ctx.save_for_backward(_quotient(a, b, rounding_mode))
     xp = get_array_module(_check_divisor(a, b))
-    return xp.remainder(a, b) if rounding_mode == "floor" else xp.fmod(a, b)
+    with np.errstate(**IEEE_QUIET):                 # x % 0.0 is NaN, quietly
+        return xp.remainder(a, b) if rounding_mode == "floor" else xp.fmod(a, b)
 
 
 def _quotient(a, b, rounding_mode):
@@ -108,10 +109,11 @@ def _quotient(a, b, rounding_mode):
     it; a and b are arrays or numbers, of the result's dtype, so integers divide exactly."""
     array = _check_divisor(a, b)
     xp = get_array_module(array)
-    if rounding_mode == "floor":
-        return xp.floor_divide(a, b)
-    if array.dtype.kind == "f":
-        return xp.trunc(a / b)
+    with np.errstate(**IEEE_QUIET):                 # x // 0.0 is ±inf or NaN, quietly
+        if rounding_mode == "floor":
+            return xp.floor_divide(a, b)
+        if array.dtype.kind == "f":
+            return xp.trunc(a / b)
     return (a - xp.fmod(a, b)) // b                 # exact: a - fmod(a, b) is a multiple of b
 
 
@@ -145,6 +147,8 @@ def reciprocal(x):
 
 
 def floor(x):
+    if x.dtype.kind == "b":
+        raise NotImplementedError("floor is not implemented for bool tensors")
     return _step(x, lambda a: get_array_module(a).floor(a))
 
 
@@ -164,19 +168,28 @@ def round(x, decimals=0):
 def remainder(input, other):
     """input % other, with the sign of other (Python's %, torch.remainder); fmod takes the sign
     of input."""
+    _refuse_bools("remainder", input, other)
     return Remainder.apply(*binary_operands(input, other))
 
 
 def fmod(input, other):
     """The remainder of input / other rounded toward zero, with the sign of input (C's fmod)."""
+    _refuse_bools("fmod", input, other)
     return Fmod.apply(*binary_operands(input, other))
 
 
 def floor_divide(input, other):
     """input // other, rounded down as Python's //. Outside the graph: PyTorch defines no
     derivative for it (div with rounding_mode='floor' has a zero gradient)."""
+    _refuse_bools("floor_divide", input, other)
     a, b = (t.array if isinstance(t, Tensor) else t for t in binary_operands(input, other))
     return Tensor(_quotient(a, b, "floor"))
+
+
+def _refuse_bools(name, input, other):
+    """PyTorch implements no remainder or floor division of two bool tensors."""
+    if all(isinstance(t, Tensor) and t.dtype.kind == "b" for t in (input, other)):
+        raise NotImplementedError(f"{name} is not implemented for bool tensors")
 
 
 def rounded_div(input, other, rounding_mode):
@@ -185,6 +198,7 @@ def rounded_div(input, other, rounding_mode):
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found {rounding_mode!r}")
+    _refuse_bools("div", input, other)
     return Step.apply(lambda a, b: _quotient(a, b, rounding_mode), *binary_operands(input, other))
 
 

@@ -234,7 +234,9 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
         correction = 1 if unbiased is None or unbiased else 0
     axes = _reduced_axes(dim, x.ndim, "var")
     centred = x - mean(x, axes, keepdim=True)
-    return _per_count(sum(centred * centred, axes, keepdim), _count(x, axes) - correction)
+    # PyTorch divides by max(0, N - correction): inf (or 0 / 0 = nan) when that is 0
+    n = _count(x, axes) - correction
+    return sum(centred * centred, axes, keepdim) / (n if n > 0 else 0)
 
 
 def _count(x, axes):
@@ -267,12 +269,18 @@ def amin(x, dim=None, keepdim=False):
     return Amin.apply(x, axes, keepdim)
 
 
+class EmptyReductionError(IndexError, RuntimeError):
+    """Reducing a size-0 dim with max or min: PyTorch's IndexError (its RuntimeError when no dim
+    is given), so either catches it."""
+
+
 def _refuse_empty(x, axes, op):
     """Max and min have no identity, so reducing a size-0 dim is an error (other dims may be 0)."""
     for axis in axes:
         if x.shape[axis] == 0:
-            raise RuntimeError(f"{op}(): expected reduction dim {axis} to have non-zero size "
-                               f"(shape {tuple(x.shape)}), since the operation has no identity")
+            raise EmptyReductionError(f"{op}(): expected reduction dim {axis} to have non-zero "
+                                      f"size (shape {tuple(x.shape)}), since the operation has "
+                                      "no identity")
 
 
 def max(x, dim=None, keepdim=False):
@@ -331,11 +339,15 @@ def argmin(x, dim=None, keepdim=False):
 def _arg(x, dim, keepdim, name):
     xp = get_array_module(x.array)
     if dim is None:
+        if not x.numel():
+            raise IndexError(f"{name}(): expected a dim for an empty input (shape "
+                             f"{tuple(x.shape)}): there is no largest or smallest element")
         result = getattr(xp, name)(x.array.reshape(-1))
         if keepdim:
             result = result.reshape((1,) * x.ndim)
     else:
         axis = normalize_dim(dim, x.ndim, name)
+        _refuse_empty(x, (axis,) if x.ndim else (), name)
         result = getattr(xp, name)(x.array, axis=axis, keepdims=keepdim)
     return Tensor(xp.asarray(result, dtype=dtypes.int64))
 

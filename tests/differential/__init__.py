@@ -1,0 +1,1 @@
+"""Differential tests: tinygen against PyTorch on random small configurations."""
