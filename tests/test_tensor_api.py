@@ -171,3 +171,43 @@ def test_index_reduce_matches_torch():
             theirs = torch.tensor(x).index_reduce(1, torch.tensor(idx), torch.tensor(src),
                                                   reduce, include_self=include_self)
             np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+def test_typed_constructor_takes_numpy_int_as_a_size():
+    """NumPy 2 gives its scalars ``__array_namespace__``; an np.int64 is still a size."""
+    assert tg.DoubleTensor(np.int64(3)).shape == (3,)
+    assert tg.LongTensor(np.int32(2), 2).shape == (2, 2)
+
+
+def test_resize_of_transposed_tensor_keeps_memory_order():
+    """As PyTorch, resize_ keeps the storage's order, not the transposed view's."""
+    x = tg.arange(6.0).reshape(2, 3).t()
+    assert x.resize_(2, 2).tolist() == [[0, 1], [2, 3]]
+
+
+def test_top_level_losses_are_unreduced_by_default():
+    """torch.kl_div & co. (ATen's int-reduction forms) give 'none' when reduction is left out
+    (PyTorch 2.x at run time); 1 is the mean, 2 the sum."""
+    rng = np.random.default_rng(0)
+    a, b = tg.tensor(rng.standard_normal((3, 4))), tg.tensor(rng.uniform(0.1, 1, (3, 4)))
+    sign, y = tg.tensor(np.sign(rng.standard_normal((3, 4)))), tg.tensor([1.0, -1.0, 1.0])
+    calls = {"kl_div": lambda r: tg.kl_div(a, b, *r),
+             "margin_ranking_loss": lambda r: tg.margin_ranking_loss(a, b, sign, 0.0, *r),
+             "hinge_embedding_loss": lambda r: tg.hinge_embedding_loss(a, sign, 1.0, *r),
+             "cosine_embedding_loss": lambda r: tg.cosine_embedding_loss(a, b, y, 0.0, *r),
+             "triplet_margin_loss": lambda r: tg.triplet_margin_loss(a, b, a * 2, 1.0, 2, 1e-6,
+                                                                     False, *r)}
+    for name, call in calls.items():
+        plain, none = call(()), call((0,))
+        np.testing.assert_array_equal(plain.numpy(), none.numpy(), err_msg=name)
+        assert plain.ndim >= 1, name
+        np.testing.assert_allclose(call((1,)).numpy(), none.numpy().mean(), err_msg=name)
+        np.testing.assert_allclose(call((2,)).numpy(), none.numpy().sum(), err_msg=name)
+
+
+def test_top_level_losses_default_reduction_matches_torch():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(1).standard_normal((3, 4))
+    b = np.abs(a[::-1]) + 0.1
+    ref = torch.kl_div(torch.tensor(a), torch.tensor(b))
+    np.testing.assert_allclose(tg.kl_div(tg.tensor(a), tg.tensor(b)).numpy(), ref.numpy())

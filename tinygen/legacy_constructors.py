@@ -32,9 +32,10 @@ def constructor_array(args, dtype=None):
 
 
 def _is_data(value):
-    """Whether one argument is data rather than a size: sequences, arrays and tensors are."""
-    return isinstance(value, (list, tuple, Tensor, np.ndarray)) or hasattr(
-        value, "__array_namespace__")
+    """Whether one argument is data rather than a size: sequences, arrays and tensors are;
+    NumPy scalars (which NumPy 2 gives ``__array_namespace__`` too) are not."""
+    return isinstance(value, (list, tuple, Tensor, np.ndarray)) or (
+        hasattr(value, "__array_namespace__") and not isinstance(value, np.generic))
 
 
 def _data_array(data, dtype):

@@ -111,3 +111,36 @@ def test_errors():
         F.embedding_bag(ids, weight, tg.tensor(np.array([1])))
     with pytest.raises(ValueError, match="1D or 2D"):
         F.embedding_bag(ids.reshape(1, 1, 2), weight)
+
+
+def test_include_last_offset_last_bag_runs_to_the_end():
+    """PyTorch reads offsets[-1] as len(input): the last bag ends at the end of input even when
+    offsets[-1] is smaller; an offset past the end is an error."""
+    W = tg.tensor(np.arange(18.0).reshape(6, 3))
+    ids = tg.tensor([1, 2, 4, 5, 4, 3])
+    out = F.embedding_bag(ids, W, tg.tensor([0, 2, 2, 4]), mode="sum", include_last_offset=True)
+    rows = np.arange(18.0).reshape(6, 3)
+    np.testing.assert_allclose(host(out), [rows[[1, 2]].sum(0), np.zeros(3),
+                                           rows[[4, 5, 4, 3]].sum(0)])
+    with pytest.raises(RuntimeError, match="offsets\\[-1\\] can not be greater"):
+        F.embedding_bag(ids, W, tg.tensor([0, 7]))
+
+
+def test_include_last_offset_matches_torch():
+    torch = pytest.importorskip("torch")
+    W = np.random.default_rng(0).standard_normal((6, 3))
+    ids, offsets = [1, 2, 4, 5, 4, 3, 2, 0], [0, 2, 2, 5]
+    for mode in ("sum", "mean", "max"):
+        ref = torch.nn.functional.embedding_bag(torch.tensor(ids), torch.tensor(W),
+                                                torch.tensor(offsets), mode=mode,
+                                                include_last_offset=True)
+        out = F.embedding_bag(tg.tensor(ids), tg.tensor(W), tg.tensor(offsets), mode=mode,
+                              include_last_offset=True)
+        np.testing.assert_allclose(host(out), ref.numpy(), rtol=1e-12)
+
+
+def test_per_sample_weights_dtype_must_match_weight():
+    W = tg.randn(4, 2, dtype=tg.float64)
+    with pytest.raises(RuntimeError, match="per_sample_weights .*float32.* weight .*float64"):
+        F.embedding_bag(tg.tensor([0, 1]), W, tg.tensor([0]), mode="sum",
+                        per_sample_weights=tg.ones(2))

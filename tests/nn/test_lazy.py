@@ -147,3 +147,21 @@ def test_lazy_modules_against_torch():
     want = theirs(torch.tensor(x)).detach().numpy()
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+
+
+def test_lazy_conv_signatures_match_torch():
+    """Positional arguments follow PyTorch's order (the transposed form has output_padding
+    before groups and dilation after bias)."""
+    torch = pytest.importorskip("torch")
+    import inspect
+    for name in ("LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
+                 "LazyConvTranspose2d", "LazyConvTranspose3d"):
+        ours = list(inspect.signature(getattr(nn, name)).parameters)
+        theirs = list(inspect.signature(getattr(torch.nn, name)).parameters)
+        assert ours == theirs, name
+    conv = nn.LazyConv2d(6, 3, 1, 2, 2, 2, False)               # dilation 2, groups 2, no bias
+    conv(tg.ones(1, 4, 6, 6))
+    assert (conv.dilation, conv.groups, conv.bias) == ((2, 2), 2, None)
+    assert tuple(conv.weight.shape) == (6, 2, 3, 3)
+    up = nn.LazyConvTranspose2d(3, 3, 2, 0, 1, 1, True, 2)     # output_padding 1, dilation 2
+    assert tuple(up(tg.ones(1, 2, 4, 4)).shape) == (1, 3, 12, 12)

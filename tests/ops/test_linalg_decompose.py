@@ -120,3 +120,16 @@ def test_against_torch(rng):
         (y * tg.tensor(w)).sum().backward()
         (ty * torch.tensor(w)).sum().backward()
         np.testing.assert_allclose(host(B.grad), TB.grad.numpy(), atol=1e-10)
+
+
+def test_svdvals_gradient_at_repeated_singular_values():
+    """The singular values alone have the gradient U diag(gS) V^T even where two coincide
+    (the identity, an orthogonal matrix); only U and V carry 1 / (s_i^2 - s_j^2) terms."""
+    eye = tg.eye(3, dtype=tg.float64, requires_grad=True)
+    tg.linalg.svdvals(eye).sum().backward()
+    np.testing.assert_allclose(host(eye.grad), np.eye(3), atol=1e-12)
+    Q = tg.tensor([[0.0, 1.0], [-1.0, 0.0]], dtype=tg.float64, requires_grad=True)
+    tg.linalg.matrix_norm(Q, "nuc").backward()                 # d ||Q||_* = U V^T = Q here
+    np.testing.assert_allclose(host(Q.grad), host(Q), atol=1e-12)
+    A = tg.tensor(np.diag([3.0, 2.0]) + 0.25, requires_grad=True)
+    assert gradgradcheck(lambda a: tg.linalg.svdvals(a), (A,))

@@ -155,3 +155,16 @@ def test_against_torch(rng):
     X = tg.linalg.solve_triangular(tg.tensor(a), tg.tensor(b), upper=True)
     TX = torch.linalg.solve_triangular(torch.tensor(a), torch.tensor(b), upper=True)
     np.testing.assert_allclose(host(X), TX.numpy(), rtol=1e-10)
+
+
+def test_logdet_of_negative_determinant_has_zero_gradient():
+    """logdet is nan where det < 0, and (as PyTorch) its gradient there is 0, not A^-T."""
+    A = tg.tensor(np.diag([-1.0, 2.0]), requires_grad=True)
+    y = tg.logdet(A)
+    y.backward()
+    assert np.isnan(host(y))
+    np.testing.assert_array_equal(host(A.grad), np.zeros((2, 2)))
+    B = tg.tensor(np.diag([1.0, 2.0]), requires_grad=True)     # positive det: A^-T
+    tg.logdet(B).backward()
+    np.testing.assert_allclose(host(B.grad), np.diag([1.0, 0.5]))
+    assert gradcheck(tg.logdet, (tg.tensor(np.diag([3.0, 2.0]) + 0.1, requires_grad=True),))

@@ -146,3 +146,18 @@ def test_against_torch(rng):
     U, S, V = tg.svd(tg.tensor(a[0]))
     TU, TS, TV = torch.svd(torch.tensor(a[0]))
     np.testing.assert_allclose(np.abs(host(V)), np.abs(TV.numpy()), atol=1e-12)
+
+
+@pytest.mark.parametrize("p", ["fro", "nuc", 1, math.inf])
+def test_cond_of_singular_matrix_is_inf(p):
+    """PyTorch gives inf for a singular matrix in these norms (no LinAlgError), per matrix of
+    a batch, and the other matrices keep finite values and gradients."""
+    A = tg.tensor([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 0.0], [0.0, 1.0]]], dtype=tg.float64,
+                  requires_grad=True)
+    c = tg.linalg.cond(A, p)
+    ref = np.linalg.cond(np.array([[2.0, 0.0], [0.0, 1.0]]), p)
+    assert np.isinf(host(c)[0])
+    np.testing.assert_allclose(host(c)[1], ref, rtol=1e-12)
+    c[1].backward()
+    assert np.isfinite(host(A.grad)).all()
+    np.testing.assert_array_equal(host(A.grad)[0], np.zeros((2, 2)))

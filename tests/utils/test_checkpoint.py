@@ -119,3 +119,24 @@ def test_function_must_return_tensors():
     x = tg.ones(2, requires_grad=True)
     with pytest.raises(TypeError, match="must return a tensor"):
         checkpoint(lambda t: 3, x, use_reentrant=False)
+
+
+def test_non_reentrant_gives_parameter_grads_when_no_input_requires_grad():
+    """A first block's input does not require grad; with use_reentrant=False PyTorch still
+    gives the block's parameters their gradients (the reentrant form gives none)."""
+    tg.manual_seed(0)
+    layer = nn.Linear(3, 2)
+    x = tg.ones(4, 3)
+    y = checkpoint(layer, x, use_reentrant=False)
+    assert y.requires_grad
+    y.sum().backward()
+    np.testing.assert_allclose(layer.weight.grad.numpy(), np.full((2, 3), 4.0))
+    np.testing.assert_allclose(layer.bias.grad.numpy(), np.full(2, 4.0))
+    layer.zero_grad()
+    checkpoint(lambda a: layer(a) * 2, x, use_reentrant=False).sum().backward()   # a closure
+    np.testing.assert_allclose(layer.weight.grad.numpy(), np.full((2, 3), 8.0))
+    assert not checkpoint(layer, x, use_reentrant=True).requires_grad
+    with tg.no_grad():
+        assert not checkpoint(layer, x, use_reentrant=False).requires_grad
+    layer.requires_grad_(False)
+    assert not checkpoint(layer, x, use_reentrant=False).requires_grad

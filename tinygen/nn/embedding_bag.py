@@ -41,11 +41,15 @@ def _bags(input, offsets, include_last_offset):
     if starts.size > 1 and bool((xp.diff(starts) < 0).any()):
         raise RuntimeError(f"embedding_bag: offsets must be non-decreasing, got {starts.tolist()}")
     n = input.shape[0]
+    if starts.size and int(starts[-1]) > n:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got "
+                           f"offsets[-1] of {int(starts[-1])}")
     B = starts.size - 1 if include_last_offset else starts.size
-    # bag of position i: the last start <= i; past the last offset with include_last_offset: none
+    # bag of position i: the last start <= i. With include_last_offset the last bag runs to the
+    # end of input whatever offsets[-1] says (PyTorch reads that entry as len(input))
     bag = xp.searchsorted(starts, xp.arange(n), side="right") - 1
     if include_last_offset:
-        bag = xp.where(bag >= B, -1, bag)
+        bag = xp.minimum(bag, B - 1)
     return input.array, bag, B
 
 
@@ -65,6 +69,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise ValueError(f"embedding_bag: If per_sample_weights ({list(per_sample_weights.shape)}"
                          f") is not None, then it must have the same shape as the input "
                          f"({list(input.shape)})")
+    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
+        raise RuntimeError(f"embedding_bag: per_sample_weights ({per_sample_weights.dtype}) "
+                           f"must have the dtype of weight ({weight.dtype})")
     if weight.ndim != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension "
                          f"{weight.ndim}")

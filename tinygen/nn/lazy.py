@@ -218,16 +218,24 @@ class _LazyConvMixin(LazyModuleMixin):
 
 
 def _lazy_conv(base, transposed):
-    """The lazy form of a convolution class (its constructor minus in_channels)."""
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, *rest, device=None,
-                 dtype=None, **kwargs):
-        names = (("output_padding", "groups", "bias", "dilation", "padding_mode") if transposed
-                 else ("dilation", "groups", "bias", "padding_mode"))
-        kwargs.update(zip(names, rest))
-        bias = kwargs.pop("bias", True)
-        base.__init__(self, 0, 0, kernel_size, stride, padding, bias=False, device=device,
-                      dtype=dtype, **kwargs)
-        self._lazy_init(out_channels, bias, device, dtype)
+    """The lazy form of a convolution class (its constructor minus in_channels; the two
+    signatures are PyTorch's, whose transposed form has output_padding and moves dilation)."""
+    if not transposed:
+        def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                     groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+            base.__init__(self, 0, 0, kernel_size, stride, padding, dilation=dilation,
+                          groups=groups, bias=False, padding_mode=padding_mode, device=device,
+                          dtype=dtype)
+            self._lazy_init(out_channels, bias, device, dtype)
+    else:
+        def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                     groups=1, bias=True, dilation=1, padding_mode="zeros", device=None,
+                     dtype=None):
+            base.__init__(self, 0, 0, kernel_size, stride, padding,
+                          output_padding=output_padding, groups=groups, bias=False,
+                          dilation=dilation, padding_mode=padding_mode, device=device,
+                          dtype=dtype)
+            self._lazy_init(out_channels, bias, device, dtype)
     doc = f"``{base.__name__}`` with in_channels read from the first input."
     return type("Lazy" + base.__name__, (_LazyConvMixin, base),
                 {"__init__": __init__, "cls_to_become": base, "__doc__": doc,

@@ -15,7 +15,18 @@ from tinygen.backend import get_array_module
 from tinygen.ops.gamma import polevl
 from tinygen.ops.pointwise import special_function
 
-erf, erfc = special_function("erf"), special_function("erfc")
+_erf, _erfc = special_function("erf"), special_function("erfc")
+
+
+def erf(x):
+    """erf of an array; a 0-d array's arithmetic gives NumPy scalars, so make x an array."""
+    return _erf(get_array_module(x).asarray(x))
+
+
+def erfc(x):
+    """erfc of an array (or a NumPy scalar, as erf)."""
+    return _erfc(get_array_module(x).asarray(x))
+
 SQRT_2PI = math.sqrt(2 * math.pi)
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 ERFINV_A = (-0.140543331, 0.914624893, -1.645349621, 0.886226899)

@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
+from tinygen.creation import zeros_like
 from tinygen.ops.compare import where
 from tinygen.ops.layout import tril
 from tinygen.ops.linalg_common import (
@@ -177,6 +178,7 @@ class SVD(ArrayFunction):
     def forward(ctx, A, full_matrices):
         U, S, Vh = get_array_module(A).linalg.svd(A, full_matrices=full_matrices)
         ctx.save_for_backward(U, S, Vh)
+        ctx.set_materialize_grads(False)        # None for unused outputs (svdvals: U and Vh)
         return tuple(x.astype(A.dtype, copy=False) for x in (U, S, Vh))
 
     @staticmethod
@@ -184,7 +186,12 @@ class SVD(ArrayFunction):
         U, S, Vh = ctx.saved_tensors
         m, n = U.shape[-2], Vh.shape[-1]
         k = S.shape[-1]
-        U, gU, Vh, gVh = U[..., :k], gU[..., :k], Vh[..., :k, :], gVh[..., :k, :]
+        U, Vh = U[..., :k], Vh[..., :k, :]
+        gS = zeros_like(S) if gS is None else gS
+        if gU is None and gVh is None:     # S alone: no 1 / (s_i^2 - s_j^2), so repeated
+            return U @ diag_embed(gS) @ Vh, None        # singular values are fine (PyTorch)
+        gU = zeros_like(U) if gU is None else gU[..., :k]
+        gVh = zeros_like(Vh) if gVh is None else gVh[..., :k, :]
         V, gV = Vh.mT, gVh.mT
         UtgU, VtgV = U.mT @ gU, V.mT @ gV
         UtgU, VtgV = UtgU - UtgU.mT, VtgV - VtgV.mT              # skew parts

@@ -5,6 +5,7 @@ Forward calls ``xp.linalg`` on the whole batch; backward is written with these s
 (Giles 2008, "Collected matrix derivative results", section 2.2), so it differentiates again.
 """
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -148,11 +149,12 @@ def slogdet(A):
 
 
 def logdet(A):
-    """log det(A) as ``torch.logdet``: nan for a negative determinant, -inf for zero."""
+    """log det(A) as ``torch.logdet``: nan for a negative determinant (with a zero gradient,
+    as PyTorch), -inf for zero."""
+    from tinygen.ops.compare import where
     check_square(A, "logdet")
     sign, logabsdet = slogdet(A)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return logabsdet + sign.log()
+    return where(sign < 0, math.nan, logabsdet)
 
 
 class Solve(ArrayFunction):

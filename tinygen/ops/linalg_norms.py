@@ -12,9 +12,10 @@ import numpy as np
 from tinygen.backend import get_array_module
 from tinygen.ops.elementwise import abs
 from tinygen.ops.linalg import cross as _cross
-from tinygen.ops.linalg_common import check_float, check_matrix, check_same_dtype, check_square
+from tinygen.ops.linalg_common import (
+    check_float, check_matrix, check_same_dtype, check_square, eye_like)
 from tinygen.ops.linalg_decompose import svd, svdvals
-from tinygen.ops.linalg_inverse import inv
+from tinygen.ops.linalg_inverse import inv, inv_ex
 from tinygen.ops.norm import vector_norm
 from tinygen.ops.rearrange import diagonal as _diagonal, movedim
 from tinygen.ops.reduce import amax, amin, sum
@@ -89,14 +90,18 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 
 def cond(A, p=None):
     """The condition number of each matrix in the norm ``p``: s_max / s_min for None or 2
-    (s_min / s_max for -2); otherwise norm(A, p) * norm(A^-1, p) (square A only)."""
+    (s_min / s_max for -2); otherwise norm(A, p) * norm(A^-1, p) (square A only), inf for a
+    singular A (as PyTorch: no error)."""
+    from tinygen.ops.compare import where
     check_matrix(A, "linalg.cond")
     if p is None or p in (2, -2):
         s = svdvals(A)
         ratio = s[..., 0] / s[..., -1]
         return 1 / ratio if p == -2 else ratio
     check_square(A, "linalg.cond")
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    singular = inv_ex(A.detach()).info > 0
+    safe = where(unsqueeze(unsqueeze(singular, -1), -1), eye_like(A), A)   # no nan in backward
+    return where(singular, math.inf, matrix_norm(safe, p) * matrix_norm(inv(safe), p))
 
 
 def _tolerance(S, shape, atol, rtol):

@@ -52,7 +52,8 @@ def resize_(self, *size):
     else:
         new = get_array_module(self.array).zeros(size, dtype=self.dtype)
         kept = min(n, self.array.size)
-        new.reshape(-1)[:kept] = self.array.reshape(-1)[:kept]
+        # memory order (PyTorch keeps the storage): a transposed tensor keeps its base's order
+        new.reshape(-1)[:kept] = self.array.ravel(order="K")[:kept]
         self.array = new
     self._shared_version()[0] += 1
     return self

@@ -15,7 +15,8 @@ state, so tinygen forks instead of saving and restoring it as PyTorch does).
 As PyTorch's reentrant form, the second run backpropagates into the ``.grad`` of every tensor
 ``fn`` uses, so it works with ``loss.backward()``; ``tg.autograd.grad`` and
 ``backward(inputs=...)`` through a checkpoint are refused with PyTorch's error, since they must not
-touch ``.grad``. tinygen runs ``use_reentrant=False`` the same way.
+touch ``.grad``. tinygen runs ``use_reentrant=False`` the same way, except that its output
+requires grad when ``function`` may use parameters that do, as PyTorch's non-reentrant form.
 """
 
 import contextlib
@@ -23,7 +24,9 @@ import contextlib
 from tinygen import backend
 from tinygen.autograd import engine
 from tinygen.autograd.function import ArrayFunction
-from tinygen.autograd.grad_mode import enable_grad, no_grad
+from tinygen.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from tinygen.creation import zeros
+from tinygen.nn.module import Module
 from tinygen.tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
@@ -101,7 +104,23 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         return function(*filled, **kwargs)
 
     seeds = _fresh_seeds(tensors) if preserve_rng_state else {}
+    if use_reentrant is False and _needs_anchor(function, tensors):
+        anchor = zeros((), device=tensors[0].device if tensors else None, requires_grad=True)
+        tensors = tensors + [anchor]                                        # run ignores it
     return Checkpoint.apply(run, seeds, *tensors)
+
+
+def _needs_anchor(function, tensors):
+    """Whether the non-reentrant form needs a stand-in input that requires grad: PyTorch's
+    ``use_reentrant=False`` gives the parameters ``function`` uses gradients even when no
+    input requires grad (the first block of a network). Only a module (or its method) can be
+    seen to have none."""
+    if not is_grad_enabled() or any(t.requires_grad for t in tensors):
+        return False
+    module = function if isinstance(function, Module) else getattr(function, "__self__", None)
+    if isinstance(module, Module):
+        return any(p.requires_grad for p in module.parameters())
+    return True
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
