@@ -16,12 +16,14 @@ once; only time is a Python loop. The recursion is built from differentiable ops
 
 "log 0" is the finite NEG rather than -inf, so the gradients of unreachable states are 0 and
 never inf * 0 = nan. Whether any alignment exists depends only on the lengths: T must cover the
-labels plus one blank between each pair of equal neighbours. Losses without one are inf (or 0
-with ``zero_infinity``, their gradient 0), as in PyTorch.
+labels plus one blank between each pair of equal neighbours. Losses without one are inf, their
+gradient NaN over the sample's input steps (or 0 with ``zero_infinity``, their gradient 0), as in
+PyTorch.
 """
 
 import numpy as np
 
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import where
 from tinygen.ops.indexing import gather
@@ -130,6 +132,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     loss = _forward_loss(log_probs, targets, input_lengths, target_lengths, blank)
     xp = get_array_module(log_probs.array)
     bad = xp.asarray(~_feasible(targets, input_lengths, target_lengths))
+    if not zero_infinity and bad.any():
+        loss = loss + InfeasibleGrad.apply(log_probs, _infeasible_mask(xp, log_probs, bad,
+                                                                        input_lengths))
     loss = where(Tensor(bad), 0.0 if zero_infinity else float("inf"), loss)
     if reduction == "none":
         return loss.squeeze(0) if unbatched else loss
@@ -137,6 +142,26 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         return loss.sum()
     divisor = xp.asarray(np.maximum(target_lengths, 1), log_probs.dtype)
     return (loss / Tensor(divisor)).mean()
+
+
+class InfeasibleGrad(ArrayFunction):
+    """Adds 0 to each sample's loss; backward gives PyTorch's gradient of an infinite loss:
+    NaN at every (t < input length, class) of the samples ``mask`` marks NaN, 0 elsewhere."""
+    @staticmethod
+    def forward(ctx, log_probs, mask):
+        ctx.mask = mask
+        return get_array_module(log_probs).zeros(log_probs.shape[1], log_probs.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(1, -1, 1) * Tensor(ctx.mask), None
+
+
+def _infeasible_mask(xp, log_probs, bad, input_lengths):
+    """(T, N, C): NaN over the input steps of the samples without an alignment, else 0."""
+    steps = xp.arange(log_probs.shape[0])[:, None] < xp.asarray(input_lengths)[None, :]
+    nan = xp.where(steps & bad[None, :], xp.nan, 0.0).astype(log_probs.dtype)
+    return xp.broadcast_to(nan[:, :, None], log_probs.shape).copy()
 
 
 def _forward_loss(log_probs, targets, input_lengths, target_lengths, blank):

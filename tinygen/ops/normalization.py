@@ -176,14 +176,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     x = _channels_first(input, "batch_norm")
     n, c, length = x.shape
+    count = n * length
+    if training and count <= 1:                  # checked first, as torch does
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                         f"training, got input size {list(input.shape)}")
     for name, param in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                         ("running_var", running_var)):
         _check_affine(name, param, (c,), f"batch_norm (input has {c} channels)")
     if training:
-        count = n * length
-        if count <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                             f"training, got input size {list(input.shape)}")
         y, mean, var = BatchNorm.apply(x, weight, bias, float(eps))
         if running_mean is not None or running_var is not None:
             with no_grad():
@@ -210,6 +210,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"group_norm: expected an input of shape (N, C, *), got shape "
                          f"{tuple(input.shape)}")
     n, c = input.shape[:2]
+    if num_groups > 0 and n * c // num_groups * math.prod(input.shape[2:]) == 1:   # as torch
+        raise ValueError(f"group_norm: expected more than 1 value per channel when training, "
+                         f"got input size {list(input.shape)} with {num_groups} groups")
     if num_groups <= 0 or c % num_groups:
         raise RuntimeError(f"group_norm: expected the number of channels ({c}) to be divisible "
                            f"by num_groups ({num_groups})")

@@ -42,7 +42,7 @@ def _widths(input, pad, mode):
     pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
     widths = ((0, 0),) * (input.ndim - len(pairs)) + tuple(pairs)
     for n, (a, b) in zip(input.shape, widths):
-        if n + a + b < 0:
+        if n + min(a, 0) < 0 or n + min(a, 0) + min(b, 0) < 0 or n + a + b < 0:   # as torch crops
             raise RuntimeError(f"pad: the input size {n}, plus negative padding {a} and {b}, "
                                f"resulted in a negative output size (input shape "
                                f"{tuple(input.shape)}, pad {pad})")

@@ -63,6 +63,10 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         raise ValueError(f"{op}: divisor must be not zero")
     kernel, stride, padding, _, size, extra = _pool_geometry(
         op, input, kernel_size, stride, padding, 1, ceil_mode, 3)
+    if any(m < k for m, k in zip(input.shape[-3:], kernel)):   # PyTorch's check, padding aside
+        (t, h, w), (kt, kh, kw) = input.shape[-3:], kernel
+        raise RuntimeError(f"{op}: input image (T: {t} H: {h} W: {w}) smaller than kernel size "
+                           f"(kT: {kt} kH: {kh} kW: {kw})")
     cols = _windows(input, kernel, stride, padding, (1, 1, 1), extra, 0.0)
     if divisor_override is not None:
         divisor = float(divisor_override)
