@@ -172,9 +172,6 @@ def test_ctc_loss(data):
             [logp, targets, input_lengths, target_lengths], rtol=1e-9)
 
 
-@pytest.mark.skip(reason="BUG (not fixed): F.triplet_margin_loss accepts margin <= 0, where "
-                  "PyTorch 2.13 raises ValueError; tests/ops/test_margin_loss.py::"
-                  "test_triplet_margin draws negative margins, so the check would break it")
 def test_triplet_margin_loss_refuses_non_positive_margin():
     """PyTorch's triplet_margin_loss raises ValueError for margin <= 0 (as its
     with_distance twin, and tinygen's, do)."""

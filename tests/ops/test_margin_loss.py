@@ -117,7 +117,7 @@ def test_triplet_margin(reduction, p, swap, device, rng, leaf):
     d_pos, d_neg = distance_np(a, pos, p), distance_np(a, neg, p)
     if swap:
         d_neg = np.minimum(d_neg, distance_np(pos, neg, p))
-    margin = float(np.median(d_neg - d_pos)) + 0.05           # some hinges active
+    margin = max(float(np.median(d_neg - d_pos)), 0.0) + 0.05     # some hinges active
     f = lambda *t: F.triplet_margin_loss(*t, margin=margin, p=p, swap=swap,  # noqa: E731
                                          reduction=reduction)
     expected = np.maximum(0, margin + d_pos - d_neg)
@@ -125,6 +125,8 @@ def test_triplet_margin(reduction, p, swap, device, rng, leaf):
                                rtol=1e-12)
     assert gradcheck(f, (anchor, positive, negative))
     assert gradgradcheck(f, (anchor, positive, negative))
+    with pytest.raises(ValueError, match="margin must be greater than 0"):
+        F.triplet_margin_loss(anchor, positive, negative, margin=0.0)
 
 
 @pytest.mark.parametrize("dtype", [tg.float32, tg.float64])

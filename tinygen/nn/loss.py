@@ -210,6 +210,9 @@ class TripletMarginLoss(_MarginLoss):
 
     def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
                  reduction="mean"):
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got "
+                             f"{margin} instead")
         super().__init__(margin, size_average, reduce, reduction)
         self.p = p
         self.eps = eps

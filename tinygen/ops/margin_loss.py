@@ -85,6 +85,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     """max(0, d(a, p) - d(a, n) + margin) with d the ``pairwise_distance`` (p-norm over the last
     dim); ``swap`` uses min(d(a, n), d(p, n)) as the negative distance (Balntas et al. 2016)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
     if not anchor.ndim == positive.ndim == negative.ndim:
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
                            f"same number of dimensions, but got: anchor {anchor.ndim}D, positive "
