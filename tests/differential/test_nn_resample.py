@@ -122,9 +122,6 @@ def test_pad_non_constant_dims_not_implemented(ndim, k):
             F.pad(tg.tensor(x), (1,) * (2 * k), mode=mode)
 
 
-@pytest.mark.skip(reason="BUG (not fixed): F.pad refuses negative widths in 'reflect', "
-                  "'replicate' and 'circular' modes (ValueError), which PyTorch accepts (it "
-                  "crops); tests/ops/test_pad.py pins the ValueError")
 def test_pad_negative_widths_non_constant():
     x = np.arange(12.0).reshape(1, 3, 4)
     for mode in ("reflect", "replicate", "circular"):

@@ -45,6 +45,18 @@ def test_non_constant_modes_gradgradcheck(device, rng):
     assert gradgradcheck(lambda x: F.pad(x, (2, 1, 1, 2), "reflect") ** 2, (x,))
 
 
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_negative_widths_crop_in_every_mode(device, rng, mode):
+    """As PyTorch: reflect and replicate index the whole input, circular wraps around what the
+    crop leaves. [0 1 2 3] with (-1, 2) -> reflect [1 2 3 2 1], replicate [1 2 3 3 3], circular
+    [1 2 3 1 2]."""
+    expected = {"reflect": [1, 2, 3, 2, 1], "replicate": [1, 2, 3, 3, 3],
+                "circular": [1, 2, 3, 1, 2]}[mode]
+    x = tg.arange(4.0, device=device).reshape(1, 1, 4)
+    np.testing.assert_array_equal(host(F.pad(x, (-1, 2), mode))[0, 0], expected)
+    assert gradcheck(lambda t: F.pad(t, (2, -1), mode), (leaf64(rng, 1, 2, 4, device=device),))
+
+
 @pytest.mark.parametrize("mode", list(NUMPY_MODES))
 def test_pad_matches_torch(rng, mode):
     torch = pytest.importorskip("torch")
@@ -61,7 +73,6 @@ PAD_ERRORS = [
     (dict(pad=(1,) * 10), ValueError, "padding length too large"),
     (dict(pad=(1, 1), mode="wrap"), ValueError, "unknown padding mode"),
     (dict(pad=(1, 1), mode="reflect", value=2.0), ValueError, "doesn't take in a value"),
-    (dict(pad=(-1, 1), mode="replicate"), ValueError, "only supported in 'constant'"),
     (dict(pad=(5, 0), mode="reflect"), ValueError, "smaller than the input size"),
     (dict(pad=(6, 0), mode="circular"), ValueError, "at most the input size"),
     (dict(pad=(-3, -3)), RuntimeError, "negative output size"),

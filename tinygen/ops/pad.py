@@ -46,9 +46,6 @@ def _widths(input, pad, mode):
             raise RuntimeError(f"pad: the input size {n}, plus negative padding {a} and {b}, "
                                f"resulted in a negative output size (input shape "
                                f"{tuple(input.shape)}, pad {pad})")
-        if mode != "constant" and min(a, b) < 0:
-            raise ValueError(f"pad: negative padding is only supported in 'constant' mode, "
-                             f"got pad {pad} with mode {mode!r}")
         if mode in ("reflect", "circular") and max(a, b) > n - (mode == "reflect"):
             limit = "smaller than" if mode == "reflect" else "at most"
             raise ValueError(f"pad: {mode} padding must be {limit} the input size of its dim, "
@@ -57,19 +54,21 @@ def _widths(input, pad, mode):
 
 
 def _source_index(xp, n, before, after, mode):
-    """For each output position along one dim, the input position it copies."""
+    """For each output position along one dim, the input position it copies (a negative width
+    crops that side, as in PyTorch)."""
+    if mode == "circular":                # PyTorch crops first, then wraps around what is left
+        lo, hi = max(-before, 0), n - max(-after, 0)
+        return xp.arange(-max(before, 0), hi - lo + max(after, 0)) % (hi - lo) + lo
     i = xp.arange(-before, n + after)
     if mode == "reflect":                 # mirror about the edge, the edge itself not repeated
         return xp.where(i < 0, -i, xp.where(i >= n, 2 * (n - 1) - i, i))
-    if mode == "replicate":
-        return xp.clip(i, 0, n - 1)
-    return i % n                          # circular
+    return xp.clip(i, 0, n - 1)           # replicate
 
 
 def pad(input, pad, mode="constant", value=None):
     """Pad the last len(pad)//2 dims: ``pad`` = (left, right, top, bottom, front, back, ...).
 
-    ``value`` fills constant padding (default 0); negative widths crop in 'constant' mode.
+    ``value`` fills constant padding (default 0); negative widths crop, in every mode.
     """
     if mode not in MODES:
         raise ValueError(f"pad: unknown padding mode {mode!r}; use one of {MODES}")
