@@ -56,7 +56,7 @@ WHERE_THE_TIME_GOES = "\n".join(textwrap.fill(paragraph, 92, break_on_hyphens=Fa
     "forward taken weight-first, (W @ x^T)^T, as tinygen does for batches of up to 128 rows "
     "(OpenBLAS runs x @ W^T 15% slower at 128 rows, 2-3x slower at 2-16). Weight-first gives "
     "the result transposed, and copying it into row order costs 3-5 points of the rate, "
-    "keeping the three results alive (as .grad and the output are) about 1 more: hence 80-84% "
+    "keeping the three results alive (as .grad and the output are) about 1 more: hence 79-84% "
     "for tinygen's row, and PyTorch's Linear is no faster. Returning the transposed view "
     "instead of the copy made the row ~2% and MLP GAN steps 5-7% faster, but a Linear's "
     "output would then not be contiguous, and y.view(...), which PyTorch scripts call on "

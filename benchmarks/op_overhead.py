@@ -3,7 +3,7 @@ where it is installed, in PyTorch eager. At this size the arithmetic is free, so
 measure what each op costs in Python: building the graph, dispatching, and walking it backward.
 
 It also measures what the profiler and module-scope hooks cost when they are off: the same chain
-with ``Function.apply`` and the engine's ``_run`` as they are (hooks compiled in, off) and
+with ``Function.apply`` and the engine's ``_walk`` as they are (hooks compiled in, off) and
 rebuilt from their source without the lines marked ``# hook`` (no hooks), alternating in one run.
 
     python benchmarks/op_overhead.py            # print a markdown table
@@ -67,9 +67,9 @@ def per_op_us(lib):
 
 @contextlib.contextmanager
 def without_hooks():
-    """Swap in ``Function.apply`` and ``engine._run`` compiled without their ``# hook`` lines."""
+    """Swap in ``Function.apply`` and ``engine._walk`` compiled without their ``# hook`` lines."""
     originals = [(function.Function, "apply", vars(function.Function)["apply"]),
-                 (engine, "_run", engine._run)]
+                 (engine, "_walk", engine._walk)]
     replacements = []
     for owner, name, original in originals:
         module = function if owner is function.Function else engine
