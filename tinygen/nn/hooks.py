@@ -45,6 +45,16 @@ class RemovableHandle:
         self.remove()
 
 
+def add_hook(hooks, hook, prepend=False):
+    """Put ``hook`` in the ordered dict ``hooks`` (first with ``prepend``) and return the handle
+    that removes it: every ``register_*_hook`` of modules and optimizers goes through here."""
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 def call_with_hooks(module, args, kwargs):
     """``module(*args, **kwargs)`` when it has hooks, in PyTorch's order: forward pre-hooks, the
     inputs' backward capture, ``forward``, forward hooks, the outputs' backward capture."""

@@ -19,7 +19,7 @@ from tinygen import creation, dtypes
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.autograd.scope import module_scope
 from tinygen.backend import Device
-from tinygen.nn.hooks import Hook, RemovableHandle, call_with_hooks, global_module_hooks
+from tinygen.nn.hooks import Hook, add_hook, call_with_hooks, global_module_hooks
 from tinygen.nn.module_hooks import ModuleExtrasMixin
 from tinygen.nn.parameter import Parameter
 from tinygen.nn.state_dict import StateDictMixin
@@ -100,11 +100,7 @@ class Module(StateDictMixin, ModuleExtrasMixin, ToShortcuts):
         return self._add_hook(Hook("backward", hook, False, False), prepend)
 
     def _add_hook(self, hook, prepend):
-        handle = RemovableHandle(self._module_hooks)
-        self._module_hooks[handle.id] = hook
-        if prepend:
-            self._module_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return add_hook(self._module_hooks, hook, prepend)
 
     # Registration
 

@@ -10,32 +10,20 @@ in ``state_dict.py``, which keeps them per module in ``state_hooks(module, kind)
 from tinygen import creation, dtypes
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.backend import Device
-from tinygen.nn.hooks import Hook, RemovableHandle, global_module_hooks
+from tinygen.nn.hooks import Hook, add_hook, global_module_hooks
 from tinygen.nn.state_dict import state_hooks
 
 
 def register_module_forward_pre_hook(hook):
     """Call ``hook(module, args)`` before every module's ``forward``, before its own pre-hooks;
     a returned value replaces ``args``. Returns a handle whose ``remove()`` unregisters it."""
-    handle = RemovableHandle(global_module_hooks)
-    global_module_hooks[handle.id] = Hook("forward_pre", hook, False, False)
-    return handle
+    return add_hook(global_module_hooks, Hook("forward_pre", hook, False, False))
 
 
 def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
     """Call ``hook(module, args, output)`` after every module's ``forward``, before its own
     forward hooks; a returned value replaces the output."""
-    handle = RemovableHandle(global_module_hooks)
-    global_module_hooks[handle.id] = Hook("forward", hook, with_kwargs, always_call)
-    return handle
-
-
-def _add(hooks, hook, prepend=False):
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
+    return add_hook(global_module_hooks, Hook("forward", hook, with_kwargs, always_call))
 
 
 class ModuleExtrasMixin:
@@ -83,23 +71,23 @@ class ModuleExtrasMixin:
 
     def register_state_dict_pre_hook(self, hook):
         """Call ``hook(module, prefix, keep_vars)`` before ``state_dict`` saves this module."""
-        return _add(state_hooks(self, "pre"), hook)
+        return add_hook(state_hooks(self, "pre"), hook)
 
     def register_state_dict_post_hook(self, hook):
         """Call ``hook(module, state_dict, prefix, local_metadata)`` once this module and its
         children are in ``state_dict``; it may edit the dict in place and must return None."""
-        return _add(state_hooks(self, "post"), hook)
+        return add_hook(state_hooks(self, "post"), hook)
 
     def register_load_state_dict_pre_hook(self, hook):
         """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
         unexpected_keys, error_msgs)`` before ``load_state_dict`` loads this module."""
-        return _add(state_hooks(self, "load_pre"), hook)
+        return add_hook(state_hooks(self, "load_pre"), hook)
 
     def register_load_state_dict_post_hook(self, hook):
         """Call ``hook(module, incompatible_keys)`` once this module and its children are
         loaded; editing ``incompatible_keys.missing_keys``/``unexpected_keys`` in place changes
         what ``strict`` checks and what ``load_state_dict`` returns."""
-        return _add(state_hooks(self, "load_post"), hook)
+        return add_hook(state_hooks(self, "load_post"), hook)
 
     def register_backward_hook(self, hook):
         """The deprecated form of ``register_full_backward_hook``: ``hook(module, grad_input,

@@ -11,30 +11,22 @@ import functools
 from collections import OrderedDict
 from itertools import chain
 
-from tinygen.nn.hooks import RemovableHandle
+from tinygen.nn.hooks import add_hook
 
 _global_pre_hooks = OrderedDict()
 _global_post_hooks = OrderedDict()
 
 
-def _add(hooks, hook, prepend=False):
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
-
-
 def register_optimizer_step_pre_hook(hook):
     """Call ``hook(optimizer, args, kwargs)`` before every optimizer's step, before the
     optimizer's own pre-hooks; returning ``(new_args, new_kwargs)`` replaces the arguments."""
-    return _add(_global_pre_hooks, hook)
+    return add_hook(_global_pre_hooks, hook)
 
 
 def register_optimizer_step_post_hook(hook):
     """Call ``hook(optimizer, args, kwargs)`` after every optimizer's step, after the
     optimizer's own post-hooks."""
-    return _add(_global_post_hooks, hook)
+    return add_hook(_global_post_hooks, hook)
 
 
 def _hooks(optimizer, kind):
@@ -115,25 +107,25 @@ class OptimizerHooks:
     def register_step_pre_hook(self, hook):
         """Call ``hook(optimizer, args, kwargs)`` before each ``step`` (``args`` starts with
         the optimizer); returning ``(new_args, new_kwargs)`` replaces what step gets."""
-        return _add(_hooks(self, "step_pre"), hook)
+        return add_hook(_hooks(self, "step_pre"), hook)
 
     def register_step_post_hook(self, hook):
         """Call ``hook(optimizer, args, kwargs)`` after each ``step``."""
-        return _add(_hooks(self, "step_post"), hook)
+        return add_hook(_hooks(self, "step_post"), hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
         """Call ``hook(optimizer)`` before ``state_dict`` builds the dict."""
-        return _add(_hooks(self, "state_dict_pre"), hook, prepend)
+        return add_hook(_hooks(self, "state_dict_pre"), hook, prepend)
 
     def register_state_dict_post_hook(self, hook, prepend=False):
         """Call ``hook(optimizer, state_dict)`` on the built dict; a returned dict replaces it."""
-        return _add(_hooks(self, "state_dict_post"), hook, prepend)
+        return add_hook(_hooks(self, "state_dict_post"), hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook, prepend=False):
         """Call ``hook(optimizer, state_dict)`` before loading; a returned dict is loaded
         instead."""
-        return _add(_hooks(self, "load_state_dict_pre"), hook, prepend)
+        return add_hook(_hooks(self, "load_state_dict_pre"), hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook, prepend=False):
         """Call ``hook(optimizer)`` once ``load_state_dict`` has loaded."""
-        return _add(_hooks(self, "load_state_dict_post"), hook, prepend)
+        return add_hook(_hooks(self, "load_state_dict_post"), hook, prepend)
