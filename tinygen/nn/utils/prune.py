@@ -31,8 +31,9 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` entries (an int, or a fraction of the entries) chosen at random."""
+class _Unstructured(BasePruningMethod):
+    """Prunes ``amount`` entries (an int, or a fraction of the entries): the first k of the
+    order ``_scores`` ranks lowest."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -45,33 +46,27 @@ class RandomUnstructured(BasePruningMethod):
         _validate_pruning_amount(k, t.numel())
         mask = default_mask.array.copy()
         if k:
-            prob = rand(*t.shape, device=t.device).array.reshape(-1)
-            mask.reshape(-1)[get_array_module(prob).argsort(-prob, kind="stable")[:k]] = 0
+            mask.reshape(-1)[topk_indices(self._scores(t).reshape(-1), k, largest=False)] = 0
         return Tensor(mask)
+
+
+class RandomUnstructured(_Unstructured):
+    """Prunes ``amount`` entries chosen at random."""
+
+    def _scores(self, t):
+        return rand(*t.shape, device=t.device).array
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes the ``amount`` entries of smallest absolute value (or importance score); among
-    equal values, the ones torch.topk picks on the CPU."""
+    equal values, the lower index."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        k = _compute_nparams_toprune(self.amount, t.numel())
-        _validate_pruning_amount(k, t.numel())
-        mask = default_mask.array.copy()
-        if k:
-            xp = get_array_module(t.array)
-            mask.reshape(-1)[topk_indices(xp.abs(t.array).reshape(-1), k, largest=False)] = 0
-        return Tensor(mask)
+    def _scores(self, t):
+        return get_array_module(t.array).abs(t.array)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
