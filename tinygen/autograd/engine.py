@@ -40,7 +40,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     found = _run(roots, root_grads, retain_graph, create_graph, targets=inputs)
     for tensor in inputs:
         g = found.get(_key(tensor))
-        if g is not None:
+        if g is not None and not _retains_grad(tensor):    # its retain_grad hook stored g
             _accumulate(tensor, g, create_graph)
 
 
@@ -70,6 +70,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                f"to compute the outputs; pass allow_unused=True to get None")
         results.append(g)
     return tuple(results)
+
+
+def _retains_grad(tensor):
+    """Whether ``tensor`` is a non-leaf whose ``retain_grad()`` hook fills its ``.grad``."""
+    node = tensor.grad_fn
+    hooks = None if node is None or node.output_hooks is None else node.output_hooks.get(
+        tensor._output_nr)
+    return any(getattr(hook, "runs_last", False) for hook in hooks or ())
 
 
 def _checked_inputs(inputs, caller):

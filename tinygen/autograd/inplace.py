@@ -38,6 +38,7 @@ def modify(tensor, name, op, *args):
     before.requires_grad = tensor.requires_grad
     result = op(before, *args)
     _write(tensor, result, name)
+    _tie_saved_output(tensor, result)
     base = _base_of(tensor)
     if base is None:
         _take_place(tensor, result)
@@ -138,6 +139,19 @@ def _refuse_while_recording(tensor, name):
                            f"output of the custom Function.")
 
 
+def _tie_saved_output(tensor, result):
+    """An op that saved its output (``tanh_``, ``sigmoid_``, ``exp_``) saved ``result``, whose
+    value now lives in ``tensor``: a later change to ``tensor`` must make backward refuse, as in
+    PyTorch, so the saved entry takes ``tensor``'s version counter."""
+    node, box = result._grad_fn, result._version_box
+    if node is None or box is None or not isinstance(node.saved, list):
+        return
+    shared = tensor._shared_version()
+    node.saved = [(kind, item, shared, shared[0]) if entry_box is box
+                  else (kind, item, entry_box, version)
+                  for kind, item, entry_box, version in node.saved]
+
+
 def _write(tensor, result, name):
     """Copy ``result`` (computed out of place) into ``tensor``'s array and bump its version."""
     if result.dtype != tensor.dtype and not np.can_cast(result.dtype, tensor.dtype,
@@ -147,6 +161,11 @@ def _write(tensor, result, name):
     if result.shape != tensor.shape:
         raise RuntimeError(f"{name}: output with shape {tuple(tensor.shape)} doesn't match the "
                            f"broadcast shape {tuple(result.shape)}")
+    if not getattr(getattr(tensor.array, "flags", None), "writeable", True):
+        raise RuntimeError(f"{name}: unsupported operation: more than one element of the "
+                           f"written-to tensor (shape {tuple(tensor.shape)}) refers to a single "
+                           f"memory location (an expanded view?). Please clone() the tensor "
+                           f"before performing the operation.")
     tensor.array[...] = result.array
     tensor._shared_version()[0] += 1
     return tensor
