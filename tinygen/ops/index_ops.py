@@ -43,16 +43,17 @@ def index_add(input, dim, index, source, *, alpha=1):
     axis, where = _index_along(input, dim, index, "index_add")
     source = _check_source(input, axis, where[-1], source, "index_add")
     source = source if alpha == 1 else source * alpha
-    return input + IndexAdd.apply(reshape(source, input.shape[:axis] + (-1,) + input.shape[
-        axis + 1:]), input.shape, where)
+    # the index length, not -1: -1 is ambiguous when another dim is 0
+    return input + IndexAdd.apply(reshape(source, input.shape[:axis] + where[-1].shape
+                                          + input.shape[axis + 1:]), input.shape, where)
 
 
 def index_copy(input, dim, index, source):
     """input with source[..., i, ...] written to [..., index[i], ...] along ``dim``."""
     axis, where = _index_along(input, dim, index, "index_copy")
     source = _check_source(input, axis, where[-1], source, "index_copy")
-    return index_put(input, where, reshape(source, input.shape[:axis] + (-1,) + input.shape[
-        axis + 1:]))
+    return index_put(input, where, reshape(source, input.shape[:axis] + where[-1].shape
+                                           + input.shape[axis + 1:]))
 
 
 def index_fill(input, dim, index, value):

@@ -52,7 +52,7 @@ class IndexAdd(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad_y):
-        return getitem(grad_y, ctx.index), None, None
+        return _getitem_numpy(grad_y, ctx.index), None, None
 
 
 class IndexPut(ArrayFunction):
@@ -68,7 +68,7 @@ class IndexPut(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_y):
         grad_x = index_put(grad_y, ctx.index, 0) if ctx.needs_input_grad[0] else None
-        grad_value = getitem(grad_y, ctx.index) if ctx.needs_input_grad[2] else None
+        grad_value = _getitem_numpy(grad_y, ctx.index) if ctx.needs_input_grad[2] else None
         return grad_x, None, grad_value
 
 
@@ -232,9 +232,61 @@ def queue_bounds_checks(items, shape):
         axis += dims_taken(item)
 
 
-def getitem(x, index):
+def _block_move(index, ndim):
+    """Where NumPy and PyTorch put the dims of the advanced (array) indices in the result, as
+    (numpy's position, PyTorch's position, how many dims are not from them), or None where the
+    two agree. PyTorch applies ints (0-d integer tensors too) first, as selections, so they
+    neither join nor separate the arrays: ``x[0, :, [1]]`` is (3, 1) for x of shape (2, 3, 2)
+    in PyTorch, (1, 3) in NumPy."""
+    def is_array(item, zero_d):
+        return hasattr(item, "dtype") and (item.ndim > 0 or zero_d or item.dtype.kind == "b")
+
+    def taken(item):
+        return 0 if item is None else item.ndim if is_array(item, True) and \
+            item.dtype.kind == "b" else 1
+
+    def out_dims(item):             # result dims that a non-advanced item makes
+        if item is Ellipsis:
+            return ndim - sum(taken(i) for i in index if i is not Ellipsis)
+        return 1 if item is None or isinstance(item, slice) else 0
+
+    if not any(item is Ellipsis for item in index):
+        index = tuple(index) + (Ellipsis,)          # the dims left over count too
+
+    def position(advanced):
+        if not advanced or advanced != list(range(advanced[0], advanced[-1] + 1)):
+            return 0
+        return sum(out_dims(item) for item in index[:advanced[0]])
+
+    ours = [i for i, item in enumerate(index) if is_array(item, True) or isinstance(item, int)]
+    theirs = [i for i, item in enumerate(index) if is_array(item, False)]
+    if not theirs or position(ours) == position(theirs):
+        return None
+    basic = sum(out_dims(item) for item in index if not is_array(item, True))
+    return position(ours), position(theirs), basic
+
+
+def _move_block(y, start, to, basic):
+    """y with its dims start..start+n (n = y.ndim - basic) moved to begin at ``to``."""
+    from tinygen.ops.shape import permute
+    n = y.ndim - basic
+    rest = [d for d in range(y.ndim) if not start <= d < start + n]
+    return permute(y, *(rest[:to] + list(range(start, start + n)) + rest[to:]))
+
+
+def _getitem_numpy(x, index):
+    """x[index] with NumPy's placement of the advanced-index dims (the backward's own)."""
     index, basic = _normalize_index(index, x)
     return (BasicGetItem if basic else GetItem).apply(x, index)
+
+
+def getitem(x, index):
+    index, basic = _normalize_index(index, x)
+    if basic:
+        return BasicGetItem.apply(x, index)
+    y = GetItem.apply(x, index)
+    move = _block_move(index, x.ndim)
+    return y if move is None else _move_block(y, *move)
 
 
 def index_put(x, index, value, accumulate=False):
@@ -244,19 +296,31 @@ def index_put(x, index, value, accumulate=False):
     if isinstance(index, list) and index and all(
             isinstance(item, Tensor) and item.ndim for item in index):
         index = tuple(index)
-    index, _ = _normalize_index(index, x)
+    index, basic = _normalize_index(index, x)
     if isinstance(value, Tensor):
         if value.dtype != x.dtype:
             value = value.to(x.dtype)
         if value.device != x.device:
             raise RuntimeError(f"index_put: value is on {value.device} but the tensor is on "
                                f"{x.device}")
+        move = None if basic else _block_move(index, x.ndim)
+        if move is not None:            # value is shaped as PyTorch's x[index]: into NumPy's
+            from tinygen.ops.shape import expand
+            shape = list(get_array_module(x.array).empty(x.shape, dtype=bool)[index].shape)
+            n = len(shape) - move[2]
+            block = shape[move[0]:move[0] + n]
+            del shape[move[0]:move[0] + n]
+            shape[move[1]:move[1]] = block
+            value = _move_block(expand(value, tuple(shape)), move[1], move[0], move[2])
     if not accumulate:
         return IndexPut.apply(x, index, value)
     if not isinstance(value, Tensor):
         value = Tensor(get_array_module(x.array).asarray(value, dtype=x.dtype))
     shape = get_array_module(x.array).empty(x.shape, dtype=bool)[index].shape
     from tinygen.ops.shape import expand
+    if x.dtype.kind == "b":             # bools accumulate by logical or, as in PyTorch
+        hits = IndexAdd.apply(expand(value, shape).long(), x.shape, index)
+        return where(hits > 0, True, x)
     return x + IndexAdd.apply(expand(value, shape), x.shape, index)
 
 

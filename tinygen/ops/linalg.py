@@ -133,18 +133,57 @@ class Einsum(ArrayFunction):
 
 
 def einsum(equation, *operands):
-    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``. Supported: letters only and
-    no '...'; a letter twice in one operand takes its diagonal first ('ii->', 'NMKK->NMK');
-    without '->' the output is the letters used once, in alphabetical order (as PyTorch).
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``. Letters and '...' (the
+    dims it stands for broadcast against each other, as PyTorch); a letter twice in one
+    operand takes its diagonal first ('ii->', 'NMKK->NMK'); without '->' the output is the
+    '...' dims, then the letters used once in alphabetical order (as PyTorch).
     Operands may be a list; they must share one dtype."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    equation, operands = _take_diagonals(equation.replace(" ", ""), operands)
+    equation, operands = _expand_ellipsis(equation.replace(" ", ""), operands)
+    equation, operands = _take_diagonals(equation, operands)
     inputs, output = _parse_einsum(equation, operands)
     if any(x.dtype != operands[0].dtype for x in operands):
         raise RuntimeError(f"einsum: expected operands of one dtype, as PyTorch does, but got "
                            f"{', '.join(str(x.dtype) for x in operands)}; cast them to one")
     return Einsum.apply(inputs, output, *operands)
+
+
+def _expand_ellipsis(equation, operands):
+    """The equation with each '...' written out in unused letters, and the operands with the
+    dims under it broadcast to one shape (right-aligned); without '->' the output is those
+    dims first, then the letters used once in alphabetical order (as PyTorch)."""
+    if "." not in equation:
+        return equation, operands
+    lhs, arrow, output = equation.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(operands) or any(s.replace("...", "", 1).count(".")
+                                           for s in inputs + [output]):
+        raise ValueError(f"einsum: malformed equation {equation!r} for {len(operands)} operands")
+    counts = [x.ndim - len(s) + 3 if "..." in s else 0 for s, x in zip(inputs, operands)]
+    if min(counts) < 0:
+        raise RuntimeError(f"einsum(): the number of subscripts in the equation {equation!r} "
+                           f"exceeds the number of dimensions of an operand")
+    shapes = [x.shape[s.index("..."):s.index("...") + n] if "..." in s else ()
+              for s, x, n in zip(inputs, operands, counts)]
+    try:
+        batch = tuple(get_array_module(operands[0].array).broadcast_shapes(*shapes))
+    except ValueError as error:
+        raise RuntimeError(f"einsum(): operands do not broadcast in '...': {shapes}") from error
+    spare = "".join(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    if c not in equation)[:len(batch)]
+    if not arrow:
+        letters = lhs.replace("...", "").replace(",", "")
+        output = "..." + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    new_ops = []
+    for k, (subs, x, n) in enumerate(zip(inputs, operands, counts)):
+        if "..." in subs:
+            at = subs.index("...")
+            want = x.shape[:at] + batch[len(batch) - n:] + x.shape[at + n:]
+            x = x if tuple(x.shape) == want else expand(x, want)
+            inputs[k] = subs.replace("...", spare[len(spare) - n:] if n else "")
+        new_ops.append(x)
+    return ",".join(inputs) + "->" + output.replace("...", spare), tuple(new_ops)
 
 
 def _take_diagonals(equation, operands):
@@ -219,8 +258,10 @@ def tensordot(a, b, dims=2):
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
     inner = math.prod(a.shape[d] for d in dims_a)
-    left = reshape(permute(a, *free_a, *dims_a), (-1, inner))
-    right = reshape(permute(b, *dims_b, *free_b), (inner, -1))
+    rows = math.prod(a.shape[d] for d in free_a)      # not -1: ambiguous with a size-0 dim
+    cols = math.prod(b.shape[d] for d in free_b)
+    left = reshape(permute(a, *free_a, *dims_a), (rows, inner))
+    right = reshape(permute(b, *dims_b, *free_b), (inner, cols))
     out_shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
     return reshape(_product("tensordot", left, right), out_shape)
 
@@ -242,6 +283,9 @@ def cross(input, other, dim=None):
     dim of size 3, as torch.cross (torch.linalg.cross takes -1)."""
     from tinygen.ops.shape import broadcast_to, normalize_dim, stack
     a, b = binary_operands(input, other)
+    if a.ndim != b.ndim:            # sizes broadcast, ranks do not (PyTorch)
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got "
+                           f"shapes {tuple(a.shape)} and {tuple(b.shape)}")
     shape = get_array_module(a.array).broadcast_shapes(a.shape, b.shape)
     a, b = broadcast_to(a, shape), broadcast_to(b, shape)
     if dim is None:

@@ -4,6 +4,8 @@ diff, meshgrid, block_diag, take_along_dim, masked_select, scatter, scatter_add 
 scatter_reduce (whose prod, amax and amin have a backward of their own).
 """
 
+import math
+
 import numpy as np
 
 from tinygen.autograd.function import ArrayFunction
@@ -43,26 +45,41 @@ swapdims = swapaxes
 def narrow(input, dim, start, length):
     """The ``length`` entries from ``start`` (negative counts from the end) along ``dim``, a
     view."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     axis = normalize_dim(dim, input.ndim, "narrow")
     start = int(start)
     size = input.shape[axis]
+    if not -size <= start <= size:
+        raise IndexError(f"narrow: start out of range (expected to be in range of [{-size}, "
+                         f"{size}], but got {start})")
     if start < 0:
         start += size
-    if not (0 <= start <= size and 0 <= length <= size - start):
-        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size "
-                         f"({size}) of dim {dim}")
+    if not 0 <= length <= size - start:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}) of dim {dim}")
     return getitem(input, (slice(None),) * axis + (slice(start, start + length),))
 
 
 def unflatten(input, dim, sizes):
     """input with ``dim`` split into the dims ``sizes`` (one of them may be -1)."""
     axis = normalize_dim(dim, input.ndim, "unflatten")
+    sizes, side = list(sizes), input.shape[axis]
+    known = math.prod(n for n in sizes if n != -1)
+    if sizes.count(-1) == 1 and known and side % known == 0:    # -1 from this dim alone
+        sizes[sizes.index(-1)] = side // known
+    if not sizes or -1 in sizes or math.prod(sizes) != side:
+        raise RuntimeError(f"unflatten: Provided sizes {tuple(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({side}) in the input tensor")
     return reshape(input, input.shape[:axis] + tuple(sizes) + input.shape[axis + 1:])
 
 
 def tensor_split(input, indices_or_sections, dim=0):
     """Views of input split along ``dim``: into n near-equal parts (the first size % n one
     longer) for an int n, or at the given indices for a sequence."""
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
     axis = normalize_dim(dim, input.ndim, "tensor_split")
     size = input.shape[axis]
     if isinstance(indices_or_sections, Tensor):
@@ -180,7 +197,7 @@ def take_along_dim(input, indices, dim=None):
     if indices.ndim != input.ndim:
         raise RuntimeError(f"take_along_dim: input and indices should have the same number of "
                            f"dimensions, but got {input.ndim} and {indices.ndim}")
-    shape = [max(a, b) for a, b in zip(input.shape, indices.shape)]
+    shape = [b if a == 1 else a for a, b in zip(input.shape, indices.shape)]   # 1 and 0 give 0
     input_shape, index_shape = list(shape), list(shape)
     input_shape[axis], index_shape[axis] = input.shape[axis], indices.shape[axis]
     return gather(broadcast_to(input, input_shape), axis, broadcast_to(indices, index_shape))
@@ -206,7 +223,8 @@ def _scatter_index(input, dim, index, src, op):
                            f"{array.dtype}")
     xp = get_array_module(array)
     grid = list(xp.ogrid[tuple(slice(0, n) for n in array.shape)]) if array.ndim else []
-    grid[axis] = array
+    if array.ndim:                  # a 0-d input has one position, named by the empty index
+        grid[axis] = array
     if isinstance(src, Tensor):
         src = getitem(src, tuple(slice(0, n) for n in array.shape))
     return tuple(grid), src
@@ -311,6 +329,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "mean", *_SCATTER_UFUNCS):
         raise RuntimeError(f"scatter_reduce(): reduce argument must be either sum, prod, mean, "
                            f"amax or amin, got {reduce!r}")
+    if input.ndim == 0 and getattr(index, "ndim", 1) == 0 and getattr(src, "ndim", 1) == 0:
+        normalize_dim(dim, 0, "scatter_reduce")     # one position: done on 1-element vectors
+        return reshape(scatter_reduce(reshape(input, 1), 0, reshape(index, 1), reshape(src, 1),
+                                      reduce, include_self=include_self), ())
     grid, src = _scatter_index(input, dim, index, src, "scatter_reduce")
     if src.dtype != input.dtype:
         src = src.to(input.dtype)

@@ -33,9 +33,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                            f"N-1 dimensions of boundaries tensor and input value tensor must "
                            f"match, but we got boundaries tensor {tuple(seq.shape)} and input "
                            f"value tensor {tuple(values.shape)}")
-    rows = seq.reshape(-1, seq.shape[-1])
-    wanted = values.reshape(rows.shape[0], -1)
-    out = xp.stack([xp.searchsorted(row, v, side=side) for row, v in zip(rows, wanted)])
+    count = math.prod(seq.shape[:-1])               # not -1: ambiguous with a size-0 dim
+    rows = seq.reshape(count, seq.shape[-1])
+    wanted = values.reshape(count, values.shape[-1])
+    out = xp.stack([xp.searchsorted(row, v, side=side) for row, v in zip(rows, wanted)]
+                   ) if count else xp.zeros(values.shape, dtype=np.int64)
     return _positions(out.reshape(values.shape), out_int32)
 
 
@@ -65,11 +67,25 @@ def bincount(input, weights=None, minlength=0):
     return Tensor(counts.astype(dtype, copy=False))
 
 
+def _check_unique_dim(input, dim):
+    """PyTorch refuses slices along ``dim`` when a dim other than ``dim`` has size 0."""
+    if dim is None:
+        return
+    empty = [d for d, side in enumerate(input.shape) if side == 0]
+    if len(empty) > 1:
+        raise RuntimeError(f"Number of zero sized dimensions is more than one, so unique cannot "
+                           f"be applied (shape {tuple(input.shape)}, dim {dim})")
+    if empty and empty[0] != dim % max(input.ndim, 1):
+        raise RuntimeError(f"There are 0 sized dimensions, and they aren't selected, so unique "
+                           f"cannot be applied (shape {tuple(input.shape)}, dim {dim})")
+
+
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values of input (flattened; or the distinct slices along ``dim``), in
     ascending order (``sorted=False`` sorts too, which PyTorch allows), optionally with the
     inverse indices (input's shape, or dim's length) and the counts (int64 tensors)."""
     xp = get_array_module(input.array)
+    _check_unique_dim(input, dim)
     axis = None if dim is None else dim % max(input.ndim, 1)
     values, inverse, counts = xp.unique(input.array, return_inverse=True, return_counts=True,
                                         axis=axis)
@@ -121,6 +137,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     """The input with each run of equal consecutive values (or slices along ``dim``) kept once,
     optionally with the inverse indices and the run lengths (int64 tensors)."""
     xp = get_array_module(input.array)
+    _check_unique_dim(input, dim)
     if dim is None:
         x, axis = input.array.reshape(-1), 0
     else:

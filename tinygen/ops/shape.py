@@ -273,6 +273,15 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                               f"concatenated")
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = dtypes.result_type(dtype, 1, t.dtype, 1)
+    # as PyTorch, 1-D empty tensors are skipped (legacy); they still take part in the dtype
+    tensors = [t for t in tensors if tuple(t.shape) != (0,)] or tensors[:1]
     first = tensors[0]
     axis = normalize_dim(dim, first.ndim, "cat")
     for i, t in enumerate(tensors[1:], 1):
@@ -281,9 +290,6 @@ def cat(tensors, dim=0):
             raise RuntimeError(f"cat: sizes of tensors must match except in dim {dim}: tensor "
                                f"0 has shape {tuple(first.shape)}, tensor {i} has shape "
                                f"{tuple(t.shape)}")
-    dtype = first.dtype
-    for t in tensors[1:]:
-        dtype = dtypes.result_type(dtype, 1, t.dtype, 1)
     tensors = [t if t.dtype == dtype else t.to(dtype) for t in tensors]
     return Cat.apply(axis, *tensors)
 
@@ -307,6 +313,8 @@ def stack(tensors, dim=0):
 
 def split(x, split_size_or_sections, dim=0):
     """Views of consecutive pieces along ``dim``: of ``split_size`` each, or of the given sizes."""
+    if x.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     axis = normalize_dim(dim, x.ndim, "split")
     length = x.shape[axis]
     if isinstance(split_size_or_sections, int):
@@ -319,6 +327,8 @@ def split(x, split_size_or_sections, dim=0):
         if sum(sizes) != length:
             raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} has "
                              f"size {length}")
+        if not sizes:                        # PyTorch: no pieces at all
+            return ()
     return Split.apply(x, sizes, axis)
 
 
@@ -326,6 +336,8 @@ def chunk(x, chunks, dim=0):
     """Split into ``chunks`` pieces of equal size (the last may be smaller), as PyTorch."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    if x.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     length = x.shape[normalize_dim(dim, x.ndim, "chunk")]
     if length == 0:                          # PyTorch gives `chunks` empty pieces
         return split(x, [0] * chunks, dim)

@@ -166,11 +166,11 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Each last-dim vector of input placed on the ``offset`` diagonal of a matrix in the dims
     (dim1, dim2) of the result, zeros elsewhere."""
     from tinygen.ops.rearrange import movedim
-    n = input.shape[-1] + abs(offset)
     ndim = input.ndim + 1
     a, b = (normalize_dim(d, ndim, "diag_embed") for d in (dim1, dim2))
     if a == b:
         raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = input.shape[-1] + abs(offset)
     xp = get_array_module(input.array)
     i = xp.arange(input.shape[-1])
     rows, cols = (i, i + offset) if offset >= 0 else (i - offset, i)

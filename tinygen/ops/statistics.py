@@ -64,6 +64,12 @@ def _kth_smallest(x, k, dim, keepdim, op):
 
 def kthvalue(input, k, dim=-1, keepdim=False):
     """(values, indices) of the k-th smallest entry (k counts from 1) along ``dim``."""
+    n = input.shape[normalize_dim(dim, input.ndim, "kthvalue")] if input.ndim else 1
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {dim} to have non-zero size.")
+    if not 1 <= k <= n:                             # RuntimeError, as PyTorch
+        raise RuntimeError(f"kthvalue(): selected number k ({k}) out of range for dim {dim} of "
+                           f"size {n} (shape {tuple(input.shape)})")
     return _kth_smallest(input, k - 1, dim, keepdim, "kthvalue")
 
 
