@@ -14,6 +14,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Property tests draw the same examples on every machine and run: no example database (a case
+# one run saved would otherwise be replayed only where that run happened).
+settings.register_profile("tinygen", database=None)
+settings.load_profile("tinygen")
 
 import tinygen as tg  # noqa: E402
 from tinygen import device_checks  # noqa: E402

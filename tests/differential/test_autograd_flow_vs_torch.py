@@ -279,8 +279,5 @@ def test_gradient_flow_matches_torch(scenario):
     check(scenario)
 
 
-@pytest.mark.skip(reason="BUG (tinygen/ops/compare.py, not autograd's): sign() of a float tensor "
-                         "that requires grad returns a tensor outside the graph; PyTorch's has "
-                         "grad_fn SignBackward and zero gradient")
 def test_sign_of_float_stays_in_graph():
     check(sign_of_float_stays_in_graph)

@@ -348,9 +348,5 @@ def test_requires_grad_setter_non_leaf():
     check(requires_grad_setter_non_leaf)
 
 
-@pytest.mark.skip(reason=(
-                  "BUG (tinygen/ops/rearrange.py, not autograd's): diagonal() returns a copy "
-                  "(fancy indexing), not a view, so h.diagonal().mul_(5) leaves h unchanged "
-                  "(PyTorch changes it)"))
 def test_diagonal_inplace():
     check(diagonal_inplace)

@@ -47,6 +47,22 @@ def test_values_and_gradients(name, fn, ref, device, rng, leaf):
     assert gradcheck(fn, (x,))
 
 
+def test_diagonal_is_a_view(device, rng, leaf):
+    """As PyTorch's: writing to the diagonal changes the tensor, also while recording (the
+    gradient then flows through the changed diagonal and the untouched rest)."""
+    h = tg.arange(12.0, device=device).reshape(3, 4)
+    h.diagonal(1).mul_(5)
+    np.testing.assert_array_equal(host(h), [[0, 5, 2, 3], [4, 5, 30, 7], [8, 9, 10, 55]])
+    x = leaf(rng, 3, 3, device=device)
+    y = x * 1
+    y.diagonal().mul_(3)
+    (y * y).sum().backward()
+    want = 2 * host(x)
+    want[np.diag_indices(3)] *= 9
+    np.testing.assert_allclose(host(x.grad), want, rtol=1e-12)
+    assert y.diagonal()._version == y._version
+
+
 def test_tensor_split(device, rng, leaf):
     x = leaf(rng, 7, 2, device=device)
     for parts, sections in ((x.tensor_split(3), 3), (tg.tensor_split(x, [1, 5, -1]), [1, 5, -1])):

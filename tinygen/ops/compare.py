@@ -223,11 +223,29 @@ def logical_not(x):
     return Tensor(get_array_module(x.array).logical_not(x.array))
 
 
+class Step(ArrayFunction):
+    """y = ``rounder(*inputs)``, a step function of the inputs (floor(x), a // b);  dy/dx = 0,
+    as PyTorch ignores the jumps."""
+    @staticmethod
+    def forward(ctx, rounder, *inputs):
+        return rounder(*inputs)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        zero = Tensor(get_array_module(grad_y.array).zeros(grad_y.shape, dtype=grad_y.dtype))
+        return (None,) + tuple(zero if need else None for need in ctx.needs_input_grad[1:])
+
+
 def sign(x):
-    """-1, 0 or 1 in x's dtype; a bool tensor is its own sign (NumPy has no bool sign)."""
+    """-1, 0 or 1 in x's dtype; a bool tensor is its own sign (NumPy has no bool sign). A step
+    function: in the graph with gradient 0, as PyTorch's."""
     if x.dtype.kind == "b":
         return Tensor(x.array.copy())
+    if x.dtype.kind == "f":
+        return Step.apply(get_array_module(x.array).sign, x)
     return Tensor(get_array_module(x.array).sign(x.array))
+
+
 
 
 def isnan(x):

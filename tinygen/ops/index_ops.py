@@ -12,7 +12,7 @@ from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import nonzero
 from tinygen.ops.indexing import IndexAdd, getitem, index_put
-from tinygen.ops.shape import broadcast_to, normalize_dim, reshape
+from tinygen.ops.shape import broadcast_to, normalize_dim, reshape, strided_view
 from tinygen.tensor import Tensor
 
 
@@ -164,14 +164,9 @@ class Unfold(ArrayFunction):
         shape = x.shape[:axis] + (count,) + x.shape[axis + 1:] + (size,)
         strides = (x.strides[:axis] + (x.strides[axis] * step,) + x.strides[axis + 1:]
                    + (x.strides[axis],))
-        if not isinstance(x, np.ndarray):                       # CuPy: no read-only flag
-            return get_array_module(x).lib.stride_tricks.as_strided(x, shape, strides)
-        # Built on x's memory owner (as_strided would hide it behind a wrapper), so that the
-        # engine sees a view of x; read-only, since one element may lie in several windows.
-        owner = x if x.base is None else x.base
-        offset = x.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
-        windows = np.ndarray(shape, x.dtype, buffer=owner, offset=offset, strides=strides)
-        windows.flags.writeable = False
+        windows = strided_view(x, shape, strides)
+        if isinstance(windows, np.ndarray):     # CuPy arrays have no read-only flag
+            windows.flags.writeable = False     # one element may lie in several windows
         return windows
 
     @staticmethod

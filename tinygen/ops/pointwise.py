@@ -14,7 +14,7 @@ import numpy as np
 from tinygen import device_checks
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
-from tinygen.ops.compare import clamp
+from tinygen.ops.compare import Step, clamp
 from tinygen.ops.convert import binary_operands, clone, constant_like, float_input
 from tinygen.ops.elementwise import IEEE_QUIET, exp
 from tinygen.tensor import Tensor
@@ -48,19 +48,6 @@ class Erf(ArrayFunction):
     def backward(ctx, grad_y):
         (x,) = ctx.saved_tensors
         return grad_y * exp(-x * x) * TWO_OVER_SQRT_PI
-
-
-class Step(ArrayFunction):
-    """y = ``rounder(*inputs)``, a step function of the inputs (floor(x), a // b);  dy/dx = 0,
-    as PyTorch ignores the jumps."""
-    @staticmethod
-    def forward(ctx, rounder, *inputs):
-        return rounder(*inputs)
-
-    @staticmethod
-    def backward(ctx, grad_y):
-        zero = Tensor(get_array_module(grad_y.array).zeros(grad_y.shape, dtype=grad_y.dtype))
-        return (None,) + tuple(zero if need else None for need in ctx.needs_input_grad[1:])
 
 
 def _step(x, rounder):

@@ -13,7 +13,7 @@ from tinygen.backend import get_array_module
 from tinygen.ops.compare import _result_dtype, where
 from tinygen.ops.indexing import IndexAdd, _scatter_add, gather, getitem, index_put
 from tinygen.ops.shape import (
-    broadcast_to, cat, expand, normalize_dim, permute, reshape, transpose)
+    broadcast_to, cat, expand, normalize_dim, permute, reshape, strided_view, transpose)
 from tinygen.tensor import Tensor
 
 
@@ -98,18 +98,41 @@ def tensor_split(input, indices_or_sections, dim=0):
                  for a, b in zip(bounds[:-1], bounds[1:]))
 
 
+class Diagonal(ArrayFunction):
+    """y = the diagonal ``offset`` above the main one of x's (a, b) planes, as the last dim: a
+    view of x, as in PyTorch (writing to it changes x). The gradient goes back onto that
+    diagonal of zeros (diagonal_scatter, so gradients of every order work)."""
+    is_view = is_plain_view = True
+
+    @staticmethod
+    def forward(ctx, x, offset, a, b):
+        ctx.geometry = (x.shape, offset, a, b)
+        corner = [slice(None)] * x.ndim                     # the diagonal's first element
+        corner[a], corner[b] = slice(max(0, -offset), None), slice(max(0, offset), None)
+        x = x[tuple(corner)]
+        others = [d for d in range(x.ndim) if d not in (a, b)]
+        shape = tuple(x.shape[d] for d in others) + (min(x.shape[a], x.shape[b]),)
+        if 0 in shape:
+            return get_array_module(x).empty(shape, x.dtype)
+        strides = tuple(x.strides[d] for d in others) + (x.strides[a] + x.strides[b],)
+        return strided_view(x, shape, strides)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        from tinygen.ops.index_ops import diagonal_scatter
+        shape, offset, a, b = ctx.geometry
+        zeros = Tensor(get_array_module(grad_y.array).zeros(shape, grad_y.dtype))
+        return diagonal_scatter(zeros, grad_y, offset, a, b), None, None, None
+
+
 def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal of the (dim1, dim2) planes, ``offset`` above the main one, as the last dim."""
+    """The diagonal of the (dim1, dim2) planes, ``offset`` above the main one, as the last dim
+    (a view of input)."""
     a = normalize_dim(dim1, input.ndim, "diagonal")
     b = normalize_dim(dim2, input.ndim, "diagonal")
     if a == b:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    x = movedim(input, (a, b), (-2, -1))
-    rows, cols = x.shape[-2:]
-    n = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
-    xp = get_array_module(input.array)
-    i = xp.arange(n) + max(0, -offset)
-    return getitem(x, (Ellipsis, i, i + offset))
+    return Diagonal.apply(input, offset, a, b)
 
 
 _matrix_diagonal = diagonal          # diag's own argument is called diagonal, as in PyTorch

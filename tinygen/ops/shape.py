@@ -6,6 +6,8 @@ copy. ``expand`` and ``sum_to`` are each other's backward: broadcasting copies a
 places, so its gradient sums those places back (DeZero's BroadcastTo/SumTo pair).
 """
 
+import numpy as np
+
 from tinygen import dtypes
 from tinygen.autograd.function import ArrayFunction, memory_owner
 from tinygen.backend import get_array_module
@@ -29,6 +31,17 @@ def normalize_dims(dim, ndim, op="op"):
     if len(axes) != len(dims):
         raise ValueError(f"{op}: dim {dim} names an axis more than once")
     return axes if ndim else ()
+
+
+def strided_view(x, shape, strides):
+    """A view of x's memory with ``shape`` and byte ``strides``, from x's first element. On the
+    host it is built on the memory's owner (NumPy's as_strided would hide it behind a wrapper),
+    so the engine sees a view of x: in-place changes through it reach x, and x's changes it."""
+    if not isinstance(x, np.ndarray):
+        return get_array_module(x).lib.stride_tricks.as_strided(x, shape, strides)
+    owner = memory_owner(x)
+    offset = x.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return np.ndarray(shape, x.dtype, buffer=owner, offset=offset, strides=strides)
 
 
 class Reshape(ArrayFunction):

@@ -127,6 +127,8 @@ class Optimizer(OptimizerHooks):
                     if p.grad is None:
                         continue
                     self._update(p, p.grad.array, self.state[p], options)
+                    if not self.state[p]:      # stateless (SGD without momentum): no entry,
+                        del self.state[p]      # as in PyTorch's state_dict
                     p._shared_version()[0] += 1        # as inplace.py does for x.add_(...)
         return loss
 
@@ -246,10 +248,20 @@ def update_moments(g, state, betas):
     ``exp_avg_sq``. Returns the arrays (m, v)."""
     beta1, beta2 = betas
     exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
-    exp_avg += (g - exp_avg) * (1 - beta1)             # PyTorch's lerp form
+    lerp_(exp_avg, g, 1 - beta1)
     exp_avg_sq *= beta2
     exp_avg_sq += (1 - beta2) * g * g
     return exp_avg, exp_avg_sq
+
+
+def lerp_(avg, end, weight):
+    """avg += weight * (end - avg) in place, rounded as PyTorch's CPU lerp_: from ``end`` when
+    weight >= 0.5, so weight 1 gives ``end`` exactly and small smoothing factors (RMSprop's
+    alpha < 0.5, Adam's beta1 < 0.5) round as in PyTorch."""
+    if weight < 0.5:
+        avg += weight * (end - avg)
+    else:
+        avg[...] = end - (end - avg) * (1 - weight)
 
 
 def _cast(param, name, value):

@@ -11,7 +11,7 @@ Graves 2013, with momentum, exactly as PyTorch updates:
 
 from tinygen.backend import get_array_module
 from tinygen.optim.optimizer import (
-    Optimizer, check_nonnegative, count_step, new_step, prepare_grad, zeros_like)
+    Optimizer, check_nonnegative, count_step, lerp_, new_step, prepare_grad, zeros_like)
 
 
 class RMSprop(Optimizer):
@@ -42,10 +42,10 @@ class RMSprop(Optimizer):
         g = prepare_grad(p, grad, group)
         square_avg = state["square_avg"].array
         square_avg *= alpha
-        square_avg += (1 - alpha) * g * g
+        square_avg += (1 - alpha) * (g * g)            # addcmul_ rounds g * g first
         if group["centered"]:
             grad_avg = state["grad_avg"].array
-            grad_avg += (1 - alpha) * (g - grad_avg)
+            lerp_(grad_avg, g, 1 - alpha)
             avg = xp.sqrt(square_avg - grad_avg * grad_avg)
         else:
             avg = xp.sqrt(square_avg)
