@@ -79,6 +79,7 @@ from tinygen import linalg  # noqa: E402  (tg.linalg.vector_norm, as torch.linal
 from tinygen.ops import (  # noqa: E402  (torch.det, torch.svd, ...: old linalg names)
     cholesky, cholesky_inverse, cholesky_solve, det, inverse, logdet, matrix_exp, matrix_power,
     pinverse, qr, slogdet, svd)
+from tinygen.ops import lu, lu_solve, lu_unpack  # noqa: E402  (torch.lu, ...: LU)
 from tinygen.serialization import load, save  # noqa: E402
 from tinygen import viz  # noqa: E402  (graph drawing; imports matplotlib only when drawing)
 from tinygen import nn, optim  # noqa: E402  (tg.nn and tg.optim, as torch.nn and torch.optim)

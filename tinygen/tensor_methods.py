@@ -44,6 +44,7 @@ _OP_METHODS += (  # fused products, writes along an index, shape helpers
 _OP_METHODS += (  # linear algebra (ops/linalg_aliases.py)
     "det", "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "matrix_exp",
     "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd")
+_OP_METHODS += ("lu", "lu_solve")  # LU (ops/linalg_lu.py)
 for _name in _OP_METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
 

@@ -67,3 +67,5 @@ from tinygen.ops.special_functions import (
 from tinygen.ops.linalg_aliases import (
     cholesky, cholesky_inverse, cholesky_solve, det, inverse, logdet, matrix_exp, matrix_power,
     pinverse, qr, slogdet, svd)
+from tinygen.ops.linalg_lu import (  # torch.lu, torch.lu_solve (old names), torch.lu_unpack
+    lu_unpack, old_lu as lu, old_lu_solve as lu_solve)

@@ -126,17 +126,20 @@ def det(A):
 
 
 class Slogdet(ArrayFunction):
-    """(sign, log|det A|);  dA = g A^-T (the sign is piecewise constant: no gradient)."""
+    """(sign, log|det A|);  dA = g A^-T. The sign is piecewise constant: as in PyTorch it
+    requires grad, but its gradient is zero (a gradient through the sign alone leaves A's
+    .grad None, as PyTorch's)."""
     @staticmethod
     def forward(ctx, A):
         sign, logabsdet = get_array_module(A).linalg.slogdet(A)
-        sign = sign.astype(A.dtype, copy=False)
-        ctx.mark_non_differentiable(sign)
+        ctx.set_materialize_grads(False)
         ctx.save_for_backward(A)
-        return sign, logabsdet.astype(A.dtype, copy=False)
+        return sign.astype(A.dtype, copy=False), logabsdet.astype(A.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad_sign, grad_logabsdet):
+        if grad_logabsdet is None:
+            return None
         (A,) = ctx.saved_tensors
         return unsqueeze(unsqueeze(grad_logabsdet, -1), -1) * inv(A).mT
 
@@ -275,13 +278,26 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     return SolveTriangular.apply(A, B, bool(upper), bool(unitriangular))
 
 
+class IdentityOf(ArrayFunction):
+    """I shaped as A, in A's graph with a zero gradient: ``matrix_power(A, 0)`` as PyTorch's."""
+    @staticmethod
+    def forward(ctx, A):
+        xp = get_array_module(A)
+        return xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy()
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        from tinygen.creation import zeros_like
+        return zeros_like(grad_y)
+
+
 def matrix_power(A, n):
     """A^n by repeated squaring (n an int; negative n inverts A first, n = 0 gives I)."""
     check_square(A, "linalg.matrix_power")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {type(n).__name__}")
     if n == 0:
-        return eye_like(A).expand(*A.shape)
+        return IdentityOf.apply(A) if A.requires_grad else eye_like(A).expand(*A.shape)
     base = inv(A) if n < 0 else A
     n, result = abs(int(n)), None
     while n:

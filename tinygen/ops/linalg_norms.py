@@ -50,7 +50,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if ord not in _MATRIX_ORDS:
         raise RuntimeError(f"{op}: Order {ord} not supported.")
     X, dims = _to_last_two(A, tuple(dim), op)
-    if ord == "fro":
+    if ord not in ("fro", "nuc") and 0 in X.shape[-2:]:
+        y = _empty_norm(X, ord)
+    elif ord == "fro":
         y = vector_norm(X, 2, (-2, -1))
     elif ord == "nuc":
         y = sum(svdvals(X), -1)
@@ -64,6 +66,19 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         for d in sorted(dims):
             y = unsqueeze(y, d)
     return y
+
+
+def _empty_norm(X, ord):
+    """The ord norm of (..., m, n) matrices with m or n zero, as PyTorch: a max over nothing is
+    0 (the reduced sums are 0 when only the other dim is empty), a min over nothing raises."""
+    if ord in (2, -2):
+        reduced = min(X.shape[-2:])                # singular values
+    else:                                          # inf: row sums (m of them); 1: column sums
+        reduced = X.shape[-2] if ord in (math.inf, -math.inf) else X.shape[-1]
+    if ord < 0 and reduced == 0:
+        dim = -1 if ord == -2 else 0
+        raise IndexError(f"amin(): Expected reduction dim {dim} to have non-zero size.")
+    return sum(X, (-2, -1)) * 0                    # zeros in A's graph
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
@@ -94,6 +109,9 @@ def cond(A, p=None):
     singular A (as PyTorch: no error)."""
     from tinygen.ops.compare import where
     check_matrix(A, "linalg.cond")
+    if 0 in A.shape[-2:] and (p not in ("fro", "nuc") or A.shape[-1] == A.shape[-2]):
+        xp = get_array_module(A.array)             # empty matrices: 0, as PyTorch (no grad)
+        return Tensor(xp.zeros(A.shape[:-2], dtype=A.dtype))
     if p is None or p in (2, -2):
         s = svdvals(A)
         ratio = s[..., 0] / s[..., -1]
