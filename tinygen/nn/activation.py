@@ -63,6 +63,7 @@ class Mish(_InplacePointwise):
 class ReLU6(_InplacePointwise):
     """min(max(x, 0), 6)."""
     function = staticmethod(relu6)
+    min_val, max_val = 0.0, 6.0             # PyTorch's ReLU6 is a Hardtanh and has both
 
 
 class _InplaceUnprinted(_InplacePointwise):

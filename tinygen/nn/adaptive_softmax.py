@@ -48,9 +48,10 @@ class FractionalMaxPool2d(Module):
     def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
                  _random_samples=None):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.output_size = output_size
-        self.output_ratio = output_ratio
+        pair = _pair_or_none                   # stored as pairs, as PyTorch does
+        self.kernel_size = pair(kernel_size)
+        self.output_size = pair(output_size)
+        self.output_ratio = pair(output_ratio)
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
         if output_size is None and output_ratio is None:
@@ -67,6 +68,13 @@ class FractionalMaxPool2d(Module):
         return fractional_max_pool2d(input, self.kernel_size, self.output_size,
                                      self.output_ratio, self.return_indices,
                                      self._random_samples)
+
+
+def _pair_or_none(value):
+    """None, or ``value`` as a 2-tuple (a scalar is repeated)."""
+    if value is None:
+        return None
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def _check_cutoffs(cutoffs, n_classes):

@@ -299,8 +299,13 @@ class ParameterDict(Module):
         return self._parameters.values()
 
     def update(self, parameters):
-        """Add the (key, parameter) pairs of a mapping or an iterable of pairs."""
+        """Add the (key, parameter) pairs of a mapping or an iterable of pairs. As in PyTorch, a
+        plain (unordered) mapping is added in sorted key order; an OrderedDict or a
+        ParameterDict keeps its own order."""
         pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        if hasattr(parameters, "items") and not isinstance(parameters,
+                                                           (OrderedDict, ParameterDict)):
+            pairs = sorted(pairs)
         for key, value in pairs:
             self[key] = value
 

@@ -2,6 +2,7 @@
 ``TripletMarginWithDistanceLoss``, each holding its options and calling the functional form in
 ``tinygen/ops/margin_loss.py`` (the other losses are in ``loss.py``)."""
 
+from tinygen.nn.distance import PairwiseDistance
 from tinygen.nn.loss import _Loss, _WeightedLoss
 from tinygen.ops.margin_loss import (
     multi_margin_loss, multilabel_margin_loss, triplet_margin_with_distance_loss)
@@ -42,7 +43,9 @@ class TripletMarginWithDistanceLoss(_Loss):
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
                              f"than 0, got {margin} instead")
-        self.distance_function = distance_function
+        # As in PyTorch, the default is a PairwiseDistance submodule (it shows in the repr).
+        self.distance_function = (PairwiseDistance() if distance_function is None
+                                  else distance_function)
         self.margin = margin
         self.swap = swap
 

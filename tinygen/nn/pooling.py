@@ -134,6 +134,7 @@ class Upsample(Module):
         self.mode = mode
         self.align_corners = align_corners
         self.recompute_scale_factor = recompute_scale_factor
+        self.name = type(self).__name__                            # one of PyTorch's constants
 
     def forward(self, input):
         return interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
