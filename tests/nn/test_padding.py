@@ -54,7 +54,7 @@ def test_reprs_match_pytorch():
 def test_errors():
     with pytest.raises(ValueError, match="tuple of 4 ints"):
         nn.ReflectionPad2d((1, 2))
-    with pytest.raises(ValueError, match="smaller than the input size"):
+    with pytest.raises(RuntimeError, match="smaller than the input size"):
         nn.ReflectionPad2d(3)(tg.zeros(1, 1, 3, 3))
 
 

@@ -48,8 +48,8 @@ def _widths(input, pad, mode):
                                f"{tuple(input.shape)}, pad {pad})")
         if mode in ("reflect", "circular") and max(a, b) > n - (mode == "reflect"):
             limit = "smaller than" if mode == "reflect" else "at most"
-            raise ValueError(f"pad: {mode} padding must be {limit} the input size of its dim, "
-                             f"got pad {pad} for input shape {tuple(input.shape)}")
+            raise RuntimeError(f"pad: {mode} padding must be {limit} the input size of its "
+                               f"dim, got pad {pad} for input shape {tuple(input.shape)}")
     return widths
 
 
