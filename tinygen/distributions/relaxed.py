@@ -50,16 +50,15 @@ class LogitRelaxedBernoulli(_ProbsOrLogits):
         return self.temperature.log() + diff - 2 * softplus(diff)
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """sigmoid of LogitRelaxedBernoulli(temperature, probs or logits): values in (0, 1)."""
+class _Relaxed(TransformedDistribution):
+    """A relaxed distribution: ``transform_class()`` of a ``base_class`` distribution built from
+    (temperature, probs or logits), whose parameters it shows as its own."""
 
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
     has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=validate_args)
-        super().__init__(base, SigmoidTransform(), validate_args=False)
+        base = self.base_class(temperature, probs, logits, validate_args=validate_args)
+        super().__init__(base, self.transform_class(), validate_args=False)
         self._validate_args = base._validate_args
 
     @property
@@ -73,6 +72,14 @@ class RelaxedBernoulli(TransformedDistribution):
     @property
     def probs(self):
         return self.base_dist.probs
+
+
+class RelaxedBernoulli(_Relaxed):
+    """sigmoid of LogitRelaxedBernoulli(temperature, probs or logits): values in (0, 1)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+    base_class, transform_class = LogitRelaxedBernoulli, SigmoidTransform
 
 
 class ExpRelaxedCategorical(Distribution):
@@ -127,27 +134,10 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_Relaxed):
     """exp of ExpRelaxedCategorical: points on the simplex (the Gumbel-softmax)."""
 
     arg_constraints = {"probs": constraints.simplex,
                        "logits": constraints.independent(constraints.real, 1)}
     support = constraints.simplex
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
-        super().__init__(base, ExpTransform(), validate_args=False)
-        self._validate_args = base._validate_args
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
+    base_class, transform_class = ExpRelaxedCategorical, ExpTransform
