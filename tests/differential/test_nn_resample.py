@@ -107,21 +107,6 @@ def test_pad_crop_past_the_edge_raises_runtime_error():
         F.pad(tg.tensor(x), (-2, 3))
 
 
-@pytest.mark.skip(reason="DIVERGENCE (kept): F.pad's non-constant modes pad k trailing dims "
-                  "of any input, where PyTorch only takes (k+1)- or (k+2)-D input and raises "
-                  "NotImplementedError; tests/ops/test_pad.py relies on the wider form")
-@pytest.mark.parametrize("ndim, k", [(1, 1), (2, 2), (3, 3), (4, 1), (5, 1), (5, 2)])
-def test_pad_non_constant_dims_not_implemented(ndim, k):
-    """PyTorch pads 1-3 trailing dims in the non-constant modes only for inputs of (k+1) or
-    (k+2) dims, else NotImplementedError."""
-    x = np.ones((3,) * ndim)
-    for mode in ("reflect", "replicate", "circular"):
-        with pytest.raises(NotImplementedError):
-            TF.pad(torch.tensor(x), (1,) * (2 * k), mode=mode)
-        with pytest.raises(NotImplementedError, match="not supported"):
-            F.pad(tg.tensor(x), (1,) * (2 * k), mode=mode)
-
-
 def test_pad_negative_widths_non_constant():
     x = np.arange(12.0).reshape(1, 3, 4)
     for mode in ("reflect", "replicate", "circular"):
