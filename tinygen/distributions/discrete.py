@@ -189,21 +189,9 @@ class Binomial(_ProbsOrLogits):
         return -(lp.exp() * lp).sum(0)
 
 
-class OneHotCategorical(_Discrete):
-    """Categorical draws as one-hot vectors (event shape (K,))."""
-
-    arg_constraints = {"probs": constraints.simplex,
-                       "logits": constraints.independent(constraints.real, 1)}
-    support = constraints.one_hot
-    has_enumerate_support = True
-
-    def __init__(self, probs=None, logits=None, validate_args=None):
-        self._categorical = Categorical(probs, logits, validate_args=False)
-        shape = self._categorical.param_shape
-        super().__init__(shape[:-1], shape[-1:], validate_args=validate_args)
-
-    def _check_parameters(self):
-        self._categorical._check_parameters()
+class OverCategorical(Distribution):
+    """A distribution built on a ``_categorical`` (the Categorical of its probs or logits), whose
+    parameters it shows as its own and expands with."""
 
     def expand(self, batch_shape, _instance=None):
         new = object.__new__(type(self))
@@ -219,6 +207,24 @@ class OneHotCategorical(_Discrete):
     @property
     def logits(self):
         return self._categorical.logits
+
+
+class OneHotCategorical(OverCategorical, _Discrete):
+    """Categorical draws as one-hot vectors (event shape (K,))."""
+
+    arg_constraints = {"probs": constraints.simplex,
+                       "logits": constraints.independent(constraints.real, 1)}
+    support = constraints.one_hot
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        self._categorical = Categorical(probs, logits, validate_args=False)
+        shape = self._categorical.param_shape
+        super().__init__(shape[:-1], shape[-1:], validate_args=validate_args)
+
+    def _check_parameters(self):
+        self._categorical._check_parameters()
+
 
     @property
     def param_shape(self):

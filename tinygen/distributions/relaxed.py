@@ -12,8 +12,8 @@ from tinygen.ops import clamp, logsumexp
 from . import constraints
 from .bernoulli import softplus
 from .categorical import Categorical
-from .discrete import _ProbsOrLogits
-from .distribution import Distribution, broadcast_all, clamp_probs
+from .discrete import OverCategorical, _ProbsOrLogits
+from .distribution import broadcast_all, clamp_probs
 from .transformed import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
 
@@ -82,7 +82,7 @@ class RelaxedBernoulli(_Relaxed):
     base_class, transform_class = LogitRelaxedBernoulli, SigmoidTransform
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(OverCategorical):
     """The log of a RelaxedOneHotCategorical sample: log softmax((logits + Gumbel) / t)."""
 
     arg_constraints = {"probs": constraints.simplex,
@@ -99,20 +99,6 @@ class ExpRelaxedCategorical(Distribution):
     def _check_parameters(self):
         pass                               # the Categorical checked them
 
-    def expand(self, batch_shape, _instance=None):
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new._categorical = self._categorical.expand(batch_shape)
-        new.batch_shape = tuple(batch_shape)
-        return new
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
 
     def sample(self, sample_shape=()):
         return self.rsample(sample_shape).detach()
