@@ -11,7 +11,7 @@ import tinygen.nn.functional as F
 from tests.helpers import host, leaf64
 from tinygen import kernels
 from tinygen.autograd import gradcheck, gradgradcheck
-from tinygen.ops.conv_nd import col2im_nd, im2col_nd
+from tinygen.kernels.reference import col2im_nd, im2col_nd
 
 
 def conv3d_reference(x, w, b, stride, padding, dilation, groups):

@@ -6,6 +6,7 @@ Each is written to read like its formula and to stay finite where the formula wo
 (logits of +-1e4, rows of constant value).
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -342,18 +343,50 @@ def _check_cols(cols, input_shape, kernel_size, stride, padding, dilation):
 def im2col(x, kernel_size, stride, padding, dilation):
     """cols (N, C*kh*kw, OH*OW): column (oh, ow) holds the window of x (N, C, H, W, zero
     padded) that output pixel sees; row (c*kh + i)*kw + j is channel c at kernel offset (i, j).
-    Built with one strided slice per kernel offset, as Chainer does."""
+    Built with one strided slice per kernel offset, as Chainer does (im2col_nd)."""
+    _conv_geometry(x.shape, kernel_size, stride, padding, dilation)
+    return im2col_nd(x, kernel_size, stride, padding, dilation)
+
+
+def _output_sizes(spatial, kernel_size, stride, padding, dilation):
+    return tuple(conv_output_size(*args) for args in zip(spatial, kernel_size, stride, padding,
+                                                         dilation))
+
+
+def _offset_slices(offset, size, stride, dilation):
+    """The strided slice of the padded input that kernel offset ``offset`` reads, per dim."""
+    return tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                 for i, o, s, d in zip(offset, size, stride, dilation))
+
+
+def im2col_nd(x, kernel_size, stride, padding, dilation):
+    """x (N, C, *spatial) -> cols (N, C*prod(kernel_size), prod(output size))."""
     xp = get_array_module(x)
-    N, C, H, W = x.shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    OH, OW = _conv_geometry(x.shape, kernel_size, stride, padding, dilation)
-    padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    cols = xp.empty((N, C, kh, kw, OH, OW), x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, :, i, j] = padded[:, :, i * dh:i * dh + sh * (OH - 1) + 1:sh,
-                                      j * dw:j * dw + sw * (OW - 1) + 1:sw]
-    return cols.reshape(N, C * kh * kw, OH * OW)
+    N, C = x.shape[:2]
+    size = _output_sizes(x.shape[2:], kernel_size, stride, padding, dilation)
+    if any(padding):
+        x = xp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+    cols = xp.empty((N, C, math.prod(kernel_size)) + size, dtype=x.dtype)
+    for j, offset in enumerate(itertools.product(*(range(k) for k in kernel_size))):
+        cols[:, :, j] = x[(slice(None), slice(None)) +
+                          _offset_slices(offset, size, stride, dilation)]
+    return cols.reshape(N, C * math.prod(kernel_size), math.prod(size))
+
+
+def col2im_nd(cols, input_shape, kernel_size, stride, padding, dilation):
+    """The adjoint of im2col_nd: cols (N, C*K, L) summed back onto an ``input_shape`` array."""
+    xp = get_array_module(cols)
+    N, C = input_shape[:2]
+    spatial = input_shape[2:]
+    size = _output_sizes(spatial, kernel_size, stride, padding, dilation)
+    canvas = xp.zeros((N, C) + tuple(n + 2 * p for n, p in zip(spatial, padding)),
+                      dtype=cols.dtype)
+    cols = cols.reshape((N, C, math.prod(kernel_size)) + size)
+    for j, offset in enumerate(itertools.product(*(range(k) for k in kernel_size))):
+        canvas[(slice(None), slice(None)) + _offset_slices(offset, size, stride, dilation)] += \
+            cols[:, :, j]
+    inside = tuple(slice(p, p + n) for n, p in zip(spatial, padding))
+    return xp.ascontiguousarray(canvas[(slice(None), slice(None)) + inside])
 
 
 def im2col_strided(x, kernel_size, stride, padding, dilation):
@@ -373,17 +406,8 @@ def im2col_strided(x, kernel_size, stride, padding, dilation):
 def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
     """The adjoint of im2col: each column's window is added back where it came from, so
     overlapping windows accumulate and values that fell on the zero padding are dropped."""
-    xp = get_array_module(cols)
-    N, C, H, W = input_shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    OH, OW = _check_cols(cols, input_shape, kernel_size, stride, padding, dilation)
-    cols = cols.reshape(N, C, kh, kw, OH, OW)
-    padded = xp.zeros((N, C, H + 2 * ph, W + 2 * pw), cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            padded[:, :, i * dh:i * dh + sh * (OH - 1) + 1:sh,
-                   j * dw:j * dw + sw * (OW - 1) + 1:sw] += cols[:, :, i, j]
-    return xp.ascontiguousarray(padded[:, :, ph:ph + H, pw:pw + W])
+    _check_cols(cols, input_shape, kernel_size, stride, padding, dilation)
+    return col2im_nd(cols, tuple(input_shape), kernel_size, stride, padding, dilation)
 
 
 def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq=None, *, step, lr, beta1,

@@ -11,51 +11,12 @@ offset fills every output position at once, so the loop runs K times, not once p
 col2im is the adjoint: each offset's slice is added back onto the canvas (the windows of one
 offset never overlap, so the in-place add is exact), and the padding is cut off. Each is the
 other's backward, which gives the convolutions built on them gradients of every order.
-This is the readable N-d spec; the 2-D convolutions use the fused kernels of conv.py.
+The array code is kernels/reference.py's (the spec of the fused 2-D kernels too); the
+2-D convolutions use the fused kernels of conv.py.
 """
 
-import itertools
-import math
-
 from tinygen.autograd.function import ArrayFunction
-from tinygen.backend import get_array_module
-from tinygen.ops.conv import conv_output_size
-
-
-def _offset_slices(offset, size, stride, dilation):
-    """The strided slice of the padded input that kernel offset ``offset`` reads, per dim."""
-    return tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
-                 for i, o, s, d in zip(offset, size, stride, dilation))
-
-
-def im2col_nd(x, kernel_size, stride, padding, dilation):
-    """x (N, C, *spatial) -> cols (N, C*prod(kernel_size), prod(output size))."""
-    xp = get_array_module(x)
-    N, C = x.shape[:2]
-    size = conv_output_size(x.shape[2:], kernel_size, stride, padding, dilation)
-    if any(padding):
-        x = xp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
-    cols = xp.empty((N, C, math.prod(kernel_size)) + size, dtype=x.dtype)
-    for j, offset in enumerate(itertools.product(*(range(k) for k in kernel_size))):
-        cols[:, :, j] = x[(slice(None), slice(None)) +
-                          _offset_slices(offset, size, stride, dilation)]
-    return cols.reshape(N, C * math.prod(kernel_size), math.prod(size))
-
-
-def col2im_nd(cols, input_shape, kernel_size, stride, padding, dilation):
-    """The adjoint of im2col_nd: cols (N, C*K, L) summed back onto an ``input_shape`` array."""
-    xp = get_array_module(cols)
-    N, C = input_shape[:2]
-    spatial = input_shape[2:]
-    size = conv_output_size(spatial, kernel_size, stride, padding, dilation)
-    canvas = xp.zeros((N, C) + tuple(n + 2 * p for n, p in zip(spatial, padding)),
-                      dtype=cols.dtype)
-    cols = cols.reshape((N, C, math.prod(kernel_size)) + size)
-    for j, offset in enumerate(itertools.product(*(range(k) for k in kernel_size))):
-        canvas[(slice(None), slice(None)) + _offset_slices(offset, size, stride, dilation)] += \
-            cols[:, :, j]
-    inside = tuple(slice(p, p + n) for n, p in zip(spatial, padding))
-    return xp.ascontiguousarray(canvas[(slice(None), slice(None)) + inside])
+from tinygen.kernels.reference import col2im_nd, im2col_nd
 
 
 class Im2colNd(ArrayFunction):
