@@ -18,8 +18,7 @@ from tinygen.autograd import inplace
 from tinygen.backend import get_array_module
 from tinygen.tensor import Tensor
 from tinygen.ops.activation import prelu
-from tinygen.ops.shape import normalize_dim
-from tinygen.ops.statistics import _QUANTILE_WEIGHTS
+from tinygen.ops.statistics import nanquantile
 
 
 class layout:
@@ -35,40 +34,6 @@ class layout:
 strided = layout("strided")
 
 triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
-
-
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-    """``quantile`` ignoring NaN: each slice's q-th quantile of its non-NaN values (NaN when all
-    are NaN). Built from sort and gather, so it is differentiable."""
-    if interpolation not in _QUANTILE_WEIGHTS:
-        raise ValueError(f"nanquantile() interpolation must be one of "
-                         f"{', '.join(_QUANTILE_WEIGHTS)}, got {interpolation!r}")
-    if input.dtype.kind != "f":
-        raise RuntimeError(f"nanquantile() input tensor must be either float or double dtype, "
-                           f"got {input.dtype}")
-    xp = get_array_module(input.array)
-    scalar_q = not isinstance(q, Tensor)
-    qs = xp.asarray([q] if scalar_q else q.array, dtype=input.dtype).reshape(-1)
-    if qs.size and bool(((qs < 0) | (qs > 1)).any()):
-        raise RuntimeError("nanquantile() q values must be in the range [0, 1]")
-    axis = None if dim is None else normalize_dim(dim, input.ndim, "nanquantile")
-    x = input.reshape(-1) if axis is None else input.movedim(axis, -1)
-    if x.shape[-1] == 0:
-        raise IndexError(f"nanquantile() input tensor must be non-empty (shape {input.shape})")
-    sorted_x = ops.gather(x, -1, xp.argsort(x.array, axis=-1, kind="stable"))   # NaN last
-    count = (~xp.isnan(x.array)).sum(axis=-1, keepdims=True)
-    position = xp.maximum(count - 1, 0) * qs                         # (..., Q)
-    low = xp.floor(position).astype(dtypes.int64)
-    high = xp.minimum(low + 1, xp.maximum(count - 1, 0))
-    weight = Tensor(_QUANTILE_WEIGHTS[interpolation](position - low, low).astype(input.dtype))
-    low_v, high_v = ops.gather(sorted_x, -1, low), ops.gather(sorted_x, -1, high)
-    out = ops.where(Tensor(xp.broadcast_to(count == 0, low.shape)), float("nan"),
-                    low_v + weight * (high_v - low_v))
-    out = out.movedim(-1, 0)                                        # (Q, ...)
-    if keepdim:
-        out = out.reshape((qs.size,) + (1,) * input.ndim) if axis is None else \
-            out.unsqueeze(axis + 1)
-    return out.squeeze(0) if scalar_q else out
 
 
 def _float_power_(self, exponent):

@@ -99,44 +99,50 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     when None): at position q (n - 1) of the sorted values, between the two neighbours as
     ``interpolation`` says. A 1-D q puts its dim first in the result, as in PyTorch. Rows with
     NaN give NaN."""
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, skip_nan=False)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """``quantile`` of each slice's non-NaN values (NaN when all are NaN)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, skip_nan=True)
+
+
+def _quantile(op, input, q, dim, keepdim, interpolation, skip_nan):
+    """Both quantiles: sort (NaN goes last), then interpolate between the values at positions
+    floor and ceil of q (n - 1), n counting the values (the non-NaN ones with ``skip_nan``).
+    Built from sort and gather, so it is differentiable."""
     if interpolation not in _QUANTILE_WEIGHTS:
-        raise ValueError(f"quantile() interpolation must be one of "
+        raise ValueError(f"{op}() interpolation must be one of "
                          f"{', '.join(_QUANTILE_WEIGHTS)}, got {interpolation!r}")
     if input.dtype.kind != "f":
-        raise RuntimeError(f"quantile() input tensor must be either float or double dtype, "
+        raise RuntimeError(f"{op}() input tensor must be either float or double dtype, "
                            f"got {input.dtype}")
     xp = get_array_module(input.array)
     scalar_q = not isinstance(q, Tensor)
     qs = xp.asarray([q] if scalar_q else q.array, dtype=input.dtype).reshape(-1)
     if qs.size and bool(((qs < 0) | (qs > 1)).any()):
-        raise RuntimeError("quantile() q values must be in the range [0, 1]")
-    x = reshape(input, -1) if dim is None else input
-    axis = 0 if dim is None else normalize_dim(dim, input.ndim, "quantile")
-    n = x.shape[axis]
-    if n == 0:
-        raise IndexError(f"quantile() input tensor must be non-empty (shape {input.shape})")
-    sorted_x = gather(x, axis, xp.argsort(x.array, axis=axis, kind="stable"))
-    position = qs * (n - 1)
+        raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
+    axis = None if dim is None else normalize_dim(dim, input.ndim, op)
+    x = reshape(input, -1) if axis is None else input.movedim(axis, -1)
+    if x.shape[-1] == 0:
+        raise IndexError(f"{op}() input tensor must be non-empty (shape {input.shape})")
+    sorted_x = gather(x, -1, xp.argsort(x.array, axis=-1, kind="stable"))
+    nan = xp.isnan(x.array)
+    count = ((~nan).sum(axis=-1, keepdims=True) if skip_nan
+             else xp.full(x.shape[:-1] + (1,), x.shape[-1]))
+    position = xp.maximum(count - 1, 0) * qs                                  # (..., Q)
     low = xp.floor(position).astype(dtypes.int64)
-    high = xp.minimum(low + 1, n - 1)
-    weight = _QUANTILE_WEIGHTS[interpolation](position - low, low)
-    shape = [1] * x.ndim
-    shape[axis] = qs.size
-    low_v, high_v = (_take(sorted_x, axis, i) for i in (low, high))
-    out = low_v + Tensor(weight.reshape(shape).astype(input.dtype)) * (high_v - low_v)
-    out = where(Tensor(xp.isnan(x.array).any(axis=axis, keepdims=True)), float("nan"), out)
-    if keepdim and dim is None:
-        out = reshape(out, (qs.size,) + (1,) * input.ndim)
-    elif keepdim:
-        out = unsqueeze(out.movedim(axis, 0), axis + 1)
-    else:
-        out = squeeze(out, axis) if scalar_q else out.movedim(axis, 0)
-    return reshape(out, out.shape[1:]) if scalar_q and keepdim else out
-
-
-def _take(x, axis, index):
-    """x's entries at the 1-D integer array ``index`` along ``axis``."""
-    return x[(slice(None),) * axis + (index,)]
+    high = xp.minimum(low + 1, xp.maximum(count - 1, 0))
+    weight = Tensor(_QUANTILE_WEIGHTS[interpolation](position - low, low).astype(input.dtype))
+    low_v, high_v = gather(sorted_x, -1, low), gather(sorted_x, -1, high)
+    undefined = count == 0 if skip_nan else nan.any(axis=-1, keepdims=True)
+    out = where(Tensor(xp.broadcast_to(undefined, low.shape)), float("nan"),
+                low_v + weight * (high_v - low_v))
+    out = out.movedim(-1, 0)                                                 # (Q, ...)
+    if keepdim:
+        out = (reshape(out, (qs.size,) + (1,) * input.ndim) if axis is None
+               else unsqueeze(out, axis + 1))
+    return squeeze(out, 0) if scalar_q else out
 
 
 class Cumprod(ArrayFunction):
