@@ -3,14 +3,9 @@
 from functools import cached_property
 
 from tinygen.ops import bernoulli, broadcast_to, sigmoid
-from tinygen.ops.activation import logsigmoid
 from . import constraints
-from .distribution import Distribution, broadcast_all, clamp_probs, one_of
-
-
-def softplus(x):
-    """log(1 + exp(x)) = -log sigmoid(-x), finite and exact for every x."""
-    return -logsigmoid(-x)
+from .distribution import Distribution
+from .utils import broadcast_all, clamp_probs, one_of, softplus
 
 
 class Bernoulli(Distribution):

@@ -8,7 +8,8 @@ import numpy as np
 from tinygen.creation import full
 from tinygen.ops import broadcast_to, clamp, gather, logsumexp, multinomial, softmax
 from . import constraints
-from .distribution import Distribution, broadcast_all, clamp_probs, one_of
+from .distribution import Distribution
+from .utils import broadcast_all, clamp_probs, one_of
 
 
 class Categorical(Distribution):

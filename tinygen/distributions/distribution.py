@@ -1,42 +1,11 @@
 """The Distribution base class and the helpers its subclasses share."""
 
-import numbers
 from functools import cached_property
 
-import numpy as np
-
-from tinygen import dtypes
 from tinygen.autograd import no_grad
-from tinygen.creation import tensor
-from tinygen.ops import broadcast_to, clamp
+from tinygen.ops import broadcast_to
 from tinygen.tensor import Tensor
 from . import constraints
-
-
-def broadcast_all(*values):
-    """``values`` (tensors and numbers) as tensors of one broadcast shape; numbers take the
-    dtype and device of the first tensor, or the default float dtype."""
-    like = next((v for v in values if isinstance(v, Tensor)), None)
-    for v in values:
-        if not isinstance(v, (Tensor, numbers.Number)):
-            raise TypeError(f"expected tensors or numbers, got {type(v).__name__}")
-    values = [v if isinstance(v, Tensor) else
-              tensor(v, dtype=like.dtype if like is not None else dtypes.get_default_dtype(),
-                     device=like.device if like is not None else None) for v in values]
-    shape = np.broadcast_shapes(*(tuple(v.shape) for v in values))
-    return [v if tuple(v.shape) == shape else broadcast_to(v, shape) for v in values]
-
-
-def clamp_probs(probs):
-    """Probabilities kept eps away from 0 and 1, so their logs stay finite."""
-    eps = float(np.finfo(probs.dtype).eps)
-    return clamp(probs, eps, 1 - eps)
-
-
-def one_of(probs, logits):
-    """Check that exactly one of ``probs`` and ``logits`` was given."""
-    if (probs is None) == (logits is None):
-        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
 class Distribution:
@@ -103,6 +72,11 @@ class Distribution:
                 f"Expected value argument ({type(value).__name__} of shape {actual}) to be "
                 f"within the support ({support!r}) of the distribution {self!r}, but found "
                 f"invalid values:\n{value}")
+
+    def _check(self, value):
+        """``_validate_sample(value)`` when validation is on."""
+        if self._validate_args:
+            self._validate_sample(value)
 
     def expand(self, batch_shape, _instance=None):
         """A view of this distribution with a larger ``batch_shape`` (parameters broadcast)."""
@@ -172,3 +146,6 @@ class Distribution:
             v = self.__dict__[p]
             parts.append(f"{p}: {v if v.numel() == 1 else v.size()}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+__all__ = ["Distribution"]

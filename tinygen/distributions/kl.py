@@ -3,10 +3,11 @@
 import math
 
 from tinygen.ops import where
-from .bernoulli import Bernoulli, softplus
+from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .independent import Independent, sum_rightmost
 from .normal import Normal
+from .utils import softplus
 
 _KL = {}
 

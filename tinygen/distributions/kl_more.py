@@ -4,11 +4,19 @@ import math
 
 from tinygen.ops import digamma, lgamma, where
 from tinygen import linalg
-from .continuous import Exponential, HalfNormal, Laplace, Uniform
-from .discrete import Binomial, Geometric, OneHotCategorical, Poisson
-from .gamma_family import Beta, Dirichlet, Gamma
+from .beta import Beta
+from .binomial import Binomial
+from .dirichlet import Dirichlet
+from .exponential import Exponential
+from .gamma import Gamma
+from .geometric import Geometric
+from .half_normal import HalfNormal
+from .laplace import Laplace
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal, batch_mahalanobis
+from .one_hot_categorical import OneHotCategorical
+from .poisson import Poisson
+from .uniform import Uniform
 
 
 @register_kl(Uniform, Uniform)

@@ -5,7 +5,8 @@ import math
 from tinygen.creation import randn
 from tinygen.ops import erf, erfinv
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution
+from .utils import broadcast_all
 
 
 class Normal(Distribution):

@@ -9,7 +9,7 @@ import numpy as np
 from tinygen import backend, generator as generators
 from tinygen.autograd import is_grad_enabled
 from tinygen.autograd.function import ArrayFunction
-from tinygen.ops import gamma
+from tinygen.ops import broadcast_to, clamp, gamma
 from tinygen.tensor import Tensor
 
 _MAX_TERMS = 5000
@@ -91,3 +91,9 @@ class StandardGamma(ArrayFunction):
         alpha, x = ctx.alpha, ctx.x
         dx = standard_gamma_grad(alpha.astype(np.float64), x.astype(np.float64))
         return grad_x * Tensor(dx.astype(alpha.dtype, copy=False))
+
+
+def standard_gamma(alpha, shape):
+    """Gamma(alpha, 1) draws of ``shape`` (alpha broadcast to it), differentiable in alpha."""
+    x = StandardGamma.apply(broadcast_to(alpha, shape))
+    return clamp(x, min=float(np.finfo(alpha.dtype).tiny))

@@ -4,17 +4,23 @@ transform remembers its last (x, y) pair, so inverting a sample it made returns 
 (exact, and the gradient path through x is kept), as in PyTorch."""
 
 import math
+import numbers
 import weakref
 
-from tinygen.ops import atanh, broadcast_to, sigmoid
+import numpy as np
+
+from tinygen.ops import broadcast_to, sigmoid
 from . import constraints
 from .bernoulli import softplus
-from .distribution import clamp_probs
+from .utils import clamp_probs
 from .independent import sum_rightmost
 
-__all__ = ["AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
-           "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform",
-           "identity_transform"]
+__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
+           "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform",
+           "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+           "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
+           "SoftplusTransform", "StackTransform", "StickBreakingTransform", "TanhTransform",
+           "Transform", "identity_transform"]
 
 
 class Transform:
@@ -248,10 +254,22 @@ class ComposeTransform(Transform):
 identity_transform = ComposeTransform([])
 
 
+def _same(a, b):
+    """Torch's parameter equality: numbers by ``!=``, tensors elementwise."""
+    if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
+        return a == b
+    return bool((a == b).all())
+
+
 class ExpTransform(Transform):
     """y = exp(x);  log|dy/dx| = x."""
 
     domain, codomain, bijective, sign = constraints.real, constraints.positive, True, 1
+
+    def __eq__(self, other):
+        return isinstance(other, ExpTransform)
+
+    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.exp()
@@ -281,6 +299,16 @@ class PowerTransform(Transform):
         return self.exponent.sign() if hasattr(self.exponent, "sign") else \
             (1 if self.exponent > 0 else -1)
 
+    def __eq__(self, other):
+        return isinstance(other, PowerTransform) and _same(self.exponent, other.exponent)
+
+    __hash__ = object.__hash__
+
+    def forward_shape(self, shape):
+        return np.broadcast_shapes(tuple(shape), tuple(getattr(self.exponent, "shape", ())))
+
+    inverse_shape = forward_shape
+
     def _call(self, x):
         return x.pow(self.exponent)
 
@@ -296,6 +324,11 @@ class SigmoidTransform(Transform):
 
     domain, codomain, bijective, sign = constraints.real, constraints.unit_interval, True, 1
 
+    def __eq__(self, other):
+        return isinstance(other, SigmoidTransform)
+
+    __hash__ = object.__hash__
+
     def _call(self, x):
         return clamp_probs(sigmoid(x))
 
@@ -305,22 +338,6 @@ class SigmoidTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         return -softplus(-x) - softplus(x)
-
-
-class TanhTransform(Transform):
-    """y = tanh(x);  log|dy/dx| = 2 (log 2 - x - softplus(-2 x)), stable for large |x|."""
-
-    domain, codomain = constraints.real, constraints.interval(-1.0, 1.0)
-    bijective, sign = True, 1
-
-    def _call(self, x):
-        return x.tanh()
-
-    def _inverse(self, y):
-        return atanh(y)
-
-    def log_abs_det_jacobian(self, x, y):
-        return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
 class AffineTransform(Transform):
@@ -350,7 +367,21 @@ class AffineTransform(Transform):
 
     @property
     def sign(self):
-        return self.scale.sign() if hasattr(self.scale, "sign") else (1 if self.scale > 0 else -1)
+        if isinstance(self.scale, numbers.Number):
+            return 1 if self.scale > 0 else -1 if self.scale < 0 else 0
+        return self.scale.sign()
+
+    def __eq__(self, other):
+        return isinstance(other, AffineTransform) and _same(self.loc, other.loc) and \
+            _same(self.scale, other.scale)
+
+    __hash__ = object.__hash__
+
+    def forward_shape(self, shape):
+        return np.broadcast_shapes(tuple(shape), tuple(getattr(self.loc, "shape", ())),
+                                   tuple(getattr(self.scale, "shape", ())))
+
+    inverse_shape = forward_shape
 
     def _call(self, x):
         return self.loc + self.scale * x
@@ -370,23 +401,9 @@ class AffineTransform(Transform):
         return broadcast_to(result, shape)
 
 
-class SoftmaxTransform(Transform):
-    """y = softmax(x) over the last dimension; not bijective (x is found up to a constant),
-    so it has no log-det."""
-
-    domain = constraints.real_vector
-    codomain = constraints.simplex
-
-    def _call(self, x):
-        probs = (x - x.max(-1, keepdim=True)[0]).exp()
-        return probs / probs.sum(-1, keepdim=True)
-
-    def _inverse(self, y):
-        return y.log()
-
-    def forward_shape(self, shape):
-        if len(shape) < 1:
-            raise ValueError("Too few dimensions on input")
-        return shape
-
-    inverse_shape = forward_shape
+from .transforms_more import (  # noqa: E402  (they subclass Transform, defined above)
+    AbsTransform, CatTransform, CumulativeDistributionTransform, IndependentTransform,
+    ReshapeTransform, SoftmaxTransform, SoftplusTransform, StackTransform, TanhTransform)
+from .transforms_matrix import (  # noqa: E402
+    CorrCholeskyTransform, LowerCholeskyTransform, PositiveDefiniteTransform,
+    StickBreakingTransform)

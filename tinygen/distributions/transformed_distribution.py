@@ -1,12 +1,10 @@
 """TransformedDistribution: a base distribution pushed through transforms, its density found by
-the change of variables log p(y) = log p_base(x) - log|det dy/dx|; and LogNormal, which is
-Normal under exp."""
+the change of variables log p(y) = log p_base(x) - log|det dy/dx|."""
 
 from . import constraints
 from .distribution import Distribution
 from .independent import Independent, sum_rightmost
-from .normal import Normal
-from .transforms import ComposeTransform, ExpTransform, Transform
+from .transforms import ComposeTransform, Transform
 
 
 class TransformedDistribution(Distribution):
@@ -112,39 +110,3 @@ class TransformedDistribution(Distribution):
         for t in self.transforms:
             value = t(value)
         return value
-
-
-class LogNormal(TransformedDistribution):
-    """exp(X) for X ~ N(loc, scale^2)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.positive
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        base = Normal(loc, scale, validate_args=validate_args)
-        super().__init__(base, ExpTransform(), validate_args=validate_args)
-
-    @property
-    def loc(self):
-        return self.base_dist.loc
-
-    @property
-    def scale(self):
-        return self.base_dist.scale
-
-    @property
-    def mean(self):
-        return (self.loc + self.scale ** 2 / 2).exp()
-
-    @property
-    def mode(self):
-        return (self.loc - self.scale ** 2).exp()
-
-    @property
-    def variance(self):
-        s2 = self.scale ** 2
-        return s2.expm1() * (2 * self.loc + s2).exp()
-
-    def entropy(self):
-        return self.base_dist.entropy() + self.loc
