@@ -72,6 +72,7 @@ from tinygen.ops import normal, poisson  # noqa: E402
 from tinygen.backend import default_device as get_default_device  # noqa: E402
 from tinygen.creation import asarray, scalar_tensor  # noqa: E402
 from tinygen.dtypes import bfloat16, can_cast, finfo, iinfo, promote_types  # noqa: E402
+from tinygen.dtypes import int8, int16, short  # noqa: E402
 from tinygen.queries import (  # noqa: E402
     is_floating_point, is_same_size, is_tensor, numel, result_type)
 from tinygen.threads import get_num_threads, set_num_threads  # noqa: E402

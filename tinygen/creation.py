@@ -162,8 +162,24 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
     if (end - start) * step < 0:
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
                            f"(start {start}, end {end}, step {step})")
+    if dtype is not None and dtypes.as_dtype(dtype).kind in "iu":
+        return _make(lambda xp, dt: _integer_arange(xp, start, end, step, dt), dtype, device,
+                     requires_grad)
     return _make(lambda xp, dt: xp.arange(start, end, step).astype(dt), dtype, device,
                  requires_grad)
+
+
+def _integer_arange(xp, start, end, step, dtype):
+    """arange in an integer dtype, as PyTorch: int64 truncates start, end and step toward zero
+    first; narrower types take the length from the exact bounds and step from int(start) by
+    int(step), wrapping around (``arange(0, 5, 1.5, dtype=int32)`` is [0, 1, 2, 3])."""
+    if dtype == dtypes.int64:
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise RuntimeError("arange: step must be nonzero (the step truncated to int64)")
+        return xp.arange(start, end, step, dtype=dtype)
+    length = max(math.ceil((end - start) / step), 0)
+    return (int(start) + xp.arange(length, dtype=dtypes.int64) * int(step)).astype(dtype)
 
 
 def _arange_number(value):
@@ -176,12 +192,23 @@ def _arange_number(value):
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` values from start to end; an integer dtype truncates start and end first, and
+    then each value, as PyTorch."""
+    start, end = _integer_bounds(start, end, dtype)
     return _make(lambda xp, dt: xp.linspace(start, end, steps).astype(dt), dtype, device,
                  requires_grad)
 
 
+def _integer_bounds(start, end, dtype):
+    if dtype is not None and dtypes.as_dtype(dtype).kind in "iu":
+        return int(start), int(end)
+    return start, end
+
+
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
-    """``steps`` values from base**start to base**end, evenly spaced in the exponent."""
+    """``steps`` values from base**start to base**end, evenly spaced in the exponent (integer
+    exponents for an integer dtype, as in ``linspace``)."""
+    start, end = _integer_bounds(start, end, dtype)
     return _make(lambda xp, dt: (base ** xp.linspace(start, end, steps)).astype(dt), dtype,
                  device, requires_grad)
 

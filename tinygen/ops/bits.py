@@ -6,34 +6,31 @@ import numpy as np
 
 from tinygen.autograd.grad_mode import state
 from tinygen.backend import get_array_module
+from tinygen.ops.convert import binary_operands
 from tinygen.tensor import Tensor
 
 
 def _arrays(a, b):
-    xp = get_array_module(a.array if isinstance(a, Tensor) else b.array)
-    a_array = a.array if isinstance(a, Tensor) else xp.asarray(a)
-    b_array = b.array if isinstance(b, Tensor) else xp.asarray(b)
-    for array in (a_array, b_array):
-        if array.dtype.kind not in "iub":
-            raise RuntimeError(f"bitwise shifts need integer tensors, got {array.dtype}")
-    return xp, a_array, b_array
-
-
-def _same_dtype(result, a, b):
-    """Keep the tensor operand's dtype against a Python int (numpy would widen)."""
+    """Both operands as arrays of PyTorch's common dtype (a 0-d tensor or a Python int yields to
+    a dimensioned tensor of the same category); shifts exist for integers only."""
+    a, b = binary_operands(a, b)
     tensor = a if isinstance(a, Tensor) else b
-    return result.astype(tensor.dtype, copy=False) if not (
-        isinstance(a, Tensor) and isinstance(b, Tensor)) else result
+    if tensor.dtype.kind not in "iu":
+        raise NotImplementedError(f"bitwise shifts need integer tensors, got {tensor.dtype}")
+    xp = get_array_module(tensor.array)
+    a_array, b_array = (xp.asarray(t.array if isinstance(t, Tensor) else t, dtype=tensor.dtype)
+                        for t in (a, b))
+    return xp, a_array, b_array
 
 
 def bitwise_left_shift(input, other):
     xp, a, b = _arrays(input, other)
-    return Tensor(_same_dtype(xp.left_shift(a, b), input, other))
+    return Tensor(xp.left_shift(a, b))
 
 
 def bitwise_right_shift(input, other):
     xp, a, b = _arrays(input, other)
-    return Tensor(_same_dtype(xp.right_shift(a, b), input, other))
+    return Tensor(xp.right_shift(a, b))
 
 
 def frexp(input):

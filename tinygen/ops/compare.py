@@ -98,6 +98,10 @@ def clamp(x, min=None, max=None):
     if x.dtype.kind == "f" and not isinstance(min, Tensor) and not isinstance(max, Tensor):
         return Clamp.apply(x, min, max)  # the common case: numbers never widen a float tensor
     dtype = _result_dtype(x, min, max)
+    if dtype == dtypes.bool and (min is not None and max is not None or not isinstance(
+            max if min is None else min, Tensor)):      # PyTorch clamps bools by one tensor only
+        raise NotImplementedError("clamp is not implemented for bool results with two bounds or "
+                                  "a number bound; clamp an integer copy (x.long())")
     x, min, max = (cast(t, dtype) if isinstance(t, Tensor) and t.dtype != dtype else t
                    for t in (x, min, max))
     return Clamp.apply(x, min, max)

@@ -46,7 +46,19 @@ def binary_operands(a, b, float_result=False):
         a = cast(a, target)
     if isinstance(b, Tensor) and b.dtype != target:
         b = cast(b, target)
-    return a, b
+    return _wrap_int(a, target), _wrap_int(b, target)
+
+
+def _wrap_int(value, dtype):
+    """A Python int out of an integer ``dtype``'s range wrapped into it, as PyTorch converts it
+    (``uint8_tensor + -3`` adds 253; NumPy 2 would raise OverflowError)."""
+    if type(value) is not int or dtype.kind not in "iu":
+        return value
+    info = np.iinfo(dtype)
+    if info.min <= value <= info.max:
+        return value
+    span = 1 << info.bits
+    return (value - info.min) % span + info.min
 
 
 def _number_or_tensor(value, like):
@@ -79,7 +91,8 @@ class Cast(ArrayFunction):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.dtype = x.dtype
-        return x.astype(dtype)
+        with np.errstate(over="ignore"):        # 1e5 -> float16 is inf, quietly (as PyTorch)
+            return x.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad_y):
@@ -113,7 +126,8 @@ def cast(x, dtype):
     """x in ``dtype``; an integer or bool result has no gradient, so it is left out of the graph
     (as in PyTorch: ``x.long()`` of a tensor that requires grad does not require grad)."""
     if dtype.kind != "f":
-        return Tensor(x.array.astype(dtype))
+        with np.errstate(over="ignore", invalid="ignore"):     # wraps around, as PyTorch's
+            return Tensor(x.array.astype(dtype))
     return Cast.apply(x, dtype)
 
 

@@ -323,16 +323,21 @@ def neg(x):
 
 
 def pow(a, b):
-    """a ** b in the common dtype. As in PyTorch, bool ** bool is not implemented, and integer
-    tensors raised to negative integer tensors give 1 ** b = 1, (-1) ** b = ±1 and 0 otherwise
-    (a negative Python-number exponent is an error)."""
+    """a ** b in the common dtype. As in PyTorch, bool ** bool is not implemented (but a bool
+    tensor ** a Python bool is a bool tensor), and integer tensors raised to negative integer
+    tensors give 1 ** b = 1, (-1) ** b = ±1 and 0 otherwise (a negative Python-number exponent
+    is an error)."""
+    if isinstance(a, Tensor) and a.dtype == np.bool_ and isinstance(b, (bool, np.bool_)):
+        xp = get_array_module(a.array)              # x ** True is x, x ** False all True
+        return Tensor(a.array.copy() if b else xp.ones_like(a.array))
     if all(isinstance(t, (bool, np.bool_)) or isinstance(t, Tensor) and t.dtype == np.bool_
            for t in (a, b)):
         raise NotImplementedError("pow is not implemented for bool tensors")
-    a, b = binary_operands(a, b)
-    if (isinstance(b, int) and b < 0 and isinstance(a, Tensor) and a.dtype.kind in "iub"):
+    if (isinstance(b, (int, np.integer)) and not isinstance(b, (bool, np.bool_)) and b < 0
+            and isinstance(a, Tensor) and a.dtype.kind in "iub"):
         raise RuntimeError(f"Integers to negative integer powers are not allowed ({a.dtype} "
                            f"tensor ** {b})")
+    a, b = binary_operands(a, b)
     if not isinstance(a, Tensor):
         a = Tensor(get_array_module(b.array).asarray(a, dtype=b.dtype))
     if isinstance(b, Tensor) and b.dtype.kind in "iu" and a.dtype.kind in "iu":

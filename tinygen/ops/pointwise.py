@@ -174,8 +174,10 @@ def floor_divide(input, other):
 
 
 def _refuse_bools(name, input, other):
-    """PyTorch implements no remainder or floor division of two bool tensors."""
-    if all(isinstance(t, Tensor) and t.dtype.kind == "b" for t in (input, other)):
+    """PyTorch implements no remainder or floor division of two bools (tensors or a tensor and
+    a Python bool)."""
+    if all(isinstance(t, (bool, np.bool_)) or isinstance(t, Tensor) and t.dtype.kind == "b"
+           for t in (input, other)):
         raise NotImplementedError(f"{name} is not implemented for bool tensors")
 
 
