@@ -102,3 +102,5 @@ from tinygen.toplevel_functional import *  # noqa: E402,F401,F403  (tg.conv2d, t
 from tinygen.tensor_str import get_printoptions, set_printoptions  # noqa: E402  (as torch)
 from tinygen.tensor_extras import (  # noqa: E402  (torch.strided, torch.nanquantile, ...)
     layout, nanquantile, strided, triangular_solve)
+from tinygen import testing  # noqa: E402  (tg.testing.assert_close, as torch.testing)
+from tinygen.toplevel_misc import *  # noqa: E402,F401,F403  (tg.inf, tg.gradient, switches ...)
