@@ -91,6 +91,7 @@ from tinygen import amp, backends  # noqa: E402  (GradScaler; cudnn/TF32 switche
 from tinygen.ops import digamma, erfinv, i0, lgamma, mvlgamma, polygamma  # noqa: E402
 from tinygen import special  # noqa: E402  (tg.special, as torch.special)
 from tinygen.compiler import compile  # noqa: E402  (accepted; runs eagerly)
+from tinygen import accelerator, jit, version  # noqa: E402  (torch.jit passes through)
 from tinygen.random import initial_seed, manual_seed  # noqa: E402  (returns the Generator)
 from tinygen.legacy_constructors import (  # noqa: E402  (PyTorch's typed constructors)
     BoolTensor, ByteTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor)
