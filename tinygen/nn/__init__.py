@@ -62,3 +62,9 @@ from tinygen.nn.lazy import (
     LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,
     UninitializedParameter)
 from tinygen.nn import modules  # noqa: E402,F401  (tg.nn.modules.module, as torch)
+from tinygen.nn.deprecated import Container, NLLLoss2d  # noqa: E402,F401
+from tinygen.nn.parallel import DataParallel, SyncBatchNorm  # noqa: E402,F401
+from tinygen.nn.rnn import RNNBase  # noqa: E402,F401
+from tinygen.nn.rnn_cells import RNNCellBase  # noqa: E402,F401
+from tinygen.nn.pools3d_more import (  # noqa: E402,F401
+    FractionalMaxPool3d, LPPool3d, MaxUnpool3d)

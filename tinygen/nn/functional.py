@@ -51,3 +51,8 @@ from tinygen.ops.conv3d import conv3d, conv_transpose3d  # noqa: F401
 from tinygen.ops.dropout3d import dropout3d, feature_alpha_dropout  # noqa: F401
 from tinygen.ops.pool3d import avg_pool3d, max_pool3d, max_pool3d_with_indices  # noqa: F401
 from tinygen.ops.fractional_pool import fractional_max_pool2d  # noqa: F401
+from tinygen.nn.deprecated import upsample, upsample_bilinear, upsample_nearest  # noqa: F401
+from tinygen.nn.pools3d_more import (  # noqa: F401
+    fractional_max_pool2d_with_indices, fractional_max_pool3d, fractional_max_pool3d_with_indices,
+    lp_pool3d, max_unpool3d)
+from tinygen.nn.attention_functional import multi_head_attention_forward  # noqa: F401

@@ -83,6 +83,8 @@ class RNNBase(Module):
                  batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
                  device=None, dtype=None):
         super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"Unrecognized RNN mode: {mode}")
         _check_arguments(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          proj_size)
         if proj_size > 0 and mode != "LSTM":

@@ -103,15 +103,15 @@ def reset_uniform(module):
 
 class RNNCellBase(Module):
     """One time step: parameters weight_ih (G*H, H_in), weight_hh (G*H, H), bias_ih and
-    bias_hh (G*H,); input (N, H_in) or unbatched (H_in,), state parts (N, H) or (H,)."""
+    bias_hh (G*H,), G = ``num_chunks`` gates (PyTorch's signature); input (N, H_in) or unbatched
+    (H_in,), state parts (N, H) or (H,). Subclasses set ``mode``, which ``forward`` runs."""
 
-    def __init__(self, mode, input_size, hidden_size, bias, device=None, dtype=None):
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
-        self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        gate_size = MODES[mode][0] * hidden_size
+        gate_size = num_chunks * hidden_size
         factory = {"device": device, "dtype": dtype}
         self.weight_ih = Parameter(creation.empty(gate_size, input_size, **factory))
         self.weight_hh = Parameter(creation.empty(gate_size, hidden_size, **factory))
@@ -125,6 +125,8 @@ class RNNCellBase(Module):
 
     def forward(self, input, hx=None):
         name = type(self).__name__
+        if getattr(self, "mode", None) not in MODES:
+            raise NotImplementedError(f"{name} must set mode to one of {sorted(MODES)} to run")
         check_input(name, input, (1, 2))
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
@@ -175,7 +177,8 @@ class RNNCell(RNNCellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
                  dtype=None):
-        super().__init__(rnn_mode(nonlinearity), input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
+        self.mode = rnn_mode(nonlinearity)
         self.nonlinearity = nonlinearity
 
 
@@ -183,11 +186,13 @@ class LSTMCell(RNNCellBase):
     """One LSTM step (see ``_lstm_cell``): (h', c') from input and hx = (h, c)."""
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__("LSTM", input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
+        self.mode = "LSTM"
 
 
 class GRUCell(RNNCellBase):
     """One GRU step (see ``_gru_cell``): h' from input and hx = h."""
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__("GRU", input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+        self.mode = "GRU"

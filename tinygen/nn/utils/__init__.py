@@ -18,3 +18,9 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_
            "remove_weight_norm", "rnn", "spectral_norm", "vector_to_parameters", "weight_norm"]
 __all__ += ["fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
             "fuse_linear_bn_weights", "prune", "skip_init", "stateless"]
+from tinygen.nn.utils.deprecated import clip_grad_norm  # noqa: E402
+from tinygen.nn.utils.memory_format import (  # noqa: E402
+    convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format)
+
+__all__ += ["clip_grad_norm", "convert_conv2d_weight_memory_format",
+            "convert_conv3d_weight_memory_format"]

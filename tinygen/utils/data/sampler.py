@@ -4,7 +4,9 @@ Generator); by default tinygen's CPU generator, so ``tg.manual_seed`` makes the 
 
 import numbers
 
+from tinygen import creation, dtypes
 from tinygen.generator import rng
+from tinygen.ops.random import multinomial
 
 
 class Sampler:
@@ -108,3 +110,33 @@ class BatchSampler(Sampler):
         if self.drop_last:
             return len(self.sampler) // self.batch_size
         return -(-len(self.sampler) // self.batch_size)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices into ``weights`` (a 1-D sequence, need not sum to 1), each drawn
+    with probability proportional to its weight, by ``tg.multinomial`` from ``generator``."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) \
+                or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        weights = creation.as_tensor(weights, dtype=dtypes.float64)
+        if weights.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(weights.shape)}")
+        self.weights = weights
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self):
+        draws = multinomial(self.weights, self.num_samples, self.replacement,
+                            generator=self.generator)
+        yield from draws.tolist()
+
+    def __len__(self):
+        return self.num_samples
