@@ -140,3 +140,109 @@ def test_non_reentrant_gives_parameter_grads_when_no_input_requires_grad():
         assert not checkpoint(layer, x, use_reentrant=False).requires_grad
     layer.requires_grad_(False)
     assert not checkpoint(layer, x, use_reentrant=False).requires_grad
+
+
+def test_grad_through_a_non_reentrant_checkpoint_equals_the_plain_gradient(rng):
+    """The graph is recorded as usual (only its saved tensors are recomputed), so grad() and
+    backward(inputs=...) work, and the function runs once more, in backward, for all of them."""
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2)).double()
+    x = tg.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    calls = []
+
+    def counted(u):
+        calls.append(1)
+        return model(u)
+
+    params = [x] + list(model.parameters())
+    got = tg.autograd.grad(checkpoint(counted, x, use_reentrant=False).sin().sum(), params)
+    assert len(calls) == 2
+    want = tg.autograd.grad(model(x).sin().sum(), params)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-13)
+    assert all(p.grad is None for p in params)
+    checkpoint(model, x, use_reentrant=False).sin().sum().backward(inputs=[model[0].bias])
+    assert x.grad is None and model[2].weight.grad is None
+    np.testing.assert_allclose(model[0].bias.grad.numpy(), want[2].numpy(), rtol=1e-13)
+
+
+def test_second_derivative_through_a_non_reentrant_checkpoint(rng):
+    x = tg.tensor(rng.standard_normal(5), requires_grad=True)
+
+    def fn(u):
+        return (u.tanh() * u).exp()
+
+    def second(out):
+        (g,) = tg.autograd.grad(out.sum(), x, create_graph=True)
+        return tg.autograd.grad((g * g).sum(), x)[0].numpy()
+
+    np.testing.assert_allclose(second(checkpoint(fn, x, use_reentrant=False)), second(fn(x)),
+                               rtol=1e-13)
+
+
+def test_grad_with_dropout_inside_a_non_reentrant_checkpoint(rng):
+    x = tg.tensor(rng.standard_normal((6, 5)), requires_grad=True)
+    out = checkpoint(dropped_tanh, x, use_reentrant=False)
+    tg.rand(3)                                  # the default generator goes on meanwhile
+    (g,) = tg.autograd.grad((out ** 2).sum(), x)
+    o, t = out.detach().numpy(), np.tanh(x.detach().numpy())
+    assert 0 < (o != 0).sum() < o.size
+    np.testing.assert_allclose(g.numpy(), 2 * o * 2.0 * (o != 0) * (1 - t * t), rtol=1e-13)
+
+
+def test_nested_non_reentrant_checkpoints(rng):
+    """An inner checkpoint's inputs are saved through the outer one's hooks: backward recomputes
+    the outer region, then the inner one from what that gave."""
+    x = tg.tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    w = tg.tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    runs = {"inner": 0, "outer": 0}
+
+    def inner(u):
+        runs["inner"] += 1
+        return dropped_tanh(u @ w)
+
+    def outer(u):
+        runs["outer"] += 1
+        return checkpoint(inner, u.sin() * 2, use_reentrant=False).exp()
+
+    out = checkpoint(outer, x, use_reentrant=False)
+    got = tg.autograd.grad((out * out).sum(), (x, w))
+    assert runs == {"outer": 2, "inner": 3}     # once each forward, then outer, then inner
+    xs, o = np.sin(x.detach().numpy()) * 2, out.detach().numpy()
+    h = np.tanh(xs @ w.detach().numpy())
+    dropped = np.log(o)                          # out = exp(dropout(tanh(...)))
+    keep = 2.0 * (dropped != 0)
+    assert 0 < (dropped != 0).sum() < dropped.size
+    g_pre = 2 * o * o * keep * (1 - h * h)       # gradient at u @ w
+    np.testing.assert_allclose(got[1].numpy(), xs.T @ g_pre, rtol=1e-12)
+    want_x = (g_pre @ w.detach().numpy().T) * 2 * np.cos(x.detach().numpy())
+    np.testing.assert_allclose(got[0].numpy(), want_x, rtol=1e-12)
+
+
+def test_gradcheck_through_a_non_reentrant_checkpoint(rng):
+    w = tg.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+
+    def fn(u, v):
+        return checkpoint(lambda a, b: (a @ b).tanh() * a.sum(), u, v, use_reentrant=False)
+
+    x = tg.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    assert tg.autograd.gradcheck(fn, (x, w))
+    assert tg.autograd.gradgradcheck(fn, (x, w))
+
+
+def test_retain_graph_and_a_function_that_changes_between_runs(rng):
+    x = tg.tensor(rng.standard_normal(4), requires_grad=True)
+    out = checkpoint(lambda u: u.sin().exp(), x, use_reentrant=False).sum()
+    out.backward(retain_graph=True)
+    out.backward()                              # the recomputed tensors were kept
+    want = np.cos(x.detach().numpy()) * np.exp(np.sin(x.detach().numpy()))
+    np.testing.assert_allclose(x.grad.numpy(), 2 * want, rtol=1e-13)
+    runs = []
+
+    def moody(u):
+        runs.append(1)
+        return u.sin().exp() if len(runs) == 1 else u.exp()
+
+    out = checkpoint(moody, x, use_reentrant=False).sum()
+    with pytest.raises(RuntimeError, match="different number of tensors"):
+        out.backward()

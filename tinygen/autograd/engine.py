@@ -14,6 +14,7 @@ With ``create_graph=False`` the walk runs with recording off, so it builds nothi
 ``create_graph=True`` the backward ops are recorded like any others and can be differentiated.
 """
 
+import functools
 import sys
 
 import numpy as np
@@ -24,6 +25,39 @@ from tinygen.autograd.grad_mode import set_grad_enabled, state
 from tinygen.backend import get_array_module
 
 
+_passes = []    # per backward()/grad() call in progress: the callbacks to run when it ends
+
+
+def _one_pass(entry):
+    """Decorate backward() and grad(): callbacks queued during the call run when it returns."""
+    @functools.wraps(entry)
+    def wrapper(*args, **kwargs):
+        callbacks = []
+        _passes.append(callbacks)
+        try:
+            result = entry(*args, **kwargs)
+        finally:
+            _passes.pop()
+        for callback in callbacks:
+            callback()
+        return result
+    return wrapper
+
+
+def current_pass():
+    """An object standing for the backward()/grad() call in progress (None outside one)."""
+    return _passes[-1] if _passes else None
+
+
+def queue_callback(callback):
+    """Call ``callback()`` once the backward()/grad() call in progress has finished, its leaf
+    gradients accumulated (PyTorch's ``Variable._execution_engine.queue_callback``)."""
+    if not _passes:
+        raise RuntimeError("queue_callback can only be called during the backward pass")
+    _passes[-1].append(callback)
+
+
+@_one_pass
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Add the gradients of ``tensors`` (weighted by ``grad_tensors``) into leaves' ``.grad``;
     with ``inputs`` (tensors, leaves or not), into those tensors' ``.grad`` only."""
@@ -44,6 +78,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             _accumulate(tensor, g, create_graph)
 
 
+@_one_pass
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs``, as a tuple with one entry per

@@ -32,6 +32,9 @@ Save inputs and outputs of forward with ``save_for_backward``: they come back as
 the graph. Anything else saved is a constant to backward, which is right for masks but wrong for
 second derivatives of anything computed from the inputs.
 
+Inside ``tg.autograd.graph.saved_tensors_hooks`` what is saved goes through the hooks' pack
+function, and backward reads it back through their unpack function (autograd/graph.py).
+
 The rest of PyTorch's ``ctx`` works too: ``ctx.mark_non_differentiable(indices)`` for outputs
 that are no function of the inputs' values, ``ctx.set_materialize_grads(False)``, and the
 ``once_differentiable`` decorator for a backward that cannot be differentiated. Keyword arguments
@@ -56,9 +59,10 @@ FREED_GRAPH_MESSAGE = (
     "they were freed). Saved tensors are freed after backward() to save memory; pass "
     "retain_graph=True to the first backward() or grad() call if you need to backward twice.")
 
-_SAVED_INPUT, _SAVED_OUTPUT, _SAVED_CONSTANT = 0, 1, 2
+_SAVED_INPUT, _SAVED_OUTPUT, _SAVED_CONSTANT, _SAVED_PACKED = 0, 1, 2, 3
 
 _profiler = None            # the running tg.autograd.profile(), set by autograd/profiler.py
+_saved_hooks_open = 0       # saved_tensors_hooks blocks open in any thread (graph.py)
 _scope = ()                 # the open nn.Module calls, set by autograd/scope.py
 
 
@@ -121,6 +125,8 @@ class Node:
 
     def _unpack(self, position, entry):
         kind, item, version_box, version = entry
+        if kind == _SAVED_PACKED:                       # went through a saved-tensor hook
+            return graph.unpack_saved(self, item)
         if version_box is not None and version_box[0] != version:
             where = f" (created at {self.creation_site})" if self.creation_site else ""
             raise RuntimeError(
@@ -130,6 +136,28 @@ class Node:
                 f"(e.g. x = x + y instead of x += y) or .clone() the tensor before changing it.")
         array, index = item                # an output: linked to this node again
         return Tensor._from_op(array, self, index, version_box)
+
+    # The Node API of torch.autograd.graph (autograd/graph.py)
+
+    @property
+    def next_functions(self):
+        """``(node or AccumulateGrad or None, output index)`` for each tensor argument."""
+        return graph.next_functions(self)
+
+    @property
+    def metadata(self):
+        """A dict for your own notes about this node."""
+        return self.__dict__.setdefault("_metadata", {})
+
+    def register_prehook(self, hook):
+        """Call ``hook(grad_outputs)`` before this node's backward; a returned tuple replaces
+        the gradients. Returns a handle whose ``remove()`` unregisters it."""
+        return graph.add_node_hook(self, hook, "_prehooks")
+
+    def register_hook(self, hook):
+        """Call ``hook(grad_inputs, grad_outputs)`` after this node's backward (one gradient
+        per tensor argument); a returned tuple replaces ``grad_inputs``."""
+        return graph.add_node_hook(self, hook, "_posthooks")
 
     def release(self):
         """Drop what was saved for backward; a later backward through this node is an error."""
@@ -308,6 +336,8 @@ def _link(cls, ctx, args, outputs, raw_outputs):
                 saved.append(_saved_entry(item, outputs, raw_outputs, results))
         ctx.saved = saved
         ctx.to_save = ()
+        if _saved_hooks_open:                   # inside saved_tensors_hooks (graph.py)
+            graph.pack_saved(ctx, results)
     return results
 
 
@@ -443,3 +473,4 @@ class _DifferentiatedTwice(Function):
 
 from tinygen.autograd.inplace import refresh_view  # noqa: E402
 from tinygen.tensor import Tensor  # noqa: E402  (tensor.py imports this module at its end)
+from tinygen.autograd import graph  # noqa: E402

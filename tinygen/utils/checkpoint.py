@@ -1,10 +1,9 @@
 """``tinygen.utils.checkpoint``, as ``torch.utils.checkpoint``: trade compute for memory.
 
-``checkpoint(fn, *args)`` runs ``fn`` without recording a graph, so none of its intermediate
-activations stay alive; only its inputs are kept. In backward it runs ``fn`` again, this time
-recording, and backpropagates through that fresh graph (Chen et al., "Training deep nets with
-sublinear memory cost", 2016). A GPT with every block checkpointed keeps one activation per block
-instead of dozens.
+``checkpoint(fn, *args)`` runs ``fn`` keeping none of its intermediate activations alive;
+only its inputs are kept. In backward it runs ``fn`` again to get them back (Chen et al.,
+"Training deep nets with sublinear memory cost", 2016). A GPT with every block checkpointed
+keeps one activation per block instead of dozens.
 
 Random draws inside ``fn`` (dropout) must be the same in both runs, or the gradient would belong to
 other masks: with ``preserve_rng_state`` (the default) the first run draws from a generator forked
@@ -12,28 +11,33 @@ off each device's default one with a fresh seed, and the second run from one for
 seed, so both see the same numbers on the CPU and on a GPU alike (CuPy generators cannot save their
 state, so tinygen forks instead of saving and restoring it as PyTorch does).
 
-As PyTorch's reentrant form, the second run backpropagates into the ``.grad`` of every tensor
-``fn`` uses, so it works with ``loss.backward()``; ``tg.autograd.grad`` and
-``backward(inputs=...)`` through a checkpoint are refused with PyTorch's error, since they must not
-touch ``.grad``. tinygen runs ``use_reentrant=False`` the same way, except that its output
-requires grad when ``function`` may use parameters that do, as PyTorch's non-reentrant form.
+Two forms, as in PyTorch. ``use_reentrant=True`` (or None): the second run backpropagates into
+the ``.grad`` of every tensor ``fn`` uses, so it works with ``loss.backward()``;
+``tg.autograd.grad`` and ``backward(inputs=...)`` through it are refused with PyTorch's error,
+since they must not touch ``.grad``. ``use_reentrant=False``: ``fn`` runs recording its graph, but
+under saved-tensor hooks (``tinygen.autograd.graph``) that keep a number instead of each tensor
+an op saves; the first time backward reads one of them, ``fn`` runs again (once for the whole
+region) and the saved tensors of that run are handed out. The graph is an ordinary one, so
+``grad``, ``backward(inputs=...)``, parameters used inside and nested checkpoints all work. The
+recomputed tensors stay alive until every node of the region has run its backward (with
+``retain_graph=True``, as long as the graph).
 """
 
 import contextlib
 
 from tinygen import backend
-from tinygen.autograd import engine
+from tinygen.autograd import engine, graph
 from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from tinygen.creation import zeros
-from tinygen.nn.module import Module
 from tinygen.tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
 
 class Checkpoint(ArrayFunction):
-    """outputs = run(*inputs) without a graph; backward runs it again with one."""
+    """The reentrant form: outputs = run(*inputs) without a graph; backward runs it again
+    with one and backpropagates through it."""
     @staticmethod
     def forward(ctx, run, seeds, *arrays):
         ctx.run, ctx.seeds = run, seeds
@@ -104,23 +108,83 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         return function(*filled, **kwargs)
 
     seeds = _fresh_seeds(tensors) if preserve_rng_state else {}
-    if use_reentrant is False and _needs_anchor(function, tensors):
-        anchor = zeros((), device=tensors[0].device if tensors else None, requires_grad=True)
-        tensors = tensors + [anchor]                                        # run ignores it
+    if use_reentrant is False:
+        return _checkpoint_without_reentrant(run, seeds, tensors)
     return Checkpoint.apply(run, seeds, *tensors)
 
 
-def _needs_anchor(function, tensors):
-    """Whether the non-reentrant form needs a stand-in input that requires grad: PyTorch's
-    ``use_reentrant=False`` gives the parameters ``function`` uses gradients even when no
-    input requires grad (the first block of a network). Only a module (or its method) can be
-    seen to have none."""
-    if not is_grad_enabled() or any(t.requires_grad for t in tensors):
-        return False
-    module = function if isinstance(function, Module) else getattr(function, "__self__", None)
-    if isinstance(module, Module):
-        return any(p.requires_grad for p in module.parameters())
-    return True
+def _checkpoint_without_reentrant(run, seeds, tensors):
+    """``run(*tensors)`` recorded, its saved tensors replaced by numbers (see the module)."""
+    if not is_grad_enabled():
+        return _checked_outputs(run(*tensors))
+    frame = _Frame(run, seeds, tensors)
+    with graph.saved_tensors_hooks(frame.pack, frame.unpack), _forked_generators(seeds):
+        return _checked_outputs(run(*tensors))
+
+
+class _Frame:
+    """One non-reentrant checkpoint region: what it needs to run again, and that run's saved
+    tensors, in the order its ops saved them (the same order as the first run's)."""
+
+    def __init__(self, run, seeds, tensors):
+        self.run, self.seeds = run, seeds
+        dummy = zeros(0, device=tensors[0].device if tensors else None, requires_grad=True)
+        # The inputs are saved by a node of their own, outside this region's hooks: version
+        # checked, or packed by an enclosing checkpoint's hooks (nested checkpoints).
+        self.inputs_node = _SaveInputs.apply(dummy, *tensors).grad_fn
+        self.n_saved = 0
+        self.recomputed = None
+
+    def pack(self, tensor):
+        self.n_saved += 1
+        return self.n_saved - 1
+
+    def unpack(self, index):
+        if self.recomputed is None:
+            self.recomputed = self._recompute()
+        if len(self.recomputed) != self.n_saved:
+            raise RuntimeError(f"checkpoint: a different number of tensors was saved during the "
+                               f"original forward ({self.n_saved}) and the recomputation "
+                               f"({len(self.recomputed)}); the function must run the same ops "
+                               f"each time")
+        return self.recomputed[index]
+
+    def _recompute(self):
+        saved = []
+
+        def keep(tensor):
+            saved.append(tensor.detach())
+
+        inputs = [t.detach().requires_grad_() if t.requires_grad else t.detach()
+                  for t in self.inputs_node.saved_tensors]
+        with enable_grad(), _forked_generators(self.seeds), graph.saved_tensors_hooks(
+                keep, _never_unpacked):
+            self.run(*inputs)
+        return saved
+
+
+def _never_unpacked(packed):
+    raise RuntimeError("checkpoint: the graph of a recomputation cannot be backpropagated")
+
+
+class _SaveInputs(ArrayFunction):
+    """Keeps a non-reentrant checkpoint's inputs for its recomputation; its output is unused."""
+    @staticmethod
+    def forward(ctx, dummy, *arrays):
+        ctx.save_for_backward(*arrays)
+        return dummy
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None,) * len(ctx.next_edges)
+
+
+def _checked_outputs(outputs):
+    if isinstance(outputs, Tensor) or isinstance(outputs, (tuple, list)) and all(
+            isinstance(t, Tensor) for t in outputs):
+        return outputs
+    raise TypeError(f"checkpoint: the function must return a tensor or a tuple of tensors, got "
+                    f"{type(outputs).__name__}")
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
