@@ -105,3 +105,10 @@ from tinygen.tensor_extras import (  # noqa: E402  (torch.strided, torch.nanquan
     layout, nanquantile, strided, triangular_solve)
 from tinygen import testing  # noqa: E402  (tg.testing.assert_close, as torch.testing)
 from tinygen.toplevel_misc import *  # noqa: E402,F401,F403  (tg.inf, tg.gradient, switches ...)
+from tinygen.size import Size  # noqa: E402  (the type of x.shape, as torch.Size)
+from tinygen.dtypes import cdouble, cfloat, chalf, complex32, complex64, complex128  # noqa: E402
+from tinygen.ops import (  # noqa: E402  (complex tensors, as torch)
+    angle, complex, conj, conj_physical, imag, is_conj, polar, real, resolve_conj, view_as_complex,
+    view_as_real)
+from tinygen import fft  # noqa: E402  (tg.fft, as torch.fft)
+from tinygen.fft_stft import istft, stft  # noqa: E402  (tg.stft, tg.istft, as torch)

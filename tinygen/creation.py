@@ -13,6 +13,7 @@ import operator
 import numpy as np
 
 from tinygen import backend, dtypes, generator as generators
+from tinygen.errors import ArgumentError
 from tinygen.tensor import Tensor
 
 
@@ -27,7 +28,7 @@ def _shape(size):
         size = size[0]
     for n in size:
         if int(n) < 0:
-            raise ValueError(f"negative dimension in shape {tuple(size)}")
+            raise ArgumentError(f"negative dimension in shape {tuple(size)}")
     return tuple(int(n) for n in size)
 
 
@@ -68,7 +69,9 @@ def array_from_data(data):
         array = array.astype(dtypes.get_default_dtype(), copy=False)
     elif array.dtype.kind in "iu" and not isinstance(data, (np.ndarray, np.generic)):
         array = array.astype(dtypes.int64, copy=False)
-    elif array.dtype.kind not in "biuf":
+    elif array.dtype.kind == "c" and not isinstance(data, (np.ndarray, np.generic)):
+        array = array.astype(dtypes.to_complex(dtypes.get_default_dtype()), copy=False)
+    elif array.dtype.kind not in "biufc":
         raise TypeError(f"can't make a tensor from {type(data).__name__} with dtype "
                         f"{array.dtype}")
     return array
@@ -89,9 +92,10 @@ def array_from_items(data):
         if isinstance(item, (Tensor, np.generic)):
             found.append(item.dtype)
             return item.item()
-        if not isinstance(item, (bool, int, float)):
+        if not isinstance(item, (bool, int, float, complex)):
             raise TypeError(f"can't make a tensor from a list holding {type(item).__name__}")
-        found.append(dtypes.as_dtype(type(item)))
+        found.append(dtypes._scalar_dtype(item) if isinstance(item, complex)
+                     else dtypes.as_dtype(type(item)))
         return item
     values = read(data)
     dtype = functools.reduce(lambda a, b: dtypes.result_type(a, 1, b, 1), found)
@@ -144,6 +148,9 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and value < 0:
+            raise ArgumentError(f"eye: {name} must be greater or equal to 0, got {value}")
     return _make(lambda xp, dt: xp.eye(n, m, dtype=dt), dtype, device, requires_grad)
 
 
@@ -194,6 +201,8 @@ def _arange_number(value):
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     """``steps`` values from start to end; an integer dtype truncates start and end first, and
     then each value, as PyTorch."""
+    if steps < 0:
+        raise ArgumentError(f"linspace: number of steps must be non-negative, got {steps}")
     start, end = _integer_bounds(start, end, dtype)
     return _make(lambda xp, dt: xp.linspace(start, end, steps).astype(dt), dtype, device,
                  requires_grad)

@@ -26,6 +26,9 @@ bool = np.dtype("bool")
 half, float, double, long, int = float16, float32, float64, int64, int32
 uint16, uint32, uint64 = np.dtype("uint16"), np.dtype("uint32"), np.dtype("uint64")
 short = int16
+complex64 = np.dtype("complex64")
+complex128 = np.dtype("complex128")
+cfloat, cdouble = complex64, complex128
 
 
 class _Unsupported:
@@ -40,6 +43,7 @@ class _Unsupported:
 
 
 bfloat16 = _Unsupported("bfloat16")
+complex32 = chalf = _Unsupported("complex32")
 
 _default_float = [float32]
 
@@ -62,8 +66,9 @@ def as_dtype(dtype):
     if dtype is builtins.float:
         return get_default_dtype()
     if isinstance(dtype, _Unsupported):
+        instead = "tg.complex64" if dtype.name == "complex32" else "tg.float16 or tg.float32"
         raise TypeError(f"{dtype.name} is not supported: NumPy has no {dtype.name} type; use "
-                        f"tg.float16 or tg.float32")
+                        f"{instead}")
     try:
         return _PYTHON_TYPES.get(dtype) or np.dtype(dtype)
     except TypeError:
@@ -75,9 +80,23 @@ def is_floating_point(dtype):
     return dtype.kind == "f"
 
 
+def to_complex(dtype):
+    """The complex dtype whose parts are ``dtype`` (complex128 for float64, else complex64)."""
+    if dtype.kind == "c":
+        return dtype
+    return complex128 if dtype == float64 else complex64
+
+
+def to_real(dtype):
+    """The dtype of a complex dtype's parts (float64 for complex128); others unchanged."""
+    if dtype.kind != "c":
+        return dtype
+    return float64 if dtype == complex128 else float32
+
+
 def _category(dtype):
-    """bool < integer < floating: promotion moves only upward between categories."""
-    return {"b": 0, "i": 1, "u": 1, "f": 2}.get(dtype.kind, 3)
+    """bool < integer < floating < complex: promotion moves only upward between categories."""
+    return {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}.get(dtype.kind, 4)
 
 
 def _scalar_dtype(value):
@@ -87,6 +106,8 @@ def _scalar_dtype(value):
         return int64
     if isinstance(value, builtins.float):
         return get_default_dtype()
+    if isinstance(value, builtins.complex):
+        return to_complex(get_default_dtype())
     raise TypeError(f"unsupported operand of type {type(value).__name__}")
 
 
@@ -100,6 +121,8 @@ def result_type(a_dtype, a_ndim, b_dtype, b_ndim, b_is_number=False):
     if a_dtype == b_dtype:
         return a_dtype
     cat_a, cat_b = _category(a_dtype), _category(b_dtype)
+    if {cat_a, cat_b} == {2, 3}:
+        return _float_and_complex(a_dtype, a_ndim, b_dtype, b_ndim, b_is_number)
     if cat_a != cat_b:
         if cat_b > cat_a and b_is_number:
             return get_default_dtype() if b_dtype.kind == "f" else b_dtype
@@ -109,6 +132,18 @@ def result_type(a_dtype, a_ndim, b_dtype, b_ndim, b_is_number=False):
     if a_ndim == 0 and b_ndim > 0:
         return b_dtype
     return np.promote_types(a_dtype, b_dtype)
+
+
+def _float_and_complex(a_dtype, a_ndim, b_dtype, b_ndim, b_is_number):
+    """PyTorch's rule for a float operand and a complex one: the complex category wins, and a
+    float operand that outranks the complex one (dimensioned against 0-dim or a Python number)
+    keeps its precision: float64 * (1+2j) is complex128, float32 * complex128 0-dim complex64."""
+    rank_a = 2 if a_ndim > 0 else 1
+    rank_b = 0 if b_is_number else (2 if b_ndim > 0 else 1)
+    if rank_a == rank_b:
+        return np.promote_types(a_dtype, b_dtype)
+    higher = a_dtype if rank_a > rank_b else b_dtype
+    return higher if higher.kind == "c" else to_complex(higher)
 
 
 def promote_types(type1, type2):

@@ -14,6 +14,7 @@ import numpy as np
 
 from tinygen import device_checks, dtypes
 from tinygen.backend import Device, device_of
+from tinygen.size import Size
 from tinygen.tensor_str import tensor_repr
 from tinygen.to_shortcuts import ToShortcuts
 
@@ -43,6 +44,8 @@ class Tensor(ToShortcuts):
             data = data[0]
         else:
             data = legacy_constructors.constructor_array(data)
+        if data.dtype.kind == "c":
+            function.note_complex()         # from now on, ops check their complex support
         self.array = data
         self._grad = self._grad_fn = self._version_box = self._hooks = self._base = None
         self._output_nr = 0
@@ -76,7 +79,7 @@ class Tensor(ToShortcuts):
 
     @property
     def shape(self):
-        return self.array.shape
+        return Size.of(self.array.shape)
 
     @property
     def dtype(self):
@@ -152,7 +155,14 @@ class Tensor(ToShortcuts):
         self.array = other.array if isinstance(other, Tensor) else other
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        if dim is None:
+            return self.shape
+        try:
+            return self.shape[dim]
+        except IndexError:
+            n = self.ndim
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, "
+                             f"{n - 1}], but got {dim})") from None
 
     def dim(self):
         return self.array.ndim
@@ -239,10 +249,11 @@ class Tensor(ToShortcuts):
         """Mark a leaf tensor as one whose gradient ``backward()`` should compute."""
         if not self.is_leaf:
             if not requires_grad:
-                raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach()")
+                raise RuntimeError("you can only change requires_grad flags of leaf variables; "
+                                   "use .detach() for a non-leaf tensor")
             return self
-        if requires_grad and self.dtype.kind != "f":
-            raise RuntimeError(f"only floating point tensors can require gradients, got "
+        if requires_grad and self.dtype.kind not in "fc":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got "
                                f"{self.dtype}; convert with .float() first")
         self.requires_grad = bool(requires_grad)
         return self
@@ -318,8 +329,7 @@ class Tensor(ToShortcuts):
     def copy_(self, src):
         """Copy ``src`` (broadcast, cast and moved as needed) into this tensor."""
         src = src if isinstance(src, Tensor) else Tensor(src)
-        return inplace.modify(self, "copy_", lambda t, s: ops.expand(s.to(t.device, t.dtype),
-                                                                     t.shape), src)
+        return inplace.modify(self, "copy_", _copied, src)
 
     def zero_(self):
         return inplace.overwrite(self, 0, "zero_")
@@ -337,6 +347,8 @@ class Tensor(ToShortcuts):
         return inplace.overwrite(self, ops.bernoulli(self, p, generator).array, "bernoulli_")
 
     def __setitem__(self, index, value):
+        if isinstance(value, Tensor) and value.dtype != self.dtype:
+            ops.indexing.check_setitem_dtype(self, index, value)
         inplace.modify(self, "__setitem__", ops.index_put, index, value)
 
     def __iadd__(self, other):
@@ -413,6 +425,8 @@ class Tensor(ToShortcuts):
             return ("tinygen.cuda." if self.is_cuda else "tinygen.") + _TYPE_NAMES[self.dtype.name]
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
             names = {name: dtype_name for dtype_name, name in _TYPE_NAMES.items()}
+            if dtype.rsplit(".", 1)[-1] not in names:
+                raise ValueError(f"invalid type: {dtype!r}")
             dtype = dtypes.as_dtype(names[dtype.rsplit(".", 1)[-1]])
         return self.to(dtype)
 
@@ -444,9 +458,16 @@ class Tensor(ToShortcuts):
         return ops.transpose(self, -2, -1)
 
 
+def _copied(t, src):
+    """``src`` cast and broadcast to ``t``: copy_'s new value. Where the old value is in a graph
+    it stays there with gradient zero (where(True, src, t)), as PyTorch's CopyBackwards."""
+    value = ops.expand(src.to(t.device, t.dtype), t.shape)
+    return inplace._filled(t, value) if t.requires_grad else value
+
+
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-               "int64": "LongTensor", "int32": "IntTensor", "uint8": "ByteTensor",
-               "bool": "BoolTensor"}
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
 class _RetainGrad:
@@ -473,7 +494,7 @@ class _HookHandle:
 
 
 from tinygen import creation, ops  # noqa: E402  (these modules import Tensor from here)
-from tinygen.autograd import engine, inplace  # noqa: E402
+from tinygen.autograd import engine, function, inplace  # noqa: E402
 
 from tinygen import tensor_methods  # noqa: E402,F401  (attaches the ops as methods)
 from tinygen import legacy_constructors, tensor_queries  # noqa: E402  (more methods)

@@ -145,3 +145,13 @@ Tensor.polygamma_ = lambda self, n: inplace.modify(
 from tinygen import tensor_extras  # noqa: E402
 
 tensor_extras.install(Tensor)
+
+# Complex tensors: real/imag views, conj, angle, conjugating H/mH (ops/complex_ops.py).
+from tinygen.ops import complex_ops as _complex_ops  # noqa: E402
+
+_complex_ops.install(Tensor)
+
+# The short-time Fourier transform (fft_stft.py), as x.stft(...) and x.istft(...).
+from tinygen import fft_stft as _fft_stft  # noqa: E402
+
+Tensor.stft, Tensor.istft = _fft_stft.stft, _fft_stft.istft

@@ -9,6 +9,7 @@ strides are in bytes.
 
 from tinygen import creation, dtypes, ops
 from tinygen.autograd.function import memory_owner
+from tinygen.errors import DtypeError
 from tinygen.tensor import Tensor, _HookHandle, _RetainGrad
 
 
@@ -45,6 +46,8 @@ def stride(self, dim=None):
 def storage_offset(self):
     """Where this tensor's first element lies in the memory it shares, in elements."""
     owner = memory_owner(self.array)
+    while getattr(owner, "base", None) is not None:     # through as_strided's wrappers
+        owner = owner.base
     return (_address(self.array) - _address(owner)) // self.array.itemsize if hasattr(
         owner, "strides") else 0
 
@@ -92,7 +95,7 @@ def sum_to_size(self, *size):
 
 def positive(self):
     if self.dtype == dtypes.bool:
-        raise TypeError("The `+` operator, on a bool tensor is not supported.")
+        raise DtypeError("The `+` operator, on a bool tensor is not supported.")
     return self
 
 

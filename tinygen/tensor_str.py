@@ -116,6 +116,19 @@ class _Formatter:
         return " " * (self.width - len(text)) + text
 
 
+class _ComplexFormatter:
+    """PyTorch's complex format: real parts and imaginary parts each get a formatter of their
+    own, and an element prints as ``real+imagj`` (``1.+2.j``, ``-0.5000-1.2500j``)."""
+
+    def __init__(self, values):
+        self.real, self.imag = _Formatter(values.real), _Formatter(values.imag)
+        self.width = self.real.width + self.imag.width + 1      # + 1 for the "j"
+
+    def format(self, value):
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return self.real.format(value.real) + ("" if imag[0] in "+-" else "+") + imag
+
+
 def _summarized(values):
     """The items a summarized print shows, flattened: what the formatter must fit."""
     edge = PRINT_OPTS.edgeitems
@@ -168,7 +181,8 @@ def array_str(values, indent):
     if values.size == 0:
         return "[]"
     summarize = values.size > PRINT_OPTS.threshold
-    formatter = _Formatter(_summarized(values) if summarize else values)
+    shown = _summarized(values) if summarize else values
+    formatter = (_ComplexFormatter if values.dtype.kind == "c" else _Formatter)(shown)
     return _body(values, indent, summarize, formatter)
 
 

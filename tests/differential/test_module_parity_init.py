@@ -3,6 +3,7 @@ the bounds and standard deviations torch uses, the lazy modules (before and afte
 call), the containers and the transformer stacks (names, state-dict keys, reprs)."""
 
 import math
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -17,6 +18,7 @@ torch = pytest.importorskip("torch")
 LAZY = ["LazyLinear"] + [f"Lazy{kind}{d}d" for d in (1, 2, 3) for kind in
                          ("Conv", "ConvTranspose", "BatchNorm", "InstanceNorm")]
 CONTAINERS = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+              "DataParallel", "Container",
               "TransformerEncoder", "TransformerDecoder"]
 COVERED_ELSEWHERE = LAZY + CONTAINERS
 
@@ -103,12 +105,16 @@ def _containers(lib):
         TransformerDecoder=(nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, 8,
                                                                              dropout=0.0), 2),
                             rand((3, 2, 4), (2, 2, 4))),
+        DataParallel=(nn.DataParallel(nn.Linear(4, 3)), rand((2, 4))),
+        Container=(nn.Container(fc=nn.Linear(4, 3)), None),
         empty=(nn.Sequential(), None), plain=(nn.Module(), None))
 
 
 @pytest.mark.parametrize("key", list(_containers(tg)))
 def test_container_parity(key):
-    (ours, inputs), (theirs, _) = _containers(tg)[key], _containers(torch)[key]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                    # Container is deprecated in both
+        (ours, inputs), (theirs, _) = _containers(tg)[key], _containers(torch)[key]
     check_structure(ours, theirs)
     if inputs is not None:
         check_forward(ours, theirs, inputs)

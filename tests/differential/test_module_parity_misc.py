@@ -41,7 +41,7 @@ def _ctc(rng):
 def _unpool(dims):
     def inputs(rng):
         x = torch.tensor(rng.standard_normal((1, 2) + (4,) * dims))
-        pool = torch.nn.functional.max_pool1d if dims == 1 else torch.nn.functional.max_pool2d
+        pool = getattr(torch.nn.functional, f"max_pool{dims}d")
         out, idx = pool(x, 2, return_indices=True)
         return [out.numpy(), idx.numpy()]
     return inputs
@@ -65,6 +65,8 @@ MISC = {
     "PairwiseDistance": [((), {}, PAIR), ((), dict(p=1.0, keepdim=True), PAIR)],
     "FractionalMaxPool2d": [((2,), dict(output_size=4), None),
                             (((2, 3),), dict(output_ratio=0.5, return_indices=True), None)],
+    "FractionalMaxPool3d": [((2,), dict(output_size=2), None),
+                            ((2,), dict(output_ratio=0.5, return_indices=True), None)],
     "Softmax2d": [((), {}, X2)],
     "RReLU": [((), {}, R3, False), ((0.1, 0.2), {}, R3, False)],
 }
@@ -88,9 +90,8 @@ for d, x in ((1, rand((2, 3, 8))), (2, rand((2, 3, 8, 8))), (3, rand((1, 2, 4, 4
     for kind in ("Circular", "Reflection", "Replication", "Zero"):
         MISC[f"{kind}Pad{d}d"] = [((1,), {}, x), ((tuple(i % 3 for i in range(2 * d)),), {}, x)]
     MISC[f"ConstantPad{d}d"] = [((1, 0.5), {}, x), ((tuple(range(2 * d)), -1.0), {}, x)]
-    if d < 3:
-        MISC[f"LPPool{d}d"] = [((2, 2), {}, x), ((1.5, 3), dict(stride=2, ceil_mode=True), x)]
-        MISC[f"MaxUnpool{d}d"] = [((2,), {}, _unpool(d))]
+    MISC[f"LPPool{d}d"] = [((2, 2), {}, x), ((1.5, 3), dict(stride=2, ceil_mode=True), x)]
+    MISC[f"MaxUnpool{d}d"] = [((2,), {}, _unpool(d))]
 for name, x in (("Dropout", X2), ("Dropout1d", X1), ("Dropout2d", X2), ("Dropout3d", X3),
                 ("AlphaDropout", X2), ("FeatureAlphaDropout", X2)):
     MISC[name] = [((), {}, x, False), ((0.0,), {}, x), ((0.3,), dict(inplace=True), None)]
@@ -100,7 +101,7 @@ LOSSES = {
     "L1Loss": (PAIR, dict(reduction="none")), "MSELoss": (PAIR, dict(reduction="sum")),
     "HuberLoss": (PAIR, dict(delta=0.5)), "SmoothL1Loss": (PAIR, dict(beta=0.5)),
     "CrossEntropyLoss": (_classes, dict(label_smoothing=0.1, ignore_index=2)),
-    "NLLLoss": (_log_probs, dict(ignore_index=1)), "KLDivLoss": (_probs, dict(log_target=True)),
+    "NLLLoss": (_log_probs, dict(ignore_index=1)), "NLLLoss2d": (_log_probs, dict(ignore_index=1)), "KLDivLoss": (_probs, dict(log_target=True)),
     "SoftMarginLoss": (_signs, dict(reduction="sum")), "HingeEmbeddingLoss": (_signs,
                                                                               dict(margin=0.5)),
     "MultiMarginLoss": (_classes, dict(p=2, margin=0.5)),

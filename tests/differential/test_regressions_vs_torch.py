@@ -36,7 +36,13 @@ def test_pow_gradient_in_the_exponent_at_base_zero():
 def test_two_bool_operands_are_not_implemented(name):
     assert _same(getattr(tg, name), getattr(torch, name), True, False) is None
     with pytest.raises(NotImplementedError):
-        tg.tensor([True]) ** True
+        getattr(tg, name)(tg.tensor([True]), tg.tensor([False]))
+
+
+def test_bool_tensor_to_a_python_bool_power_stays_bool():
+    """PyTorch refuses pow of two bool tensors but takes a Python bool exponent."""
+    assert (tg.tensor([True, False]) ** True).tolist() == [True, False]
+    assert (tg.tensor([True, False]) ** True).dtype == tg.bool
 
 
 def test_float_remainder_by_zero_is_quiet():

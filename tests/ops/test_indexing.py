@@ -206,9 +206,13 @@ def test_setitem_with_python_number_and_mask_tensor(device, rng, leaf):
     np.testing.assert_array_equal(host(x.grad), (host(x) <= 0).astype(float))
 
 
-def test_setitem_casts_value_to_tensor_dtype(device):
+def test_setitem_casts_value_to_tensor_dtype_at_basic_indices_only(device):
+    """As PyTorch: a basic index copies with a cast; tensor indices (index_put_) refuse
+    another dtype."""
     y = tg.zeros(3, device=device)
-    y[tg.tensor([0, 2], device=device)] = tg.tensor([1, 2], device=device)
+    with pytest.raises(RuntimeError, match="dtypes match"):
+        y[tg.tensor([0, 2], device=device)] = tg.tensor([1, 2], device=device)
+    y[tg.tensor([0, 2], device=device)] = tg.tensor([1.0, 2.0], device=device)
     y[1] = tg.tensor(0.5, dtype=tg.float64, device=device)
     assert y.dtype == tg.float32
     np.testing.assert_array_equal(host(y), [1.0, 0.5, 2.0])

@@ -432,7 +432,13 @@ def test_dcgan_cudnn_preamble_under_torch():
 
 def _gpt_scaler_run(T, model, steps=4):
     torch, nn, F, optim = T
-    ctx, scaler = scripts.gpt_train_preamble(torch, device='cpu', dtype='float32')
+    flags = (torch.backends.cuda.matmul, torch.backends.cudnn)
+    before = [flag.allow_tf32 for flag in flags]
+    try:                                          # the preamble switches TF32 on for good
+        ctx, scaler = scripts.gpt_train_preamble(torch, device='cpu', dtype='float32')
+    finally:
+        for flag, value in zip(flags, before):
+            flag.allow_tf32 = value
     assert not scaler.is_enabled()
     optimizer = model.configure_optimizers(1e-1, 1e-2, (0.9, 0.95), 'cpu')
     batches = [(to(torch, x), to(torch, y)) for x, y in gpt_data(2 * steps)]

@@ -149,6 +149,9 @@ def _roots_and_grads(tensors, grad_tensors, create_graph):
                     f"backward() without a gradient works only for a one-element output, got "
                     f"shape {tuple(tensor.shape)}; pass gradient= a tensor of that shape "
                     f"(e.g. loss.sum().backward() or y.backward(tg.ones_like(y)))")
+            if tensor.dtype.kind == "c":
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs:"
+                                   " pass gradient= to backward() for a complex output")
             g = Tensor(get_array_module(tensor.array).ones_like(tensor.array))
         elif not isinstance(g, Tensor):
             g = Tensor(get_array_module(tensor.array).asarray(g, dtype=tensor.dtype))

@@ -49,6 +49,7 @@ import traceback
 
 import numpy as np
 
+from tinygen import errors
 from tinygen.autograd.grad_mode import no_grad, state
 from tinygen.backend import get_array_module
 
@@ -64,6 +65,7 @@ _SAVED_INPUT, _SAVED_OUTPUT, _SAVED_CONSTANT, _SAVED_PACKED = 0, 1, 2, 3
 _profiler = None            # the running tg.autograd.profile(), set by autograd/profiler.py
 _saved_hooks_open = 0       # saved_tensors_hooks blocks open in any thread (graph.py)
 _scope = ()                 # the open nn.Module calls, set by autograd/scope.py
+_complex_seen = False       # set by note_complex() once any complex tensor was made
 
 
 class Node:
@@ -178,6 +180,9 @@ class Function:
     # is replayed on input 0 (autograd/inplace.py). Recording one on the views of any other
     # op, which has a backward of its own, is refused, as in PyTorch.
     is_plain_view = False
+    # backward follows PyTorch's convention for complex inputs (conj(f'(z)) * grad); ops
+    # without it refuse to record a graph through a complex input (ops/complex_support.py)
+    supports_complex = False
 
     @staticmethod
     def forward(ctx, *args):
@@ -213,6 +218,8 @@ class Function:
             else:
                 arrays.append(arg)
         if record and state.grad_enabled:
+            if _complex_seen and not cls.supports_complex:
+                _refuse_complex(cls, arrays)
             needs, edges, meta = _edges_and_meta(args)
             ctx = Node(cls, tuple(needs))
             ctx.next_edges, ctx.input_meta = edges, meta
@@ -226,9 +233,10 @@ class Function:
             outputs = (cls.forward(ctx, *arrays) if cls.forward_takes_arrays
                        else _forward_on_tensors(cls, ctx, args))
         except (IndexError, ValueError, TypeError) as error:      # name the op and the shapes
-            shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
-            kind = next(k for k in (IndexError, ValueError, TypeError) if isinstance(error, k))
-            raise kind(f"{cls.__name__}: {error} (input shapes: {shapes})") from error
+            shapes = [tuple(a.shape) for a in args if isinstance(a, Tensor)]
+            clash = "broadcast" in str(error) and errors.broadcast_error(cls.__name__, shapes)
+            raise clash or errors.reraised(error, f"{cls.__name__}: {error} (input shapes: "
+                                                  f"{', '.join(map(str, shapes))})") from error
         if not record and type(outputs) is np.ndarray:
             result = Tensor._wrap(outputs)                        # the fast, common case
             if cls.is_view:
@@ -397,6 +405,21 @@ def _as_array(out):
         if isinstance(out, (np.generic, int, float, bool)):
             return np.asarray(out)
     return out
+
+
+def note_complex():
+    """Called where a complex tensor is made: from then on ``apply`` checks that ops recording
+    a graph through a complex input support it (until then the check is one global read)."""
+    global _complex_seen
+    _complex_seen = True
+
+
+def _refuse_complex(cls, arrays):
+    for array in arrays:
+        if getattr(getattr(array, "dtype", None), "kind", None) == "c":
+            raise NotImplementedError(
+                f"{cls.__name__}: the derivative for complex inputs ({array.dtype}) is not "
+                f"implemented in tinygen; compute it on .real/.imag or detach() the input")
 
 
 def _raise_device_mismatch(cls, a, b):

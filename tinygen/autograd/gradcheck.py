@@ -12,8 +12,14 @@ whose outputs sum to a constant has J^T v = 0, so a backward returning zeros wou
 recorded J^T v equals the plain one, since an op may use a fused backward normally and a
 composite, differentiable one under ``create_graph``.
 
-Inputs should be float64: a float32 input gets PyTorch's warning, and its finite differences
-(taken in float32) will most likely fail the check. Of PyTorch's other keywords, these are
+Complex inputs and outputs are checked as PyTorch checks them, in its convention (the
+gradient of z = x + iy is dL/dx + i dL/dy): the real and the imaginary part of each complex
+input are perturbed in turn, and a function with complex outputs is checked twice, with real
+upstream gradients v and with imaginary ones iv, so both parts of every output are tested.
+The inner product is then Re(sum(conj(v) f(x))).
+
+Inputs should be float64 (or complex128): a float32 input gets PyTorch's warning, and its
+finite differences (taken in float32) will most likely fail the check. Of PyTorch's other keywords, these are
 accepted: ``nondet_tol`` and ``check_undefined_grad`` have no effect (tinygen runs backward once,
 so it does not compare two runs, and does not call backward with undefined output gradients),
 and ``fast_mode`` must be False (the full check above is the only one). ``seed`` picks the
@@ -41,27 +47,33 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
     if not checked:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
     for i in checked:
-        if inputs[i].dtype != np.float64:
+        if inputs[i].dtype not in (np.float64, np.complex128):
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
                           f"point ({inputs[i].dtype}). This check will likely fail if all the "
                           f"inputs are not float64 (use .double())", stacklevel=2)
     outputs = _as_tuple(fn(*inputs))
     rng = np.random.default_rng(seed)
     upstream = [_random_like(out, rng) for out in outputs]
-    analytic = _analytic(outputs, upstream, [inputs[i] for i in checked])
-    for position, i in enumerate(checked):
-        numeric = _numeric(fn, inputs, i, upstream, eps)
-        found = analytic[position]
-        error = np.abs(found - numeric) - (atol + rtol * np.abs(numeric))
-        if error.size and error.max() > 0:
-            worst = np.unravel_index(int(np.argmax(error)), error.shape)
-            message = (f"gradcheck failed for input {i} (shape {tuple(inputs[i].shape)}): "
-                       f"at index {tuple(int(k) for k in worst)} the analytic gradient is "
-                       f"{found[worst]:.8g} but the numeric one is {numeric[worst]:.8g} "
-                       f"(atol={atol}, rtol={rtol}, eps={eps})")
-            if raise_exception:
-                raise GradcheckError(message)
-            return False
+    passes = [("", upstream)]
+    if any(out.dtype.kind == "c" for out in outputs):       # and the imaginary parts
+        passes.append((" (imaginary part of the output)",
+                       [_like(v, v * (1j if out.dtype.kind == "c" else 0))
+                        for out, v in zip(outputs, upstream)]))
+    for which, vs in passes:
+        analytic = _analytic(outputs, vs, [inputs[i] for i in checked])
+        for position, i in enumerate(checked):
+            numeric = _numeric(fn, inputs, i, vs, eps)
+            found = analytic[position]
+            error = np.abs(found - numeric) - (atol + rtol * np.abs(numeric))
+            if error.size and error.max() > 0:
+                worst = np.unravel_index(int(np.argmax(error)), error.shape)
+                message = (f"gradcheck failed for input {i} (shape {tuple(inputs[i].shape)})"
+                           f"{which}: at index {tuple(int(k) for k in worst)} the analytic "
+                           f"gradient is {found[worst].item():.8g} but the numeric one is "
+                           f"{numeric[worst].item():.8g} (atol={atol}, rtol={rtol}, eps={eps})")
+                if raise_exception:
+                    raise GradcheckError(message)
+                return False
     return True
 
 
@@ -119,7 +131,7 @@ def _agree(a, b, atol, rtol):
 
 
 def _max_difference(a, b):
-    return float(np.abs(_host(a.array).astype(np.float64) - _host(b.array)).max())
+    return float(np.abs(_host(a.array).astype(_wide(a.dtype)) - _host(b.array)).max())
 
 
 def _as_tuple(values):
@@ -128,6 +140,11 @@ def _as_tuple(values):
 
 def _requires_grad(x):
     return getattr(x, "requires_grad", False)
+
+
+def _wide(dtype):
+    """float64, or complex128 for a complex dtype: what the checks compute in."""
+    return np.complex128 if dtype.kind == "c" else np.float64
 
 
 def _host(array):
@@ -152,28 +169,36 @@ def _analytic(outputs, upstream, inputs):
         return [np.zeros(x.shape) for x in inputs]
     grads = grad([p[0] for p in pairs], inputs, [p[1] for p in pairs], retain_graph=True,
                  allow_unused=True)
-    return [np.zeros(x.shape) if g is None else _host(g.array).astype(np.float64)
-            for x, g in zip(inputs, grads)]
+    return [np.zeros(x.shape, _wide(x.dtype)) if g is None else _host(g.array).astype(
+        _wide(x.dtype)) for x, g in zip(inputs, grads)]
 
 
 def _numeric(fn, inputs, i, upstream, eps):
-    """Central differences of <v, f(x)> with respect to every element of input ``i``."""
+    """Central differences of Re <v, f(x)> with respect to every element of input ``i`` (for a
+    complex input, to its real part plus i times to its imaginary part)."""
     x = inputs[i]
     original = x.array
-    flat = _host(original).astype(np.float64).reshape(-1)
-    result = np.zeros(flat.size)
+    flat = _host(original).astype(_wide(x.dtype)).reshape(-1)
+    result = np.zeros(flat.size, flat.dtype)
+    units = (1, 1j) if flat.dtype.kind == "c" else (1,)
     try:
         for k in range(flat.size):
-            values = []
-            for step in (eps, -eps):
-                perturbed = flat.copy()
-                perturbed[k] += step
-                perturbed_array = perturbed.reshape(original.shape).astype(original.dtype)
-                x.array = _like(original, perturbed_array)     # the input's dtype, as PyTorch
-                outs = _as_tuple(fn(*inputs))     # grad on: fn may itself call grad()
-                values.append(sum(float((_host(o.array).astype(np.float64) * _host(v)).sum())
-                                  for o, v in zip(outs, upstream)))
-            result[k] = (values[0] - values[1]) / (2 * eps)
+            for unit in units:
+                values = []
+                for step in (eps, -eps):
+                    perturbed = flat.copy()
+                    perturbed[k] += step * unit
+                    perturbed_array = perturbed.reshape(original.shape).astype(original.dtype)
+                    x.array = _like(original, perturbed_array)   # the input's dtype, as PyTorch
+                    outs = _as_tuple(fn(*inputs))     # grad on: fn may itself call grad()
+                    values.append(sum(_inner(o, v) for o, v in zip(outs, upstream)))
+                result[k] += unit * (values[0] - values[1]) / (2 * eps)
     finally:
         x.array = original
     return result.reshape(x.shape)
+
+
+def _inner(output, v):
+    """Re(sum(conj(v) * output)): the real loss whose output gradient is v."""
+    o = _host(output.array).astype(_wide(output.dtype))
+    return float((np.conj(_host(v)) * o).real.sum())

@@ -56,9 +56,23 @@ def overwrite(tensor, value, name):
     grad the sum of the gradient, as in PyTorch."""
     if _recording(tensor, (value,)):
         return modify(tensor, name, _filled, value)
-    tensor.array[...] = value.array if isinstance(value, Tensor) else value
+    if tensor.array.size:           # an empty expanded view is read-only, with nothing to write
+        _writeable(tensor.array)[...] = value.array if isinstance(value, Tensor) else value
     tensor._shared_version()[0] += 1
     return tensor
+
+
+def _writeable(array):
+    """``array``, or where it is a read-only NumPy broadcast (an expanded view, one element at
+    several places), a writeable view of the same memory: filling it with one value is well
+    defined, and PyTorch allows it."""
+    if not isinstance(array, np.ndarray) or array.flags.writeable or not any(
+            s == 0 and n > 1 for s, n in zip(array.strides, array.shape)):
+        return array
+    owner = memory_owner(array)
+    if not isinstance(owner, np.ndarray) or not owner.flags.writeable:
+        return array
+    return ops.shape.strided_view(array, array.shape, array.strides)
 
 
 def _filled(tensor, value):
@@ -161,12 +175,14 @@ def _write(tensor, result, name):
     if result.shape != tensor.shape:
         raise RuntimeError(f"{name}: output with shape {tuple(tensor.shape)} doesn't match the "
                            f"broadcast shape {tuple(result.shape)}")
-    if not getattr(getattr(tensor.array, "flags", None), "writeable", True):
+    if tensor.array.size and not getattr(getattr(tensor.array, "flags", None), "writeable",
+                                         True):
         raise RuntimeError(f"{name}: unsupported operation: more than one element of the "
                            f"written-to tensor (shape {tuple(tensor.shape)}) refers to a single "
                            f"memory location (an expanded view?). Please clone() the tensor "
                            f"before performing the operation.")
-    tensor.array[...] = result.array
+    if tensor.array.size:           # an empty expanded view is read-only, with nothing to write
+        tensor.array[...] = result.array
     tensor._shared_version()[0] += 1
     return tensor
 

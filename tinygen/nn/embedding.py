@@ -11,6 +11,7 @@ from tinygen import creation
 from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.backend import get_array_module
+from tinygen.errors import ArgumentAssertionError
 from tinygen.nn import init
 from tinygen.nn.module import Module
 from tinygen.nn.parameter import Parameter
@@ -102,8 +103,8 @@ class Embedding(Module):
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
-                                 f"num_embeddings ({num_embeddings})")
+                raise ArgumentAssertionError(f"Embedding: padding_idx {padding_idx} must be "
+                                             f"within num_embeddings ({num_embeddings})")
             padding_idx %= num_embeddings
         if sparse:
             raise NotImplementedError("Embedding: sparse=True (sparse gradients) is not "

@@ -7,6 +7,7 @@ Parameter and buffer names, defaults and state-dict keys are PyTorch's (``weight
 
 from tinygen import creation, dtypes
 from tinygen.autograd.grad_mode import no_grad
+from tinygen.errors import ArgumentError
 from tinygen.nn import init
 from tinygen.nn.module import Module, Parameter
 from tinygen.ops.normalization import (
@@ -129,8 +130,9 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: expected {ranks} input, got {input.ndim}D input of shape "
                              f"{tuple(input.shape)}")
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected {self.num_features} channels in dim 1 of the "
-                             f"input, got {input.shape[1]} (input shape {tuple(input.shape)})")
+            raise ArgumentError(f"{name}: expected {self.num_features} channels in dim 1 of "
+                                f"the input, got {input.shape[1]} (input shape "
+                                f"{tuple(input.shape)})")
 
     def forward(self, input):
         self._check_input(input)

@@ -69,3 +69,7 @@ from tinygen.ops.linalg_aliases import (
     pinverse, qr, slogdet, svd)
 from tinygen.ops.linalg_lu import (  # torch.lu, torch.lu_solve (old names), torch.lu_unpack
     lu_unpack, old_lu as lu, old_lu_solve as lu_solve)
+from tinygen.ops.complex_ops import (  # complex tensors (ops/complex_ops.py)
+    angle, complex, conj, conj_physical, imag, is_conj, polar, real, resolve_conj, view_as_complex,
+    view_as_real)
+from tinygen.ops import complex_support  # noqa: E402,F401  (marks the complex-correct ops)

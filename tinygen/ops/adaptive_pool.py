@@ -13,6 +13,7 @@ the argmax, and with it PyTorch's flat index ``return_indices`` gives, is over t
 import math
 
 from tinygen.backend import get_array_module
+from tinygen.errors import ArgumentError
 from tinygen.tensor import Tensor
 
 
@@ -32,7 +33,7 @@ def _output_size(op, input, output_size, n=2):
     size = (output_size,) * n if isinstance(output_size, int) else tuple(output_size)
     if len(size) != n:
         kind = "a pair" if n == 2 else f"a tuple of {n}"
-        raise ValueError(f"{op}: output_size must be an int or {kind}, got {output_size!r}")
+        raise ArgumentError(f"{op}: output_size must be an int or {kind}, got {output_size!r}")
     size = tuple(m if o is None else o for m, o in zip(input.shape[-n:], size))
     if min(size) < 0:
         raise RuntimeError(f"{op}: output_size must be non-negative, got {output_size!r}")

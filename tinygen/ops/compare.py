@@ -10,6 +10,7 @@ import numpy as np
 from tinygen import dtypes
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module, to_device as _array_to_device
+from tinygen.errors import ArgumentError, DtypeNotImplementedError, broadcast_error
 from tinygen.ops.convert import binary_operands, cast, constant_like
 from tinygen.tensor import Tensor
 
@@ -93,7 +94,7 @@ def clamp(x, min=None, max=None):
     (as PyTorch). Bounds are numbers or tensors (broadcast with x); the result has the common
     dtype of x and the bounds, so an integer tensor clamped to 1.5 becomes float."""
     if min is None and max is None:
-        raise ValueError("clamp needs at least one of min and max")
+        raise ArgumentError("clamp: at least one of 'min' or 'max' must not be None")
     min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))
     if x.dtype.kind == "f" and not isinstance(min, Tensor) and not isinstance(max, Tensor):
         return Clamp.apply(x, min, max)  # the common case: numbers never widen a float tensor
@@ -181,14 +182,21 @@ def _not_differentiable(name, ufunc_name, doc, integral=False):
         if integral:
             _refuse_float(tensor, name)
         arrays = [t.array if isinstance(t, Tensor) else t for t in (a, b)]
-        return Tensor(getattr(get_array_module(tensor.array), ufunc_name)(*arrays))
+        try:
+            return Tensor(getattr(get_array_module(tensor.array), ufunc_name)(*arrays))
+        except ValueError:
+            clash = broadcast_error(name, [np.shape(array) for array in arrays])
+            if clash is None:
+                raise
+            raise clash from None
     op.__name__, op.__qualname__, op.__doc__ = name, name, doc
     return op
 
 
 def _refuse_float(x, name):
     if x.dtype.kind not in "biu":
-        raise TypeError(f"{name} is only implemented on integer and bool tensors, got {x.dtype}")
+        raise DtypeNotImplementedError(f"{name} is only implemented on integer and bool "
+                                       f"tensors, got {x.dtype}")
 
 
 eq, ne, lt, le, gt, ge = (

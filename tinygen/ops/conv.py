@@ -20,6 +20,7 @@ in PyTorch's (N, OC, ...) order and adds the bias.
 from tinygen import kernels
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
+from tinygen.errors import ArgumentError, DtypeError
 from tinygen.ops.linalg import MatMul
 from tinygen.ops.pad import pad
 
@@ -78,7 +79,7 @@ def pair(value, name, op):
         return (value, value)
     value = tuple(value)
     if len(value) != 2 or not all(isinstance(v, int) for v in value):
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     return value
 
 
@@ -88,13 +89,13 @@ def ntuple(value, n, name, op):
         return (value,) * n
     value = tuple(value)
     if len(value) != n or not all(isinstance(v, int) for v in value):
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
     return value
 
 
 def _positive(values, name, op):
     if min(values) <= 0:
-        raise ValueError(f"{op}: {name} must be positive, got {values}")
+        raise ArgumentError(f"{op}: {name} must be positive, got {values}")
     return values
 
 
@@ -149,11 +150,11 @@ def _check_input(op, input, weight, bias, groups):
     if weight.ndim != 4:
         raise RuntimeError(f"{op}: expected a 4D weight, got weight of size {list(weight.shape)}")
     if not isinstance(groups, int) or groups <= 0:
-        raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
+        raise ArgumentError(f"{op}: groups must be a positive integer, got {groups!r}")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
         found = f", bias {bias.dtype}" if bias is not None else ""
-        raise TypeError(f"{op}: input ({input.dtype}), weight ({weight.dtype}){found} must have "
-                        f"the same dtype; convert with .to(dtype)")
+        raise DtypeError(f"{op}: input ({input.dtype}), weight ({weight.dtype}){found} must have "
+                         f"the same dtype; convert with .to(dtype)")
 
 
 def _check_bias(op, bias, out_channels):
@@ -168,8 +169,8 @@ def _same_padding(kernel_size, stride, dilation, op):
     Returns the symmetric part (for im2col) and the extra (bottom, right) for an explicit pad.
     """
     if stride != (1, 1):
-        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
-                         f"(stride={stride}); use an explicit padding")
+        raise ArgumentError(f"{op}: padding='same' is not supported for strided convolutions "
+                            f"(stride={stride}); use an explicit padding")
     total = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
     return tuple(t // 2 for t in total), tuple(t % 2 for t in total)
 
@@ -180,11 +181,11 @@ def _conv_padding(padding, kernel_size, stride, dilation, op):
             return (0, 0), (0, 0)
         if padding == "same":
             return _same_padding(kernel_size, stride, dilation, op)
-        raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of "
-                         f"{{'valid', 'same'}}")
+        raise ArgumentError(f"{op}: invalid padding string {padding!r}, should be one of "
+                            f"{{'valid', 'same'}}")
     padding = pair(padding, "padding", op)
     if min(padding) < 0:
-        raise ValueError(f"{op}: negative padding is not supported, got {padding}")
+        raise ArgumentError(f"{op}: negative padding is not supported, got {padding}")
     return padding, (0, 0)
 
 
@@ -285,13 +286,13 @@ def transposed_arguments(op, n, stride, padding, output_padding, dilation):
     padding, output_padding = as_tuple(padding, "padding"), as_tuple(output_padding,
                                                                         "output_padding")
     if min(padding) < 0 or min(output_padding) < 0:
-        raise ValueError(f"{op}: negative padding is not supported, got padding={padding}, "
-                         f"output_padding={output_padding}")
+        raise ArgumentError(f"{op}: negative padding is not supported, got padding={padding}, "
+                            f"output_padding={output_padding}")
     for p, s, d in zip(output_padding, stride, dilation):
         if p >= s and p >= d:
-            raise ValueError(f"{op}: output padding must be smaller than either stride or "
-                             f"dilation, but got output_padding={output_padding}, "
-                             f"stride={stride}, dilation={dilation}")
+            raise ArgumentError(f"{op}: output padding must be smaller than either stride or "
+                                f"dilation, but got output_padding={output_padding}, "
+                                f"stride={stride}, dilation={dilation}")
     return stride, padding, output_padding, dilation
 
 

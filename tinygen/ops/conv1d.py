@@ -5,6 +5,7 @@ A signal (N, C, L) is the image (N, C, 1, L) and a kernel (OC, C/groups, k) the 
 padding, so the 2-D convolution computes exactly the 1-D one, gradients included.
 """
 
+from tinygen.errors import ArgumentError
 from tinygen.ops.conv import conv2d, conv_transpose2d
 
 
@@ -14,7 +15,7 @@ def single(value, name, op):
         return value
     value = tuple(value)
     if len(value) != 1 or not isinstance(value[0], int):
-        raise ValueError(f"{op}: {name} must be an int or a tuple of one int, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be an int or a tuple of one int, got {value!r}")
     return value[0]
 
 
@@ -36,8 +37,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     _check_ranks(op, input, weight)
     stride = single(stride, "stride", op)
     if padding == "same" and stride != 1:
-        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
-                         f"(stride={stride}); use an explicit padding")
+        raise ArgumentError(f"{op}: padding='same' is not supported for strided convolutions "
+                            f"(stride={stride}); use an explicit padding")
     if input.shape[-2] != weight.shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
                            f"expected input{list(input.shape)} to have "

@@ -6,6 +6,7 @@ transposed, then col2im). The helpers here take the number of spatial dims ``n``
 code would serve any rank.
 """
 
+from tinygen.errors import ArgumentError, DtypeError
 from tinygen.ops.conv import (
     BatchMajor, _check_bias, _grouped_matmul, _positive, conv_output_size, ntuple,
     transposed_arguments)
@@ -22,11 +23,11 @@ def _check_input(op, input, weight, bias, groups, n):
         raise RuntimeError(f"{op}: expected a {n + 2}D weight, got weight of size "
                            f"{list(weight.shape)}")
     if not isinstance(groups, int) or groups <= 0:
-        raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
+        raise ArgumentError(f"{op}: groups must be a positive integer, got {groups!r}")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
         found = f", bias {bias.dtype}" if bias is not None else ""
-        raise TypeError(f"{op}: input ({input.dtype}), weight ({weight.dtype}){found} must have "
-                        f"the same dtype; convert with .to(dtype)")
+        raise DtypeError(f"{op}: input ({input.dtype}), weight ({weight.dtype}){found} must have "
+                         f"the same dtype; convert with .to(dtype)")
     if weight.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
                            f"at dimension 0, but got weight of size {list(weight.shape)} instead")
@@ -40,16 +41,16 @@ def _padding(padding, kernel_size, stride, dilation, op):
         if padding == "valid":
             return (0,) * n, (0,) * n
         if padding != "same":
-            raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of "
-                             f"{{'valid', 'same'}}")
+            raise ArgumentError(f"{op}: invalid padding string {padding!r}, should be one of "
+                                f"{{'valid', 'same'}}")
         if stride != (1,) * n:
-            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
-                             f"(stride={stride}); use an explicit padding")
+            raise ArgumentError(f"{op}: padding='same' is not supported for strided convolutions "
+                                f"(stride={stride}); use an explicit padding")
         total = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
         return tuple(t // 2 for t in total), tuple(t % 2 for t in total)
     padding = ntuple(padding, n, "padding", op)
     if min(padding) < 0:
-        raise ValueError(f"{op}: negative padding is not supported, got {padding}")
+        raise ArgumentError(f"{op}: negative padding is not supported, got {padding}")
     return padding, (0,) * n
 
 

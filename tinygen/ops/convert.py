@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from tinygen import dtypes
-from tinygen.autograd.function import ArrayFunction
+from tinygen.autograd.function import ArrayFunction, note_complex
 from tinygen.backend import to_device as _array_to_device
 from tinygen.tensor import Tensor
 
@@ -40,7 +40,7 @@ def binary_operands(a, b, float_result=False):
         target = dtypes.result_type(a.dtype, a.ndim, dtypes._scalar_dtype(b), 0, True)
     else:
         target = dtypes.result_type(b.dtype, b.ndim, dtypes._scalar_dtype(a), 0, True)
-    if float_result and target.kind != "f":
+    if float_result and target.kind not in "fc":
         target = dtypes.get_default_dtype()
     if isinstance(a, Tensor) and a.dtype != target:
         a = cast(a, target)
@@ -67,7 +67,7 @@ def _number_or_tensor(value, like):
     float64). Arrays become tensors on ``like``'s device."""
     if isinstance(value, np.generic):       # before the float test: np.float64 is a float
         value = value.item()
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, (bool, int, float, complex)):
         return value
     if isinstance(value, numbers.Number) or not hasattr(value, "__len__") and not hasattr(
             value, "__array_namespace__"):
@@ -83,7 +83,7 @@ def constant_like(array, like):
 
 def float_input(x):
     """Unary float ops (exp, log, ...) promote integer and bool tensors to the default float."""
-    return x if x.dtype.kind == "f" else cast(x, dtypes.get_default_dtype())
+    return x if x.dtype.kind in "fc" else cast(x, dtypes.get_default_dtype())
 
 
 class Cast(ArrayFunction):
@@ -91,6 +91,8 @@ class Cast(ArrayFunction):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.dtype = x.dtype
+        if x.dtype.kind == "c" and dtype.kind != "c":
+            x = x.real                          # complex to real keeps the real part
         with np.errstate(over="ignore"):        # 1e5 -> float16 is inf, quietly (as PyTorch)
             return x.astype(dtype)
 
@@ -125,9 +127,12 @@ class Clone(ArrayFunction):
 def cast(x, dtype):
     """x in ``dtype``; an integer or bool result has no gradient, so it is left out of the graph
     (as in PyTorch: ``x.long()`` of a tensor that requires grad does not require grad)."""
-    if dtype.kind != "f":
+    if dtype.kind not in "fc":
+        array = x.array.real if x.dtype.kind == "c" else x.array
         with np.errstate(over="ignore", invalid="ignore"):     # wraps around, as PyTorch's
-            return Tensor(x.array.astype(dtype))
+            return Tensor(array.astype(dtype))
+    if dtype.kind == "c":
+        note_complex()
     return Cast.apply(x, dtype)
 
 
@@ -137,3 +142,20 @@ def to_device(x, device):
 
 def clone(x):
     return Clone.apply(x)
+
+
+def write_out(result, out, op):
+    """``op(..., out=out)``: copy result into ``out`` and return it. As in PyTorch, ``out`` must
+    not take part in autograd; unlike PyTorch it is never resized, so its shape and dtype must
+    already be the result's."""
+    if out is None:
+        return result
+    from tinygen.autograd.grad_mode import is_grad_enabled
+    if is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
+                           f"differentiation, but one of the arguments requires grad")
+    if tuple(out.shape) != tuple(result.shape) or out.dtype != result.dtype:
+        raise RuntimeError(f"{op}(): out= has shape {tuple(out.shape)} and dtype {out.dtype}, "
+                           f"but the result has shape {tuple(result.shape)} and dtype "
+                           f"{result.dtype} (tinygen does not resize out)")
+    return out.copy_(result)

@@ -18,6 +18,7 @@ from tinygen import kernels
 from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
+from tinygen.errors import ArgumentError
 from tinygen.ops.indexing import gather
 from tinygen.ops.loss import legacy_reduction
 from tinygen.ops.reduce import log_softmax, softmax
@@ -78,7 +79,7 @@ def _check_targets(input, target, ignore_index, name):
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
     if target.shape != expected:
         raise ValueError(f"{name}: input of shape {tuple(input.shape)} needs a target of shape "
-                         f"{expected}, got {tuple(target.shape)}")
+                         f"{tuple(expected)}, got {tuple(target.shape)}")
     kernels.reference.check_class_indices(target.array, input.shape[class_dim], ignore_index,
                                           name)
     return target.array
@@ -150,8 +151,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """Cross entropy of logits ``input`` against class indices or class probabilities."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
-                         f"{label_smoothing}")
+        raise ArgumentError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
+                            f"{label_smoothing}")
     class_dim = _class_dim(input, "cross_entropy")
     if isinstance(target, Tensor) and target.dtype.kind == "f" and target.shape == input.shape:
         return _probability_targets(input, target, weight, ignore_index, reduction,

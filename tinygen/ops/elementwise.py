@@ -15,8 +15,10 @@ from tinygen import kernels
 from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
+from tinygen.errors import DtypeError
 from tinygen.ops.compare import where
-from tinygen.ops.convert import binary_operands, float_input
+from tinygen.ops.complex_ops import conj
+from tinygen.ops.convert import binary_operands, float_input, write_out
 from tinygen.tensor import Tensor
 
 IEEE_QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
@@ -62,8 +64,8 @@ class Mul(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_y):
         a, b = ctx.saved_tensors
-        grad_a = grad_y * b if ctx.needs_input_grad[0] else None
-        grad_b = grad_y * a if ctx.needs_input_grad[1] else None
+        grad_a = grad_y * conj(b) if ctx.needs_input_grad[0] else None
+        grad_b = grad_y * conj(a) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -78,8 +80,8 @@ class Div(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_y):
         a, b = ctx.saved_tensors
-        grad_a = grad_y / b if ctx.needs_input_grad[0] else None
-        grad_b = -grad_y * a / (b * b) if ctx.needs_input_grad[1] else None
+        grad_a = grad_y / conj(b) if ctx.needs_input_grad[0] else None
+        grad_b = -grad_y * conj(a / (b * b)) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -108,11 +110,11 @@ class Pow(ArrayFunction):
         a, b, y = ctx.saved_tensors
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = grad_y * b * a ** _exponent_minus_one(b)
+            grad_a = grad_y * conj(b * a ** _exponent_minus_one(b))
         if ctx.needs_input_grad[1]:
             # 0 ** b has derivative 0 in b for b >= 0; for b < 0 it is inf * log(0) = -inf
             safe_log = log(where((a == 0) & (b >= 0), 1, a))
-            grad_b = grad_y * y * safe_log
+            grad_b = grad_y * conj(y * safe_log)
         return grad_a, grad_b
 
 
@@ -128,7 +130,7 @@ class Exp(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
-        return grad_y * y
+        return grad_y * conj(y)
 
 
 class Log(ArrayFunction):
@@ -142,7 +144,7 @@ class Log(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_y):
         (x,) = ctx.saved_tensors
-        return grad_y / x
+        return grad_y / conj(x)
 
 
 class Log1p(ArrayFunction):
@@ -288,6 +290,9 @@ class Abs(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_y):
         (x,) = ctx.saved_tensors
+        if x.dtype.kind == "c":                 # d|z| = z / |z| in PyTorch's convention
+            size = abs(x)
+            return grad_y * (x / (size + (size == 0)))
         return grad_y * Tensor(get_array_module(x.array).sign(x.array))
 
 
@@ -305,8 +310,8 @@ def sub(a, b, alpha=1):
     return Sub.apply(*binary_operands(a, b if alpha == 1 else b * alpha))
 
 
-def mul(a, b):
-    return Mul.apply(*binary_operands(a, b))
+def mul(input, other, *, out=None):
+    return write_out(Mul.apply(*binary_operands(input, other)), out, "mul")
 
 
 def div(a, b, rounding_mode=None):
@@ -319,6 +324,9 @@ def div(a, b, rounding_mode=None):
 
 
 def neg(x):
+    if isinstance(x, Tensor) and x.dtype.kind == "b":
+        raise DtypeError("Negation, the `-` operator, on a bool tensor is not supported; "
+                         "to invert a mask use the `~` operator or logical_not()")
     return Neg.apply(x)
 
 

@@ -10,8 +10,9 @@ import numpy as np
 
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
+from tinygen.errors import DtypeError, IndexArgumentError
 from tinygen.ops.compare import nonzero
-from tinygen.ops.indexing import IndexAdd, getitem, index_put
+from tinygen.ops.indexing import IndexAdd, check_in_range, getitem, index_put
 from tinygen.ops.shape import broadcast_to, normalize_dim, reshape, strided_view
 from tinygen.tensor import Tensor
 
@@ -22,19 +23,25 @@ def _index_along(input, dim, index, op):
     array = index.array if isinstance(index, Tensor) else get_array_module(
         input.array).asarray(index)
     if array.ndim > 1 or array.dtype.kind not in "iu":
-        raise IndexError(f"{op}(): index must be a 1-D integer tensor, got shape "
-                         f"{tuple(array.shape)} and dtype {array.dtype}")
+        raise IndexArgumentError(f"{op}(): index must be a 1-D integer tensor, got shape "
+                                 f"{tuple(array.shape)} and dtype {array.dtype}")
     return axis, (slice(None),) * axis + (array.reshape(-1),)
 
 
 def _check_source(input, axis, index, source, op):
-    """Source must have input's shape with dim ``axis`` as long as the index."""
+    """Source must have input's shape with dim ``axis`` as long as the index, and its dtype;
+    the index must lie inside that dim."""
+    if input.ndim:
+        check_in_range(index, input.shape[axis], axis, op)
+    if source.dtype != input.dtype:
+        raise DtypeError(f"{op}_(): self and source expected to have the same dtype, but got "
+                         f"(self) {input.dtype} and (source) {source.dtype}")
     want = input.shape[:axis] + (index.shape[0],) + input.shape[axis + 1:]
     if tuple(source.shape) != want and not (input.ndim == 0 and source.numel() == 1):
         raise RuntimeError(f"{op}(): source of shape {tuple(source.shape)} does not fit input "
                            f"of shape {tuple(input.shape)} with {index.shape[0]} indices along "
                            f"dim {axis} (expected {want})")
-    return source if source.dtype == input.dtype else source.to(input.dtype)
+    return source
 
 
 def index_add(input, dim, index, source, *, alpha=1):

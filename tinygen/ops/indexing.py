@@ -15,6 +15,7 @@ import numpy as np
 from tinygen import creation, device_checks, dtypes
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module, to_device
+from tinygen.errors import DtypeError, IndexArgumentError
 from tinygen.ops.compare import where
 from tinygen.ops.convert import cast
 from tinygen.tensor import Tensor
@@ -186,8 +187,8 @@ def _normalize_index(index, x):
             continue
         elif isinstance(item, Tensor):
             item = item.array
-        elif isinstance(item, list):                # [] selects nothing, as an empty int index
-            item = creation.tensor(item, device=x.device).array if item else np.zeros(
+        elif isinstance(item, (list, range)):       # [] selects nothing, as an empty int index
+            item = creation.tensor(list(item), device=x.device).array if item else np.zeros(
                 0, dtype=np.int64)
         elif isinstance(item, np.generic) or not hasattr(item, "__array_namespace__"):
             raise IndexError(f"unsupported index of type {type(item).__name__}; use ints, "
@@ -289,6 +290,17 @@ def getitem(x, index):
     return y if move is None else _move_block(y, *move)
 
 
+def check_setitem_dtype(x, index, value):
+    """``x[index] = value`` with ``value`` a tensor of another dtype: PyTorch casts it for basic
+    indices (and for a 0-d value under one mask, a masked_fill), but its index_put_ refuses it
+    for integer-array and mask indices; so does tinygen's ``__setitem__``."""
+    if value.ndim == 0 and isinstance(index, Tensor) and index.dtype == dtypes.bool:
+        return
+    if not _normalize_index(index, x)[1]:
+        raise DtypeError(f"Index put requires the source and destination dtypes match, got "
+                         f"{x.dtype} for the destination and {value.dtype} for the source.")
+
+
 def index_put(x, index, value, accumulate=False):
     """``x`` with ``x[index] = value`` applied, out of place (``x[index] = v`` uses it in place);
     with ``accumulate=True``, ``x[index] += value`` with repeated positions adding up. A list of
@@ -324,6 +336,20 @@ def index_put(x, index, value, accumulate=False):
     return x + IndexAdd.apply(expand(value, shape), x.shape, index)
 
 
+def check_in_range(index, size, axis, op):
+    """Refuse an index array with an entry outside [0, size): gather, scatter and the index_*
+    ops take no negative positions in PyTorch (NumPy would wrap them, a silent wrong answer).
+    Deferred on a GPU, as every value check (see device_checks)."""
+    if index.size:
+        low, high = index.min(), index.max()
+        device_checks.check(
+            (low < 0) | (high >= size),
+            lambda low, high: IndexArgumentError(
+                f"{op}(): index {low if low < 0 else high} is out of bounds for dimension "
+                f"{axis} with size {size}"),
+            low, high, op=op)
+
+
 def gather(x, dim, index):
     """out[i][j][k] = x[i][index[i][j][k]][k] for dim=1 (PyTorch's gather)."""
     from tinygen.ops.shape import normalize_dim, reshape
@@ -331,8 +357,17 @@ def gather(x, dim, index):
     index = index.array if isinstance(index, Tensor) else index
     if index.ndim != x.ndim:
         raise RuntimeError(f"gather: index has {index.ndim} dims but input has {x.ndim}")
+    if index.dtype.kind not in "iu":
+        raise IndexArgumentError(f"gather(): expected dtype int32/int64 for index, got "
+                                 f"{index.dtype} (tensors used as indices must be integer or "
+                                 f"bool)")
+    if any(n > m for d, (n, m) in enumerate(zip(index.shape, x.shape)) if d != axis):
+        raise IndexArgumentError(f"gather(): size does not match: expected index "
+                                 f"{list(index.shape)} to be no larger than self "
+                                 f"{list(x.shape)} apart from dimension {axis}")
     if x.ndim == 0:                          # as a 1-element vector, back to 0-d
         return reshape(gather(reshape(x, 1), 0, index.reshape(1)), ())
+    check_in_range(index, x.shape[axis], axis, "gather")
     xp = get_array_module(index)
     grid = list(xp.ogrid[tuple(slice(0, n) for n in index.shape)]) if index.ndim else []
     grid[axis] = index
@@ -365,6 +400,8 @@ def index_select(input, dim, index):
     axis = normalize_dim(dim, input.ndim, "index_select")
     array = index.array if isinstance(index, Tensor) else np.asarray(index)
     if array.ndim > 1 or array.dtype.kind not in "iu":
-        raise IndexError(f"index_select: index must be a 1-D integer tensor, got shape "
-                         f"{tuple(array.shape)} and dtype {array.dtype}")
+        raise IndexArgumentError(f"index_select: index must be a 1-D integer tensor, got "
+                                 f"shape {tuple(array.shape)} and dtype {array.dtype}")
+    if input.ndim:
+        check_in_range(array, input.shape[axis], axis, "index_select")
     return getitem(input, (slice(None),) * axis + (array.reshape(-1),))

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from tinygen.backend import get_array_module
+from tinygen.errors import ArgumentError, UnsupportedModeError
 from tinygen.ops.adaptive_pool import _adaptive_avg
 from tinygen.tensor import Tensor
 
@@ -101,8 +102,10 @@ def _resize_matrix(n_in, n_out, mode, scale, align_corners, dtype):
 
 def _output_size(op, input, size, scale_factor, spatial):
     if (size is None) == (scale_factor is None):
-        raise ValueError(f"{op}: exactly one of size or scale_factor should be defined, got "
-                         f"size={size!r}, scale_factor={scale_factor!r}")
+        which = "either" if size is None else "only one of"
+        raise ValueError(f"{op}: {which} size or scale_factor should be defined (exactly one of "
+                         f"size or scale_factor is needed), got size={size!r}, "
+                         f"scale_factor={scale_factor!r}")
     in_size = tuple(input.shape[2:])
     if size is not None:
         sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
@@ -132,19 +135,20 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias:
         raise NotImplementedError(f"{op}: antialias=True is not supported")
     if mode not in INTERPOLATE_MODES:
-        raise ValueError(f"{op}: unsupported mode {mode!r}; use one of {INTERPOLATE_MODES}")
+        raise UnsupportedModeError(f"{op}: unsupported mode {mode!r}; use one of "
+                                   f"{INTERPOLATE_MODES}")
     if align_corners is not None and mode not in _MODE_DIMS:
         raise ValueError(f"{op}: align_corners option can only be set with the interpolating "
                          f"modes: linear | bilinear | bicubic")
     spatial = input.ndim - 2
     if spatial not in (1, 2, 3) or _MODE_DIMS.get(mode, spatial) != spatial:
         need = {1: "3D", 2: "4D", 3: "5D"}.get(_MODE_DIMS.get(mode), "3D, 4D or 5D")
-        raise ValueError(f"{op}: got {input.ndim}D input of shape {tuple(input.shape)}, but "
-                         f"mode {mode!r} needs {need} input")
+        raise UnsupportedModeError(f"{op}: got {input.ndim}D input of shape "
+                                   f"{tuple(input.shape)}, but mode {mode!r} needs {need} input")
     out_size, scales = _output_size(op, input, size, scale_factor, spatial)
     if min(out_size) <= 0:
-        raise ValueError(f"{op}: output size {out_size} must be positive (input shape "
-                         f"{tuple(input.shape)})")
+        raise ArgumentError(f"{op}: output size {out_size} must be positive (input shape "
+                            f"{tuple(input.shape)})")
     if recompute_scale_factor:
         scales = (None,) * spatial
     if mode == "area":

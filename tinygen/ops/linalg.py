@@ -7,7 +7,8 @@ import math
 
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
-from tinygen.ops.convert import binary_operands
+from tinygen.ops.complex_ops import conj
+from tinygen.ops.convert import binary_operands, write_out
 from tinygen.ops.shape import expand, permute, reshape, squeeze, transpose, unsqueeze
 from tinygen.tensor import Tensor
 
@@ -33,20 +34,21 @@ class MatMul(ArrayFunction):
         g = unsqueeze(g, -2) if a.ndim == 1 else g
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = g @ transpose(b2, -1, -2)
+            grad_a = g @ conj(transpose(b2, -1, -2))
             grad_a = squeeze(grad_a, -2) if a.ndim == 1 else grad_a
         if ctx.needs_input_grad[1]:
-            grad_b = transpose(a2, -1, -2) @ g
+            grad_b = conj(transpose(a2, -1, -2)) @ g
             grad_b = squeeze(grad_b, -1) if b.ndim == 1 else grad_b
         return grad_a, grad_b
 
 
-def matmul(a, b):
-    """a @ b with NumPy's rules for 1-D, batched and broadcast operands. Both tensors must have
-    one dtype, as in PyTorch (a NumPy array or list operand is converted first)."""
+def matmul(input, other, *, out=None):
+    """input @ other with NumPy's rules for 1-D, batched and broadcast operands. Both tensors
+    must have one dtype, as in PyTorch (a NumPy array or list operand is converted first)."""
+    a, b = input, other
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         a, b = binary_operands(a, b)
-    return _product("matmul", a, b)
+    return write_out(_product("matmul", a, b), out, "matmul")
 
 
 def _product(op, a, b):

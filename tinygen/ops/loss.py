@@ -20,6 +20,7 @@ from tinygen import device_checks, kernels
 from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
+from tinygen.errors import ArgumentError
 from tinygen.ops.compare import clamp, where
 from tinygen.ops.distance import ClampMinForward
 from tinygen.ops.elementwise import exp, log, log1p, relu, sigmoid
@@ -54,9 +55,9 @@ def reduce_loss(loss, reduction):
 
 def _check_same_shape(input, target, name):
     if target.shape != input.shape:
-        raise ValueError(f"{name}: target shape {tuple(target.shape)} differs from input shape "
-                         f"{tuple(input.shape)}; reshape the target to the input's shape "
-                         f"(tinygen never broadcasts a loss target)")
+        raise ArgumentError(f"{name}: target shape {tuple(target.shape)} differs from input "
+                            f"shape {tuple(input.shape)}; reshape the target to the input's "
+                            f"shape (tinygen never broadcasts a loss target)")
 
 
 def _float_target(input, target, name):

@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
+from tinygen.errors import ArgumentError
 from tinygen.ops.conv import Im2col, ntuple, pair
 from tinygen.ops.pad import pad
 from tinygen.tensor import Tensor
@@ -65,12 +66,12 @@ def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode,
               else as_tuple(stride, "stride"))
     padding, dilation = as_tuple(padding, "padding"), as_tuple(dilation, "dilation")
     if min(kernel) <= 0 or min(stride) <= 0 or min(dilation) <= 0 or min(padding) < 0:
-        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive and padding "
-                         f"non-negative, got kernel_size={kernel}, stride={stride}, "
-                         f"padding={padding}, dilation={dilation}")
+        raise ArgumentError(f"{op}: kernel_size, stride and dilation must be positive and padding "
+                            f"non-negative, got kernel_size={kernel}, stride={stride}, "
+                            f"padding={padding}, dilation={dilation}")
     if any(p > k // 2 for k, p in zip(kernel, padding)):
-        raise ValueError(f"{op}: pad should be smaller than or equal to half of kernel size, "
-                         f"but got padding={padding}, kernel_size={kernel}")
+        raise ArgumentError(f"{op}: pad should be smaller than or equal to half of kernel size, "
+                            f"but got padding={padding}, kernel_size={kernel}")
     size, extra = [], []
     for m, k, s, p, d in zip(input.shape[-n:], kernel, stride, padding, dilation):
         span = m + 2 * p - d * (k - 1) - 1
@@ -122,7 +123,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     (count_include_pad=True) or its number of input pixels, or ``divisor_override``."""
     op = "avg_pool2d"
     if divisor_override is not None and divisor_override == 0:
-        raise ValueError(f"{op}: divisor must be not zero")
+        raise ArgumentError(f"{op}: divisor must be not zero")
     kernel, stride, padding, _, size, extra = _pool_geometry(
         op, input, kernel_size, stride, padding, 1, ceil_mode)
     cols = _windows(input, kernel, stride, padding, (1, 1), extra, 0.0)
@@ -151,7 +152,7 @@ def _as_height_one(value, name, op, height=1):
     """A 1-D pooling argument (an int or a 1-tuple) as the 2-D pair (height, value)."""
     value = (value,) if isinstance(value, int) else tuple(value)
     if len(value) != 1:
-        raise ValueError(f"{op}: {name} must be an int or a tuple of one int, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be an int or a tuple of one int, got {value!r}")
     return (height,) + value
 
 

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from tinygen.backend import get_array_module
+from tinygen.errors import ArgumentError
 from tinygen.ops.conv3d import _flat_pad
 from tinygen.ops.conv_nd import Im2colNd
 from tinygen.ops.pad import pad
@@ -60,7 +61,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     positions, or ``divisor_override``."""
     op = "avg_pool3d"
     if divisor_override is not None and divisor_override == 0:
-        raise ValueError(f"{op}: divisor must be not zero")
+        raise ArgumentError(f"{op}: divisor must be not zero")
     kernel, stride, padding, _, size, extra = _pool_geometry(
         op, input, kernel_size, stride, padding, 1, ceil_mode, 3)
     if any(m < k for m, k in zip(input.shape[-3:], kernel)):   # PyTorch's check, padding aside

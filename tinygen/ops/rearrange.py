@@ -11,7 +11,9 @@ import numpy as np
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import _result_dtype, where
-from tinygen.ops.indexing import IndexAdd, _scatter_add, gather, getitem, index_put
+from tinygen.errors import DtypeError
+from tinygen.ops.indexing import (
+    IndexAdd, _scatter_add, check_in_range, gather, getitem, index_put)
 from tinygen.ops.shape import (
     broadcast_to, cat, expand, normalize_dim, permute, reshape, strided_view, transpose)
 from tinygen.tensor import Tensor
@@ -112,8 +114,8 @@ class Diagonal(ArrayFunction):
         x = x[tuple(corner)]
         others = [d for d in range(x.ndim) if d not in (a, b)]
         shape = tuple(x.shape[d] for d in others) + (min(x.shape[a], x.shape[b]),)
-        if 0 in shape:
-            return get_array_module(x).empty(shape, x.dtype)
+        if 0 in shape:      # still a view of x, so changes to it count as x's (its version)
+            return x.transpose(others + [a, b])[..., :0, :0].reshape(shape)
         strides = tuple(x.strides[d] for d in others) + (x.strides[a] + x.strides[b],)
         return strided_view(x, shape, strides)
 
@@ -240,6 +242,9 @@ def _scatter_index(input, dim, index, src, op):
     input[index[i][j][k]][j][k] for dim 0, and src cut to index's shape."""
     axis = normalize_dim(dim, input.ndim, op)
     array = index.array if isinstance(index, Tensor) else index
+    if array.ndim == 0 and input.ndim == 1:     # PyTorch counts a 0-d index as 1-d here
+        array = array.reshape(1)
+        src = reshape(src, (1,)) if isinstance(src, Tensor) and src.ndim == 0 else src
     if array.ndim != input.ndim or array.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: index must be an integer tensor with as many dims as input "
                            f"({input.ndim}), got shape {tuple(array.shape)} and dtype "
@@ -249,7 +254,10 @@ def _scatter_index(input, dim, index, src, op):
     if array.ndim:                  # a 0-d input has one position, named by the empty index
         grid[axis] = array
     if isinstance(src, Tensor):
+        if src.dtype != input.dtype:
+            raise DtypeError("scatter(): Expected self.dtype to be equal to src.dtype")
         src = getitem(src, tuple(slice(0, n) for n in array.shape))
+    check_in_range(array, input.shape[axis] if input.ndim else 1, axis, op)
     return tuple(grid), src
 
 
@@ -263,16 +271,12 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
     if reduce is not None:
         raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported (only 'add')")
     grid, src = _scatter_index(input, dim, index, src, "scatter")
-    if isinstance(src, Tensor) and src.dtype != input.dtype:
-        src = src.to(input.dtype)
     return index_put(input, grid, src)
 
 
 def scatter_add(input, dim, index, src):
     """input with src[i][j][k] added at [index[i][j][k]][j][k] (dim 0); repeats add up."""
     grid, src = _scatter_index(input, dim, index, src, "scatter_add")
-    if src.dtype != input.dtype:
-        src = src.to(input.dtype)
     return input + IndexAdd.apply(src, input.shape, grid)
 
 
@@ -357,8 +361,6 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         return reshape(scatter_reduce(reshape(input, 1), 0, reshape(index, 1), reshape(src, 1),
                                       reduce, include_self=include_self), ())
     grid, src = _scatter_index(input, dim, index, src, "scatter_reduce")
-    if src.dtype != input.dtype:
-        src = src.to(input.dtype)
     if reduce in _SCATTER_UFUNCS:
         return ScatterExtreme.apply(input, src, grid, _SCATTER_UFUNCS[reduce], include_self)
     xp = get_array_module(input.array)

@@ -221,9 +221,9 @@ def cumsum(x, dim, dtype=None):
 
 
 def mean(x, dim=None, keepdim=False):
-    if x.dtype.kind != "f":
-        raise RuntimeError(f"mean() needs a floating point input, got {x.dtype}; "
-                           f"use x.float().mean()")
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"mean(): could not infer output dtype: it needs a floating point "
+                           f"input, got {x.dtype}; use x.float().mean()")
     axes = _reduced_axes(dim, x.ndim, "mean")
     return _per_count(sum(x, axes, keepdim), _count(x, axes))
 

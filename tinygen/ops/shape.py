@@ -11,6 +11,7 @@ import numpy as np
 from tinygen import dtypes
 from tinygen.autograd.function import ArrayFunction, memory_owner
 from tinygen.backend import get_array_module
+from tinygen.errors import ArgumentError
 
 
 def normalize_dim(dim, ndim, op="op"):
@@ -29,7 +30,8 @@ def normalize_dims(dim, ndim, op="op"):
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     axes = tuple(sorted({normalize_dim(d, ndim, op) for d in dims}))
     if len(axes) != len(dims):
-        raise ValueError(f"{op}: dim {dim} names an axis more than once")
+        raise ArgumentError(f"{op}: dim {dim} names an axis more than once (a dim appears "
+                            f"multiple times in the list of dims)")
     return axes if ndim else ()
 
 
@@ -88,12 +90,16 @@ class Permute(ArrayFunction):
 
 
 class Expand(ArrayFunction):
-    """y = x broadcast to ``shape`` (a read-only view);  the gradient is summed back."""
+    """y = x broadcast to ``shape`` (a read-only view where it repeats elements, a writeable one
+    where it only adds leading 1s, as PyTorch's);  the gradient is summed back."""
     is_view = is_plain_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
+        lead = len(shape) - x.ndim
+        if shape[lead:] == x.shape and all(n == 1 for n in shape[:lead]):
+            return x[(None,) * lead + (Ellipsis,)]
         return get_array_module(x).broadcast_to(x, shape)
 
     @staticmethod
@@ -156,7 +162,8 @@ class Unbind(ArrayFunction):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return tuple(x[(slice(None),) * dim + (i,)] for i in range(x.shape[dim]))
+        # the Ellipsis keeps a 1-d x's slices 0-d views, not NumPy scalars (copies)
+        return tuple(x[(slice(None),) * dim + (i, Ellipsis)] for i in range(x.shape[dim]))
 
     @staticmethod
     def backward(ctx, *grad_slices):
@@ -178,27 +185,29 @@ def _shape_arg(shape):
 def reshape(x, *shape):
     """x with a new shape: a view of x's memory where its layout allows, else a copy."""
     shape = _shape_arg(shape)
-    return x if shape == tuple(x.shape) else Reshape.apply(x, _checked_shape(x, shape, "reshape"))
+    # always a new tensor, as in PyTorch: a view of x even for x's own shape (its ``_base``)
+    return Reshape.apply(x, _checked_shape(x, shape, "reshape"))
 
 
 def view(x, *shape):
     """x with a new shape, always sharing x's memory (an error where that is impossible)."""
     shape = _shape_arg(shape)
-    return x if shape == tuple(x.shape) else View.apply(x, _checked_shape(x, shape, "view"))
+    return View.apply(x, _checked_shape(x, shape, "view"))
 
 
 def _checked_shape(x, shape, op):
     """``shape``, or an error if it has more than one -1 or holds a different number of
     elements than x."""
     if shape.count(-1) > 1 or any(n < -1 for n in shape):
-        raise RuntimeError(f"{op}: invalid shape {shape} (at most one -1, no other negatives)")
+        raise RuntimeError(f"{op}: invalid shape {shape}: only one dimension can be inferred "
+                           f"(at most one -1, no other negatives)")
     known = 1
     for n in shape:
         known *= n if n != -1 else 1
     size = x.numel()
     if (-1 not in shape and known != size) or (-1 in shape and (known == 0 or size % known)):
-        raise RuntimeError(f"{op}: shape {shape} is invalid for input of shape "
-                           f"{tuple(x.shape)} ({size} elements)")
+        raise RuntimeError(f"{op}: shape {shape} is invalid for input of size {size} "
+                           f"(shape {tuple(x.shape)})")
     return shape
 
 
@@ -209,6 +218,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     end = normalize_dim(end_dim, x.ndim, "flatten")
     if start > end:
         raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    if start == end:                # PyTorch returns the tensor itself, not a view
+        return x
     shape = x.shape
     return reshape(x, shape[:start] + (_product(shape[start:end + 1]),) + shape[end + 1:])
 
@@ -227,14 +238,12 @@ def permute(x, *dims):
         raise RuntimeError(f"permute: dims {dims} are not a permutation of the "
                            f"{x.ndim} dims of a tensor of shape {tuple(x.shape)}")
     dims = tuple(d % max(x.ndim, 1) for d in dims)
-    if dims == tuple(range(x.ndim)):
-        return x
     return Permute.apply(x, dims)
 
 
 def transpose(x, dim0, dim1):
     if x.ndim == 0:
-        return x
+        return Permute.apply(x, ())
     dims = list(range(x.ndim))
     a, b = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
     dims[a], dims[b] = dims[b], dims[a]
@@ -257,7 +266,7 @@ def expand(x, *shape):
         if n != 1 and n != shape[lead + i]:
             raise RuntimeError(f"expand: the input shape {tuple(x.shape)} can't be broadcast "
                                f"to {shape} (dim {i} has size {n})")
-    return x if shape == tuple(x.shape) else Expand.apply(x, shape)
+    return Expand.apply(x, shape)
 
 
 def expand_as(x, other):
@@ -314,7 +323,7 @@ def stack(tensors, dim=0):
     """Join same-shape tensors along a new dim."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+        raise ArgumentError("stack: expected a non-empty list of tensors")
     for i, t in enumerate(tensors[1:], 1):
         if t.shape != tensors[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
@@ -333,13 +342,13 @@ def split(x, split_size_or_sections, dim=0):
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
+            raise ArgumentError(f"split: split_size must be positive, got {size}")
         sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != length:
-            raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} has "
-                             f"size {length}")
+            raise ArgumentError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} "
+                                f"has size {length}")
         if not sizes:                        # PyTorch: no pieces at all
             return ()
     return Split.apply(x, sizes, axis)
@@ -348,7 +357,7 @@ def split(x, split_size_or_sections, dim=0):
 def chunk(x, chunks, dim=0):
     """Split into ``chunks`` pieces of equal size (the last may be smaller), as PyTorch."""
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        raise ArgumentError(f"chunk: chunks must be positive, got {chunks}")
     if x.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     length = x.shape[normalize_dim(dim, x.ndim, "chunk")]

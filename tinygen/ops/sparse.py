@@ -8,6 +8,7 @@ the row ``padding_idx`` gets none, as in PyTorch.
 from tinygen import device_checks
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
+from tinygen.errors import DtypeError
 from tinygen.ops.indexing import IndexAdd
 from tinygen.tensor import Tensor
 
@@ -41,8 +42,8 @@ def embedding(input, weight, padding_idx=None):
     ids = input.array if isinstance(input, Tensor) else get_array_module(weight.array).asarray(
         input)
     if ids.dtype.kind not in "iu":
-        raise TypeError(f"embedding: expected integer ids (int64 or int32), got {ids.dtype}; "
-                        f"convert them with .long()")
+        raise DtypeError(f"embedding: expected integer ids (int64 or int32), got {ids.dtype}; "
+                         f"convert them with .long()")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                          f"shape {tuple(weight.shape)}")
@@ -53,7 +54,7 @@ def embedding(input, weight, padding_idx=None):
             (low < 0) | (high >= count),
             lambda low, high: IndexError(f"embedding: id {low if low < 0 else high} is out of "
                                          f"range for {count} embeddings (valid ids are 0 to "
-                                         f"{count - 1})"),
+                                         f"{count - 1}): index out of range in self"),
             low, high, op="embedding")
     if padding_idx is not None:
         if not -count <= padding_idx < count:
