@@ -386,15 +386,6 @@ class Tensor(ToShortcuts):
             result = ops.to_device(result, Device(device))
         return result
 
-    def long(self):
-        return self.to(dtypes.int64)
-
-    def int(self):
-        return self.to(dtypes.int32)
-
-    def bool(self):
-        return self.to(dtypes.bool)
-
     def type_as(self, other):
         return self.to(other.dtype)
 
@@ -417,18 +408,6 @@ class Tensor(ToShortcuts):
     def contiguous(self):
         """This tensor if its array is C-contiguous, else a contiguous copy (in the graph)."""
         return self if self.is_contiguous() else ops.clone(self)
-
-    def type(self, dtype=None):
-        """``x.type()``: PyTorch's type name ('tinygen.FloatTensor', 'tinygen.cuda.LongTensor');
-        ``x.type(dtype)``: ``x.to(dtype)``, where dtype may also be such a name."""
-        if dtype is None:
-            return ("tinygen.cuda." if self.is_cuda else "tinygen.") + _TYPE_NAMES[self.dtype.name]
-        if isinstance(dtype, str) and dtype.endswith("Tensor"):
-            names = {name: dtype_name for dtype_name, name in _TYPE_NAMES.items()}
-            if dtype.rsplit(".", 1)[-1] not in names:
-                raise ValueError(f"invalid type: {dtype!r}")
-            dtype = dtypes.as_dtype(names[dtype.rsplit(".", 1)[-1]])
-        return self.to(dtype)
 
     # Methods whose signature differs from the op of the same name (the rest: tensor_methods.py)
 
@@ -463,11 +442,6 @@ def _copied(t, src):
     it stays there with gradient zero (where(True, src, t)), as PyTorch's CopyBackwards."""
     value = ops.expand(src.to(t.device, t.dtype), t.shape)
     return inplace._filled(t, value) if t.requires_grad else value
-
-
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
 class _RetainGrad:

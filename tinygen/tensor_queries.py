@@ -133,6 +133,24 @@ def register_post_accumulate_grad_hook(self, hook):
     return _HookHandle(self._hooks, wrapped)
 
 
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def type_(self, dtype=None):
+    """``x.type()``: PyTorch's type name ('tinygen.FloatTensor', 'tinygen.cuda.LongTensor');
+    ``x.type(dtype)``: ``x.to(dtype)``, where dtype may also be such a name."""
+    if dtype is None:
+        return ("tinygen.cuda." if self.is_cuda else "tinygen.") + _TYPE_NAMES[self.dtype.name]
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        names = {name: dtype_name for dtype_name, name in _TYPE_NAMES.items()}
+        if dtype.rsplit(".", 1)[-1] not in names:
+            raise ValueError(f"invalid type: {dtype!r}")
+        dtype = dtypes.as_dtype(names[dtype.rsplit(".", 1)[-1]])
+    return self.to(dtype)
+
+
 def _cast(dtype):
     def method(self):
         return self.to(dtype)
@@ -146,7 +164,8 @@ for _name, _value in {
         "positive": positive, "retains_grad": retains_grad,
         "register_post_accumulate_grad_hook": register_post_accumulate_grad_hook,
         "byte": _cast(dtypes.as_dtype("uint8")), "char": _cast(dtypes.as_dtype("int8")),
-        "short": _cast(dtypes.as_dtype("int16")),
+        "short": _cast(dtypes.as_dtype("int16")), "int": _cast(dtypes.int32),
+        "long": _cast(dtypes.int64), "bool": _cast(dtypes.bool), "type": type_,
         "broadcast_to": lambda self, size: ops.broadcast_to(self, size),
         "is_same_size": lambda self, other: tuple(self.shape) == tuple(other.shape),
         "is_complex": lambda self: self.dtype.kind == "c",

@@ -270,7 +270,8 @@ def test_requires_grad_(rng):
 
 @pytest.mark.parametrize("dtype", [tg.int64, tg.int32, tg.bool, tg.uint8])
 def test_requires_grad_refused_on_non_float_tensors(dtype):
-    with pytest.raises(RuntimeError, match=rf"only Tensors of floating point.*{dtype}.*\.float\(\)"):
+    with pytest.raises(RuntimeError,
+                       match=rf"only Tensors of floating point.*{dtype}.*\.float\(\)"):
         tg.zeros(3, dtype=dtype).requires_grad_()
     with pytest.raises(RuntimeError, match="floating point"):
         tg.zeros(3, dtype=dtype, requires_grad=True)

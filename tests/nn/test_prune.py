@@ -50,7 +50,8 @@ def test_pruning_twice_composes_and_structured():
     hooks = [h.fn for h in m._module_hooks.values()]
     assert len(hooks) == 1 and isinstance(hooks[0], prune.PruningContainer)
     mask = m.weight_mask.numpy()
-    # first: |w| 0.05, 0.1 pruned (tie: the first 0.1); then the row of smallest L1 norm (row 0: 1.0) goes
+    # first: |w| 0.05, 0.1 pruned (tie: the first 0.1); then the row of smallest L1 norm
+    # (row 0: 1.0) goes
     expected = np.ones((3, 4))
     expected[1, 2] = expected[0, 1] = 0
     expected[0] = 0

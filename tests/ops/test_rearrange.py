@@ -175,8 +175,8 @@ def test_matches_torch():
     torch = pytest.importorskip("torch")
     values = np.random.default_rng(2).standard_normal((3, 4, 3))
     x, t = tg.tensor(values), torch.tensor(values, dtype=torch.float32)
-    np.testing.assert_allclose(host(tg.cross(x, x.flip(0))), torch.cross(t, t.flip(0), dim=0).numpy(),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(host(tg.cross(x, x.flip(0))),
+                               torch.cross(t, t.flip(0), dim=0).numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(host(tg.cdist(x, x)), torch.cdist(t, t).numpy(), atol=1e-5)
     for got, want in zip(x.tensor_split(3, 1), t.tensor_split(3, 1)):
         assert got.shape == tuple(want.shape)

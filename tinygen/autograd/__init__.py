@@ -11,7 +11,8 @@ from tinygen.autograd import functional  # noqa: E402,F401  (after the engine)
 from tinygen.autograd import graph  # noqa: E402,F401  (torch.autograd.graph)
 
 __all__ = ["Function", "ArrayFunction", "backward", "grad", "gradcheck", "gradgradcheck",
-           "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_grad_enabled",
            "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "profile"]
 __all__ += ["functional"]
 __all__ += ["graph"]

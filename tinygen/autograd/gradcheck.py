@@ -19,11 +19,11 @@ upstream gradients v and with imaginary ones iv, so both parts of every output a
 The inner product is then Re(sum(conj(v) f(x))).
 
 Inputs should be float64 (or complex128): a float32 input gets PyTorch's warning, and its
-finite differences (taken in float32) will most likely fail the check. Of PyTorch's other keywords, these are
-accepted: ``nondet_tol`` and ``check_undefined_grad`` have no effect (tinygen runs backward once,
-so it does not compare two runs, and does not call backward with undefined output gradients),
-and ``fast_mode`` must be False (the full check above is the only one). ``seed`` picks the
-random upstream gradients.
+finite differences (taken in float32) will most likely fail the check. Of PyTorch's other
+keywords, these are accepted: ``nondet_tol`` and ``check_undefined_grad`` have no effect
+(tinygen runs backward once, so it does not compare two runs, and does not call backward with
+undefined output gradients), and ``fast_mode`` must be False (the full check above is the only
+one). ``seed`` picks the random upstream gradients.
 """
 
 import warnings

@@ -98,8 +98,8 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    """Conv1d, Conv2d and Conv3d: ``padding`` is an int, a tuple, 'valid' or 'same'; ``padding_mode``
-    'zeros', 'reflect', 'replicate' or 'circular' says what the padding holds."""
+    """Conv1d, Conv2d and Conv3d: ``padding`` is an int, a tuple, 'valid' or 'same';
+    ``padding_mode`` 'zeros', 'reflect', 'replicate' or 'circular' says what the padding holds."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):

@@ -5,8 +5,8 @@ Binary ops broadcast like NumPy; their backward returns gradients of the broadca
 engine sums them back to each input's shape. Operands follow PyTorch's dtype rules (convert.py).
 
 Results outside a function's domain follow IEEE 754 quietly, as in PyTorch: 1 / 0 is inf, log(0)
--inf, sqrt(-1) NaN, exp(1e4) inf, with no NumPy RuntimeWarning (``IEEE_QUIET``, the errstate these forwards run
-under).
+-inf, sqrt(-1) NaN, exp(1e4) inf, with no NumPy RuntimeWarning (``IEEE_QUIET``, the errstate
+these forwards run under).
 """
 
 import numpy as np
