@@ -1,7 +1,7 @@
 """``torch.backends.mkldnn``: tinygen has no oneDNN; the flag is kept (a script may read back
 what it set) and changes nothing."""
 
-import contextlib
+from tinygen.backends.flag_block import flag_block
 
 enabled = True
 deterministic = False
@@ -12,14 +12,7 @@ def is_available():
     return False
 
 
-@contextlib.contextmanager
 def flags(enabled=False, deterministic=False, allow_tf32=True):
     """Set the flags inside the block, as PyTorch's ``flags()``; they change nothing here."""
-    names = {"enabled": enabled, "deterministic": deterministic, "allow_tf32": allow_tf32}
-    module = globals()
-    saved = {name: module[name] for name in names}
-    module.update(names)
-    try:
-        yield
-    finally:
-        module.update(saved)
+    return flag_block(globals(), enabled=enabled, deterministic=deterministic,
+                      allow_tf32=allow_tf32)

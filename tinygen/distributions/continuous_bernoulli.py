@@ -10,11 +10,10 @@ from tinygen.ops import where
 from . import constraints
 from .exp_family import ExponentialFamily
 from .utils import (
-    broadcast_all, clamp_probs, lazy_property, logits_to_probs, one_of, probs_to_logits,
-    softplus)
+    ProbsOrLogits, broadcast_all, clamp_probs, lazy_property, logits_to_probs, one_of, softplus)
 
 
-class ContinuousBernoulli(ExponentialFamily):
+class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     """CB(probs or logits); reparameterised through its inverse CDF."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -34,18 +33,6 @@ class ContinuousBernoulli(ExponentialFamily):
             (self.logits,) = broadcast_all(logits)
         self._lims = lims
         super().__init__(self._param.shape, validate_args=validate_args)
-
-    @property
-    def _param(self):
-        return self.__dict__.get("probs", self.__dict__.get("logits"))
-
-    @property
-    def param_shape(self):
-        return self._param.shape
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
 
     @lazy_property
     def probs(self):
