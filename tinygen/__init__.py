@@ -81,6 +81,7 @@ from tinygen.ops import (  # noqa: E402  (torch.det, torch.svd, ...: old linalg 
     cholesky, cholesky_inverse, cholesky_solve, det, inverse, logdet, matrix_exp, matrix_power,
     pinverse, qr, slogdet, svd)
 from tinygen.ops import lu, lu_solve, lu_unpack  # noqa: E402  (torch.lu, ...: LU)
+from tinygen.ops import geqrf, orgqr, ormqr  # noqa: E402  (Householder: torch.geqrf, ...)
 from tinygen.serialization import load, save  # noqa: E402
 from tinygen import viz  # noqa: E402  (graph drawing; imports matplotlib only when drawing)
 from tinygen import nn, optim  # noqa: E402  (tg.nn and tg.optim, as torch.nn and torch.optim)
@@ -89,6 +90,7 @@ from tinygen.func import vmap  # noqa: E402  (tg.vmap, as torch.vmap)
 from tinygen import distributions, utils  # noqa: E402  (tg.utils.data, tg.distributions)
 from tinygen import amp, backends  # noqa: E402  (GradScaler; cudnn/TF32 switches, ignored)
 from tinygen.ops import digamma, erfinv, i0, lgamma, mvlgamma, polygamma  # noqa: E402
+from tinygen.ops import igamma, igammac  # noqa: E402  (regularized incomplete gamma)
 from tinygen import special  # noqa: E402  (tg.special, as torch.special)
 from tinygen.compiler import compile  # noqa: E402  (accepted; runs eagerly)
 from tinygen import accelerator, jit, version  # noqa: E402  (torch.jit passes through)
@@ -112,3 +114,4 @@ from tinygen.ops import (  # noqa: E402  (complex tensors, as torch)
     view_as_real)
 from tinygen import fft  # noqa: E402  (tg.fft, as torch.fft)
 from tinygen.fft_stft import istft, stft  # noqa: E402  (tg.stft, tg.istft, as torch)
+from tinygen.tensor_methods_more import nonzero_static  # noqa: E402  (as torch.nonzero_static)

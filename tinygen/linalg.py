@@ -1,6 +1,8 @@
-"""``tg.linalg``: the linear-algebra namespace of PyTorch's ``torch.linalg`` for real
-float32/float64 tensors, batched over leading dims. Every function is differentiable (see the
-ops/linalg_*.py files for each backward and its source)."""
+"""``tg.linalg``: the linear-algebra namespace of PyTorch's ``torch.linalg``, batched over
+leading dims, for float32/float64 tensors and (where PyTorch takes them and the backward is
+complex-correct: ops/complex_support.py) complex64/complex128 ones. Every function is
+differentiable except geqrf and the LDL ones, as in PyTorch (see the ops/linalg_*.py files for
+each backward and its source)."""
 
 from tinygen.ops.fused_products import multi_dot
 from tinygen.ops.linalg import matmul
@@ -13,11 +15,15 @@ from tinygen.ops.linalg_inverse import (
 from tinygen.ops.linalg_lu import (
     lu, lu_factor, lu_factor_ex, lu_solve, tensorinv, tensorsolve)
 from tinygen.ops.linalg_norms import (
-    cond, cross, diagonal, lstsq, matrix_norm, matrix_rank, norm, pinv, vander, vecdot)
-from tinygen.ops.norm import vector_norm
+    cond, cross, diagonal, lstsq, matrix_norm, matrix_rank, norm, pinv, vander, vecdot,
+    vector_norm)
+from tinygen.ops.linalg_eig import eig, eigvals
+from tinygen.ops.linalg_householder import householder_product
+from tinygen.ops.linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
-           "eigvalsh", "inv", "inv_ex", "lstsq", "lu",
+           "eig", "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex", "ldl_factor",
+           "ldl_factor_ex", "ldl_solve", "lstsq", "lu",
            "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_exp", "matrix_norm",
            "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv",

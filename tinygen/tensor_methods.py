@@ -45,6 +45,7 @@ _OP_METHODS += (  # linear algebra (ops/linalg_aliases.py)
     "det", "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "matrix_exp",
     "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd")
 _OP_METHODS += ("lu", "lu_solve")  # LU (ops/linalg_lu.py)
+_OP_METHODS += ("geqrf", "orgqr", "ormqr")  # Householder (ops/linalg_householder.py)
 for _name in _OP_METHODS:
     setattr(Tensor, _name, getattr(ops, _name))
 
@@ -138,6 +139,9 @@ for _name in ("lgamma", "digamma", "erfinv", "i0", "mvlgamma"):
     setattr(Tensor, _name, getattr(ops, _name))
     setattr(Tensor, f"{_name}_", _in_place(_name))
 Tensor.polygamma = lambda self, n: ops.polygamma(n, self)
+for _name in ("igamma", "igammac"):                    # ops/special_rest.py
+    setattr(Tensor, _name, getattr(ops, _name))
+    setattr(Tensor, f"{_name}_", _in_place(_name))
 Tensor.polygamma_ = lambda self, n: inplace.modify(
     self, "polygamma_", lambda t: ops.polygamma(n, t))
 
@@ -155,3 +159,8 @@ _complex_ops.install(Tensor)
 from tinygen import fft_stft as _fft_stft  # noqa: E402
 
 Tensor.stft, Tensor.istft = _fft_stft.stft, _fft_stft.istft
+
+# nonzero_static, new_empty_strided, as_subclass, dim_order (tensor_methods_more.py).
+from tinygen import tensor_methods_more as _more  # noqa: E402
+
+_more.install(Tensor)

@@ -138,5 +138,5 @@ def _compare_grads(torch, ours_in, theirs_in, ours_out, theirs_out, seed, what):
             b = torch.zeros_like(theirs_in[i])
         if a is None:
             a = tg.zeros(tuple(theirs_in[i].shape), dtype=tg.float64)
-        np.testing.assert_allclose(a.detach().cpu().numpy(), b.numpy(), rtol=1e-10, atol=1e-10,
-                                   equal_nan=True, err_msg=f"{what}: grad of input {i}")
+        np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().numpy(), rtol=1e-10,
+                                   atol=1e-10, equal_nan=True, err_msg=f"{what}: grad of input {i}")

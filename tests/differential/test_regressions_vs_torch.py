@@ -76,3 +76,12 @@ def test_var_with_correction_past_the_count_is_inf(correction):
               lambda t: torch.var(t, 0, correction=correction), [np.array([0.5, -1.5])],
               grad=False)
     assert tg.var(tg.zeros(2), correction=2).item() != tg.var(tg.zeros(2), correction=2).item()
+
+
+def test_diff_of_order_zero_and_of_a_scalar():
+    x, t = tg.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0])
+    assert tg.diff(x, n=0, prepend=tg.tensor([0.0])).tolist() == \
+        torch.diff(t, n=0, prepend=torch.tensor([0.0])).tolist() == [1.0, 2.0]
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match="at least one-dimensional"):
+            lib.diff(lib.tensor(1.0))

@@ -1,6 +1,8 @@
-"""``torch.backends.cuda``: the matmul precision flags and the attention-kernel switches,
-accepted and ignored (tinygen's float32 products are float32 on every device, and its
-``scaled_dot_product_attention`` has one implementation)."""
+"""``torch.backends.cuda``: the matmul precision flags, accepted and ignored (tinygen's float32
+products are float32 on every device), and the attention-kernel switches, which
+``scaled_dot_product_attention`` honours as PyTorch's CPU build does: it refuses when only
+kernels that cannot run the call are enabled (see ``tinygen.nn.attention.sdpa_kernel``),
+though tinygen has one implementation."""
 
 from types import SimpleNamespace
 

@@ -1,9 +1,10 @@
 """The Gamma distribution; samples from the generator's standard-gamma draws, reparameterised
-by the implicit gradient of the Gamma CDF (standard_gamma.py)."""
+by the implicit gradient of the Gamma CDF (standard_gamma.py). Its ``cdf`` is igamma, which
+Chi2 and InverseGamma (through TransformedDistribution) use too; as PyTorch, there is no icdf."""
 
 import numpy as np
 
-from tinygen.ops import clamp, digamma, lgamma, xlogy
+from tinygen.ops import clamp, digamma, igamma, lgamma, xlogy
 from . import constraints
 from .distribution import Distribution
 from .standard_gamma import standard_gamma
@@ -45,3 +46,9 @@ class Gamma(Distribution):
     def entropy(self):
         c = self.concentration
         return c - self.rate.log() + lgamma(c) + (1 - c) * digamma(c)
+
+    def cdf(self, value):
+        """P(c, r x), the regularized lower incomplete gamma function (differentiable in the
+        value and the rate; as PyTorch, not in the concentration)."""
+        self._check(value)
+        return igamma(self.concentration, self.rate * value)

@@ -64,11 +64,13 @@ from tinygen.ops.windows import (
 from tinygen.ops.special_functions import (
     digamma, entr, erfinv, i0, i0e, i1, i1e, lgamma, log_ndtr, mvlgamma, ndtr, ndtri, polygamma,
     xlog1py, zeta)
+from tinygen.ops.special_rest import igamma, igammac  # regularized incomplete gamma
 from tinygen.ops.linalg_aliases import (
     cholesky, cholesky_inverse, cholesky_solve, det, inverse, logdet, matrix_exp, matrix_power,
     pinverse, qr, slogdet, svd)
 from tinygen.ops.linalg_lu import (  # torch.lu, torch.lu_solve (old names), torch.lu_unpack
     lu_unpack, old_lu as lu, old_lu_solve as lu_solve)
+from tinygen.ops.linalg_householder import geqrf, orgqr, ormqr  # torch.geqrf, ...
 from tinygen.ops.complex_ops import (  # complex tensors (ops/complex_ops.py)
     angle, complex, conj, conj_physical, imag, is_conj, polar, real, resolve_conj, view_as_complex,
     view_as_real)

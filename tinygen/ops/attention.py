@@ -11,6 +11,7 @@ from tinygen import device_checks, kernels
 from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
+from tinygen.ops.attention_backends import check_sdp_backend
 from tinygen.ops.compare import where
 from tinygen.ops.dropout import dropout
 from tinygen.ops.reduce import softmax
@@ -141,7 +142,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     is_causal: query i sees keys j <= i (top left, as PyTorch, also when L != S). A query that
     may attend to nothing gets zeros, as in PyTorch.
     """
+    if hasattr(type(attn_mask), "_dispatch"):       # nn.attention.bias.CausalBias
+        return attn_mask._dispatch(query, key, value, attn_mask, dropout_p, is_causal, scale,
+                                   enable_gqa)
     _check_shapes(query, key, value)
+    check_sdp_backend(query, key, value, dropout_p, enable_gqa)   # sdpa_kernel's choice
     if enable_gqa and key.ndim >= 3 and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _share_heads(query, key, value)
     return attention_weights(query, key, attn_mask, dropout_p, is_causal, scale) @ value

@@ -27,3 +27,11 @@ from tinygen.ops import index_ops, pad  # noqa: E402  (linear ops used by stft/i
 
 for _op in (index_ops.Unfold, pad.ConstantPad):
     _op.supports_complex = True
+
+from tinygen.ops import (  # noqa: E402  (linalg: complex128 gradchecks in tests/ops/test_linalg_*)
+    layout, linalg_decompose, linalg_eig, linalg_inverse)
+
+for _op in (layout.Triangle, linalg_inverse.Inv, linalg_inverse.Det, linalg_inverse.Solve,
+            linalg_inverse.SolveTriangular, linalg_decompose.Cholesky, linalg_decompose.QR,
+            linalg_decompose.Eigh, linalg_decompose.SVD, linalg_eig.Eig):
+    _op.supports_complex = True

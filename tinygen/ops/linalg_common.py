@@ -16,10 +16,12 @@ class LinAlgError(RuntimeError):
 
 
 def check_float(A, op):
-    """Raise unless A is a float32/float64 tensor (PyTorch's error for integer inputs)."""
+    """Raise unless A is a float32/float64/complex64/complex128 tensor (PyTorch's error for
+    integer inputs). Ops whose backward is not complex-correct still refuse to record a graph
+    through a complex input (ops/complex_support.py)."""
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(A).__name__}")
-    if A.dtype.kind != "f" or A.dtype.itemsize < 4:
+    if A.dtype.kind not in "fc" or A.dtype.itemsize < (4 if A.dtype.kind == "f" else 8):
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. "
                            f"Got {A.dtype}")
 
@@ -78,7 +80,7 @@ def cholesky_info(a):
     info = np.zeros(len(flat), dtype=np.int32)
     for b, m in enumerate(flat):
         for k in range(1, m.shape[0] + 1):
-            block = np.tril(m[:k, :k]) + np.tril(m[:k, :k], -1).T
+            block = np.tril(m[:k, :k]) + np.tril(m[:k, :k], -1).conj().T
             try:
                 np.linalg.cholesky(block)
             except np.linalg.LinAlgError:

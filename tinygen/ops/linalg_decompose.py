@@ -1,10 +1,12 @@
 """Factorizations: ``linalg.cholesky``, ``qr``, ``eigh``/``eigvalsh`` and ``svd``/``svdvals``.
 
 Forward is ``xp.linalg``; backward follows PyTorch's (FunctionsManual.cpp: cholesky_backward,
-linalg_qr_backward, linalg_eig_backward for Hermitian input, svd_backward), real case, written
-in tensor ops on the saved outputs so that it can be differentiated again. Eigen- and singular
-vectors are unique only up to sign, so only functions invariant to those signs have gradients
-that finite differences can check (PyTorch's tests do the same).
+linalg_qr_backward, linalg_eig_backward for Hermitian input, svd_backward), written in tensor
+ops on the saved outputs so that it can be differentiated again. Complex input works as in
+PyTorch: transposes become conjugate transposes, eigenvalues and singular values are real, and
+a loss that depends on the phases of eigen- or singular vectors raises in backward. Eigen- and
+singular vectors are unique only up to sign (phase), so only functions invariant to those signs
+have gradients that finite differences can check (PyTorch's tests do the same).
 """
 
 from collections import namedtuple
@@ -16,11 +18,12 @@ from tinygen.backend import get_array_module
 from tinygen.creation import zeros_like
 from tinygen.ops.compare import where
 from tinygen.ops.layout import tril
+from tinygen.ops.linalg_eig import (
+    check_phase_invariant, check_svd_phases, diagonal_matrix, matrix_diagonal)
 from tinygen.ops.linalg_common import (
     LinAlgError, batch_prefix, check_matrix, check_square, cholesky_info, eye_like, info_tensor)
 from tinygen.ops.linalg_inverse import solve_triangular
 from tinygen.ops.shape import cat, unsqueeze
-from tinygen.ops.stacking import diag_embed
 
 CholeskyExResult = namedtuple("cholesky_ex", ["L", "info"])
 QRResult = namedtuple("qr", ["Q", "R"])
@@ -56,10 +59,10 @@ class Cholesky(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_L):
         (L,) = ctx.saved_tensors
-        P = tril(L.mT @ grad_L)
-        g = 0.5 * (P + tril(P, -1).mT)
-        g = solve_triangular(L.mT, g, upper=True)                 # L^-T g
-        return solve_triangular(L, g, upper=False, left=False), None     # (L^-T g) L^-1
+        P = tril(L.mH @ grad_L)                                  # complex: ^T becomes ^H
+        g = 0.5 * (P + tril(P, -1).mH)
+        g = solve_triangular(L.mH, g, upper=True)                 # L^-H g
+        return solve_triangular(L, g, upper=False, left=False), None     # (L^-H g) L^-1
 
 
 def cholesky(A, *, upper=False):
@@ -67,7 +70,7 @@ def cholesky(A, *, upper=False):
     A = L L^T, or upper U = L^T with A = U^T U. Raises LinAlgError when not positive-definite."""
     check_square(A, "linalg.cholesky")
     L = Cholesky.apply(A, True)
-    return L.mT if upper else L
+    return L.mH if upper else L
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):
@@ -77,15 +80,18 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     L = Cholesky.apply(A, check_errors)
     failed = bool(get_array_module(L.array).isnan(L.array).any())
     info = cholesky_info(A.array) if failed else np.zeros(A.shape[:-2], np.int32)
-    return CholeskyExResult(L.mT if upper else L, info_tensor(info, A.array))
+    return CholeskyExResult(L.mH if upper else L, info_tensor(info, A.array))
 
 
 def _qr_backward_tall(gQ, gR, Q, R):
     """m >= n, reduced: M = R gR^T - gQ^T Q, gA = (gQ + Q copyltu(M)) R^-T, where copyltu
-    copies the strict lower triangle of M onto the upper one (Liao et al. 2019, eq. 8)."""
-    M = R @ gR.mT - gQ.mT @ Q
-    sym = tril(M) + tril(M, -1).mT
-    return solve_triangular(R.mT, gQ + Q @ sym, upper=False, left=False)     # X R^-T
+    copies the strict lower triangle of M onto the upper one (Liao et al. 2019, eq. 8). For
+    complex input ^T is ^H and the diagonal of copyltu(M) is Re(M_ii) (PyTorch's syminvadj)."""
+    M = R @ gR.mH - gQ.mH @ Q
+    low = tril(M, -1)
+    diag = tril(M) - low
+    sym = low + low.mH + 0.5 * (diag + diag.mH)
+    return solve_triangular(R.mH, gQ + Q @ sym, upper=False, left=False)     # X R^-H
 
 
 class QR(ArrayFunction):
@@ -109,7 +115,7 @@ class QR(ArrayFunction):
         # m < n: A = [X | Y] with X = Q U square, R = [U | V], V = Q^T Y
         U, gU, gV = R[..., :, :m], gR[..., :, :m], gR[..., :, m:]
         Y = Q @ R[..., :, m:]
-        gX = _qr_backward_tall(gQ + Y @ gV.mT, gU, Q, U)
+        gX = _qr_backward_tall(gQ + Y @ gV.mH, gU, Q, U)
         return cat([gX, Q @ gV], -1), None
 
 
@@ -129,6 +135,11 @@ def qr(A, mode="reduced"):
     return QRResult(*QR.apply(A, mode))
 
 
+def _real_dtype(dtype):
+    """float32 for complex64, float64 for complex128; a real dtype as it is."""
+    return np.dtype(dtype.char.lower()) if dtype.kind == "c" else dtype
+
+
 def _off_diagonal_inverse(E):
     """1 / E off the diagonal, 0 on it (where E is 0 by construction)."""
     eye = eye_like(E).array.astype(bool)
@@ -143,17 +154,19 @@ class Eigh(ArrayFunction):
     def forward(ctx, A, uplo):
         L, V = get_array_module(A).linalg.eigh(A, UPLO=uplo)
         ctx.save_for_backward(L, V)
-        return L.astype(A.dtype, copy=False), V.astype(A.dtype, copy=False)
+        return L.astype(_real_dtype(A.dtype), copy=False), V.astype(A.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gL, gV):
         L, V = ctx.saved_tensors
-        inner = diag_embed(gL)
+        inner = diagonal_matrix(gL.to(V.dtype))
         if ctx.needs_input_grad[0]:
-            VtgV = V.mT @ gV
+            VhgV = V.mH @ gV
+            if V.dtype.kind == "c":
+                check_phase_invariant(VhgV, "linalg_eigh_backward")
             F = _off_diagonal_inverse(unsqueeze(L, -2) - unsqueeze(L, -1))
-            inner = inner + F * (VtgV - VtgV.mT) * 0.5
-        return V @ inner @ V.mT, None
+            inner = inner + F * (VhgV - VhgV.mH) * 0.5
+        return V @ inner @ V.mH, None
 
 
 def eigh(A, UPLO="L"):
@@ -179,7 +192,8 @@ class SVD(ArrayFunction):
         U, S, Vh = get_array_module(A).linalg.svd(A, full_matrices=full_matrices)
         ctx.save_for_backward(U, S, Vh)
         ctx.set_materialize_grads(False)        # None for unused outputs (svdvals: U and Vh)
-        return tuple(x.astype(A.dtype, copy=False) for x in (U, S, Vh))
+        S = S.astype(_real_dtype(A.dtype), copy=False)        # real, also for complex A
+        return U.astype(A.dtype, copy=False), S, Vh.astype(A.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, gU, gS, gVh):
@@ -188,19 +202,23 @@ class SVD(ArrayFunction):
         k = S.shape[-1]
         U, Vh = U[..., :k], Vh[..., :k, :]
         gS = zeros_like(S) if gS is None else gS
+        gS = gS.to(U.dtype) if U.dtype.kind == "c" else gS
         if gU is None and gVh is None:     # S alone: no 1 / (s_i^2 - s_j^2), so repeated
-            return U @ diag_embed(gS) @ Vh, None        # singular values are fine (PyTorch)
+            return U @ diagonal_matrix(gS) @ Vh, None     # singular values are fine (PyTorch)
         gU = zeros_like(U) if gU is None else gU[..., :k]
         gVh = zeros_like(Vh) if gVh is None else gVh[..., :k, :]
-        V, gV = Vh.mT, gVh.mT
-        UtgU, VtgV = U.mT @ gU, V.mT @ gV
-        UtgU, VtgV = UtgU - UtgU.mT, VtgV - VtgV.mT              # skew parts
+        V, gV = Vh.mH, gVh.mH
+        UtgU, VtgV = U.mH @ gU, V.mH @ gV
+        UtgU, VtgV = UtgU - UtgU.mH, VtgV - VtgV.mH              # skew parts
         S2 = S * S
         F = _off_diagonal_inverse(unsqueeze(S2, -2) - unsqueeze(S2, -1))
-        inner = (UtgU * unsqueeze(S, -2) + unsqueeze(S, -1) * VtgV) * F + diag_embed(gS)
+        inner = (UtgU * unsqueeze(S, -2) + unsqueeze(S, -1) * VtgV) * F + diagonal_matrix(gS)
+        if U.dtype.kind == "c":             # the phases: PyTorch's check and diagonal term
+            check_svd_phases(UtgU, VtgV)
+            inner = inner + diagonal_matrix(matrix_diagonal(UtgU) / (2 * S))
         if m > n:          # gA = [U inner + (I - U U^T) gU S^-1] V^T
             gUSinv = gU / unsqueeze(S, -2)
-            return (U @ inner + gUSinv - U @ (U.mT @ gUSinv)) @ Vh, None
+            return (U @ inner + gUSinv - U @ (U.mH @ gUSinv)) @ Vh, None
         if m < n:          # gA = U [inner V^T + S^-1 gV^T (I - V V^T)]
             SinvgVh = gVh / unsqueeze(S, -1)
             return U @ (inner @ Vh + SinvgVh - (SinvgVh @ V) @ Vh), None

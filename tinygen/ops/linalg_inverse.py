@@ -12,6 +12,7 @@ import numpy as np
 
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
+from tinygen.ops.complex_ops import conj
 from tinygen.ops.layout import tril, triu
 from tinygen.ops.linalg_common import (
     LinAlgError, batch_prefix, check_float, check_same_dtype, check_square, eye_like,
@@ -62,8 +63,8 @@ class Inv(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
-        yt = y.mT
-        return -(yt @ grad_y @ yt), None
+        yh = y.mH                                   # complex: -Y^H dY Y^H
+        return -(yh @ grad_y @ yh), None
 
 
 def inv(A):
@@ -103,8 +104,8 @@ class Det(ArrayFunction):
         A, d = ctx.saved_tensors
         if bool((d.array == 0).any()):
             return _adjugate_t(A) * unsqueeze(unsqueeze(grad_d, -1), -1)
-        scale = unsqueeze(unsqueeze(grad_d * d, -1), -1)
-        return scale * inv(A).mT
+        scale = unsqueeze(unsqueeze(grad_d * conj(d), -1), -1)
+        return scale * inv(A).mH
 
 
 def _adjugate_t(A):
@@ -113,7 +114,7 @@ def _adjugate_t(A):
     from tinygen.ops.linalg_decompose import svd
     U, S, Vh = svd(A)
     xp = get_array_module(A.array)
-    sign = xp.linalg.det(U.array) * xp.linalg.det(Vh.array)     # +-1, locally constant
+    sign = xp.conj(xp.linalg.det(U.array) * xp.linalg.det(Vh.array))   # |sign| = 1
     eye = xp.eye(A.shape[-1], dtype=bool)
     others = where(Tensor(eye), 1, unsqueeze(S, -2)).prod(-1)   # prod over j != i of s_j
     return (U * unsqueeze(others * Tensor(sign[..., None]), -2)) @ Vh
@@ -188,8 +189,8 @@ class Solve(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_x):
         A, x = ctx.saved_tensors
-        grad_b = Solve.apply(A.mT, grad_x, False)
-        grad_a = -(grad_b @ x.mT) if ctx.needs_input_grad[0] else None
+        grad_b = Solve.apply(A.mH, grad_x, False)
+        grad_a = -(grad_b @ x.mH) if ctx.needs_input_grad[0] else None
         return grad_a, grad_b, None
 
 
@@ -252,10 +253,10 @@ class SolveTriangular(ArrayFunction):
     def backward(ctx, grad_x):
         A, x = ctx.saved_tensors
         upper, unit = ctx.upper, ctx.unit
-        grad_b = SolveTriangular.apply(A.mT, grad_x, not upper, unit)
+        grad_b = SolveTriangular.apply(A.mH, grad_x, not upper, unit)
         grad_a = None
         if ctx.needs_input_grad[0]:
-            g = -(grad_b @ x.mT)
+            g = -(grad_b @ x.mH)
             k = 1 if unit else 0
             grad_a = triu(g, k) if upper else tril(g, -k)
         return grad_a, grad_b, None, None

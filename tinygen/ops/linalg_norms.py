@@ -16,7 +16,7 @@ from tinygen.ops.linalg_common import (
     check_float, check_matrix, check_same_dtype, check_square, eye_like)
 from tinygen.ops.linalg_decompose import svd, svdvals
 from tinygen.ops.linalg_inverse import inv, inv_ex
-from tinygen.ops.norm import vector_norm
+from tinygen.ops.norm import vector_norm as _vector_norm
 from tinygen.ops.rearrange import diagonal as _diagonal, movedim
 from tinygen.ops.reduce import amax, amin, sum
 from tinygen.ops.shape import cat, expand, unsqueeze
@@ -25,6 +25,15 @@ from tinygen.tensor import Tensor
 LstsqResult = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 _MATRIX_ORDS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """``torch.linalg.vector_norm``; a complex x gives the (real) norm of |x|, as PyTorch."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if isinstance(x, Tensor) and x.dtype.kind == "c":
+        x = abs(x)
+    return _vector_norm(x, ord, dim, keepdim)
 
 
 def _to_last_two(A, dim, op):

@@ -23,12 +23,16 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-    """The mean of the elements that are not NaN (NaN where all are)."""
-    if dtype is not None:
-        input = input.to(dtype)
+    """The mean of the elements that are not NaN (NaN where all are). The input must be
+    floating point, as in PyTorch (``dtype`` does not let an integer input through)."""
     if input.dtype.kind != "f":
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got "
                            f"{input.dtype}")
+    if dtype is not None:
+        if dtypes.as_dtype(dtype).kind not in "fc":
+            raise RuntimeError(f"nanmean(): could not infer output dtype. Optional dtype must "
+                               f"be either a floating point or complex dtype. Got: {dtype}")
+        input = input.to(dtype)
     count = sum(logical_not(isnan(input)), dim, keepdim)
     with np.errstate(invalid="ignore"):         # 0 / 0 = NaN where every element is NaN
         return nansum(input, dim, keepdim) / count.to(input.dtype)
@@ -42,13 +46,21 @@ def nanmedian(input, dim=None, keepdim=False):
         if input.numel() == 0:
             xp = get_array_module(input.array)
             return Tensor(xp.asarray(float("nan"), dtype=input.dtype))
+        _refuse_bool(input)
         return _nanmedian_along(reshape(input, -1), 0, False).values
     axis = normalize_dim(dim, input.ndim, "nanmedian")
     if input.ndim == 0:                          # as a 1-element vector: 0-d values and indices
+        _refuse_bool(input)
         return _nanmedian_along(reshape(input, 1), 0, False)
     if input.shape[axis] == 0:
         raise IndexError(f"nanmedian(): Expected reduction dim {axis} to have non-zero size")
+    _refuse_bool(input)
     return _nanmedian_along(input, axis, keepdim)
+
+
+def _refuse_bool(x):
+    if x.dtype.kind == "b":                     # NotImplementedError, as PyTorch
+        raise NotImplementedError("nanmedian(): not implemented for bool input")
 
 
 def _nanmedian_along(x, axis, keepdim):

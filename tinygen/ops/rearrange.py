@@ -162,8 +162,12 @@ def trace(input):
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The n-th forward difference out[i] = x[i + 1] - x[i] along ``dim``, after ``prepend``
-    and ``append`` are concatenated there."""
+    and ``append`` are concatenated there; with n = 0 the input itself, as in PyTorch."""
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
     axis = normalize_dim(dim, input.ndim, "diff")
+    if n == 0:
+        return input
     parts = [t for t in (prepend, input, append) if t is not None]
     x = cat(parts, axis) if len(parts) > 1 else input
     head = (slice(None),) * axis

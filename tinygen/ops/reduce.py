@@ -38,7 +38,7 @@ class Sum(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes = x.shape, axes
-        return x.sum(axis=axes, keepdims=keepdim)
+        return x.sum(axis=axes, keepdims=keepdim, dtype=acc_dtype(x)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad_y):
@@ -52,12 +52,18 @@ class Prod(ArrayFunction):
     def forward(ctx, x, axis):
         ctx.axis = axis
         ctx.save_for_backward(x)
-        return x.prod(axis=axis, keepdims=True)
+        return x.prod(axis=axis, keepdims=True, dtype=acc_dtype(x)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad_y):
         (x,) = ctx.saved_tensors
         return grad_y * _product_of_others(x, ctx.axis), None
+
+
+def acc_dtype(x):
+    """The dtype PyTorch sums and multiplies array ``x`` in: float32 for float16, else its own
+    (NumPy would widen int8, int32 and uint8 to 64 bits, where PyTorch keeps them and wraps)."""
+    return dtypes.float32 if x.dtype == dtypes.float16 else x.dtype
 
 
 def _product_of_others(x, axis):
@@ -80,7 +86,8 @@ class Cumsum(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        return get_array_module(x).cumsum(x, axis=axis)
+        y = get_array_module(x).cumsum(x, axis=axis, dtype=acc_dtype(x))
+        return y.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad_y):
@@ -220,7 +227,10 @@ def cumsum(x, dim, dtype=None):
     return Cumsum.apply(x, normalize_dim(dim, x.ndim, "cumsum"))
 
 
-def mean(x, dim=None, keepdim=False):
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    """The average over ``dim``; ``dtype`` casts x first, so an integer x needs it (PyTorch)."""
+    if dtype is not None:
+        x = x.to(dtype)
     if x.dtype.kind not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype: it needs a floating point "
                            f"input, got {x.dtype}; use x.float().mean()")
@@ -337,6 +347,10 @@ def argmin(x, dim=None, keepdim=False):
 
 
 def _arg(x, dim, keepdim, name):
+    axis = None if dim is None else normalize_dim(dim, x.ndim, name)
+    if x.dtype == dtypes.bool:
+        raise RuntimeError(f"{name}(): does not support bool input (as in PyTorch); call "
+                           ".long() first")
     xp = get_array_module(x.array)
     if dim is None:
         if not x.numel():
@@ -346,7 +360,6 @@ def _arg(x, dim, keepdim, name):
         if keepdim:
             result = result.reshape((1,) * x.ndim)
     else:
-        axis = normalize_dim(dim, x.ndim, name)
         _refuse_empty(x, (axis,) if x.ndim else (), name)
         result = getattr(xp, name)(x.array, axis=axis, keepdims=keepdim)
     return Tensor(xp.asarray(result, dtype=dtypes.int64))
@@ -389,9 +402,15 @@ def _softmax_input(x, dtype, op):
 
 def all(x, dim=None, keepdim=False):
     axes = _reduced_axes(dim, x.ndim, "all")
-    return Tensor(get_array_module(x.array).asarray(x.array.all(axis=axes, keepdims=keepdim)))
+    return _logical_result(x, x.array.all(axis=axes, keepdims=keepdim))
 
 
 def any(x, dim=None, keepdim=False):
     axes = _reduced_axes(dim, x.ndim, "any")
-    return Tensor(get_array_module(x.array).asarray(x.array.any(axis=axes, keepdims=keepdim)))
+    return _logical_result(x, x.array.any(axis=axes, keepdims=keepdim))
+
+
+def _logical_result(x, result):
+    """A bool tensor, but uint8 for a uint8 input, as PyTorch's all and any return."""
+    dtype = dtypes.uint8 if x.dtype == dtypes.uint8 else dtypes.bool
+    return Tensor(get_array_module(x.array).asarray(result, dtype=dtype))

@@ -54,16 +54,19 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 def bincount(input, weights=None, minlength=0):
     """How often each value 0, 1, ... occurs in the 1-D non-negative integer ``input`` (or the
     sum of ``weights`` at its positions), at least ``minlength`` bins."""
+    if input.dtype.kind == "b":                    # NotImplementedError, as PyTorch
+        raise NotImplementedError("bincount: not implemented for bool input; call .long() first")
     if input.ndim != 1 or input.dtype.kind not in "iu":
         raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got shape "
                            f"{tuple(input.shape)} and dtype {input.dtype}")
     xp = get_array_module(input.array)
     if input.numel() and int(input.array.min()) < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs")
-    if weights is None:
+    if weights is None or not input.numel():   # PyTorch: int64 zeros for an empty input
         return Tensor(xp.bincount(input.array, minlength=minlength).astype(dtypes.int64))
     counts = xp.bincount(input.array, weights=weights.array, minlength=minlength)
-    dtype = weights.dtype if weights.dtype.kind == "f" else dtypes.float64
+    # PyTorch accumulates float32 weights in float32 and any others in float64
+    dtype = dtypes.float32 if weights.dtype == dtypes.float32 else dtypes.float64
     return Tensor(counts.astype(dtype, copy=False))
 
 
@@ -87,8 +90,11 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     xp = get_array_module(input.array)
     _check_unique_dim(input, dim)
     axis = None if dim is None else dim % max(input.ndim, 1)
+    # PyTorch keeps every NaN apart (NaN != NaN); NumPy's default merges them
+    nan = {"equal_nan": False} if input.dtype.kind == "f" and bool(xp.isnan(input.array).any()) \
+        else {}
     values, inverse, counts = xp.unique(input.array, return_inverse=True, return_counts=True,
-                                        axis=axis)
+                                        axis=axis, **nan)
     out = [Tensor(values)]
     if return_inverse:
         shape = input.shape if dim is None else (input.shape[axis],)
@@ -104,8 +110,9 @@ histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
 def histc(input, bins=100, min=0, max=0):
     """Counts in ``bins`` equal bins between min and max (elements outside are ignored); with
     min == max the data's own range is used, widened by 1 on both sides if it is one value."""
-    if input.dtype.kind != "f":
-        raise RuntimeError(f"histc: input must be a floating point tensor, got {input.dtype}")
+    if input.dtype.kind != "f":                    # NotImplementedError, as PyTorch
+        raise NotImplementedError(f"histc: input must be a floating point tensor, got "
+                                  f"{input.dtype}")
     low, high = float(min), float(max)
     if low == high and input.numel():
         low, high = float(input.array.min()), float(input.array.max())

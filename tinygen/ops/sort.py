@@ -54,6 +54,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the ``k`` largest (``largest=False``: smallest) entries along
     ``dim``, in order (also with ``sorted=False``, where PyTorch allows any order). A partial
     sort (argpartition) finds them; only those k are sorted."""
+    if input.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes (as in PyTorch); call .long() "
+                           "first")
     if input.ndim == 0:
         if k not in (0, 1):
             raise RuntimeError(f"topk: k ({k}) out of range for a 0-d tensor")
@@ -64,6 +67,11 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError(f"topk: selected index k ({k}) out of range for dim {dim} of size "
                            f"{n} (shape {tuple(input.shape)})")
     xp = get_array_module(input.array)
+    if largest and input.dtype.kind == "f" and bool(xp.isnan(input.array).any()):
+        # NaN is the largest value (as in PyTorch), but the negated key would sort it last
+        indices = _argsort(input.array, axis, True)[(slice(None),) * axis + (slice(0, k),)]
+        indices = indices.astype(dtypes.int64, copy=False)
+        return values_indices(gather(input, axis, indices), Tensor(indices))
     key = _order_key(input.array, largest)
     if 0 < k < n:
         picked = xp.take(xp.argpartition(key, k - 1, axis=axis), xp.arange(k), axis=axis)

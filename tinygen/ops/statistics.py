@@ -16,7 +16,7 @@ from tinygen.ops.convert import float_input
 from tinygen.ops.elementwise import exp, log
 from tinygen.ops.indexing import gather
 from tinygen.ops.reduce import (
-    accumulation_input, amax, amin, cumsum, mean, std, sum, values_indices, var)
+    acc_dtype, accumulation_input, amax, amin, cumsum, mean, std, sum, values_indices, var)
 from tinygen.ops.shape import flip, normalize_dim, reshape, squeeze, unsqueeze
 from tinygen.tensor import Tensor
 
@@ -62,6 +62,11 @@ def _kth_smallest(x, k, dim, keepdim, op):
     return values_indices(values, Tensor(indices))
 
 
+def _refuse_bool(x, op):
+    if x.dtype.kind == "b":                     # NotImplementedError, as PyTorch
+        raise NotImplementedError(f"{op}(): not implemented for bool input; call .long() first")
+
+
 def kthvalue(input, k, dim=-1, keepdim=False):
     """(values, indices) of the k-th smallest entry (k counts from 1) along ``dim``."""
     n = input.shape[normalize_dim(dim, input.ndim, "kthvalue")] if input.ndim else 1
@@ -70,16 +75,24 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if not 1 <= k <= n:                             # RuntimeError, as PyTorch
         raise RuntimeError(f"kthvalue(): selected number k ({k}) out of range for dim {dim} of "
                            f"size {n} (shape {tuple(input.shape)})")
+    if input.ndim:                               # PyTorch returns a 0-d bool as it is
+        _refuse_bool(input, "kthvalue")
     return _kth_smallest(input, k - 1, dim, keepdim, "kthvalue")
 
 
 def median(input, dim=None, keepdim=False):
     """The lower median (of an even count, the smaller middle value, as PyTorch): of all
-    elements when ``dim`` is None, else (values, indices) along ``dim``. NaN propagates."""
+    elements when ``dim`` is None (NaN when there are none), else (values, indices) along
+    ``dim``. NaN propagates."""
     if dim is None:
         flat = reshape(input, -1)
+        if not flat.shape[0] and input.dtype.kind == "f":
+            return Tensor(get_array_module(input.array).asarray(float("nan"), input.dtype))
+        _refuse_bool(input, "median")
         return _kth_smallest(flat, (flat.shape[0] - 1) // 2, 0, False, "median").values
     n = input.shape[normalize_dim(dim, input.ndim, "median")] if input.ndim else 1
+    if n:                                        # an empty dim is an IndexError first
+        _refuse_bool(input, "median")
     return _kth_smallest(input, (n - 1) // 2, dim, keepdim, "median")
 
 
@@ -155,7 +168,8 @@ class Cumprod(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        y = get_array_module(x).cumprod(x, axis=axis)
+        y = get_array_module(x).cumprod(x, axis=axis, dtype=acc_dtype(x)).astype(x.dtype,
+                                                                                 copy=False)
         ctx.save_for_backward(x, y)
         return y
 
@@ -264,6 +278,9 @@ def mode(input, dim=-1, keepdim=False):
     if input.ndim == 0:
         return values_indices(input, Tensor(get_array_module(input.array).zeros((), dtypes.int64)))
     axis = normalize_dim(dim, input.ndim, "mode")
+    if input.shape[axis] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {axis} to have non-zero size (shape "
+                         f"{tuple(input.shape)})")
     xp = get_array_module(input.array)
     x = xp.moveaxis(input.array, axis, -1)
     order = xp.argsort(x, axis=-1, kind="stable")

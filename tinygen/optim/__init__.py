@@ -15,6 +15,7 @@ from tinygen.optim.adam import Adam, AdamW
 from tinygen.optim.adamax import Adamax
 from tinygen.optim.asgd import ASGD
 from tinygen.optim.lbfgs import LBFGS
+from tinygen.optim.muon import Muon
 from tinygen.optim.nadam import NAdam
 from tinygen.optim.optimizer import Optimizer
 from tinygen.optim.radam import RAdam

@@ -2,11 +2,13 @@
 ``nn.utils.parametrizations``: the module keeps ``parametrizations.weight.original`` (spectral
 norm, with buffers ``parametrizations.weight.0._u`` and ``_v``) or ``original0`` (g) and
 ``original1`` (v) for weight norm, and ``module.weight`` is computed on every access.
+``orthogonal`` (an orthogonal weight from an unconstrained one) is in ``orthogonal.py``.
 """
 
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.nn.module import Module
 from tinygen.nn.utils.parametrize import register_parametrization
+from tinygen.nn.utils.orthogonal import orthogonal
 from tinygen.nn.utils.spectral_norm import (
     default_dim, random_unit_vector, reshape_weight_to_matrix)
 from tinygen.nn.utils.weight_norm import norm_except_dim, weight_norm_from
@@ -113,3 +115,6 @@ def _read_hook_form_keys(module, name):
         load_before(self, state_dict, prefix, *args)
 
     cls._load_from_state_dict = _load_from_state_dict
+
+
+__all__ = ["orthogonal", "spectral_norm", "weight_norm"]
