@@ -15,7 +15,8 @@ from tinygen.optim.optimizer import (
 
 class Adadelta(Optimizer):
     """``Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
-    maximize=False)``; state per parameter: ``step``, ``square_avg`` and ``acc_delta``."""
+    capturable=False, maximize=False, differentiable=False)``; state per parameter: ``step``,
+    ``square_avg`` and ``acc_delta``."""
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
@@ -24,7 +25,8 @@ class Adadelta(Optimizer):
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         refuse_differentiable("Adadelta", differentiable)
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):

@@ -43,7 +43,7 @@ class Adafactor(Optimizer):
         if not 0.0 <= weight_decay:
             raise ValueError(f"weight_decay should be >= 0 but is: {weight_decay}")
         defaults = dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d,
-                        weight_decay=weight_decay, maximize=maximize)     # foreach: ignored
+                        weight_decay=weight_decay, foreach=foreach, maximize=maximize)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):

@@ -24,8 +24,8 @@ class Adamax(Optimizer):
         betas = check_betas(betas)
         check_nonnegative(("weight_decay value", weight_decay))
         refuse_differentiable("Adamax", differentiable)
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        maximize=maximize)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):

@@ -31,7 +31,8 @@ class ASGD(Optimizer):
         check_nonnegative(("learning rate", lr), ("weight_decay value", weight_decay))
         refuse_differentiable("ASGD", differentiable)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
-                        maximize=maximize)
+                        foreach=foreach, maximize=maximize, differentiable=differentiable,
+                        capturable=capturable)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):

@@ -59,6 +59,7 @@ class LRScheduler:
         """Reset the step count and take the step that sets the epoch-0 learning rates."""
         self._step_count = 0
         self._is_initial = True
+        self._get_lr_called_within_step = False    # PyTorch's flag, kept for its state_dict
         try:
             self.step()
         finally:

@@ -20,21 +20,23 @@ from tinygen.tensor import Tensor
 
 class NAdam(Optimizer):
     """``NAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-    momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False)``;
-    state per parameter: ``step`` and ``mu_product`` (float32 scalar tensors on the CPU),
+    momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False,
+    capturable=False, differentiable=False)``; state per parameter: ``step`` and
+    ``mu_product`` (float32 scalar tensors on the CPU),
     ``exp_avg`` and ``exp_avg_sq``. As in PyTorch, ``load_state_dict`` casts ``mu_product`` to
     the parameter's dtype and device (only ``step`` stays as saved), so a resumed float64 run
     multiplies it in float64 from then on."""
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
-                 maximize=False):
+                 maximize=False, capturable=False, differentiable=False):
         check_nonnegative(("learning rate", lr), ("epsilon value", eps),
                           ("weight_decay value", weight_decay),
                           ("momentum_decay value", momentum_decay))
         defaults = dict(lr=lr, betas=check_betas(betas), eps=eps, weight_decay=weight_decay,
-                        momentum_decay=momentum_decay, maximize=maximize,
-                        decoupled_weight_decay=decoupled_weight_decay)
+                        momentum_decay=momentum_decay,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):

@@ -16,10 +16,12 @@ A subclass gives its defaults and ``_update(param, grad, state, group)``, which 
 has a gradient, outside the graph, and bumps the parameter's version counter as any in-place op
 does (a tensor saved for backward before the step is then reported stale, as in PyTorch).
 
-The optimizers take PyTorch's ``foreach`` keyword (and ``fused``, where PyTorch has it), so
-scripts that pass them (nanoGPT's ``AdamW(..., fused=True)``) port unchanged. In PyTorch they
-choose between implementations; tinygen has one (a fused kernel or a few array ops per
-parameter), so it accepts them and ignores them.
+The optimizers take PyTorch's flags and keep them in ``defaults`` and every group, with its
+default values, so state dicts interchange: ``foreach`` and ``fused`` (where PyTorch has them)
+choose between implementations there; tinygen has one (a fused kernel or a few array ops per
+parameter), so it accepts them and ignores them (nanoGPT's ``AdamW(..., fused=True)`` ports).
+``capturable=True`` fails at ``step`` on CPU parameters as in PyTorch (an AssertionError);
+``differentiable=True`` (the step recorded in the graph) raises NotImplementedError.
 """
 
 import copy
@@ -50,6 +52,8 @@ class Optimizer(OptimizerHooks):
     options a group does not set. Step and state-dict hooks: ``optimizer_hooks.py``."""
 
     def __init__(self, params, defaults):
+        if defaults.get("fused") and defaults.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
@@ -93,10 +97,16 @@ class Optimizer(OptimizerHooks):
                 raise ValueError(f"parameter group didn't specify a value of required "
                                  f"optimization parameter {name}")
             param_group.setdefault(name, default)
+        refuse_differentiable(type(self).__name__, param_group.get("differentiable", False))
         ids = [id(p) for p in params]
         if len(set(ids)) != len(ids):
             raise ValueError("optimizer got a parameter group with the same parameter twice; "
                              "it would be updated twice per step")
+        if any(("param_names" in group) != ("param_names" in param_group)
+               for group in self.param_groups):
+            raise ValueError(f"all optimizer param groups should be with/without names. cannot "
+                             f"add param group with{'' if 'param_names' in param_group else 'out'}"
+                             f" names to the optimizer")
         taken = {id(p) for group in self.param_groups for p in group["params"]}
         if not taken.isdisjoint(ids):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -123,6 +133,8 @@ class Optimizer(OptimizerHooks):
         with no_grad():
             for group in self.param_groups:
                 options = _as_numbers(group)
+                if options.get("capturable"):
+                    check_capturable(self, group)
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -168,17 +180,25 @@ class Optimizer(OptimizerHooks):
         by_index = {int(saved_index): p
                     for group, saved in zip(groups, saved_groups)
                     for saved_index, p in zip(saved["params"], group["params"])}
+        on_device = {int(i) for saved in saved_groups if saved.get("fused") or
+                     saved.get("capturable") for i in saved["params"]}   # "step" moves along
         state = defaultdict(dict)
         for key, values in state_dict["state"].items():
             if int(key) not in by_index:
                 raise ValueError(f"loaded state dict has state for parameter {key}, which no "
                                  f"parameter group lists")
             p = by_index[int(key)]
-            state[p] = {name: _cast(p, name, value) for name, value in values.items()}
+            state[p] = {name: _cast(p, name, value, int(key) in on_device)
+                        for name, value in values.items()}
         new_groups = []
         for group, saved in zip(groups, saved_groups):
             new_group = copy.deepcopy({k: v for k, v in saved.items() if k != "params"})
             new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
+            for name, default in self.defaults.items():     # older dicts lack newer flags
+                if default is not required:                 # (PyTorch's __setstate__)
+                    new_group.setdefault(name, default)
             new_groups.append(new_group)
         self.state, self.param_groups = state, new_groups
 
@@ -213,6 +233,16 @@ def refuse_differentiable(optimizer, differentiable):
     if differentiable:
         raise NotImplementedError(f"{optimizer}(differentiable=True) is not supported: tinygen's "
                                   f"optimizers update parameters outside the autograd graph")
+
+
+def check_capturable(optimizer, group):
+    """PyTorch's error for ``capturable=True`` (the step count kept on the parameter's device, for
+    CUDA graphs) with a parameter on the CPU; on CUDA tinygen takes the flag and updates as
+    usual (it has no graph capture)."""
+    if any(p.device.type == "cpu" for p in group["params"]):
+        raise AssertionError(f"If capturable=True, params and state_steps must be on supported "
+                             f"devices: ['cuda']. ({type(optimizer).__name__} got a CPU "
+                             f"parameter)")
 
 
 def check_betas(betas):
@@ -264,12 +294,15 @@ def lerp_(avg, end, weight):
         avg[...] = end - (end - avg) * (1 - weight)
 
 
-def _cast(param, name, value):
+def _cast(param, name, value, on_device=False):
     """A loaded state tensor as a fresh tensor on the parameter's device and, when floating,
-    in its dtype; "step" stays as saved (a CPU float32 scalar, as PyTorch keeps it)."""
+    in its dtype; "step" stays as saved (a CPU float32 scalar, as PyTorch keeps it), unless the
+    group is ``fused`` or ``capturable``: then a float32 scalar on the parameter's device."""
     if not isinstance(value, Tensor):
         return copy.deepcopy(value)
     if name == "step":
+        if on_device:
+            return Tensor(value.to(param.device, np.dtype(np.float32)).array.copy())
         return Tensor(value.array.copy())
     if value.ndim and value.shape != param.shape:
         raise ValueError(f"loaded state {name!r} has shape {tuple(value.shape)} but its "

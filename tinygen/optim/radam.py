@@ -17,15 +17,19 @@ from tinygen.optim.optimizer import (
 
 class RAdam(Optimizer):
     """``RAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-    decoupled_weight_decay=False, *, foreach=None, maximize=False)``; state per parameter:
+    decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+    differentiable=False)``; state per parameter:
     ``step`` (a float32 scalar tensor), ``exp_avg`` and ``exp_avg_sq``."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False):
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False):
         check_nonnegative(("learning rate", lr), ("epsilon value", eps),
                           ("weight_decay value", weight_decay))
         defaults = dict(lr=lr, betas=check_betas(betas), eps=eps, weight_decay=weight_decay,
-                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+                        maximize=maximize, foreach=foreach, capturable=capturable,
+                        decoupled_weight_decay=decoupled_weight_decay,
+                        differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):

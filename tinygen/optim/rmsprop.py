@@ -16,16 +16,19 @@ from tinygen.optim.optimizer import (
 
 class RMSprop(Optimizer):
     """``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-    centered=False, *, maximize=False, foreach=None)``; state per parameter: ``step``,
+    centered=False, capturable=False, foreach=None, maximize=False, differentiable=False)``;
+    state per parameter: ``step``,
     ``square_avg`` and, when used, ``momentum_buffer`` and ``grad_avg``."""
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False, foreach=None):
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
         check_nonnegative(("learning rate", lr), ("epsilon value", eps),
                           ("momentum value", momentum), ("weight_decay value", weight_decay),
                           ("alpha value", alpha))
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered, maximize=maximize)
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):

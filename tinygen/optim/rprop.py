@@ -27,7 +27,8 @@ class Rprop(Optimizer):
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         refuse_differentiable("Rprop", differentiable)
-        defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, maximize=maximize)
+        defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, foreach=foreach,
+                        maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):

@@ -13,15 +13,16 @@ from tinygen.tensor import Tensor
 
 class SGD(Optimizer):
     """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-    maximize=False, foreach=None, fused=None)``; state: ``momentum_buffer`` per parameter
-    (only with momentum)."""
+    maximize=False, foreach=None, differentiable=False, fused=None)``; state:
+    ``momentum_buffer`` per parameter (only with momentum)."""
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 *, maximize=False, foreach=None, fused=None):
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
         check_nonnegative(("learning rate", lr), ("momentum value", momentum),
                           ("weight_decay value", weight_decay))
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach, differentiable=differentiable, fused=fused)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
