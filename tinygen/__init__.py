@@ -105,6 +105,8 @@ from tinygen.toplevel_functional import *  # noqa: E402,F401,F403  (tg.conv2d, t
 from tinygen.tensor_str import get_printoptions, set_printoptions  # noqa: E402  (as torch)
 from tinygen.tensor_extras import (  # noqa: E402  (torch.strided, torch.nanquantile, ...)
     layout, nanquantile, strided, triangular_solve)
+from tinygen import sparse  # noqa: E402  (tg.sparse, as torch.sparse)
+from tinygen.sparse import sparse_coo, sparse_coo_tensor, spmm  # noqa: E402
 from tinygen import testing  # noqa: E402  (tg.testing.assert_close, as torch.testing)
 from tinygen.toplevel_misc import *  # noqa: E402,F401,F403  (tg.inf, tg.gradient, switches ...)
 from tinygen.size import Size  # noqa: E402  (the type of x.shape, as torch.Size)

@@ -45,6 +45,9 @@ class MatMul(ArrayFunction):
 def matmul(input, other, *, out=None):
     """input @ other with NumPy's rules for 1-D, batched and broadcast operands. Both tensors
     must have one dtype, as in PyTorch (a NumPy array or list operand is converted first)."""
+    if getattr(input, "is_sparse", False):           # sparse @ dense: tinygen/sparse/ops.py
+        from tinygen.sparse import ops as sparse_ops
+        return write_out(sparse_ops.matmul(input, other), out, "matmul")
     a, b = input, other
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         a, b = binary_operands(a, b)
@@ -72,6 +75,9 @@ def _product(op, a, b):
 
 def mm(input, mat2):
     """(n, m) @ (m, p): matmul for 2-D tensors only, as ``torch.mm``."""
+    if getattr(input, "is_sparse", False):           # sparse @ dense: tinygen/sparse/ops.py
+        from tinygen.sparse import ops as sparse_ops
+        return sparse_ops.mm(input, mat2)
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and "
                            f"{tuple(mat2.shape)}; use matmul for other shapes")
