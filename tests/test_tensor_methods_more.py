@@ -93,15 +93,10 @@ def test_dim_order_closed_forms():
 
 
 def test_dim_order_matches_torch():
+    """The orders themselves; the ambiguity check is pinned by closed forms above (torch's own
+    check changes with torch's global state: after some torch models have run in the same
+    process it stops refusing size-1 dims)."""
     torch = pytest.importorskip("torch")
     for mine, theirs in zip(layouts(tg), layouts(torch)):
         assert mine.stride() == theirs.stride()
         assert mine.dim_order() == theirs.dim_order()
-        for check in (True, []):
-            try:
-                expected = theirs.dim_order(ambiguity_check=check)
-            except RuntimeError:
-                with pytest.raises(RuntimeError):
-                    mine.dim_order(ambiguity_check=check)
-            else:
-                assert mine.dim_order(ambiguity_check=check) == expected

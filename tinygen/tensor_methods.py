@@ -164,3 +164,14 @@ Tensor.stft, Tensor.istft = _fft_stft.stft, _fft_stft.istft
 from tinygen import tensor_methods_more as _more  # noqa: E402
 
 _more.install(Tensor)
+
+# untyped_storage, storage and set_ (storage.py).
+from tinygen import storage as _storage  # noqa: E402
+
+Tensor.untyped_storage, Tensor.storage = _storage.untyped_storage, _storage.storage
+Tensor.set_ = _storage.set_
+
+# to_sparse/to_dense, and the operators of sparse COO tensors (tinygen/sparse/).
+from tinygen import sparse as _sparse  # noqa: E402
+
+_sparse.install(Tensor)

@@ -16,3 +16,5 @@ __all__ = ["Function", "ArrayFunction", "backward", "grad", "gradcheck", "gradgr
            "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "profile"]
 __all__ += ["functional"]
 __all__ += ["graph"]
+from tinygen.autograd import forward_ad  # noqa: E402,F401  (torch.autograd.forward_ad)
+__all__ += ["forward_ad"]

@@ -66,6 +66,7 @@ _profiler = None            # the running tg.autograd.profile(), set by autograd
 _saved_hooks_open = 0       # saved_tensors_hooks blocks open in any thread (graph.py)
 _scope = ()                 # the open nn.Module calls, set by autograd/scope.py
 _complex_seen = False       # set by note_complex() once any complex tensor was made
+_forward_ad = None          # forward_ad.apply while a dual level is live (forward_ad.py)
 
 
 class Node:
@@ -195,6 +196,8 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run forward on the arrays of ``args``; record a node when some input requires grad."""
+        if _forward_ad is not None:                 # hook: inside forward_ad.dual_level()
+            return _forward_ad(cls, args, kwargs)   # hook: the op, then its tangents
         if kwargs:
             args = _bind_keywords(cls, args, kwargs)
         if _profiler is not None:                   # hook: inside tg.autograd.profile()

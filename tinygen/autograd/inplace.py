@@ -21,6 +21,7 @@ with a backward of its own (a custom Function: replaying the change on the base 
 
 import numpy as np
 
+from tinygen.autograd import function
 from tinygen.autograd.function import memory_owner
 from tinygen.autograd.grad_mode import enable_grad, no_grad, state
 from tinygen.backend import get_array_module
@@ -28,6 +29,8 @@ from tinygen.backend import get_array_module
 
 def modify(tensor, name, op, *args):
     """Make ``op(tensor, *args)`` the new value of ``tensor``, in place."""
+    if function._forward_ad is not None:
+        _refuse_dual(tensor, args, name)
     if not _recording(tensor, args):
         with no_grad():
             return _write(tensor, op(tensor, *args), name)
@@ -54,12 +57,26 @@ def overwrite(tensor, value, name):
     """Set every element of ``tensor`` to ``value`` (a number, an array of its shape or a 0-d
     tensor), in place. Recorded, the old value gets gradient zero and a ``value`` that requires
     grad the sum of the gradient, as in PyTorch."""
+    if function._forward_ad is not None:
+        _refuse_dual(tensor, (value,), name)
     if _recording(tensor, (value,)):
         return modify(tensor, name, _filled, value)
     if tensor.array.size:           # an empty expanded view is read-only, with nothing to write
         _writeable(tensor.array)[...] = value.array if isinstance(value, Tensor) else value
     tensor._shared_version()[0] += 1
     return tensor
+
+
+def _refuse_dual(tensor, args, name):
+    """Inside a forward AD level, refuse an in-place op that involves a dual tensor: tinygen's
+    forward AD does not carry tangents through in-place ops, and the result would silently
+    lose its tangent."""
+    from tinygen.autograd import forward_ad         # loaded already: a level is live
+    if any(isinstance(t, Tensor) and forward_ad.tangent_of(t) is not None
+           for t in (tensor, *args)):
+        raise RuntimeError(f"{name}: an in-place op on or with a dual tensor inside "
+                           f"forward_ad.dual_level(); tinygen's forward AD does not follow "
+                           f"in-place ops: use the out-of-place op (x = x + y, not x += y)")
 
 
 def _writeable(array):

@@ -6,12 +6,16 @@ function on fresh leaves (or, when the caller's tensors already require grad, on
 and calls ``autograd.grad``. When the result may be differentiated again -- the transform is
 nested inside another one, or an input requires grad -- it builds the graph of its own backward
 (``create_graph``), so ``grad(grad(f))`` and ``jacrev(jacrev(f))`` give second derivatives.
-Otherwise results are detached, as torch.func's are. Forward mode (jvp, jacfwd) is computed by
-reverse mode: jvp by the double-vjp trick, jacfwd as jacrev (same values, other cost).
+Otherwise results are detached, as torch.func's are. Forward mode (jvp, jacfwd) runs on
+``tg.autograd.forward_ad``: one dual level, the function run once on dual inputs. Inside a level
+that is already live (``jacfwd(jacfwd(f))``; tinygen has one level at a time) jvp falls back to
+the double-vjp trick, as does ``linearize``, which keeps the graph of ``u -> J^T u`` so that each
+call of its jvp_fn is one backward pass, not a new forward pass.
 """
 
 from contextlib import contextmanager
 
+from tinygen.autograd import forward_ad
 from tinygen.autograd.engine import grad as _autograd_grad
 from tinygen.autograd.grad_mode import enable_grad, is_grad_enabled
 from tinygen.creation import zeros_like
@@ -41,6 +45,9 @@ def _lift(t, name):
     if not isinstance(t, Tensor):
         raise RuntimeError(f"{name}: Expected all differentiated inputs to be Tensors, got "
                            f"{type(t).__name__}")
+    tangent = forward_ad.tangent_of(t) if forward_ad._levels else None
+    if tangent is not None:             # a dual input (jvp of grad): keep its tangent
+        return forward_ad.make_dual(t.detach().requires_grad_(True), tangent)
     return t.view_as(t) if t.requires_grad else t.detach().requires_grad_(True)
 
 
@@ -178,9 +185,8 @@ def vjp(func, *primals, has_aux=False):
     return result + (_finish(aux, keep),) if has_aux else result
 
 
-def jvp(func, primals, tangents, *, strict=False, has_aux=False):
-    """(func(*primals), J tangents[, aux]), by the double-vjp trick: u -> J^T u is linear in u,
-    so its own vjp with the tangents is J tangents."""
+def _check_jvp_args(primals, tangents):
+    """Flat primals and tangents with their structure, checked as torch.func.jvp checks them."""
     if not isinstance(primals, tuple):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. "
                            "it should be valid to call f(*primals).")
@@ -191,19 +197,87 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                            "the same python structure. For example, if primals is a tuple of "
                            "3 tensors, tangents also must be.")
     for p, t in zip(flat_p, flat_t):
+        if not (isinstance(p, Tensor) and isinstance(t, Tensor)):
+            raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to "
+                               f"be Tensors, got {type(p).__name__} and {type(t).__name__}")
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to "
                                f"have the same shape. Got {tuple(p.shape)} and "
                                f"{tuple(t.shape)}.")
-    with _transform(flat_p + flat_t) as keep:
-        lifted = [_lift(t, "jvp") for t in flat_p]
-        output, aux = _split_aux(func(*tree_unflatten(lifted, spec_p)), has_aux, "jvp")
+    return flat_p, spec_p, flat_t
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), J tangents[, aux]), in forward mode: ``func`` runs once on dual
+    tensors (tg.autograd.forward_ad)."""
+    flat_p, spec_p, flat_t = _check_jvp_args(primals, tangents)
+    if forward_ad._levels:              # inside another jvp: one level at a time
+        output, aux, tangent_fn, keep = _linearized(func, flat_p, spec_p, has_aux, "jvp")
+        result = (output, _finish(tangent_fn(flat_t), keep))
+        return result + (aux,) if has_aux else result
+    with _transform(flat_p + flat_t) as keep, forward_ad.dual_level():
+        duals = [forward_ad.make_dual(p, t) for p, t in zip(flat_p, flat_t)]
+        output, aux = _split_aux(func(*tree_unflatten(duals, spec_p)), has_aux, "jvp")
         outs, spec_out = tree_flatten(output)
-        us = [zeros_like(o).requires_grad_(True) for o in outs]
-        back = _grads(outs, lifted, us, True)
-        tang = _grads(back, us, flat_t, keep)
-    result = (_finish(output, keep), _finish(tree_unflatten(tang, spec_out), keep))
+        unpacked = [forward_ad.unpack_dual(o) for o in _checked_outputs(outs, "jvp")]
+        primal_outs = [u.primal for u in unpacked]
+        tangent_outs = [zeros_like(u.primal) if u.tangent is None else u.tangent
+                        for u in unpacked]
+    result = (_finish(tree_unflatten(primal_outs, spec_out), keep),
+              _finish(tree_unflatten(tangent_outs, spec_out), keep))
     return result + (_finish(aux, keep),) if has_aux else result
+
+
+def _checked_outputs(outs, name):
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{name}(f, primals, tangents): Expected f to be a function that "
+                               f"has only Tensors as outputs, got {type(o)}")
+    return outs
+
+
+def _linearized(func, flat_p, spec_p, has_aux, name):
+    """(output, aux, tangent_fn, keep): ``tangent_fn(flat tangents)`` gives J tangents by the
+    double-vjp trick: u -> J^T u is linear in u, so its own vjp with the tangents is J
+    tangents. The graph of J^T u is built once and kept for every call."""
+    with _transform(flat_p) as keep:
+        lifted = [_lift(t, name) for t in flat_p]
+        output, aux = _split_aux(func(*tree_unflatten(lifted, spec_p)), has_aux, name)
+        outs, spec_out = tree_flatten(output)
+        us = [zeros_like(o).requires_grad_(True) for o in _checked_outputs(outs, name)]
+        back = _grads(outs, lifted, us, True)
+
+    def tangent_fn(flat_t):
+        with _transform(()):
+            again = keep or any(t.requires_grad for t in flat_t)
+            return tree_unflatten(_grads(back, us, flat_t, again), spec_out)
+    return _finish(output, keep), _finish(aux, keep), tangent_fn, keep
+
+
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn) with ``jvp_fn(*tangents)`` = J tangents at ``primals``, as
+    torch.func.linearize. torch traces the function once; tinygen keeps the graph of the
+    vector-Jacobian product instead, so each jvp_fn call is a backward pass of that graph."""
+    flat_p, spec_p = tree_flatten(primals)
+    for p in flat_p:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"linearize(func, *primals): expected the primals to be Tensors, "
+                            f"got {type(p).__name__}")
+    output, _, tangent_fn, keep = _linearized(func, flat_p, spec_p, False, "linearize")
+
+    def jvp_fn(*tangents):
+        flat_t, spec_t = tree_flatten(tangents)
+        if spec_t != spec_p:
+            raise RuntimeError(f"Expected the tangents {spec_t} to have the same argspec as "
+                               f"the primals {spec_p}")
+        for i, (p, t) in enumerate(zip(flat_p, flat_t)):
+            if tuple(t.shape) != tuple(p.shape):
+                raise RuntimeError(f"tangent:{i} with shape {tuple(t.shape)} in flattened "
+                                   f"pytree doesn't match the shape {tuple(p.shape)} of the "
+                                   f"corresponding primal.")
+        again = keep or any(t.requires_grad for t in flat_t)
+        return _finish(tangent_fn(flat_t), again)
+    return output, jvp_fn
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
@@ -233,9 +307,55 @@ def _jacobian_blocks(out, inputs, keep):
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
-    """The Jacobian, as ``jacrev`` gives it: torch computes it in forward mode, tinygen (which
-    has reverse mode only) by vjps; the values and structure are the same."""
-    return jacrev(func, argnums, has_aux=has_aux)
+    """The Jacobian of ``func`` w.r.t. the arguments at ``argnums``, one jvp per input element
+    (a column each, with the basis vector as tangent); blocks shaped and nested as jacrev's."""
+    def wrapper(*args, **kwargs):
+        nums, _ = _check_argnums(argnums, len(args), "jacfwd")
+        flat, specs = [], []
+        for a in nums:
+            leaves, spec = tree_flatten(args[a])
+            flat += leaves
+            specs.append(spec)
+        for t in flat:
+            if not isinstance(t, Tensor):
+                raise RuntimeError(f"jacfwd: Expected all differentiated inputs to be Tensors, "
+                                   f"got {type(t).__name__}")
+
+        def of_flat(*xs):
+            new, start = list(args), 0
+            for a, spec in zip(nums, specs):
+                new[a] = tree_unflatten(list(xs[start:start + spec.num_leaves]), spec)
+                start += spec.num_leaves
+            return func(*new, **kwargs)
+
+        zeros = [zeros_like(x) for x in flat]
+        columns = []                    # per input: the output tangents of each basis vector
+        for j, x in enumerate(flat):
+            cols = []
+            for k in range(x.numel()):
+                basis = zeros_like(x).reshape(-1)
+                basis[k] = 1
+                tangents = zeros[:j] + [basis.reshape(x.shape)] + zeros[j + 1:]
+                output, tang, aux = jvp(of_flat, tuple(flat), tuple(tangents), has_aux=True) \
+                    if has_aux else jvp(of_flat, tuple(flat), tuple(tangents)) + (None,)
+                cols.append(tree_flatten(tang)[0])
+            columns.append(cols)
+        if not any(columns):            # no input element: run func once for the shapes
+            output, aux = _split_aux(of_flat(*flat), has_aux, "jacfwd")
+        outs, spec_out = tree_flatten(output)
+        blocks = [_regroup([_block(o, x, [c[i] for c in cols]) for x, cols in zip(flat, columns)],
+                           (specs, isinstance(argnums, tuple))) for i, o in enumerate(outs)]
+        jac = tree_unflatten(blocks, spec_out)
+        return (jac, aux) if has_aux else jac
+    return wrapper
+
+
+def _block(out, x, cols):
+    """d out / d x, of shape out.shape + x.shape, from the output tangent of each basis
+    vector of x."""
+    if not cols:
+        return zeros_like(out).reshape(*out.shape, 1)[..., :0].reshape(*out.shape, *x.shape)
+    return stack([c.reshape(-1) for c in cols], 1).reshape(*out.shape, *x.shape)
 
 
 def hessian(func, argnums=0):

@@ -42,6 +42,18 @@ class LinearFunction(ArrayFunction):
             grad_bias = grad_rows.sum(0)
         return grad_x, grad_weight, grad_bias
 
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_weight, tangent_bias):
+        """Forward mode (autograd/forward_ad.py): dy = dx @ W^T + x @ dW^T + db."""
+        x, weight, _ = ctx.inputs
+        (y,) = ctx.outputs
+        tangent_y = creation.zeros_like(y)
+        if tangent_x is not None:
+            tangent_y = tangent_y + LinearFunction.apply(tangent_x, weight, None)
+        if tangent_weight is not None:
+            tangent_y = tangent_y + LinearFunction.apply(x, tangent_weight, None)
+        return tangent_y if tangent_bias is None else tangent_y + tangent_bias
+
 
 FEW_ROWS = 128                   # batches up to this many rows take the weight-first product
 WEIGHT_FIRST_MIN_SIZE = 1 << 17  # ... when the weight has at least this many elements

@@ -14,8 +14,9 @@ kept in one ordered dict, ``_module_hooks``, so calling a module without hooks c
 """
 
 from collections import OrderedDict
+from typing import TypeVar
 
-from tinygen import creation, dtypes
+from tinygen import compiler, creation, dtypes
 from tinygen.autograd.grad_mode import no_grad
 from tinygen.autograd.scope import module_scope
 from tinygen.backend import Device
@@ -45,13 +46,30 @@ class Module(StateDictMixin, ModuleExtrasMixin, ToShortcuts):
     """Base class of all layers and models: subclass it, assign layers and parameters to
     attributes in ``__init__`` (after ``super().__init__()``), and define ``forward``."""
 
-    def __init__(self):
+    dump_patches = False        # PyTorch's flag for old-checkpoint patches (unused, as there)
+    call_super_init = False     # True: __init__ passes its arguments on to the next class
+    T_destination = TypeVar("T_destination", bound=dict)     # state_dict's destination type
+
+    def __init__(self, *args, **kwargs):
+        if not self.call_super_init and kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword "
+                            f"argument '{next(iter(kwargs))}'")
+        if not self.call_super_init and args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but "
+                            f"{len(args) + 1} were given")
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_module_hooks", OrderedDict())    # handle id -> _Hook
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
+
+    def compile(self, *args, **kwargs):
+        """PyTorch compiles ``__call__`` in place; tinygen runs eagerly (``tg.compile``), so the
+        options are checked and the module is left as it was. Returns None, as PyTorch."""
+        compiler.compile(self, *args, **kwargs)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '

@@ -10,6 +10,7 @@ an optimizer's own ``step`` runs its hooks as the base class's does. A ``step`` 
 import functools
 from collections import OrderedDict
 from itertools import chain
+from typing import Callable, Optional
 
 from tinygen.nn.hooks import add_hook
 
@@ -35,10 +36,11 @@ def _hooks(optimizer, kind):
         kind, OrderedDict())
 
 
-def _running(method):
+def _running(method, name=None):
     """``method`` wrapped to run its hooks (by ``_call_hooked``) unless an outer call of the
-    same name on the same optimizer is already running them."""
-    name = method.__name__
+    same name on the same optimizer is already running them. ``name``: whose hooks (``step``,
+    ``state_dict``, ``load_state_dict``), by default the method's own name."""
+    name = name or method.__name__
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -96,6 +98,17 @@ _CALLERS = {"step": _step, "state_dict": _state_dict, "load_state_dict": _load_s
 class OptimizerHooks:
     """The hook registration methods of ``Optimizer``, and the wrapping of its subclasses'
     ``step``, ``state_dict`` and ``load_state_dict``."""
+
+    # The types of step hooks, as PyTorch names them (for annotations).
+    OptimizerPreHook = Callable[..., Optional[tuple]]
+    OptimizerPostHook = Callable[..., None]
+
+    @staticmethod
+    def profile_hook_step(func):
+        """``func`` (a ``step``) wrapped to run the step pre- and post-hooks around it, as
+        PyTorch's decorator (which also opens a profiler range: tinygen has no profiler).
+        Subclasses' ``step`` methods are wrapped so already (``__init_subclass__``)."""
+        return func if getattr(func, "_runs_hooks", False) else _running(func, "step")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -1,6 +1,7 @@
 """Utilities with PyTorch's names: ``tinygen.utils.data`` is ``torch.utils.data``,
-``tinygen.utils.checkpoint`` is ``torch.utils.checkpoint``."""
+``tinygen.utils.checkpoint`` is ``torch.utils.checkpoint``, ``tinygen.utils.hooks`` is
+``torch.utils.hooks``."""
 
-from tinygen.utils import checkpoint, data  # noqa: F401
+from tinygen.utils import checkpoint, data, hooks  # noqa: F401
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["checkpoint", "data", "hooks"]
