@@ -22,8 +22,12 @@ def _place(dtype, device):
             backend.default_device() if device is None else backend.Device(device))
 
 
-def _shape(size):
-    """Accept ``f(2, 3)`` and ``f((2, 3))``."""
+def _shape(size, keyword=None):
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f(size=(2, 3))``."""
+    if keyword is not None:
+        if size:
+            raise TypeError("got the size both positionally and as size=")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     for n in size:
@@ -123,16 +127,16 @@ def from_numpy(array):
     return Tensor(array)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _make(lambda xp, dt: xp.zeros(_shape(size), dt), dtype, device, requires_grad)
+def zeros(*args, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, dt: xp.zeros(_shape(args, size), dt), dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _make(lambda xp, dt: xp.ones(_shape(size), dt), dtype, device, requires_grad)
+def ones(*args, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, dt: xp.ones(_shape(args, size), dt), dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _make(lambda xp, dt: xp.empty(_shape(size), dt), dtype, device, requires_grad)
+def empty(*args, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, dt: xp.empty(_shape(args, size), dt), dtype, device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -262,17 +266,17 @@ def random_array(kind, shape, dtype, device, a=0.0, b=1.0, generator=None):
     return backend.on_device(draw, device)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
     dtype, device = _place(dtype, device)
-    return Tensor(random_array("normal", _shape(size), dtype, device, generator=generator),
+    return Tensor(random_array("normal", _shape(args, size), dtype, device, generator=generator),
                   requires_grad=requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
     dtype, device = _place(dtype, device)
-    return Tensor(random_array("uniform", _shape(size), dtype, device, generator=generator),
+    return Tensor(random_array("uniform", _shape(args, size), dtype, device, generator=generator),
                   requires_grad=requires_grad)
 
 
