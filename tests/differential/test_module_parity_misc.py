@@ -68,6 +68,7 @@ MISC = {
     "FractionalMaxPool3d": [((2,), dict(output_size=2), None),
                             ((2,), dict(output_ratio=0.5, return_indices=True), None)],
     "Softmax2d": [((), {}, X2)],
+    "CrossMapLRN2d": [((3,), {}, X2), ((2, 1e-3, 0.5, 2.0), {}, X2)],
     "RReLU": [((), {}, R3, False), ((0.1, 0.2), {}, R3, False)],
 }
 ACTIVATIONS = {

@@ -117,8 +117,8 @@ def test_errors():
         F.grid_sample(x, grid, mode="cubic")
     with pytest.raises(ValueError, match="padding_mode"):
         F.grid_sample(x, grid, padding_mode="wrap")
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        F.grid_sample(x, grid, mode="bicubic")
+    with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D"):
+        F.grid_sample(tg.zeros(1, 1, 2, 2, 2), tg.zeros(1, 1, 1, 1, 3), mode="bicubic")
     with pytest.raises(RuntimeError, match="same batch size"):
         F.grid_sample(x, tg.zeros(2, 2, 2, 2))
     with pytest.raises(RuntimeError, match="size 2 in last dimension"):

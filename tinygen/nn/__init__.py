@@ -45,6 +45,7 @@ from tinygen.nn.embedding_bag import EmbeddingBag
 from tinygen.nn.module import Buffer
 from tinygen.nn.more_layers import (
     ChannelShuffle, LocalResponseNorm, LPPool1d, LPPool2d, RReLU, Softmax2d)
+from tinygen.nn.more_layers import CrossMapLRN2d
 from tinygen.nn.more_losses import (
     MultiLabelMarginLoss, MultiMarginLoss, TripletMarginWithDistanceLoss)
 from tinygen.nn.pooling import MaxUnpool1d, MaxUnpool2d

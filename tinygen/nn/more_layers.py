@@ -1,9 +1,10 @@
-"""Small layers: ``RReLU``, ``Softmax2d``, ``ChannelShuffle``, ``LocalResponseNorm`` and
-``LPPool1d/2d``, each keeping PyTorch's arguments (so reprs match) and calling the functional
-form in ``tinygen/ops/layer_ops.py``."""
+"""Small layers: ``RReLU``, ``Softmax2d``, ``ChannelShuffle``, ``LocalResponseNorm``,
+``CrossMapLRN2d`` and ``LPPool1d/2d``, each keeping PyTorch's arguments (so reprs match) and
+calling the functional form in ``tinygen/ops/layer_ops.py``."""
 
 from tinygen.nn.module import Module
-from tinygen.ops.layer_ops import channel_shuffle, local_response_norm, lp_pool1d, lp_pool2d, rrelu
+from tinygen.ops.layer_ops import (
+    channel_shuffle, cross_map_lrn2d, local_response_norm, lp_pool1d, lp_pool2d, rrelu)
 from tinygen.ops.reduce import softmax
 
 
@@ -61,6 +62,25 @@ class LocalResponseNorm(Module):
 
     def forward(self, input):
         return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
+
+
+class CrossMapLRN2d(Module):
+    """LRN over the channels of a 4-D input (the legacy Torch7 layer) with PyTorch's
+    ``CrossMapLRN2d`` values, whose window always includes channel 0 (see
+    ``tinygen.ops.layer_ops._cross_map_windows``), so they can differ from LocalResponseNorm."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)

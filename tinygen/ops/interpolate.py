@@ -5,7 +5,8 @@ Resizing is a linear map along each spatial axis, y = A_h x A_w^T with A of shap
 row o of A holds the weights that output position o gives the input positions. Nearest puts a
 single 1 in each row, linear two weights, cubic four. The backward, A_h^T g A_w, then comes
 from matmul, and is differentiable again. 3-D input (N, C, D, H, W) applies one such matrix per
-axis in the same way. 'area' is adaptive average pooling to the output size.
+axis in the same way. 'area' is adaptive average pooling to the output size. Antialiasing
+only changes the rows of A (a filter as wide as the shrink factor, normalized per row).
 """
 
 import math
@@ -90,9 +91,51 @@ def _cubic_matrix(n_in, n_out, scale, align_corners, dtype):
     return a
 
 
-def _resize_matrix(n_in, n_out, mode, scale, align_corners, dtype):
+def _antialias_filter(x, mode):
+    """The antialiasing filters of PyTorch (and PIL): the triangle for 'bilinear', Keys' cubic
+    with A = -0.5 (PIL's choice, not the -0.75 of plain bicubic) for 'bicubic'."""
+    x = np.abs(x)
+    if mode == "bilinear":
+        return np.maximum(1 - x, 0)
+    A = -0.5
+    near = ((A + 2) * x - (A + 3)) * x * x + 1
+    far = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+
+def _antialias_matrix(n_in, n_out, mode, scale, align_corners, dtype):
+    """PyTorch's antialiased weights (UpSampleKernel.cpp, _compute_weights_aa): when shrinking
+    by r = in/out > 1 the filter is stretched r times, so each output averages every input
+    under it; the weights are normalized to sum to 1, which also handles the borders. With
+    align_corners, r is (in-1)/(out-1) but the centres stay at half pixels, as in PyTorch."""
+    if align_corners:
+        ratio = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        ratio = scale if scale is not None else n_in / n_out
+    half = 1.0 if mode == "bilinear" else 2.0                   # the filter's support at r = 1
+    support, stretch = (half * ratio, 1.0 / ratio) if ratio >= 1 else (half, 1.0)
+    taps = int(math.ceil(support)) * 2 + 1
+    centre = ratio * (np.arange(n_out) + 0.5)
+    low = np.maximum(np.trunc(centre - support + 0.5).astype(np.int64), 0)
+    count = np.clip(np.minimum(np.trunc(centre + support + 0.5).astype(np.int64), n_in) - low,
+                    0, taps)
+    index = low[:, None] + np.arange(taps)                            # (n_out, taps)
+    used = np.arange(taps) < count[:, None]
+    weights = np.where(used, _antialias_filter((index - centre[:, None] + 0.5) * stretch, mode),
+                       0.0)
+    total = weights.sum(axis=1, keepdims=True)
+    weights = weights / np.where(total == 0, 1.0, total)
+    a = np.zeros((n_out, n_in), dtype=np.float64)
+    rows = np.broadcast_to(np.arange(n_out)[:, None], index.shape)
+    np.add.at(a, (rows[used], index[used]), weights[used])
+    return a.astype(dtype)
+
+
+def _resize_matrix(n_in, n_out, mode, scale, align_corners, dtype, antialias=False):
     """A (n_out, n_in) for one axis. ``scale`` is 1/scale_factor when one was given (PyTorch
     uses it as is), else None."""
+    if antialias:
+        return _antialias_matrix(n_in, n_out, mode, scale, align_corners, dtype)
     if mode.startswith("nearest"):
         return _nearest_matrix(n_in, n_out, mode, scale, dtype)
     if mode == "bicubic":
@@ -130,10 +173,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     floor((dst + 0.5) * in/out); 'linear'/'bilinear' blend the two nearest inputs and
     'bicubic' (4-D input) the four nearest with Keys' cubic kernel (A = -0.75), placing pixel
     centres (align_corners=False) or the corner pixels (True) onto each other. Bicubic
-    overshoots: its output may leave the input's range, as PyTorch's does."""
+    overshoots: its output may leave the input's range, as PyTorch's does.
+    ``antialias=True`` ('bilinear'/'bicubic', 4-D input) widens the filter by the shrink
+    factor, so downsampling averages every input under each output (PIL's and PyTorch's
+    filters; see ``_antialias_matrix``). ``recompute_scale_factor=True`` places the samples by
+    the integer output size instead of the given ``scale_factor``, as PyTorch."""
     op = "interpolate"
-    if antialias:
-        raise NotImplementedError(f"{op}: antialias=True is not supported")
     if mode not in INTERPOLATE_MODES:
         raise UnsupportedModeError(f"{op}: unsupported mode {mode!r}; use one of "
                                    f"{INTERPOLATE_MODES}")
@@ -145,6 +190,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         need = {1: "3D", 2: "4D", 3: "5D"}.get(_MODE_DIMS.get(mode), "3D, 4D or 5D")
         raise UnsupportedModeError(f"{op}: got {input.ndim}D input of shape "
                                    f"{tuple(input.shape)}, but mode {mode!r} needs {need} input")
+    if recompute_scale_factor and size is not None:
+        raise ValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit size.")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
+        raise ValueError(f"{op}: Anti-alias option is restricted to bilinear and bicubic modes "
+                         f"and requires a 4-D tensor as input, got mode {mode!r} and input of "
+                         f"shape {tuple(input.shape)}")
     out_size, scales = _output_size(op, input, size, scale_factor, spatial)
     if min(out_size) <= 0:
         raise ArgumentError(f"{op}: output size {out_size} must be positive (input shape "
@@ -159,7 +210,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if n_in == n_out and scale in (None, 1.0):
             continue
         a = Tensor(xp.asarray(_resize_matrix(n_in, n_out, mode, scale, bool(align_corners),
-                                             input.dtype)))
+                                             input.dtype, antialias)))
         dim = axis + 2 - input.ndim                                    # from the end
         if dim == -1:
             out = out @ a.transpose(0, 1)                              # (..., W) @ A_w^T

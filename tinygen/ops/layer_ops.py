@@ -1,12 +1,14 @@
 """Small functional layers of ``torch.nn.functional``: ``rrelu``, ``channel_shuffle``,
-``local_response_norm``, ``lp_pool1d/2d``, ``pdist``, ``gumbel_softmax``, and the in-place
-activation forms ``relu_``, ``elu_``, ``leaky_relu_``, ``selu_``, ``celu_``, ``hardtanh_``,
-``threshold_``, ``rrelu_``.
+``local_response_norm`` (and ``cross_map_lrn2d``, the map of ``nn.CrossMapLRN2d``),
+``lp_pool1d/2d``, ``pdist``, ``gumbel_softmax``, and the in-place activation forms ``relu_``,
+``elu_``, ``leaky_relu_``, ``selu_``, ``celu_``, ``hardtanh_``, ``threshold_``, ``rrelu_``.
 
 All are composed from differentiable ops (their derivatives of any order come for free). The
 random draws (rrelu's slopes, gumbel noise) come from the device's generator, so
 ``tg.manual_seed`` repeats them, and are constants to backward.
 """
+
+import numpy as np
 
 from tinygen.autograd.inplace import modify
 from tinygen.backend import get_array_module
@@ -111,6 +113,37 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         window = window + padded[:, j:j + C]
     div = (window.reshape(input.shape) * (alpha / size) + k) ** beta
     return input / div
+
+
+def _cross_map_windows(channels, size):
+    """The (C, C) 0/1 matrix whose row c marks the channels that ``CrossMapLRN2d`` sums for
+    channel c, replaying PyTorch's running sum (nn/modules/_functions.py): the window is the
+    centred one of 2 * pre_pad - 1 channels, except that channel 0, added first, is never
+    subtracted again, so it stays in every window (PyTorch's quirk, kept for equal values)."""
+    pre_pad = int((size - 1) / 2 + 1)
+    window = np.zeros((channels, channels))
+    window[0, :min(pre_pad, channels)] = 1
+    for c in range(1, channels):
+        window[c] = window[c - 1]
+        if c < channels - pre_pad + 1:
+            window[c, c + pre_pad - 1] += 1
+        if c > pre_pad:
+            window[c, c - pre_pad] -= 1
+    return window
+
+
+def cross_map_lrn2d(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """``nn.CrossMapLRN2d``'s map: x * (k + alpha / size * sum of x^2 over the channel
+    window)^-beta for 4-D input, with PyTorch's windows (see ``_cross_map_windows``)."""
+    if input.ndim != 4:
+        raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
+    input = float_input(input)
+    xp = get_array_module(input.array)
+    N, C, H, W = input.shape
+    window = Tensor(xp.asarray(_cross_map_windows(C, size), dtype=input.dtype))
+    sums = window @ (input * input).reshape(N, C, H * W)                    # (N, C, H*W)
+    scale = sums.reshape(input.shape) * (alpha / size) + k
+    return input * scale ** (-beta)
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
