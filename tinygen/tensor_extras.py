@@ -18,6 +18,7 @@ from tinygen.autograd import inplace
 from tinygen.backend import get_array_module
 from tinygen.tensor import Tensor
 from tinygen.ops.activation import prelu
+from tinygen.ops.shape_inplace import storage_view
 from tinygen.ops.statistics import nanquantile
 
 
@@ -53,14 +54,7 @@ def _as_strided_(self, size, stride, storage_offset=None):
     if self.requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation (as_strided_): call it on .detach()")
-    ops.as_strided(self, size, stride, storage_offset)       # checks the bounds
-    start = (self.storage_offset() if storage_offset is None else storage_offset) - \
-        self.storage_offset()
-    xp = get_array_module(self.array)
-    flat = self.array.reshape(-1)[start:]
-    itemsize = self.array.itemsize
-    self.array = xp.lib.stride_tricks.as_strided(
-        flat, tuple(int(n) for n in size), tuple(int(s) * itemsize for s in stride))
+    self.array = storage_view(self, size, stride, storage_offset)     # checks the bounds
     return self
 
 

@@ -124,7 +124,7 @@ for _name, _op in _OPERATORS.items():
 for _name, _op in _REFLECTED_OPERATORS.items():
     setattr(Tensor, _name, _reflected(getattr(ops, _op)))
 
-# Bit shifts, frexp and index_reduce (ops/bits.py), with the shift operators.
+# Bit shifts and frexp (ops/bits.py), with the shift operators, and index_reduce (index_ops.py).
 for _name in ("bitwise_left_shift", "bitwise_right_shift", "frexp", "index_reduce"):
     setattr(Tensor, _name, getattr(ops, _name))
 Tensor.__lshift__, Tensor.__rshift__ = ops.bitwise_left_shift, ops.bitwise_right_shift

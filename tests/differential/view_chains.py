@@ -167,8 +167,9 @@ def _pieces(draw, t):
 
 
 def _as_strided(draw, t):
-    """as_strided on contiguous input (tinygen refuses others), its offset from the memory's
-    start, as PyTorch's; every element it reads lies inside ``t``."""
+    """as_strided on contiguous input (non-contiguous input is tested in tests/ops/
+    test_index_gaps.py), its offset from the memory's start, as PyTorch's; every element it
+    reads lies inside ``t``."""
     if not t.is_contiguous() or t.numel() == 0:
         return None
     size = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))

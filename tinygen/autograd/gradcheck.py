@@ -19,11 +19,14 @@ upstream gradients v and with imaginary ones iv, so both parts of every output a
 The inner product is then Re(sum(conj(v) f(x))).
 
 Inputs should be float64 (or complex128): a float32 input gets PyTorch's warning, and its
-finite differences (taken in float32) will most likely fail the check. Of PyTorch's other
-keywords, these are accepted: ``nondet_tol`` and ``check_undefined_grad`` have no effect
-(tinygen runs backward once, so it does not compare two runs, and does not call backward with
-undefined output gradients), and ``fast_mode`` must be False (the full check above is the only
-one). ``seed`` picks the random upstream gradients.
+finite differences (taken in float32) will most likely fail the check. ``fast_mode=True``,
+``check_forward_ad=True`` and ``check_backward_ad=False`` work as in PyTorch (see
+gradcheck_modes.py; fast mode falls back to the full check for complex inputs or outputs).
+Of PyTorch's other keywords, these are accepted and have no effect: ``nondet_tol`` and
+``check_undefined_grad`` (tinygen runs backward once, so it does not compare two runs, and does
+not call backward with undefined output gradients), ``check_batched_grad`` and
+``check_batched_forward_grad`` (tinygen's vmap is a loop over the batch, so a batched gradient is
+the looped one by construction). ``seed`` picks the random upstream gradients.
 """
 
 import warnings
@@ -39,9 +42,12 @@ class GradcheckError(RuntimeError):
 
 
 def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-              nondet_tol=0.0, check_undefined_grad=True, fast_mode=False, seed=0):
-    """True when backward matches finite differences for every input that requires grad."""
-    _refuse_fast_mode(fast_mode)
+              nondet_tol=0.0, check_undefined_grad=True, check_batched_grad=False,
+              check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True,
+              fast_mode=False, seed=0):
+    """True when backward (and, with ``check_forward_ad``, forward-mode AD) matches finite
+    differences for every input that requires grad."""
+    from tinygen.autograd import gradcheck_modes as modes
     inputs = _as_tuple(inputs)
     checked = [i for i, x in enumerate(inputs) if _requires_grad(x)]
     if not checked:
@@ -52,7 +58,29 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
                           f"point ({inputs[i].dtype}). This check will likely fail if all the "
                           f"inputs are not float64 (use .double())", stacklevel=2)
     outputs = _as_tuple(fn(*inputs))
+    real = modes.is_real([inputs[i] for i in checked] + list(outputs))
+    if check_forward_ad and not real:
+        raise NotImplementedError("gradcheck: check_forward_ad=True is not implemented in "
+                                  "tinygen for complex inputs or outputs")
     rng = np.random.default_rng(seed)
+    try:
+        if check_backward_ad and fast_mode and real:
+            modes.check_fast(fn, inputs, checked, outputs, eps, atol, rtol, rng, forward=False)
+        elif check_backward_ad:
+            _check_backward_full(fn, inputs, checked, outputs, eps, atol, rtol, rng)
+        if check_forward_ad and fast_mode:
+            modes.check_fast(fn, inputs, checked, outputs, eps, atol, rtol, rng, forward=True)
+        elif check_forward_ad:
+            modes.check_forward_full(fn, inputs, checked, eps, atol, rtol)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def _check_backward_full(fn, inputs, checked, outputs, eps, atol, rtol, rng):
+    """Every element of J^T v, for random v, against central differences (see the top)."""
     upstream = [_random_like(out, rng) for out in outputs]
     passes = [("", upstream)]
     if any(out.dtype.kind == "c" for out in outputs):       # and the imaginary parts
@@ -67,26 +95,24 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
             error = np.abs(found - numeric) - (atol + rtol * np.abs(numeric))
             if error.size and error.max() > 0:
                 worst = np.unravel_index(int(np.argmax(error)), error.shape)
-                message = (f"gradcheck failed for input {i} (shape {tuple(inputs[i].shape)})"
-                           f"{which}: at index {tuple(int(k) for k in worst)} the analytic "
-                           f"gradient is {found[worst].item():.8g} but the numeric one is "
-                           f"{numeric[worst].item():.8g} (atol={atol}, rtol={rtol}, eps={eps})")
-                if raise_exception:
-                    raise GradcheckError(message)
-                return False
-    return True
+                raise GradcheckError(
+                    f"gradcheck failed for input {i} (shape {tuple(inputs[i].shape)}){which}: "
+                    f"at index {tuple(int(k) for k in worst)} the analytic gradient is "
+                    f"{found[worst].item():.8g} but the numeric one is "
+                    f"{numeric[worst].item():.8g} (atol={atol}, rtol={rtol}, eps={eps})")
 
 
 def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
                   raise_exception=True, nondet_tol=0.0, check_undefined_grad=True,
+                  check_batched_grad=False, check_fwd_over_rev=False, check_rev_over_rev=True,
                   fast_mode=False, seed=0):
     """True when second derivatives (the gradient of the gradient) match finite differences.
 
     ``grad_outputs``: the upstream gradients, one per output that requires grad (random when
-    None), as in PyTorch.
+    None), as in PyTorch. The first derivatives are checked with gradcheck: in reverse mode
+    (``check_rev_over_rev``), with forward AD (``check_fwd_over_rev``), in fast mode or not.
     """
     from tinygen.tensor import Tensor
-    _refuse_fast_mode(fast_mode)
     inputs = _as_tuple(inputs)
     checked = [i for i, x in enumerate(inputs) if _requires_grad(x)]
     rng = np.random.default_rng(seed + 1)
@@ -117,13 +143,8 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e
                 raise GradcheckError(message)
             return False
     return gradcheck(first_derivatives, inputs + tuple(upstream), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, seed=seed)
-
-
-def _refuse_fast_mode(fast_mode):
-    if fast_mode:
-        raise NotImplementedError("gradcheck: fast_mode=True is not implemented in tinygen; "
-                                  "leave it False (the full check is the only one)")
+                     raise_exception=raise_exception, check_forward_ad=check_fwd_over_rev,
+                     check_backward_ad=check_rev_over_rev, fast_mode=fast_mode, seed=seed)
 
 
 def _agree(a, b, atol, rtol):

@@ -56,7 +56,8 @@ from tinygen.ops.stacking import (
 from tinygen.ops.numeric import cumulative_trapezoid, renorm, trapezoid, trapz, vander
 from tinygen.ops.search import histc, histogram, unique_consecutive
 from tinygen.ops.statistics import corrcoef, cov, mode, msort
-from tinygen.ops.bits import bitwise_left_shift, bitwise_right_shift, frexp, index_reduce
+from tinygen.ops.bits import bitwise_left_shift, bitwise_right_shift, frexp
+from tinygen.ops.index_ops import index_reduce  # noqa: E402
 from tinygen.ops.shape_inplace import as_strided
 from tinygen.ops.windows import (
     bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window, range,

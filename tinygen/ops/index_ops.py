@@ -1,9 +1,11 @@
-"""Writing along an index: index_add, index_copy, index_fill, take, put, select and the
-``*_scatter`` ops (select, slice, diagonal), masked_scatter, argwhere, unfold (sliding windows)
-and fill_diagonal.
+"""Writing along an index: index_add, index_copy, index_fill, index_reduce, take, put, select
+and the ``*_scatter`` ops (select, slice, diagonal), masked_scatter, argwhere, unfold (sliding
+windows) and fill_diagonal.
 
 All but unfold are built from getitem, index_put and IndexAdd (ops/indexing.py), so their
 gradients are those ops': an element overwritten gets no gradient, one added to passes it on.
+index_reduce is scatter_reduce with the index spread over source's shape, so its gradient is
+scatter_reduce's (PyTorch's index_reduce_backward is the same formula).
 """
 
 import numpy as np
@@ -70,6 +72,27 @@ def index_fill(input, dim, index, value):
         raise RuntimeError(f"index_fill(): only supports a 0-dimensional value tensor, but got "
                            f"one of shape {tuple(value.shape)}")
     return index_put(input, where, value)
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """input with source[..., i, ...] combined into [..., index[i], ...] along ``dim`` by
+    ``reduce``: 'prod', 'mean', 'amax' or 'amin'; input's own slice takes part unless
+    ``include_self=False``. Integer means round down, as in PyTorch."""
+    from tinygen.ops.scatter_ops import scatter_reduce
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    axis, where = _index_along(input, dim, index, "index_reduce")
+    ids = where[-1]
+    source = _check_source(input, axis, ids, source, "index_reduce")
+    if input.ndim == 0:
+        return scatter_reduce(input, 0, Tensor(ids.reshape(())), reshape(source, ()), reduce,
+                              include_self=include_self)
+    spread = [1] * input.ndim
+    spread[axis] = ids.size
+    xp = get_array_module(ids)
+    full = xp.broadcast_to(ids.reshape(spread), source.shape)     # index[i] at every [.., i, ..]
+    return scatter_reduce(input, axis, Tensor(full), source, reduce, include_self=include_self)
 
 
 def take(input, index):

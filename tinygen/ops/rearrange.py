@@ -1,7 +1,7 @@
 """Rearranging and picking, built from the differentiable shape and indexing ops (so every
 gradient is theirs): movedim, swapaxes, narrow, unflatten, tensor_split, diagonal, diag, trace,
-diff, meshgrid, block_diag, take_along_dim, masked_select, scatter, scatter_add and
-scatter_reduce (whose prod, amax and amin have a backward of their own).
+diff, meshgrid, block_diag, take_along_dim and masked_select. scatter, scatter_add and
+scatter_reduce live in scatter_ops.py (imported here, their first home).
 """
 
 import math
@@ -10,10 +10,9 @@ import numpy as np
 
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
-from tinygen.ops.compare import _result_dtype, where
-from tinygen.errors import DtypeError
-from tinygen.ops.indexing import (
-    IndexAdd, _scatter_add, check_in_range, gather, getitem, index_put)
+from tinygen.ops.compare import _result_dtype
+from tinygen.ops.indexing import IndexAdd, gather, getitem
+from tinygen.ops.scatter_ops import _combine_at, scatter, scatter_add, scatter_reduce
 from tinygen.ops.shape import (
     broadcast_to, cat, expand, normalize_dim, permute, reshape, strided_view, transpose)
 from tinygen.tensor import Tensor
@@ -241,140 +240,5 @@ def masked_select(input, mask):
     return getitem(broadcast_to(input, shape), xp.broadcast_to(mask.array, shape))
 
 
-def _scatter_index(input, dim, index, src, op):
-    """The full index (an integer array per dim, as gather's) that sends src[i][j][k] to
-    input[index[i][j][k]][j][k] for dim 0, and src cut to index's shape."""
-    axis = normalize_dim(dim, input.ndim, op)
-    array = index.array if isinstance(index, Tensor) else index
-    if array.ndim == 0 and input.ndim == 1:     # PyTorch counts a 0-d index as 1-d here
-        array = array.reshape(1)
-        src = reshape(src, (1,)) if isinstance(src, Tensor) and src.ndim == 0 else src
-    if array.ndim != input.ndim or array.dtype.kind not in "iu":
-        raise RuntimeError(f"{op}: index must be an integer tensor with as many dims as input "
-                           f"({input.ndim}), got shape {tuple(array.shape)} and dtype "
-                           f"{array.dtype}")
-    xp = get_array_module(array)
-    grid = list(xp.ogrid[tuple(slice(0, n) for n in array.shape)]) if array.ndim else []
-    if array.ndim:                  # a 0-d input has one position, named by the empty index
-        grid[axis] = array
-    if isinstance(src, Tensor):
-        if src.dtype != input.dtype:
-            raise DtypeError("scatter(): Expected self.dtype to be equal to src.dtype")
-        src = getitem(src, tuple(slice(0, n) for n in array.shape))
-    check_in_range(array, input.shape[axis] if input.ndim else 1, axis, op)
-    return tuple(grid), src
-
-
-def scatter(input, dim, index, src=None, value=None, reduce=None):
-    """A copy of input with src[i][j][k] written to [index[i][j][k]][j][k] (dim 0); ``src`` may be
-    a number (or pass ``value=``). Positions written twice keep one of the values, as PyTorch
-    leaves unspecified. ``reduce='add'`` is scatter_add."""
-    src = value if src is None else src
-    if reduce == "add":
-        return scatter_add(input, dim, index, src)
-    if reduce is not None:
-        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported (only 'add')")
-    grid, src = _scatter_index(input, dim, index, src, "scatter")
-    return index_put(input, grid, src)
-
-
-def scatter_add(input, dim, index, src):
-    """input with src[i][j][k] added at [index[i][j][k]][j][k] (dim 0); repeats add up."""
-    grid, src = _scatter_index(input, dim, index, src, "scatter_add")
-    return input + IndexAdd.apply(src, input.shape, grid)
-
-
-class ScatterExtreme(ArrayFunction):
-    """y = input with each src[i][j][k] combined into [index[i][j][k]][j][k] (dim 0) by
-    ``ufunc`` (maximum, minimum or multiply); input's own value is left out where something is
-    scattered to, unless ``include_self``.
-
-    For amax/amin the gradient is split evenly among the elements equal to the result there,
-    as in PyTorch. For prod, dy/dinput = y / input and dy/dsrc = y / src at its position; that
-    needs no zeros, so a zero among them is refused in backward."""
-    @staticmethod
-    def forward(ctx, x, src, grid, ufunc, include_self):
-        ctx.grid, ctx.ufunc, ctx.include_self = grid, ufunc, include_self
-        xp = get_array_module(x)
-        ctx.hit = hit = xp.zeros(x.shape, dtype=bool)
-        hit[grid] = True
-        out = x.copy()
-        if not include_self:                        # start from the ufunc's identity instead
-            out[hit] = _identity(ufunc, x.dtype)
-        _combine_at(xp, ufunc, out, grid, src)
-        ctx.save_for_backward(x, src, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad_y):
-        x, src, y = ctx.saved_tensors
-        grid, hit, include_self = ctx.grid, Tensor(ctx.hit), ctx.include_self
-        y_at_src = getitem(y, grid)
-        if ctx.ufunc == "multiply":
-            if (include_self and (x.array[ctx.hit] == 0).any()) or (src.array == 0).any():
-                raise NotImplementedError("scatter_reduce(reduce='prod') backward is not "
-                                          "implemented when input or src holds zeros")
-            from_x = where(hit, y / where(hit, x, 1), 1) if include_self else where(hit, 0, 1)
-            return grad_y * from_x, getitem(grad_y, grid) * y_at_src / src, None, None, None
-        xp = get_array_module(y.array)
-        self_tie = (x.array == y.array) & (True if include_self else ~ctx.hit)
-        src_tie = src.array == y_at_src.array
-        ties = self_tie.astype(y.dtype)
-        _scatter_add(xp, ties, grid, src_tie.astype(y.dtype))
-        share = grad_y / Tensor(xp.maximum(ties, 1))
-        return (where(Tensor(self_tie), share, 0), where(Tensor(src_tie), getitem(share, grid), 0),
-                None, None, None)
-
-
-def _identity(ufunc, dtype):
-    """The value that ``ufunc`` leaves the other operand unchanged with, in ``dtype``."""
-    if ufunc == "multiply":
-        return 1
-    if dtype.kind == "f":
-        return -np.inf if ufunc == "maximum" else np.inf
-    return np.iinfo(dtype).min if ufunc == "maximum" else np.iinfo(dtype).max
-
-
-def _combine_at(xp, ufunc, out, grid, src):
-    """out[grid] = ufunc(out[grid], src), positions named twice combining all their values."""
-    if xp is np:
-        getattr(np, ufunc).at(out, grid, src)
-    elif ufunc == "multiply":                       # CuPy has no scatter_mul: on the host
-        host = out.get()
-        np.multiply.at(host, tuple(g.get() if hasattr(g, "get") else g for g in grid),
-                       src.get())
-        out[...] = xp.asarray(host)
-    else:
-        import cupyx
-        getattr(cupyx, "scatter_max" if ufunc == "maximum" else "scatter_min")(out, grid, src)
-
-
-_SCATTER_UFUNCS = {"amax": "maximum", "amin": "minimum", "prod": "multiply"}
-
-
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    """input with each src[i][j][k] combined into [index[i][j][k]][j][k] (dim 0) by ``reduce``:
-    'sum', 'prod', 'mean', 'amax' or 'amin'; input's own value takes part unless
-    ``include_self=False`` (then only where nothing is scattered it stays). Integer means round
-    down, as in PyTorch."""
-    if reduce not in ("sum", "mean", *_SCATTER_UFUNCS):
-        raise RuntimeError(f"scatter_reduce(): reduce argument must be either sum, prod, mean, "
-                           f"amax or amin, got {reduce!r}")
-    if input.ndim == 0 and getattr(index, "ndim", 1) == 0 and getattr(src, "ndim", 1) == 0:
-        normalize_dim(dim, 0, "scatter_reduce")     # one position: done on 1-element vectors
-        return reshape(scatter_reduce(reshape(input, 1), 0, reshape(index, 1), reshape(src, 1),
-                                      reduce, include_self=include_self), ())
-    grid, src = _scatter_index(input, dim, index, src, "scatter_reduce")
-    if reduce in _SCATTER_UFUNCS:
-        return ScatterExtreme.apply(input, src, grid, _SCATTER_UFUNCS[reduce], include_self)
-    xp = get_array_module(input.array)
-    hit = xp.zeros(input.shape, dtype=bool)
-    hit[grid] = True
-    base = input if include_self else index_put(input, (hit,), 0)
-    total = base + IndexAdd.apply(src, input.shape, grid)
-    if reduce == "sum":
-        return total
-    counts = xp.asarray(include_self | ~hit, dtype=input.dtype)
-    _scatter_add(xp, counts, grid, xp.ones(grid[0].shape, dtype=input.dtype))
-    rounding = "floor" if input.dtype.kind in "iu" else None
-    return total.div(Tensor(counts), rounding_mode=rounding)
+# re-exported: they lived here before scatter_ops.py (sparse/ops.py imports _combine_at)
+SCATTER_OPS = (scatter, scatter_add, scatter_reduce, _combine_at)
