@@ -190,10 +190,10 @@ class Tensor(ToShortcuts):
 
     def __format__(self, spec):
         """A 0-d tensor formats as its number (``f"{loss:.3f}"``), as in PyTorch; others as
-        their repr."""
+        their repr, and only with an empty spec (else TypeError, as in PyTorch)."""
         if self.ndim == 0:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        return object.__format__(self, spec)
 
     def __repr__(self):
         """As PyTorch prints it (tensor_str.py), with ``tg.`` dtypes; ``str(t)`` is the same."""

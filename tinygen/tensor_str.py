@@ -91,7 +91,8 @@ class _Formatter:
         low, high = magnitude.min(), magnitude.max()
         self.int_mode = bool(np.all(shown == np.ceil(shown)))
         if PRINT_OPTS.sci_mode is None:
-            self.sci_mode = bool(high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4)
+            with np.errstate(over="ignore"):             # high / low may pass float64's range
+                self.sci_mode = bool(high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4)
         else:
             self.sci_mode = PRINT_OPTS.sci_mode
         p = PRINT_OPTS.precision

@@ -20,6 +20,10 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    def __format__(self, spec):
+        """Always the repr, 0-d too (PyTorch formats only plain 0-d tensors as numbers)."""
+        return object.__format__(self, spec)
+
     def __deepcopy__(self, memo):
         copy = Parameter(self.array.copy(), self.requires_grad)
         if self.grad is not None:

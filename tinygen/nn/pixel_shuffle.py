@@ -9,7 +9,9 @@ channel c: a reshape, a permute and a reshape, whose gradients are the inverse m
 from tinygen.nn.module import Module
 
 
-def _check_rank(op, input):
+def _check_rank(op, input, name, factor):
+    if factor <= 0:
+        raise RuntimeError(f"{op} expects a positive {name}, but got {factor}")
     if input.ndim < 3:
         raise RuntimeError(f"{op} expects input to have at least 3 dimensions, but got input "
                            f"with {input.ndim} dimension(s)")
@@ -23,7 +25,7 @@ def _permutation(lead, order):
 def pixel_shuffle(input, upscale_factor):
     """(*, C*r^2, H, W) -> (*, C, H*r, W*r) with r = upscale_factor."""
     op, r = "pixel_shuffle", upscale_factor
-    _check_rank(op, input)
+    _check_rank(op, input, "upscale_factor", r)
     *lead, C, H, W = input.shape
     if C % (r * r):
         raise RuntimeError(f"{op} expects its input's 'channel' dimension to be divisible by "
@@ -37,7 +39,7 @@ def pixel_shuffle(input, upscale_factor):
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H*r, W*r) -> (*, C*r^2, H, W) with r = downscale_factor: pixel_shuffle undone."""
     op, r = "pixel_unshuffle", downscale_factor
-    _check_rank(op, input)
+    _check_rank(op, input, "downscale_factor", r)
     *lead, C, H, W = input.shape
     for name, dim, n in (("height", -2, H), ("width", -1, W)):
         if n % r:

@@ -18,7 +18,8 @@ from tinygen.nn.pooling import _MaxUnpoolNd
 from tinygen.ops.convert import float_input
 from tinygen.ops.fractional_pool import _starts, fractional_max_pool2d
 from tinygen.ops.indexing import gather
-from tinygen.ops.pool3d import avg_pool3d
+from tinygen.ops.layer_ops import lp_pool
+from tinygen.ops.pool3d import avg_pool3d, max_pool3d
 from tinygen.ops.unpool import _as_tensor, _unpool
 from tinygen.tensor import Tensor
 
@@ -42,8 +43,8 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(sum of x^p over each window)^(1/p) of (N, C, D, H, W) or (C, D, H, W) input, as
     ``lp_pool2d``: the window mean of x^p times the window size, to the power 1/p."""
-    out = avg_pool3d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
-    return (out * math.prod(_triple(kernel_size))) ** (1.0 / norm_type)
+    return lp_pool(input, norm_type, math.prod(_triple(kernel_size)), avg_pool3d, max_pool3d,
+                   kernel_size, stride, ceil_mode)
 
 
 def _window_index(xp, samples, sizes, out_sizes, kernel):

@@ -17,6 +17,7 @@ from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.autograd.inplace import modify
 from tinygen.backend import get_array_module
+from tinygen.errors import ArgumentError
 from tinygen.ops.compare import where
 from tinygen.ops.convert import constant_like, float_input
 from tinygen.ops.elementwise import Relu, exp, sigmoid, tanh
@@ -103,7 +104,7 @@ def gelu(input, approximate="none"):
     """Gaussian Error Linear Unit: x Phi(x), or with ``approximate='tanh'``
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
     if approximate not in _APPROXIMATIONS:
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return Gelu.apply(float_input(input), approximate)
 
 
@@ -185,10 +186,11 @@ class Hardtanh(ArrayFunction):
 
 
 class Threshold(ArrayFunction):
-    """y = x where x > threshold, else value;  dy/dx = 1 where x > threshold, else 0."""
+    """y = value where x <= threshold, else x (nan stays nan, as PyTorch's);  dy/dx = 0 where
+    x <= threshold, else 1."""
     @staticmethod
     def forward(ctx, x, threshold, value):
-        above = x > threshold
+        above = ~(x <= threshold)
         ctx.save_for_backward(above)
         return get_array_module(x).where(above, x, value).astype(x.dtype, copy=False)
 
@@ -218,7 +220,7 @@ def selu(input, inplace=False):
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (Barron 2017)."""
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0 (the input is divided by it)")
+        raise ArgumentError("celu: alpha must not be 0 (the input is divided by it)")
     return _pointwise("celu", Elu.apply, input, inplace, float(alpha), 1.0, 1.0 / alpha)
 
 

@@ -71,9 +71,9 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     with ``return_indices`` also each max's flat position h*W + w in its plane. (Without, the
     max is taken along rows, then columns: two small gathers instead of one of every window.)"""
     op = "adaptive_max_pool2d"
-    if return_indices:
-        return _adaptive_max(op, input, output_size, 2, True)
     OH, OW = _output_size(op, input, output_size)
+    if return_indices or not OH * OW:
+        return _adaptive_max(op, input, output_size, 2, return_indices)
     H, W = input.shape[-2:]
     xp = get_array_module(input.array)
     rows = input[..., _window_index(xp, H, OH), :].max(-2)[0]                  # (..., OH, W)
@@ -108,6 +108,10 @@ def _adaptive_max(op, input, output_size, n, return_indices):
     size = _output_size(op, input, output_size, n)
     spatial = tuple(input.shape[-n:])
     xp = get_array_module(input.array)
+    if not math.prod(size):                # an empty output: gather no position at all
+        values = input.reshape(*input.shape[:-n], -1)[..., xp.zeros(size, dtype=xp.int64)]
+        return (values, Tensor(xp.zeros(values.shape, dtype=xp.int64))) if return_indices \
+            else values
     flat = 0                               # flat input position, as (O_1, K_1, O_2, K_2, ...)
     for i, (m, o) in enumerate(zip(spatial, size)):
         index = _window_index(xp, m, o)

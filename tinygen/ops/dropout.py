@@ -67,7 +67,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     Other ranks warn and are read as PyTorch 2.13 reads them: a 3-D input as (N, C, L), not
     (C, H, W), and any input as (N, C, *).
     """
-    if input.ndim < 2:
+    if input.ndim < 2 and training:         # in eval PyTorch returns such input as it is
         raise RuntimeError(f"dropout2d: expected an input of shape (N, C, H, W), got input of "
                            f"size {list(input.shape)}")
     if input.ndim != 4:

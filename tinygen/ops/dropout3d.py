@@ -26,7 +26,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
                       f"dropout3d exists to provide channel-wise dropout on inputs with 3 "
                       f"spatial dimensions, a channel dimension, and an optional batch "
                       f"dimension (i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
-    if input.ndim == 0:
+    if input.ndim == 0 and training:        # in eval PyTorch returns it as it is
         raise RuntimeError("dropout3d: Feature dropout requires at least 2 dimensions in the "
                            "input (after adding the batch dim), got a 0-D input")
     channel = 1 if input.ndim == 5 else 0     # PyTorch reads all but 5-D input as unbatched

@@ -8,6 +8,8 @@ random draws (rrelu's slopes, gumbel noise) come from the device's generator, so
 ``tg.manual_seed`` repeats them, and are constants to backward.
 """
 
+import math
+
 import numpy as np
 
 from tinygen.autograd.inplace import modify
@@ -19,7 +21,7 @@ from tinygen.ops.compare import where
 from tinygen.ops.convert import float_input
 from tinygen.ops.norm import vector_norm
 from tinygen.ops.pad import pad
-from tinygen.ops.pool import avg_pool1d, avg_pool2d
+from tinygen.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from tinygen.ops.reduce import softmax
 from tinygen.tensor import Tensor
 
@@ -146,19 +148,30 @@ def cross_map_lrn2d(input, size, alpha=1e-4, beta=0.75, k=1.0):
     return input * scale ** (-beta)
 
 
+def lp_pool(input, norm_type, window, avg_pool, max_pool, kernel_size, stride, ceil_mode):
+    """PyTorch's Lp pool in any rank: ``avg_pool`` of x^p times the ``window`` size, to the
+    power 1/p (so a window's negative sum gives nan for fractional 1/p, as there); p = +-inf
+    is the max (min) of |x| over each window, through ``max_pool``."""
+    if norm_type in (math.inf, -math.inf):
+        sign = 1 if norm_type > 0 else -1
+        return sign * max_pool(sign * input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    # sign(s) relu(|s|) is s, but with a zero gradient where a window's sum s is 0, where
+    # s^(1/p) has an infinite one (PyTorch's composition, kept for equal gradients)
+    return (out.sign() * relu(out.abs()) * window) ** (1.0 / norm_type)
+
+
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    """(sum of x^p over each window)^(1/p), as PyTorch (which takes the mean and multiplies by
-    the window size, so a window's negative sum gives nan for fractional 1/p, as there)."""
+    """(sum of x^p over each window)^(1/p), as PyTorch's (see ``lp_pool``)."""
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-    out = avg_pool2d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
-    return (out * (kh * kw)) ** (1.0 / norm_type)
+    return lp_pool(input, norm_type, kh * kw, avg_pool2d, max_pool2d, kernel_size, stride,
+                   ceil_mode)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """``lp_pool2d``'s 1-D form for a signal (N, C, L) or (C, L)."""
     k = kernel_size if isinstance(kernel_size, int) else kernel_size[0]
-    out = avg_pool1d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
-    return (out * k) ** (1.0 / norm_type)
+    return lp_pool(input, norm_type, k, avg_pool1d, max_pool1d, kernel_size, stride, ceil_mode)
 
 
 def pdist(input, p=2):

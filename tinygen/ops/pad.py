@@ -8,6 +8,7 @@ padded dim: integer-array indexing, whose backward (a scatter-add) is already di
 
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
+from tinygen.errors import ArgumentError, UnsupportedModeError
 
 MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -34,11 +35,13 @@ def _widths(input, pad, mode):
     """F.pad's flat (left, right, top, bottom, ...) from the LAST dim backwards, as one
     (before, after) pair per dim of the input."""
     pad = tuple(pad)
-    if len(pad) % 2 or not all(isinstance(p, int) for p in pad):
-        raise ValueError(f"pad: padding length must be divisible by 2 and hold ints, got {pad}")
+    if not all(isinstance(p, int) for p in pad):
+        raise TypeError(f"pad: padding must hold ints, got {pad}")
+    if len(pad) % 2:
+        raise ArgumentError(f"pad: padding length must be divisible by 2, got {pad}")
     if len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: padding length too large: {pad} pads {len(pad) // 2} dims of "
-                         f"an input of shape {tuple(input.shape)}")
+        raise ArgumentError(f"pad: padding length too large: {pad} pads {len(pad) // 2} dims of "
+                            f"an input of shape {tuple(input.shape)}")
     pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)][::-1]
     widths = ((0, 0),) * (input.ndim - len(pairs)) + tuple(pairs)
     for n, (a, b) in zip(input.shape, widths):
@@ -71,9 +74,9 @@ def pad(input, pad, mode="constant", value=None):
     ``value`` fills constant padding (default 0); negative widths crop, in every mode.
     """
     if mode not in MODES:
-        raise ValueError(f"pad: unknown padding mode {mode!r}; use one of {MODES}")
+        raise UnsupportedModeError(f"pad: unknown padding mode {mode!r}; use one of {MODES}")
     if mode != "constant" and value not in (None, 0):
-        raise ValueError(f"pad: padding mode {mode!r} doesn't take in a value argument")
+        raise ArgumentError(f"pad: padding mode {mode!r} doesn't take in a value argument")
     widths = _widths(input, pad, mode)
     if all(a == 0 and b == 0 for a, b in widths):
         return input

@@ -8,7 +8,7 @@ the row ``padding_idx`` gets none, as in PyTorch.
 from tinygen import device_checks
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
-from tinygen.errors import DtypeError
+from tinygen.errors import ArgumentAssertionError, ArgumentError, DtypeError
 from tinygen.ops.indexing import IndexAdd
 from tinygen.tensor import Tensor
 
@@ -45,8 +45,8 @@ def embedding(input, weight, padding_idx=None):
         raise DtypeError(f"embedding: expected integer ids (int64 or int32), got {ids.dtype}; "
                          f"convert them with .long()")
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
-                         f"shape {tuple(weight.shape)}")
+        raise ArgumentError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), "
+                            f"got shape {tuple(weight.shape)}")
     count = weight.shape[0]
     if ids.size:
         low, high = ids.min(), ids.max()
@@ -58,7 +58,7 @@ def embedding(input, weight, padding_idx=None):
             low, high, op="embedding")
     if padding_idx is not None:
         if not -count <= padding_idx < count:
-            raise ValueError(f"embedding: padding_idx {padding_idx} must be within the "
-                             f"{count} embeddings")
+            raise ArgumentAssertionError(f"embedding: padding_idx {padding_idx} must be within "
+                                         f"the {count} embeddings")
         padding_idx %= count
     return Embedding.apply(weight, ids, padding_idx)

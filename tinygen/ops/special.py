@@ -113,8 +113,9 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 
 
 def hardshrink(input, lambd=0.5):
-    """x where |x| > lambd, else 0;  d/dx = 1 outside [-lambd, lambd], 0 inside."""
-    return where(abs(input) > lambd, input, 0)
+    """0 where |x| <= lambd, else x (nan stays nan, as PyTorch's);  d/dx = 0 inside
+    [-lambd, lambd], 1 elsewhere."""
+    return where(le(abs(input), lambd), 0, input)
 
 
 def softshrink(input, lambd=0.5):
@@ -122,7 +123,8 @@ def softshrink(input, lambd=0.5):
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be "
                            f"{lambd}")
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0))
+    # x - lambd sign(x) outside, so that nan stays nan with gradient 1, as PyTorch's
+    return where(le(abs(input), lambd), 0, input - lambd * sign(input))
 
 
 def sgn(x):
