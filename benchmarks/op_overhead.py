@@ -114,8 +114,9 @@ def hook_table(with_hooks, without, differences):
                     f"{1e3 * statistics.median(d):+.0f} ns "
                     f"({100 * statistics.median(d) / without[k]:+.1f}%; "
                     f"{1e3 * d[0]:+.0f} to {1e3 * d[-1]:+.0f} ns) |")
-    rows.append("\nThe hooks: one test in `Function.apply` for the profiler, one in its recording "
-                "branch for\nmodule scopes, one per backward() call in the engine. No hooks: the "
+    rows.append("\nThe hooks: two tests in `Function.apply` (the profiler, forward AD), one in "
+                "its recording\nbranch for module scopes, one per backward() call in the engine. "
+                "No hooks: the "
                 "same functions rebuilt\nfrom their source without the lines marked `# hook`. "
                 f"Best of {len(differences[0])} runs each, alternating;\nthe difference is the "
                 "median over pairs of runs, with its range: noise on a shared machine.")

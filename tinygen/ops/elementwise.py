@@ -311,7 +311,8 @@ def sub(a, b, alpha=1):
 
 
 def mul(input, other, *, out=None):
-    return write_out(Mul.apply(*binary_operands(input, other)), out, "mul")
+    result = Mul.apply(*binary_operands(input, other))
+    return result if out is None else write_out(result, out, "mul")
 
 
 def div(a, b, rounding_mode=None):
