@@ -25,8 +25,8 @@ one extra op per op, and nothing at all outside a level.
 Where tinygen differs: tangents live beside the tensors (a table keyed by tensor, and on the graph
 node for outputs that backward re-creates), not inside them; in-place ops do not update tangents,
 so inside a level an in-place op on or with a dual tensor raises (as does reading the tangent of
-a dual tensor changed in place some other way); a user ``Function`` with a torch-style ``jvp`` gets the
-double-vjp trick instead (tinygen's ctx is not saved for it).
+a dual tensor changed in place some other way); a user ``Function`` with a torch-style ``jvp``
+gets the double-vjp trick instead (tinygen's ctx is not saved for it).
 """
 
 import itertools

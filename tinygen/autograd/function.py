@@ -2,12 +2,11 @@
 
 A Function's ``forward(ctx, *args)`` computes the op's outputs from its inputs; its
 ``backward(ctx, *grad_outputs)`` sees Tensors and returns Tensors, one per forward argument.
-Because backward is written in tensor ops, running it with graph recording on
-(``create_graph=True``) records the backward pass itself, so gradients can be differentiated
-again.
+Backward is written in tensor ops, so with ``create_graph=True`` it records itself, and
+gradients can be differentiated again.
 
-``Function.apply`` runs forward and, when some input requires grad, links a ``Node`` (which is also
-the ``ctx``) into the graph: each node knows the nodes (or leaf tensors) its inputs came from.
+``Function.apply`` runs forward and, when some input requires grad, links a ``Node`` (also the
+``ctx``) into the graph: each node knows the nodes (or leaf tensors) its inputs came from.
 
 Adding an op takes one class, written as in PyTorch::
 
@@ -24,16 +23,14 @@ Adding an op takes one class, written as in PyTorch::
 
     y = Cube.apply(x)
 
-tinygen's own ops subclass ``ArrayFunction`` instead, whose forward sees the raw arrays (numpy or
-cupy) and returns arrays: the place for NumPy/CuPy code and fused kernels, with no Tensor made
-for anything inside. Your op may do the same, for speed.
+tinygen's own ops subclass ``ArrayFunction`` instead, whose forward sees the raw arrays (NumPy
+or CuPy) and returns arrays, with no Tensor made for anything inside: the place for fused
+kernels. Your op may do the same, for speed.
 
-Save inputs and outputs of forward with ``save_for_backward``: they come back as Tensors linked to
-the graph. Anything else saved is a constant to backward, which is right for masks but wrong for
-second derivatives of anything computed from the inputs.
-
-Inside ``tg.autograd.graph.saved_tensors_hooks`` what is saved goes through the hooks' pack
-function, and backward reads it back through their unpack function (autograd/graph.py).
+Save forward's inputs and outputs with ``save_for_backward``: they come back as Tensors linked
+to the graph (through the pack and unpack functions of ``tg.autograd.graph.saved_tensors_hooks``
+where those are open). Anything else saved is a constant to backward: right for masks, wrong
+for second derivatives of anything computed from the inputs.
 
 The rest of PyTorch's ``ctx`` works too: ``ctx.mark_non_differentiable(indices)`` for outputs
 that are no function of the inputs' values, ``ctx.set_materialize_grads(False)``, and the
@@ -411,8 +408,7 @@ def _as_array(out):
 
 
 def note_complex():
-    """Called where a complex tensor is made: from then on ``apply`` checks that ops recording
-    a graph through a complex input support it (until then the check is one global read)."""
+    """A complex tensor exists: from now on ``apply`` checks complex inputs' ops support them."""
     global _complex_seen
     _complex_seen = True
 
