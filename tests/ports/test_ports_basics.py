@@ -10,7 +10,7 @@ by step in float64 from the same weights and data.
 import random
 
 import numpy as np
-import pandas as pd
+import pandas as pd      # the data tutorial's CSV reader; it comes with mlxtend (the data extra)
 import pytest
 
 import tinygen
