@@ -142,19 +142,23 @@ def _grouped_matmul(weight, cols, groups):
     return out.reshape(g * M, N, L)
 
 
-def _check_input(op, input, weight, bias, groups):
-    """Rank, groups, bias and dtype checks shared by conv2d and conv_transpose2d."""
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to {op}, but got "
-                           f"input of size: {list(input.shape)}")
-    if weight.ndim != 4:
-        raise RuntimeError(f"{op}: expected a 4D weight, got weight of size {list(weight.shape)}")
+def _check_input(op, input, weight, bias, groups, n=2):
+    """Rank, groups and dtype checks shared by the n-d convolutions and their transposes."""
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {op}, "
+                           f"but got input of size: {list(input.shape)}")
+    if weight.ndim != n + 2:
+        raise RuntimeError(f"{op}: expected a {n + 2}D weight, got weight of size "
+                           f"{list(weight.shape)}")
     if not isinstance(groups, int) or groups <= 0:
         raise ArgumentError(f"{op}: groups must be a positive integer, got {groups!r}")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
         found = f", bias {bias.dtype}" if bias is not None else ""
         raise DtypeError(f"{op}: input ({input.dtype}), weight ({weight.dtype}){found} must have "
                          f"the same dtype; convert with .to(dtype)")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size {list(weight.shape)} instead")
 
 
 def _check_bias(op, bias, out_channels):
@@ -209,9 +213,6 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     stride = _positive(pair(stride, "stride", op), "stride", op)
     dilation = _positive(pair(dilation, "dilation", op), "dilation", op)
     out_channels, group_channels, kh, kw = weight.shape
-    if out_channels % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
-                           f"at dimension 0, but got weight of size {list(weight.shape)} instead")
     if input.shape[1] != group_channels * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
                            f"expected input{list(input.shape)} to have "
@@ -246,9 +247,6 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     stride, padding, output_padding, dilation = transposed_arguments(
         op, 2, stride, padding, output_padding, dilation)
     in_channels, group_out, kh, kw = weight.shape
-    if in_channels % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
-                           f"at dimension 0, but got weight of size {list(weight.shape)} instead")
     if input.shape[1] != in_channels:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
                            f"input{list(input.shape)} to have {in_channels} channels, but got "

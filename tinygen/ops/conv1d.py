@@ -6,7 +6,7 @@ padding, so the 2-D convolution computes exactly the 1-D one, gradients included
 """
 
 from tinygen.errors import ArgumentError
-from tinygen.ops.conv import conv2d, conv_transpose2d
+from tinygen.ops.conv import _check_input, conv2d, conv_transpose2d
 
 
 def single(value, name, op):
@@ -19,22 +19,13 @@ def single(value, name, op):
     return value[0]
 
 
-def _check_ranks(op, input, weight):
-    if input.ndim not in (2, 3):
-        raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to {op}, but got "
-                           f"input of size: {list(input.shape)}")
-    if weight.ndim != 3:
-        raise RuntimeError(f"{op}: expected a 3D weight, got weight of size "
-                           f"{list(weight.shape)}")
-
-
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation: input (N, C, L) or (C, L), weight (OC, C/groups, k).
 
     ``padding`` is an int, 'valid' (none) or 'same' (output length = input length, stride 1).
     """
     op = "conv1d"
-    _check_ranks(op, input, weight)
+    _check_input(op, input, weight, bias, groups, n=1)
     stride = single(stride, "stride", op)
     if padding == "same" and stride != 1:
         raise ArgumentError(f"{op}: padding='same' is not supported for strided convolutions "
@@ -55,7 +46,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """The adjoint of conv1d: input (N, C, L) or (C, L), weight (C, OC/groups, k) as PyTorch.
     OL = (L - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1."""
     op = "conv_transpose1d"
-    _check_ranks(op, input, weight)
+    _check_input(op, input, weight, bias, groups, n=1)
     if input.shape[-2] != weight.shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
                            f"input{list(input.shape)} to have {weight.shape[0]} channels, but "

@@ -6,31 +6,12 @@ transposed, then col2im). The helpers here take the number of spatial dims ``n``
 code would serve any rank.
 """
 
-from tinygen.errors import ArgumentError, DtypeError
+from tinygen.errors import ArgumentError
 from tinygen.ops.conv import (
-    BatchMajor, _check_bias, _grouped_matmul, _positive, conv_output_size, ntuple,
+    BatchMajor, _check_bias, _check_input, _grouped_matmul, _positive, conv_output_size, ntuple,
     transposed_arguments)
 from tinygen.ops.conv_nd import Col2imNd, Im2colNd
 from tinygen.ops.pad import pad
-
-
-def _check_input(op, input, weight, bias, groups, n):
-    """Rank, groups and dtype checks shared by conv3d and conv_transpose3d."""
-    if input.ndim not in (n + 1, n + 2):
-        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {op}, "
-                           f"but got input of size: {list(input.shape)}")
-    if weight.ndim != n + 2:
-        raise RuntimeError(f"{op}: expected a {n + 2}D weight, got weight of size "
-                           f"{list(weight.shape)}")
-    if not isinstance(groups, int) or groups <= 0:
-        raise ArgumentError(f"{op}: groups must be a positive integer, got {groups!r}")
-    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
-        found = f", bias {bias.dtype}" if bias is not None else ""
-        raise DtypeError(f"{op}: input ({input.dtype}), weight ({weight.dtype}){found} must have "
-                         f"the same dtype; convert with .to(dtype)")
-    if weight.shape[0] % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
-                           f"at dimension 0, but got weight of size {list(weight.shape)} instead")
 
 
 def _padding(padding, kernel_size, stride, dilation, op):
