@@ -24,21 +24,11 @@ from tinygen.backend import get_array_module
 from tinygen.nn.module import Module
 from tinygen.nn.utils.parametrize import register_parametrization
 from tinygen.ops.linalg_exp import matrix_exp
+from tinygen.ops.linalg_householder import geqrf, householder_product
 from tinygen.ops.linalg_inverse import solve
 from tinygen.ops.shape import cat
 from tinygen.tensor import Tensor
 
-try:
-    from tinygen.ops.linalg_householder import geqrf, householder_product
-except ImportError:            # pragma: no cover (the Householder ops came after this module)
-    geqrf = householder_product = None
-
-
-def _needs_householder(what):
-    if householder_product is None:
-        raise NotImplementedError(f"{what} needs linalg.householder_product and geqrf, which "
-                                  f"this tinygen does not have; use orthogonal_map="
-                                  f"'matrix_exp' or 'cayley'")
 
 
 def _is_orthogonal(Q):
@@ -52,7 +42,6 @@ def _is_orthogonal(Q):
 def _make_orthogonal(A):
     """The Q of A = Q R (A tall) with diag(R) real and non-negative: LAPACK's geqrf and orgqr,
     then each column's sign flipped as R's diagonal entry."""
-    _needs_householder("orthogonal's QR")
     X, tau = geqrf(A)
     Q = householder_product(X, tau)
     return Q * X.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
@@ -103,7 +92,6 @@ class _Orthogonal(Module):
             if n != k:
                 Q = Q[..., :k]
         else:
-            _needs_householder("orthogonal_map='householder'")
             A = X.tril(diagonal=-1)
             tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
             Q = householder_product(A, tau)
@@ -131,7 +119,6 @@ class _Orthogonal(Module):
                 raise NotImplementedError("It is not possible to assign to the matrix "
                                           "exponential or the Cayley parametrizations when "
                                           "use_trivialization=False.")
-            _needs_householder("orthogonal_map='householder'")
             A, tau = geqrf(Q)
             # reflectors as Q's; the diagonal's signs (flipped where tau = 0: no reflection)
             # are the +-1 that forward multiplies the columns by
