@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tests.differential.nn_compare import builtin_error
 from tests.helpers import host
 
 torch = pytest.importorskip("torch")
@@ -288,4 +289,43 @@ def check_op(op, dtypes=("float64", "float32", "int64", "bool", "complex128"), v
             problem = _run_sample(op, ours_fn, sample, with_grad, values)
             if problem:
                 problems.append(f"{name} sample {i} {_describe(sample)}: {problem}")
+    assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems[:8])
+
+
+def check_op_errors(op):
+    """Each of torch's error inputs for an op (op.error_inputs: arguments torch refuses) must
+    make tinygen raise the same builtin error type."""
+    if op.error_inputs_func is None:
+        return
+    ours_fn = ours(op)
+    problems = []
+    for i, error in enumerate(op.error_inputs("cpu")):
+        sample = error.sample_input
+        try:
+            op.op(sample.input, *sample.args, **sample.kwargs)
+        except Exception as exc:
+            expected = builtin_error(exc)
+        else:  # torch's database lists an input that torch itself accepts
+            continue
+        if expected is TypeError:
+            # torch's argument parser refusing a Python number where it wants a tensor
+            # (clamp_max(2, t)); tinygen accepting it, or refusing with AttributeError, is
+            # leniency, not a wrong answer.
+            continue
+        memo = {}
+        try:
+            args = (to_tinygen(sample.input, memo), *to_tinygen(sample.args, memo))
+            kwargs = to_tinygen(sample.kwargs, memo)
+        except Unsupported:
+            continue
+        try:
+            ours_fn(*args, **kwargs)
+        except Exception as exc:
+            if not isinstance(exc, expected):
+                problems.append(f"error input {i} {_describe(sample)}: raised "
+                                f"{type(exc).__name__}, torch {expected.__name__} "
+                                f"({error.error_regex})")
+            continue
+        problems.append(f"error input {i} {_describe(sample)}: no error, torch raises "
+                        f"{expected.__name__} ({error.error_regex})")
     assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems[:8])
