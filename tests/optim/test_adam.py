@@ -89,6 +89,24 @@ def test_invalid_options():
         optim.Adam(p, betas=(0.9,))
 
 
+def test_tensor_betas_step_as_float_betas():
+    """PyTorch accepts betas as two 0-d tensors; the step is the one of the float betas."""
+    with_tensors, _ = run(optim.Adam, [0.5, -1.0, 2.0], lr=0.1,
+                          betas=(tg.tensor(0.8), tg.tensor(0.9)))
+    with_floats, _ = run(optim.Adam, [0.5, -1.0, 2.0], lr=0.1, betas=(0.8, 0.9))
+    np.testing.assert_allclose(with_tensors, with_floats, rtol=1e-6)
+
+
+def test_tensor_options_refused_as_in_torch():
+    p = [tg.zeros(1, requires_grad=True)]
+    with pytest.raises(ValueError, match="betas must be either both floats or both Tensors"):
+        optim.Adam(p, betas=(0.9, tg.tensor(0.99)))
+    with pytest.raises(ValueError, match="lr as a Tensor is not supported"):
+        optim.AdamW(p, lr=tg.tensor(0.01), foreach=True)
+    with pytest.raises(ValueError, match=r"betas\[0\] as a Tensor is not supported"):
+        optim.Adam(p, betas=(tg.tensor(0.9), tg.tensor(0.99)), foreach=True)
+
+
 def test_adam_fits_a_linear_regression():
     tg.manual_seed(0)
     rng = np.random.default_rng(0)

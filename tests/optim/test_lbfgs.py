@@ -150,3 +150,14 @@ def test_bad_options():
         opt.step(make_closure(tg, opt, x, lambda lib, x: ((x - 1) ** 2).sum()))
     with pytest.raises(TypeError):
         opt.step()                               # the closure is required
+
+
+def test_tensor_lr_keeps_step_length_as_tensor():
+    """With a tensor lr, PyTorch's state["t"] (the last step length) is a tensor: lr scaled by
+    min(1, 1 / |g|_1) in float64 on the first iteration, lr itself after."""
+    for max_iter, value, dtype in ((1, 0.125, tg.float64), (3, 0.5, tg.float32)):
+        x = tg.zeros(2, dtype=tg.float64, requires_grad=True)
+        opt = optim.LBFGS([x], lr=tg.tensor(0.5, dtype=tg.float32), max_iter=max_iter)
+        opt.step(make_closure(tg, opt, x, lambda lib, x: ((x - 1) ** 2).sum()))
+        t = opt.state[x]["t"]
+        assert isinstance(t, tg.Tensor) and t.dtype == dtype and t.item() == value

@@ -53,12 +53,23 @@ def test_bad_params_are_clear_errors():
         optim.SGD([{"params": {a}}], lr=0.1)
     with pytest.raises(ValueError, match="more than one parameter group"):
         optim.SGD([{"params": [a, b]}, {"params": [b]}], lr=0.1)
-    with pytest.raises(ValueError, match="same parameter twice"):
-        optim.SGD([a, a], lr=0.1)
+    with pytest.raises(ValueError, match="Some param names are missing"):
+        optim.SGD([("a", a), b], lr=0.1)
+    with pytest.raises(ValueError, match="Tensor learning rate must be 1-element"):
+        optim.SGD([a], lr=tg.tensor([0.1, 0.1]))
     with pytest.raises(ValueError, match="non-leaf"):
         optim.SGD([a * 2], lr=0.1)
     with pytest.raises(TypeError, match="can only optimize Tensors"):
         optim.SGD([np.zeros(2)], lr=0.1)
+
+
+def test_duplicate_parameter_warns_and_steps_twice_as_in_torch():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        opt = optim.SGD([a, a], lr=0.5)
+    a.grad = tg.tensor([1.0, 1.0])
+    opt.step()
+    np.testing.assert_allclose(host(a), [0.0, 1.0])
 
 
 def test_zero_grad():

@@ -11,6 +11,7 @@ The update runs in one fused pass per parameter (``kernels.adam_step``, in place
 from tinygen import kernels
 from tinygen.optim.optimizer import (
     Optimizer, check_betas, check_nonnegative, count_step, new_step, zeros_like)
+from tinygen.tensor import Tensor
 
 
 class Adam(Optimizer):
@@ -25,6 +26,7 @@ class Adam(Optimizer):
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         check_nonnegative(("learning rate", lr), ("epsilon value", eps),
                           ("weight_decay value", weight_decay))
+        _check_tensor_options(lr, betas, foreach, capturable)
         defaults = dict(lr=lr, betas=check_betas(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable, fused=fused,
@@ -45,6 +47,20 @@ class Adam(Optimizer):
             step=count_step(state), lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
             weight_decay=group["weight_decay"], decoupled=group["decoupled_weight_decay"],
             amsgrad=group["amsgrad"], maximize=group["maximize"])
+
+
+def _check_tensor_options(lr, betas, foreach, capturable):
+    """PyTorch's refusals of tensor options: betas must be two floats or two tensors, and
+    neither lr nor betas may be tensors with foreach=True unless capturable."""
+    if len(betas) == 2 and isinstance(betas[0], Tensor) != isinstance(betas[1], Tensor):
+        raise ValueError("betas must be either both floats or both Tensors")
+    if foreach and not capturable:
+        if isinstance(lr, Tensor):
+            raise ValueError("lr as a Tensor is not supported for capturable=False and "
+                             "foreach=True")
+        if any(isinstance(beta, Tensor) for beta in betas):
+            raise ValueError("betas[0] as a Tensor is not supported for capturable=False and "
+                             "foreach=True")
 
 
 class AdamW(Adam):

@@ -181,6 +181,10 @@ class LBFGS(Optimizer):
             if xp.abs(d * t).max() <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
                 break                              # lack of progress
 
+        lr_tensor = self.param_groups[0]["lr"]
+        if isinstance(lr_tensor, Tensor):          # PyTorch's t is then a tensor: lr itself, or
+            dtype = lr_tensor.array.dtype if t == lr else "float64"   # lr scaled, in float64
+            t = Tensor(get_array_module(lr_tensor.array).asarray(t, dtype))
         for name, value in zip(_ARRAY_STATE, (d, t, old_dirs, old_stps, ro, H_diag,
                                               prev_flat_grad, al)):
             state[name] = _tensors(value)
@@ -211,8 +215,8 @@ def _tensors(value):
     """A state value with its arrays (also inside lists) wrapped as tensors."""
     if isinstance(value, list):
         return [_tensors(v) for v in value]
-    if value is None or type(value) in (int, float):     # numbers as PyTorch keeps them
-        return value
+    if value is None or type(value) in (int, float) or isinstance(value, Tensor):
+        return value                             # numbers stay numbers, as PyTorch keeps them
     return Tensor(get_array_module(value).asarray(value))
 
 

@@ -25,6 +25,7 @@ parameter), so it accepts them and ignores them (nanoGPT's ``AdamW(..., fused=Tr
 """
 
 import copy
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -80,7 +81,11 @@ class Optimizer(OptimizerHooks):
                             "but the ordering of tensors in sets will change between runs; "
                             "use a list instead")
         params = list(params)
-        if params and all(isinstance(p, tuple) and len(p) == 2 for p in params):
+        named = [isinstance(p, tuple) and len(p) == 2 for p in params]
+        if any(named) and not all(named):
+            raise ValueError("all optimizer params should be with/without names. Some param "
+                             "names are missing")
+        if params and all(named):
             param_group["param_names"] = [name for name, _ in params]   # named_parameters()
             params = [p for _, p in params]
         for p in params:
@@ -99,9 +104,10 @@ class Optimizer(OptimizerHooks):
             param_group.setdefault(name, default)
         refuse_differentiable(type(self).__name__, param_group.get("differentiable", False))
         ids = [id(p) for p in params]
-        if len(set(ids)) != len(ids):
-            raise ValueError("optimizer got a parameter group with the same parameter twice; "
-                             "it would be updated twice per step")
+        if len(set(ids)) != len(ids):           # PyTorch warns, and steps such a parameter twice
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; "
+                          "each step updates such a parameter once per appearance",
+                          UserWarning, stacklevel=3)
         if any(("param_names" in group) != ("param_names" in param_group)
                for group in self.param_groups):
             raise ValueError(f"all optimizer param groups should be with/without names. cannot "
@@ -211,18 +217,27 @@ class Optimizer(OptimizerHooks):
 
 
 def _as_numbers(group):
-    """The group with each one-element tensor option (a tensor ``lr``, which PyTorch allows)
-    read as a number, at its current value; the group itself when it holds no tensor option."""
-    if not any(isinstance(value, Tensor) for key, value in group.items() if key != "params"):
+    """The group with each one-element tensor option (a tensor ``lr``, tensor ``betas``, which
+    PyTorch allows) read as a number, at its current value; the group itself when it holds no
+    tensor option."""
+    def number(value):
+        if isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value):
+            return tuple(number(v) for v in value)
+        return value.item() if isinstance(value, Tensor) else value
+
+    options = {key: number(value) for key, value in group.items() if key != "params"}
+    if all(options[key] is group[key] for key in options):
         return group
-    return {key: value.item() if key != "params" and isinstance(value, Tensor) else value
-            for key, value in group.items()}
+    return {**options, "params": group["params"]}
 
 
 def check_nonnegative(*named_values):
     """PyTorch's ``ValueError("Invalid <name>: <value>")`` for each (name, value) pair whose
-    value is negative or NaN (``not 0 <= value`` is true for both)."""
+    value is negative or NaN (``not 0 <= value`` is true for both), and its ValueError for a
+    tensor value (a tensor ``lr``) with more than one element."""
     for name, value in named_values:
+        if isinstance(value, Tensor) and value.numel() != 1:
+            raise ValueError(f"Tensor {name} must be 1-element, got shape {tuple(value.shape)}")
         if not 0.0 <= value:
             raise ValueError(f"Invalid {name}: {value}")
 
