@@ -115,5 +115,7 @@ from tinygen.ops import (  # noqa: E402  (complex tensors, as torch)
     angle, complex, conj, conj_physical, imag, is_conj, polar, real, resolve_conj, view_as_complex,
     view_as_real)
 from tinygen import fft  # noqa: E402  (tg.fft, as torch.fft)
+from tinygen import signal  # noqa: E402  (tg.signal.windows, as torch.signal)
 from tinygen.fft_stft import istft, stft  # noqa: E402  (tg.stft, tg.istft, as torch)
 from tinygen.tensor_methods_more import nonzero_static  # noqa: E402  (as torch.nonzero_static)
+from tinygen.ops.view_copies import *  # noqa: E402,F401,F403  (tg.t_copy, tg.expand_copy ...)

@@ -16,7 +16,8 @@ from tinygen.ops.layout import roll
 from tinygen.ops.shape import normalize_dim
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn",
-           "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift", "fftfreq", "rfftfreq"]
+           "rfftn", "irfftn", "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftshift",
+           "ifftshift", "fftfreq", "rfftfreq"]
 
 
 def _norm(norm):
@@ -158,6 +159,25 @@ def hfft(input, n=None, dim=-1, norm=None):
 def ihfft(input, n=None, dim=-1, norm=None):
     """The inverse of ``hfft``: the conjugate of rfft, with the opposite normalization."""
     return conj(rfft(input, n, dim, DUAL_NORM[_norm(norm)]))
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm=None):
+    return hfftn(input, s, dim, norm)
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm=None):
+    return ihfftn(input, s, dim, norm)
+
+
+def hfftn(input, s=None, dim=None, norm=None):
+    """The n-D ``hfft``: a forward transform over ``dim`` of a signal Hermitian-symmetric along
+    the last of them, given by its first half (irfftn of the conjugate, dual normalization)."""
+    return irfftn(conj(_as_complex(input)), s, dim, DUAL_NORM[_norm(norm)])
+
+
+def ihfftn(input, s=None, dim=None, norm=None):
+    """The inverse of ``hfftn`` for a real input: the conjugate of rfftn, dual normalization."""
+    return conj(rfftn(input, s, dim, DUAL_NORM[_norm(norm)]))
 
 
 def _shift(input, dim, sign):

@@ -44,7 +44,14 @@ CASES = [
     ("hfft", _complex, (3,), {"n": 5}),
     ("ihfft", _real, (5,), {}),
     ("ihfft", _real, (4,), {"n": 3}),
+    ("hfft2", _complex, (2, 3), {}),
+    ("hfftn", _complex, (2, 3, 3), {"s": (3, 5)}),
+    ("hfftn", _complex, (3, 2), {"dim": (1, 0)}),
+    ("ihfft2", _real, (3, 4), {}),
+    ("ihfftn", _real, (2, 3, 5), {"dim": (2, 0)}),
+    ("ihfftn", _real, (2, 4), {"s": (3, 3)}),
 ]
+DUAL = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
 IDS = [f"{name}-{i}" for i, (name, *_rest) in enumerate(CASES)]
 
 
@@ -55,6 +62,12 @@ def _numpy_reference(name, x, kwargs, norm):
     if "s" in kw:
         kw["axes"] = axes = kw.get("axes", range(x.ndim - len(kw["s"]), x.ndim))
         kw["s"] = [x.shape[a] if n == -1 else n for a, n in zip(axes, kw["s"])]
+    if name in ("hfft2", "hfftn"):       # NumPy has only the 1-D hfft: the same identity
+        return np.fft.irfftn(np.conj(x), norm=DUAL[norm], **kw)
+    if name in ("ihfft2", "ihfftn"):     # the inverse transform, halved along the last dim
+        full = getattr(np.fft, "i" + name[2:])(x, norm=norm, **kw)
+        last = list(kw.get("axes", [-1]))[-1]
+        return full[(slice(None),) * (last % x.ndim) + (slice(0, full.shape[last] // 2 + 1),)]
     return getattr(np.fft, name)(x, norm=norm, **kw)
 
 
