@@ -270,3 +270,14 @@ def test_einsum_matches_torch(rng):
     torch.einsum("bik,bjk->ijb", tx, ty).backward(torch.tensor(g))
     np.testing.assert_allclose(host(x.grad), tx.grad.cpu().numpy(), rtol=1e-12)
     np.testing.assert_allclose(host(y.grad), ty.grad.cpu().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("equation, shapes, dtype", [
+    ("ij->i", [(2, 3)], tg.int64), ("i->", [(3,)], tg.int64), ("ii->i", [(3, 3)], tg.int16),
+    ("ij,j->i", [(2, 3), (3,)], tg.int16), ("ik,j->ij", [(2, 3), (4,)], tg.int64)])
+def test_einsum_integer_dtype_follows_torch_sum(equation, shapes, dtype):
+    # a letter in one operand only is summed out of it first, by torch.sum: ints give int64
+    ops = [np.arange(int(np.prod(s)), dtype=np.int16).reshape(s) - 2 for s in shapes]
+    y = tg.einsum(equation, *[tg.tensor(a) for a in ops])
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(host(y), np.einsum(equation, *[a.astype(np.int64) for a in ops]))

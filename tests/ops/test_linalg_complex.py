@@ -46,6 +46,22 @@ CASES = {   # name: (function, input shapes)
     "matrix_norm_nuc": (lambda a: tg.linalg.matrix_norm(a, "nuc"), [(3, 3)]),
     "matrix_norm_2": (lambda a: tg.linalg.matrix_norm(a, 2), [(3, 2)]),
     "matrix_norm_inf": (lambda a: tg.linalg.matrix_norm(a, float("inf")), [(3, 2)]),
+    "slogdet": (tg.linalg.slogdet, [(3, 3)]),
+    "logdet": (tg.logdet, [(3, 3)]),
+    "matrix_exp": (tg.linalg.matrix_exp, [(3, 3)]),
+    "lu_factor": (lambda a: tg.linalg.lu_factor(a).LU, [(3, 3)]),
+    "lu_wide": (lambda a: tg.linalg.lu(a)[1:], [(2, 3)]),
+    "lu_tall": (lambda a: tg.linalg.lu(a)[1:], [(3, 2)]),
+    "lu_solve_adjoint": (lambda a, b: tg.linalg.lu_solve(*tg.linalg.lu_factor(a), b,
+                                                         adjoint=True), [(3, 3), (3, 2)]),
+    "lu_solve_right": (lambda a, b: tg.linalg.lu_solve(*tg.linalg.lu_factor(a), b,
+                                                       left=False), [(3, 3), (2, 3)]),
+    "pinv": (tg.linalg.pinv, [(3, 2)]),
+    "vecdot": (tg.linalg.vecdot, [(2, 3), (2, 3)]),
+    "cholesky_solve": (lambda b, a: tg.cholesky_solve(b, tg.linalg.cholesky(_hpd(a))),
+                       [(3, 2), (3, 3)]),
+    "cholesky_inverse_upper": (lambda a: tg.cholesky_inverse(
+        tg.linalg.cholesky(_hpd(a), upper=True), upper=True), [(3, 3)]),
 }
 
 
@@ -125,11 +141,25 @@ def test_phase_dependent_losses_raise(rng):
         (U[0, 0].real + U[0, 0].imag).backward()
 
 
-def test_other_linalg_ops_still_refuse_complex(rng):
+def test_complex_values_of_lu_slogdet_expm_pinv(rng):
+    """Complex values, not their real parts: matrix_exp kept the imaginary part, slogdet's
+    logabsdet is real, logdet is log(sign) + logabsdet, pinv and vecdot conjugate."""
     a = _c(rng, 3, 3)
-    for f in (tg.linalg.slogdet, tg.linalg.matrix_exp, tg.linalg.lu_factor):
-        with pytest.raises(NotImplementedError, match="complex"):
-            f(a)
-    with tg.no_grad():                                 # without a graph the value is there
-        np.testing.assert_allclose(host(tg.linalg.slogdet(a).logabsdet),
-                                   np.linalg.slogdet(host(a))[1], rtol=1e-10)
+    b = host(a)
+    sign, logabs = tg.linalg.slogdet(a)
+    assert logabs.dtype == tg.float64
+    np.testing.assert_allclose(host(sign) * np.exp(host(logabs)), np.linalg.det(b), rtol=1e-10)
+    np.testing.assert_allclose(host(tg.logdet(a)), np.log(np.linalg.det(b)), rtol=1e-10)
+    w, V = np.linalg.eig(b)
+    np.testing.assert_allclose(host(tg.linalg.matrix_exp(a)),
+                               (V * np.exp(w)) @ np.linalg.inv(V), rtol=1e-10)
+    np.testing.assert_allclose(host(tg.linalg.pinv(a)), np.linalg.pinv(b), rtol=1e-10)
+    np.testing.assert_allclose(host(tg.linalg.vecdot(a, a)), (b.conj() * b).sum(-1))
+    P, L, U = tg.linalg.lu(a)
+    np.testing.assert_allclose(host(P @ L @ U), b, rtol=1e-12)
+    rhs = tg.tensor(b[:, :2])
+    x = tg.linalg.lu_solve(*tg.linalg.lu_factor(a), rhs, adjoint=True)
+    np.testing.assert_allclose(b.conj().T @ host(x), b[:, :2], atol=1e-12)
+    spd = _hpd(a)
+    np.testing.assert_allclose(host(tg.cholesky_inverse(tg.linalg.cholesky(spd))),
+                               np.linalg.inv(host(spd)), rtol=1e-10)

@@ -133,6 +133,21 @@ def test_tensorinv_and_tensorsolve():
         tg.linalg.tensorinv(rand(2, 3, 4), ind=2)
 
 
+def test_tensorsolve_dims_reorder_to_other_shape():
+    """Only the sizes' products must agree: A (2, 3, 6) with dims (0, 2) is (3, 2, 6) against
+    B (2, 3), as PyTorch."""
+    A, B = rand(2, 3, 6, seed=11), rand(2, 3, seed=12)
+    X = tg.linalg.tensorsolve(A, B, dims=(0, 2))
+    moved = np.moveaxis(A.numpy(), (0, 2), (1, 2)).reshape(6, 6)
+    np.testing.assert_allclose(moved @ X.numpy().reshape(6), B.numpy().reshape(6), atol=1e-10)
+
+
+def test_complex_pivot_as_lapack():
+    """LAPACK picks the complex pivot of largest |Re| + |Im|: 2+2j (4) over 3 (|2+2j| < 3)."""
+    A = tg.tensor(np.array([[3, 1], [2 + 2j, 1]], dtype=np.complex128))
+    assert tg.linalg.lu_factor(A).pivots.numpy().tolist() == [2, 2]
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_against_torch(shape):
     torch = pytest.importorskip("torch")

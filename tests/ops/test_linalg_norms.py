@@ -53,17 +53,54 @@ def test_cond_rank_pinv(rng):
     assert gradgradcheck(lambda a: tg.linalg.cond(a), (A,))
 
 
+def test_pinv_hermitian_tensor_tolerances_and_rank_deficient_grad(rng):
+    """hermitian=True reads the lower triangle only; atol/rtol may be tensors over the batch;
+    the gradient holds at constant rank (PyTorch's pinv_backward), where the SVD's is nan."""
+    A = leaf64(rng, 4, 4)
+    sym = np.tril(host(A)) + np.tril(host(A), -1).T
+    np.testing.assert_allclose(host(tg.linalg.pinv(A, hermitian=True)), np.linalg.pinv(sym),
+                               atol=1e-10)
+    batch = tg.tensor(np.stack([np.diag([1.0, 1e-3]), np.diag([1.0, 1e-3])]))
+    cut = tg.linalg.pinv(batch, rtol=tg.tensor([1e-2, 1e-4]))
+    assert host(cut)[:, 1, 1].tolist() == [0.0, 1e3]
+    a, b = leaf64(rng, 4, 2), leaf64(rng, 4, 2)
+    low = lambda a, b: tg.linalg.pinv(a @ b.mT)          # rank 2 of 4: two zero singular values
+    assert not np.isnan(host(tg.autograd.grad(low(a, b).sum(), a)[0])).any()
+    assert gradcheck(low, (a, b))
+    assert gradgradcheck(low, (a, b))
+
+
+def test_vander_of_a_scalar():
+    V = tg.linalg.vander(tg.tensor(2.0), N=3)
+    assert V.shape == (1, 3) and host(V).tolist() == [[1.0, 2.0, 4.0]]
+
+
 def test_lstsq(rng):
     A = leaf64(rng, 5, 3)
     B = leaf64(rng, 5, 2)
-    res = tg.linalg.lstsq(A, B)
+    res = tg.linalg.lstsq(A, B, driver="gelsd")
     ref, resid, rank, sv = np.linalg.lstsq(host(A), host(B), rcond=None)
     np.testing.assert_allclose(host(res.solution), ref, atol=1e-12)
     np.testing.assert_allclose(host(res.residuals), resid, rtol=1e-10)
+    np.testing.assert_allclose(host(res.singular_values), sv, rtol=1e-10)
     assert int(host(res.rank)) == rank
     assert gradcheck(lambda a, b: tg.linalg.lstsq(a, b).solution, (A, B))
     x = tg.linalg.lstsq(A, B[:, 0]).solution
     np.testing.assert_allclose(host(x), ref[:, 0], atol=1e-12)
+    assert tuple(tg.linalg.lstsq(A, B[:, 0], driver="gels").residuals.shape) == (1,)
+
+
+def test_lstsq_driver_outputs(rng):
+    """As PyTorch on the CPU: the default 'gelsy' gives no residuals nor singular values,
+    'gels' no rank either."""
+    A, B = leaf64(rng, 5, 3), leaf64(rng, 5, 2)
+    res = tg.linalg.lstsq(A, B)
+    assert res.residuals.shape == (0,) and res.singular_values.shape == (0,)
+    assert res.rank.shape == ()
+    res = tg.linalg.lstsq(A, B, driver="gels")
+    assert res.rank.shape == (0,) and res.residuals.shape == (2,)
+    C = tg.tensor(host(A) * (1 + 1j))
+    assert tg.linalg.lstsq(C, C, driver="gelsd").singular_values.dtype == tg.float64
 
 
 def test_matrix_exp(rng, device):
@@ -161,3 +198,22 @@ def test_cond_of_singular_matrix_is_inf(p):
     c[1].backward()
     assert np.isfinite(host(A.grad)).all()
     np.testing.assert_array_equal(host(A.grad)[0], np.zeros((2, 2)))
+
+
+def test_cross_dim_does_not_broadcast():
+    with pytest.raises(RuntimeError, match="must have length 3"):
+        tg.linalg.cross(tg.zeros(5, 3), tg.zeros(5, 1))
+
+
+def test_norms_and_matrix_exp_take_float16():
+    # PyTorch runs these in float16; the spectral norms (SVD) still refuse it
+    a = np.array([[1.0, -2.0], [3.0, 0.5]], dtype=np.float16)
+    x = tg.tensor(a)
+    for y, want in ((tg.linalg.norm(x), np.linalg.norm(a.astype(np.float64))),
+                    (tg.linalg.matrix_norm(x, 1), 4.0),
+                    (tg.linalg.matrix_norm(x, math.inf), 3.5)):
+        assert y.dtype == tg.float16
+        np.testing.assert_allclose(host(y), want, rtol=1e-3)
+    assert tg.linalg.matrix_exp(tg.zeros(2, 2, dtype=tg.float16)).dtype == tg.float16
+    with pytest.raises(RuntimeError, match="float16"):
+        tg.linalg.matrix_norm(x, "nuc")

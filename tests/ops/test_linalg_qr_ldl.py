@@ -162,3 +162,18 @@ def test_ldl_errors_and_no_derivative(rng):
     LD, _ = tg.linalg.ldl_factor(A + A.mT)
     with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_factor_ex"):
         LD.sum().backward()
+
+
+def test_empty_tau_and_empty_matrices(rng):
+    """No reflectors: Q = I, still in A's graph with a zero gradient (as PyTorch); LDL of
+    0 x 0 matrices and of empty batches gives empty factors."""
+    A = leaf64(rng, 4, 3)
+    Q = tg.linalg.householder_product(A, tg.zeros(0, dtype=tg.float64))
+    np.testing.assert_allclose(host(Q), np.eye(4, 3))
+    Q.sum().backward()
+    np.testing.assert_allclose(host(A.grad), np.zeros((4, 3)))
+    for shape in ((0, 0), (0, 2, 2)):
+        LD, piv = tg.linalg.ldl_factor(tg.zeros(*shape, dtype=tg.float64))
+        assert LD.shape == shape and piv.shape == shape[:-1]
+        B = tg.zeros(*shape[:-1], 5, dtype=tg.float64)
+        assert tg.linalg.ldl_solve(LD, piv, B).shape == B.shape

@@ -154,7 +154,16 @@ def einsum(equation, *operands):
     if any(x.dtype != operands[0].dtype for x in operands):
         raise RuntimeError(f"einsum: expected operands of one dtype, as PyTorch does, but got "
                            f"{', '.join(str(x.dtype) for x in operands)}; cast them to one")
+    if operands[0].dtype.kind in "iub" and _sums_alone(inputs, output):
+        operands = tuple(x.long() for x in operands)    # as torch.sum: ints give int64
     return Einsum.apply(inputs, output, *operands)
+
+
+def _sums_alone(inputs, output):
+    """Whether some operand has a letter found nowhere else: PyTorch sums it out of that operand
+    first, with torch.sum, whose integer result is int64."""
+    return any(set(subs) - set(output) - set("".join(inputs[:k] + inputs[k + 1:]))
+               for k, subs in enumerate(inputs))
 
 
 def _expand_ellipsis(equation, operands):
@@ -251,7 +260,8 @@ def _parse_einsum(equation, operands):
 
 def tensordot(a, b, dims=2):
     """Sum of a * b over pairs of dims: the last ``dims`` of a with the first ``dims`` of b (an
-    int), or the listed dims ``([a dims], [b dims])``; one matmul after a permute."""
+    int), or the listed dims ``([a dims], [b dims])``; one matmul after a permute. A paired dim
+    of size 1 broadcasts, as in PyTorch: the other side is summed over its dim first."""
     if isinstance(dims, int):
         dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
     else:
@@ -259,7 +269,11 @@ def tensordot(a, b, dims=2):
     dims_a = [d % a.ndim for d in dims_a]
     dims_b = [d % b.ndim for d in dims_b]
     for i, j in zip(dims_a, dims_b):
-        if a.shape[i] != b.shape[j]:
+        if a.shape[i] == 1 and b.shape[j] != 1:
+            b = b.sum(j, keepdim=True, dtype=b.dtype)
+        elif b.shape[j] == 1 and a.shape[i] != 1:
+            a = a.sum(i, keepdim=True, dtype=a.dtype)
+        elif a.shape[i] != b.shape[j]:
             raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has "
                                f"size {a.shape[i]} in dim {i} and second has size "
                                f"{b.shape[j]} in dim {j}")
@@ -295,15 +309,15 @@ def cross(input, other, dim=None):
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got "
                            f"shapes {tuple(a.shape)} and {tuple(b.shape)}")
     shape = get_array_module(a.array).broadcast_shapes(a.shape, b.shape)
-    a, b = broadcast_to(a, shape), broadcast_to(b, shape)
     if dim is None:
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
         if dim is None:
             raise RuntimeError(f"cross: no dimension of size 3 in input shape {tuple(shape)}")
     axis = normalize_dim(dim, len(shape), "cross")
-    if shape[axis] != 3:
+    if a.shape[axis] != 3 or b.shape[axis] != 3:        # that dim does not broadcast
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
-                           f"{shape[axis]}")
+                           f"{a.shape[axis]} and {b.shape[axis]}")
+    a, b = broadcast_to(a, shape), broadcast_to(b, shape)
     (a0, a1, a2), (b0, b1, b2) = a.unbind(axis), b.unbind(axis)
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis)
 

@@ -35,16 +35,16 @@ def cholesky(input, upper=False):
 
 
 def cholesky_solve(B, L, upper=False):
-    """X with A X = B, where A = L L^T (or U^T U when ``upper``) is given by its Cholesky
+    """X with A X = B, where A = L L^H (or U^H U when ``upper``) is given by its Cholesky
     factor: two triangular solves."""
     check_same_dtype(L, B, "cholesky_solve")
     if upper:
-        return solve_triangular(L, solve_triangular(L.mT, B, upper=False), upper=True)
-    return solve_triangular(L.mT, solve_triangular(L, B, upper=False), upper=True)
+        return solve_triangular(L, solve_triangular(L.mH, B, upper=False), upper=True)
+    return solve_triangular(L.mH, solve_triangular(L, B, upper=False), upper=True)
 
 
 def cholesky_inverse(L, upper=False):
-    """A^-1 for A = L L^T (or U^T U), from its Cholesky factor."""
+    """A^-1 for A = L L^H (or U^H U), from its Cholesky factor."""
     check_matrix(L, "cholesky_inverse")
     return cholesky_solve(eye_like(L).expand(*L.shape), L, upper)
 

@@ -15,28 +15,30 @@ class LinAlgError(RuntimeError):
     """A matrix was singular or not positive-definite, as ``torch.linalg.LinAlgError``."""
 
 
-def check_float(A, op):
+def check_float(A, op, half=False):
     """Raise unless A is a float32/float64/complex64/complex128 tensor (PyTorch's error for
-    integer inputs). Ops whose backward is not complex-correct still refuse to record a graph
+    integer inputs); ``half=True`` also takes float16, for the ops PyTorch runs in it (norms,
+    matrix_exp). Ops whose backward is not complex-correct still refuse to record a graph
     through a complex input (ops/complex_support.py)."""
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(A).__name__}")
-    if A.dtype.kind not in "fc" or A.dtype.itemsize < (4 if A.dtype.kind == "f" else 8):
+    smallest = (2 if half else 4) if A.dtype.kind == "f" else 8
+    if A.dtype.kind not in "fc" or A.dtype.itemsize < smallest:
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. "
                            f"Got {A.dtype}")
 
 
-def check_square(A, op, name="A"):
+def check_square(A, op, name="A", half=False):
     """Raise unless A is a (batch of) square float matrices."""
-    check_matrix(A, op, name)
+    check_matrix(A, op, name, half)
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{op}: {name} must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
 
 
-def check_matrix(A, op, name="A"):
+def check_matrix(A, op, name="A", half=False):
     """Raise unless A is a (batch of) float matrices."""
-    check_float(A, op)
+    check_float(A, op, half)
     if A.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
 

@@ -1,8 +1,8 @@
 """``linalg.matrix_exp``: Padé [13/13] with scaling and squaring (Higham 2005, "The scaling and
 squaring method for the matrix exponential revisited", Algorithm 2.3, degree 13 only).
 
-Backward uses the block identity (Mathias 1996; as PyTorch): for M = [[A^T, G], [0, A^T]],
-exp(M) = [[exp(A^T), L], [0, exp(A^T)]] where L is the gradient G exp'(A)^T. It is computed by
+Backward uses the block identity (Mathias 1996; as PyTorch): for M = [[A^H, G], [0, A^H]],
+exp(M) = [[exp(A^H), L], [0, exp(A^H)]] where L is the gradient G exp'(A)^H. It is computed by
 this same op, so the backward can be differentiated again.
 """
 
@@ -22,7 +22,7 @@ _THETA13 = 5.371920351148152
 def _expm(A):
     """exp of each matrix of A (..., n, n) by Padé 13; one scaling s for the whole batch."""
     xp = get_array_module(A)
-    work = A.astype(np.float64, copy=False)
+    work = A.astype(np.promote_types(A.dtype, np.float64), copy=False)   # keeps complex
     norm1 = float(xp.abs(work).sum(-2).max()) if work.size else 0.0
     s = max(0, int(np.ceil(np.log2(norm1 / _THETA13)))) if norm1 > 0 else 0
     X = work / 2.0 ** s
@@ -42,7 +42,9 @@ def _expm(A):
 
 
 class MatrixExp(ArrayFunction):
-    """Y = exp(A); dA = upper-right n x n block of exp([[A^T, dY], [0, A^T]])."""
+    """Y = exp(A); dA = upper-right n x n block of exp([[A^H, dY], [0, A^H]])."""
+    supports_complex = True
+
     @staticmethod
     def forward(ctx, A):
         ctx.save_for_backward(A)
@@ -52,7 +54,7 @@ class MatrixExp(ArrayFunction):
     def backward(ctx, grad_y):
         (A,) = ctx.saved_tensors
         n = A.shape[-1]
-        At = A.mT
+        At = A.mH
         zero = At * 0
         M = cat([cat([At, grad_y], -1), cat([zero, At], -1)], -2)
         return MatrixExp.apply(M)[..., :n, n:]
@@ -60,5 +62,5 @@ class MatrixExp(ArrayFunction):
 
 def matrix_exp(A):
     """The matrix exponential of each square matrix of A (..., n, n)."""
-    check_square(A, "linalg.matrix_exp")
+    check_square(A, "linalg.matrix_exp", half=True)
     return MatrixExp.apply(A)

@@ -70,6 +70,8 @@ def householder_product(A, tau):
                            f"tau.shape[-1]")
     xp = get_array_module(A.array)
     eye = Tensor(xp.broadcast_to(xp.eye(m, n, dtype=A.dtype), A.shape))
+    if tau.shape[-1] == 0:                  # Q = I, still in A's graph (zero gradient), as PyTorch
+        return eye + tril(A, -m)
     return _apply_q(_reflectors(A, tau.shape[-1]), tau, eye, True, False)
 
 

@@ -127,37 +127,51 @@ def det(A):
 
 
 class Slogdet(ArrayFunction):
-    """(sign, log|det A|);  dA = g A^-T. The sign is piecewise constant: as in PyTorch it
-    requires grad, but its gradient is zero (a gradient through the sign alone leaves A's
-    .grad None, as PyTorch's)."""
+    """(sign, log|det A|), logabsdet real for complex A;  dA = g A^-H with
+    g = g_logabsdet + i Im(conj(sign) g_sign) (PyTorch's slogdet_backward: a real sign is
+    piecewise constant, so as in PyTorch it requires grad but its gradient is zero, and a
+    gradient through it alone leaves A's .grad None)."""
+    supports_complex = True
+
     @staticmethod
     def forward(ctx, A):
-        sign, logabsdet = get_array_module(A).linalg.slogdet(A)
+        xp = get_array_module(A)
+        sign, logabsdet = xp.linalg.slogdet(A)
+        sign = xp.asarray(sign).astype(A.dtype, copy=False)   # saved: the output itself
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(A)
-        return sign.astype(A.dtype, copy=False), logabsdet.astype(A.dtype, copy=False)
+        ctx.save_for_backward(A, sign)
+        real = np.dtype(A.dtype.char.lower()) if A.dtype.kind == "c" else A.dtype
+        return sign, logabsdet.astype(real, copy=False)
 
     @staticmethod
     def backward(ctx, grad_sign, grad_logabsdet):
-        if grad_logabsdet is None:
+        from tinygen.ops.complex_ops import imag
+        A, sign = ctx.saved_tensors
+        complex_sign = grad_sign is not None and A.dtype.kind == "c"
+        if grad_logabsdet is None and not complex_sign:
             return None
-        (A,) = ctx.saved_tensors
-        return unsqueeze(unsqueeze(grad_logabsdet, -1), -1) * inv(A).mT
+        g = 0 if grad_logabsdet is None else grad_logabsdet
+        if complex_sign:
+            g = g + 1j * imag(conj(sign) * grad_sign)
+        return unsqueeze(unsqueeze(g, -1), -1) * inv(A).mH
 
 
 def slogdet(A):
     """(sign, logabsdet) of det(A), a named tuple as ``torch.linalg.slogdet``: accurate where
-    det itself would under- or overflow."""
+    det itself would under- or overflow. For complex A the sign is complex of modulus 1."""
     check_square(A, "linalg.slogdet")
     return SlogdetResult(*Slogdet.apply(A))
 
 
 def logdet(A):
-    """log det(A) as ``torch.logdet``: nan for a negative determinant (with a zero gradient,
-    as PyTorch), -inf for zero."""
+    """log det(A) as ``torch.logdet``: for real A nan for a negative determinant (with a zero
+    gradient, as PyTorch), -inf for zero; for complex A log(sign) + logabsdet."""
     from tinygen.ops.compare import where
+    from tinygen.ops.elementwise import log
     check_square(A, "logdet")
     sign, logabsdet = slogdet(A)
+    if A.dtype.kind == "c":
+        return log(sign) + logabsdet
     return where(sign < 0, math.nan, logabsdet)
 
 

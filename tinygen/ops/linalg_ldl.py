@@ -11,6 +11,8 @@ with ``xp.linalg.solve``. Neither has a derivative, as in PyTorch.
 
 from collections import namedtuple
 
+import math
+
 import numpy as np
 
 from tinygen.autograd.function import ArrayFunction
@@ -123,7 +125,8 @@ class LDLFactor(ArrayFunction):
     def forward(ctx, A, hermitian):
         xp = get_array_module(A)
         host = to_host(A)
-        flat = np.tril(host.reshape(-1, *host.shape[-2:])).copy()
+        count = math.prod(host.shape[:-2])      # not -1: ambiguous with a size-0 dim
+        flat = np.tril(host.reshape(count, *host.shape[-2:])).copy()
         pivots = np.zeros(flat.shape[:-1], np.int32)
         info = np.zeros(len(flat), np.int32)
         for b in range(len(flat)):
@@ -187,9 +190,12 @@ class LDLSolve(ArrayFunction):
     def forward(ctx, LD, pivots, B, hermitian):
         xp = get_array_module(B)
         ld, piv = to_host(LD), to_host(pivots)
-        flat_ld, flat_piv = ld.reshape(-1, *ld.shape[-2:]), piv.reshape(-1, piv.shape[-1])
+        count = math.prod(ld.shape[:-2])
+        flat_ld, flat_piv = ld.reshape(count, *ld.shape[-2:]), piv.reshape(count, ld.shape[-1])
         h = hermitian and ld.dtype.kind == "c"
-        A = np.stack([_rebuild(a, p, h) for a, p in zip(flat_ld, flat_piv)])
+        A = np.zeros(flat_ld.shape, ld.dtype)
+        for b in range(count):
+            A[b] = _rebuild(flat_ld[b], flat_piv[b], h)
         A = xp.asarray(A.reshape(ld.shape))
         batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
         return xp.linalg.solve(xp.broadcast_to(A, batch + A.shape[-2:]),

@@ -42,7 +42,7 @@ def _getrf(a, pivot):
     info = xp.zeros(count, dtype=np.int32)
     for j in range(k):
         if pivot:
-            p = j + xp.argmax(xp.abs(lu[:, j:, j]), axis=-1)
+            p = j + xp.argmax(_pivot_size(lu[:, j:, j], xp), axis=-1)
             piv[:, j] = (p + 1).astype(np.int32)
             row_j = lu[rows, j].copy()
             lu[rows, j] = lu[rows, p]
@@ -54,6 +54,14 @@ def _getrf(a, pivot):
         lu[:, j + 1:, j] = xp.where(zero[:, None], lu[:, j + 1:, j], lu[:, j + 1:, j] / scale)
         lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j, None] * lu[:, j, None, j + 1:]
     return lu.reshape(a.shape), piv.reshape(batch + (k,)), info.reshape(batch)
+
+
+def _pivot_size(column, xp):
+    """What getrf maximises to pick a pivot: |x|, or |Re z| + |Im z| for complex (LAPACK's
+    izamax), so that complex pivots (and LU) equal LAPACK's and PyTorch's."""
+    if column.dtype.kind == "c":
+        return xp.abs(column.real) + xp.abs(column.imag)
+    return xp.abs(column)
 
 
 def _permutation(pivots, m, dtype, xp):
@@ -85,7 +93,9 @@ def _split(LU):
 class LUFactor(ArrayFunction):
     """(LU, pivots, info) = getrf(A). Backward is PyTorch's linalg_lu_backward with the
     gradients of L and U read off LU's: gL = tril(gLU, -1), gU = triu(gLU), then P times the
-    square, wide or tall formula below."""
+    square, wide or tall formula below (conjugate transposes: PyTorch's complex convention)."""
+    supports_complex = True
+
     @staticmethod
     def forward(ctx, A, pivot):
         lu, piv, info = _getrf(A, pivot)
@@ -112,26 +122,26 @@ class LUFactor(ArrayFunction):
 
 
 def _square_grad(L, U, gL, gU):
-    """L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T."""
-    phi = tril(L.mT @ gL, -1) + triu(gU @ U.mT)
-    g = solve_triangular(U.mT, phi, upper=False, left=False)
-    return solve_triangular(L.mT, g, upper=True, unitriangular=True)
+    """L^-H (tril(L^H gL, -1) + triu(gU U^H)) U^-H."""
+    phi = tril(L.mH @ gL, -1) + triu(gU @ U.mH)
+    g = solve_triangular(U.mH, phi, upper=False, left=False)
+    return solve_triangular(L.mH, g, upper=True, unitriangular=True)
 
 
 def _wide_grad(L, U, gL, gU, k):
-    """m < n, U = [U1 U2]: L^-T [gU1 + tril(L^T gL - gU U^T, -1) U1^-T, gU2] (PyTorch)."""
-    phi = tril(L.mT @ gL - gU @ U.mT, -1)
-    g = solve_triangular(U[..., :k].mT, phi, upper=False, left=False)
+    """m < n, U = [U1 U2]: L^-H [gU1 + tril(L^H gL - gU U^H, -1) U1^-H, gU2] (PyTorch)."""
+    phi = tril(L.mH @ gL - gU @ U.mH, -1)
+    g = solve_triangular(U[..., :k].mH, phi, upper=False, left=False)
     g = cat([g + gU[..., :k], gU[..., k:]], -1)
-    return solve_triangular(L.mT, g, upper=True, unitriangular=True)
+    return solve_triangular(L.mH, g, upper=True, unitriangular=True)
 
 
 def _tall_grad(L, U, gL, gU, k):
-    """m > n, L = [L1; L2]: [gL1 + L1^-T triu(gU U^T - L^T gL), gL2] U^-T (PyTorch)."""
-    phi = triu(gU @ U.mT - L.mT @ gL)
-    g = solve_triangular(L[..., :k, :].mT, phi, upper=True, unitriangular=True)
+    """m > n, L = [L1; L2]: [gL1 + L1^-H triu(gU U^H - L^H gL), gL2] U^-H (PyTorch)."""
+    phi = triu(gU @ U.mH - L.mH @ gL)
+    g = solve_triangular(L[..., :k, :].mH, phi, upper=True, unitriangular=True)
     g = cat([g + gL[..., :k, :], gL[..., k:, :]], -2)
-    return solve_triangular(U.mT, g, upper=False, left=False)
+    return solve_triangular(U.mH, g, upper=False, left=False)
 
 
 def _raise_zero_pivot(info, batch_ndim, op):
@@ -192,7 +202,7 @@ def lu(A, *, pivot=True):
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
-    """X with A X = B (X A = B when not ``left``; A^T in place of A when ``adjoint``) for
+    """X with A X = B (X A = B when not ``left``; A^H in place of A when ``adjoint``) for
     A = P L U given by ``lu_factor``: triangular solves and a permutation."""
     op = "linalg.lu_solve"
     check_square(LU, op, "LU")
@@ -206,12 +216,12 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
         raise RuntimeError(f"{op}: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and "
                            f"{B.shape[-2]}x{B.shape[-1]})")
-    if not left:                            # X A = B  <=>  A^T X^T = B^T
-        return lu_solve(LU, pivots, B.mT, left=True, adjoint=not adjoint).mT
+    if not left:                            # X A = B  <=>  A^H X^H = B^H
+        return lu_solve(LU, pivots, B.mH, left=True, adjoint=not adjoint).mH
     P, L, U = lu_unpack(LU, pivots)
-    if adjoint:                             # U^T L^T P^T X = B
-        Y = solve_triangular(U.mT, B, upper=False)
-        Y = solve_triangular(L.mT, Y, upper=True, unitriangular=True)
+    if adjoint:                             # U^H L^H P^T X = B
+        Y = solve_triangular(U.mH, B, upper=False)
+        Y = solve_triangular(L.mH, Y, upper=True, unitriangular=True)
         return P @ Y
     Y = solve_triangular(L, P.mT @ B, upper=False, unitriangular=True)
     return solve_triangular(U, Y, upper=True)
@@ -255,7 +265,7 @@ def tensorsolve(A, B, dims=None):
         A = movedim(A, tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
     out_shape = tuple(A.shape[B.ndim:])
     rows, cols = math.prod(B.shape), math.prod(out_shape)
-    if tuple(A.shape[:B.ndim]) != tuple(B.shape) or rows != cols:
+    if rows != cols:
         raise RuntimeError(f"Expected self to satisfy the requirement "
                            f"prod(result_shape) == prod(other.shape), but got "
                            f"{cols} != {rows} (A {tuple(A.shape)}, B {tuple(B.shape)})")

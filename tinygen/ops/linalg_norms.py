@@ -9,12 +9,13 @@ from collections import namedtuple
 
 import numpy as np
 
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.elementwise import abs
 from tinygen.ops.linalg import cross as _cross
 from tinygen.ops.linalg_common import (
     check_float, check_matrix, check_same_dtype, check_square, eye_like)
-from tinygen.ops.linalg_decompose import svd, svdvals
+from tinygen.ops.linalg_decompose import svdvals
 from tinygen.ops.linalg_inverse import inv, inv_ex
 from tinygen.ops.norm import vector_norm as _vector_norm
 from tinygen.ops.rearrange import diagonal as _diagonal, movedim
@@ -55,7 +56,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     op = "linalg.matrix_norm"
     if dtype is not None:
         A = A.to(dtype)
-    check_matrix(A, op)
+    check_matrix(A, op, half=ord not in ("nuc", 2, -2))      # PyTorch's svd has no float16
     if ord not in _MATRIX_ORDS:
         raise RuntimeError(f"{op}: Order {ord} not supported.")
     X, dims = _to_last_two(A, tuple(dim), op)
@@ -95,7 +96,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     None: the 2-norm of all elements), a matrix norm when ``dim`` is a 2-tuple or A is 2-D."""
     if dtype is not None:
         A = A.to(dtype)
-    check_float(A, "linalg.norm")
+    check_float(A, "linalg.norm", half=True)
     if isinstance(dim, int):
         dim = (dim,)
     if dim is None:
@@ -132,10 +133,15 @@ def cond(A, p=None):
 
 
 def _tolerance(S, shape, atol, rtol):
-    """max(atol, rtol * s_max), rtol defaulting to eps * max(m, n) when neither is given."""
+    """max(atol, rtol * s_max) for S (..., k) sorted by size, with a trailing dim of 1; atol
+    and rtol are numbers or tensors broadcasting to the batch. rtol defaults to
+    eps * max(m, n), or to 0 where atol > 0 is given."""
     xp = get_array_module(S)
+    atol, rtol = (t if t is None or isinstance(t, (int, float)) else
+                  xp.asarray(getattr(t, "array", t))[..., None] for t in (atol, rtol))
     if rtol is None:
-        rtol = 0.0 if atol is not None and atol > 0 else np.finfo(S.dtype).eps * max(shape)
+        eps = np.finfo(S.dtype).eps * max(shape)
+        rtol = eps if atol is None else xp.where(xp.asarray(atol) > 0, 0.0, eps)
     atol = 0.0 if atol is None else atol
     smax = S[..., :1] if S.shape[-1] else xp.zeros(S.shape[:-1] + (1,), S.dtype)
     return xp.maximum(atol, rtol * smax)
@@ -150,50 +156,100 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     return Tensor(rank.astype(np.int64))
 
 
+def _pinv(a, atol, rtol, hermitian):
+    """V diag(1/s) U^H with the s at or below the tolerance dropped; for ``hermitian`` the
+    eigendecomposition of a's lower triangle (s = |eigenvalues|), as PyTorch."""
+    xp = get_array_module(a)
+    if hermitian:
+        w, Q = xp.linalg.eigh(a)
+        size = xp.abs(w)
+        S = -xp.sort(-size, axis=-1)
+        keep = size > _tolerance(S, a.shape[-2:], atol, rtol)
+        w_inv = xp.where(keep, 1 / xp.where(keep, w, 1), 0)
+        return (Q * w_inv[..., None, :]) @ xp.conj(xp.swapaxes(Q, -1, -2))
+    U, S, Vh = xp.linalg.svd(a, full_matrices=False)
+    keep = S > _tolerance(S, a.shape[-2:], atol, rtol)
+    s_inv = xp.where(keep, 1 / xp.where(keep, S, 1), 0).astype(a.dtype)
+    return xp.conj(xp.swapaxes(Vh, -1, -2)) @ (s_inv[..., None] * xp.conj(xp.swapaxes(U, -1, -2)))
+
+
+class Pinv(ArrayFunction):
+    """X = pinv(A). Backward is PyTorch's pinv_backward (Golub and Pereyra 1973), right where
+    the rank is locally constant (repeated or zero singular values included), written in
+    tensor ops of A and X, so it differentiates again."""
+    supports_complex = True
+
+    @staticmethod
+    def forward(ctx, A, atol, rtol, hermitian):
+        if 0 in A.shape:
+            X = get_array_module(A).zeros(A.shape[:-2] + A.shape[-1:] + A.shape[-2:-1], A.dtype)
+        else:
+            X = _pinv(A, atol, rtol, hermitian).astype(A.dtype, copy=False)
+        ctx.save_for_backward(A, X)
+        return X
+
+    @staticmethod
+    def backward(ctx, grad):
+        A, X = ctx.saved_tensors
+        Xh, gh = X.mH, grad.mH
+        if A.shape[-2] <= A.shape[-1]:
+            K = gh @ X
+            KXh = K @ Xh
+            return (-(X @ K).mH + KXh - (A @ X) @ KXh + (Xh @ X) @ (gh - K @ A),
+                    None, None, None)
+        K = X @ gh
+        XhK = Xh @ K
+        return -(K @ X).mH + XhK - XhK @ (X @ A) + (gh - A @ K) @ X @ Xh, None, None, None
+
+
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
-    """The Moore-Penrose pseudo-inverse V diag(1/s) U^T, singular values at or below
-    max(atol, rtol * s_max) taken as zero. Differentiable where the rank is constant and the
-    singular values are distinct (the SVD's gradient). ``hermitian`` is accepted and ignored
-    (the SVD serves symmetric input too)."""
+    """The Moore-Penrose pseudo-inverse V diag(1/s) U^H, singular values at or below
+    max(atol, rtol * s_max) taken as zero (atol, rtol numbers or tensors over the batch); for
+    ``hermitian`` A only its lower triangle is read, as PyTorch. Differentiable where the rank
+    is locally constant."""
     check_matrix(A, "linalg.pinv")
-    U, S, Vh = svd(A, full_matrices=False)
-    keep = Tensor(S.array > _tolerance(S.array, A.shape[-2:], atol, rtol))
-    from tinygen.ops.compare import where
-    s_inv = where(keep, 1 / where(keep, S, 1), 0)
-    return Vh.mT @ (unsqueeze(s_inv, -1) * U.mT)
+    return Pinv.apply(A, atol, rtol, bool(hermitian))
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
     """The least-squares solution X of A X = B (as ``torch.linalg.lstsq``; B may be a batch of
     vectors): a named tuple (solution, residuals, rank, singular_values). The solution is
-    pinv(A) B, differentiable; residuals (squared, per column) are given when m > n and A has
-    full rank, rank and singular_values always (PyTorch leaves some empty by driver)."""
+    pinv(A) B, differentiable. As PyTorch on the CPU (default driver 'gelsy'): the squared
+    residuals (per column) come when m > n, A has full rank and the driver is not 'gelsy';
+    rank for all drivers but 'gels'; singular values for 'gelsd' and 'gelss'; the rest are
+    empty."""
     op = "linalg.lstsq"
     check_matrix(A, op)
     check_float(B, op)
     check_same_dtype(A, B, op)
+    driver = "gelsy" if driver is None else driver
+    if driver not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(f"{op}: parameter `driver` should be one of (gels, gelsy, gelsd, "
+                           f"gelss), got {driver}")
     vector = B.ndim == A.ndim - 1
     B2 = unsqueeze(B, -1) if vector else B
     if B2.shape[-2] != A.shape[-2]:
         raise RuntimeError(f"{op}: input.size(-2) should match other.size(-2), got shapes "
                            f"{tuple(A.shape)} and {tuple(B.shape)}")
     X = pinv(A, rtol=rcond) @ B2
-    S = svdvals(A.detach())
+    xp = get_array_module(A.array)
+    real = np.dtype(A.dtype.char.lower()) if A.dtype.kind == "c" else A.dtype
+    empty = Tensor(xp.zeros((0,), dtype=real))
     rank = matrix_rank(A.detach(), rtol=rcond)
     m, n = A.shape[-2:]
-    xp = get_array_module(A.array)
-    if m > n and bool((rank.array == n).all()):
-        residuals = sum((A @ X - B2) ** 2, -2)
-    else:
-        residuals = Tensor(xp.zeros((0,), dtype=A.dtype))
-    X = X[..., 0] if vector else X
-    residuals = residuals[..., 0] if vector and residuals.ndim > 1 else residuals
-    return LstsqResult(X, residuals, rank, S)
+    residuals = empty
+    if m > n and driver != "gelsy" and bool((rank.array == n).all()):
+        residuals = sum(abs(A @ X - B2) ** 2, -2)         # (..., 1) for a vector B, as PyTorch
+    if driver == "gels":
+        rank = Tensor(xp.zeros((0,), dtype=np.int64))
+    S = svdvals(A.detach()) if driver in ("gelsd", "gelss") else empty
+    return LstsqResult(X[..., 0] if vector else X, residuals, rank, S)
 
 
 def vecdot(x, y, *, dim=-1):
-    """sum(x * y) over ``dim`` (inputs broadcast), as ``torch.linalg.vecdot`` for real x."""
-    return sum(x * y, dim)
+    """sum(conj(x) * y) over ``dim`` (inputs broadcast), as ``torch.linalg.vecdot``."""
+    from tinygen.ops.complex_ops import conj
+    return sum((conj(x) if x.dtype.kind == "c" else x) * y, dim)
 
 
 def cross(input, other, *, dim=-1):
@@ -210,8 +266,8 @@ def vander(x, *, N=None):
     """Powers x^0, x^1, ..., x^(N-1) in a new last dim (N defaults to x.size(-1)), as
     ``torch.linalg.vander``; running products, so the gradient at 0 is exact."""
     from tinygen.ops.statistics import cumprod
-    if x.ndim < 1:
-        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    if x.ndim == 0:
+        x = unsqueeze(x, 0)                  # a scalar is one point, as PyTorch: (1, N)
     N = x.shape[-1] if N is None else N
     if N < 1:
         raise RuntimeError(f"linalg.vander: N must be positive, got {N}")
