@@ -10,6 +10,11 @@ gradients of a random weighted sum of the outputs with respect to the inputs and
 parameter must agree. The module error inputs (bad arguments) must raise the same builtin
 error type as torch.
 
+Lazy modules are run once under no_grad on both sides before the state is loaded (their
+parameters take their shapes from the first input). At most MAX_INPUTS inputs per mode are
+run, spread over the list, and the eval pass only where the ModuleInfo says that training and
+eval can differ.
+
 Needs torch and expecttest; the tests skip without them."""
 
 import numpy as np
@@ -26,6 +31,7 @@ from torch.testing._internal.common_modules import (  # noqa: E402
     ModuleErrorEnum, module_db)
 
 TOLERANCE = 1e-7
+MAX_INPUTS = 16
 
 
 def module_id(info):
@@ -62,15 +68,49 @@ def _close(ours, theirs, what):
     return None
 
 
+def _ours(value, memo):
+    """to_tinygen, also for what module constructors take: a torch.nn.functional function
+    (an activation) becomes tinygen's of that name, a torch layer (TransformerEncoder's
+    encoder_layer) its tinygen twin."""
+    if isinstance(value, torch.nn.Module):
+        return _layer_twin(value)
+    name = getattr(value, "__name__", None)
+    if isinstance(name, str) and getattr(torch.nn.functional, name, None) is value:
+        return getattr(tg.nn.functional, name)
+    return to_tinygen(value, memo)
+
+
+def _constructor_args(cargs, memo):
+    return ([_ours(a, memo) for a in cargs.args],
+            {k: _ours(v, memo) for k, v in cargs.kwargs.items()})
+
+
+def _layer_twin(layer):
+    """tinygen's Transformer{Encoder,Decoder}Layer built with the options of torch's."""
+    if not isinstance(layer, (torch.nn.TransformerEncoderLayer, torch.nn.TransformerDecoderLayer)):
+        raise Unsupported(type(layer).__name__)
+    attn = layer.self_attn
+    return getattr(tg.nn, type(layer).__name__)(
+        attn.embed_dim, attn.num_heads, layer.linear1.out_features, layer.dropout.p,
+        activation=_ours(layer.activation, {}), layer_norm_eps=layer.norm1.eps,
+        batch_first=attn.batch_first, norm_first=layer.norm_first,
+        bias=layer.linear1.bias is not None)
+
+
 def _build(info, module_input, training):
     """torch's module, and tinygen's with torch's state loaded into it."""
     args, kwargs = module_input.constructor_input.args, module_input.constructor_input.kwargs
     torch.manual_seed(0)
     theirs = info.module_cls(*args, **kwargs).to(torch.float64).train(training)
-    memo = {}
-    ours_cls = getattr(tg.nn, info.module_cls.__name__)
-    ours = ours_cls(*to_tinygen(args, memo), **to_tinygen(kwargs, memo))
+    o_args, o_kwargs = _constructor_args(module_input.constructor_input, {})
+    ours = getattr(tg.nn, info.module_cls.__name__)(*o_args, **o_kwargs)
     ours = ours.to(tg.float64).train(training)
+    if isinstance(theirs, torch.nn.modules.lazy.LazyModuleMixin):
+        fwd, memo = module_input.forward_input, {}
+        with torch.no_grad():
+            theirs(*fwd.args, **fwd.kwargs)
+        with tg.no_grad():
+            ours(*to_tinygen(fwd.args, memo), **to_tinygen(fwd.kwargs, memo))
     state = {k: tg.tensor(v.numpy(force=True).copy()) for k, v in theirs.state_dict().items()}
     ours.load_state_dict(state, strict=True)
     return theirs, ours
@@ -158,10 +198,12 @@ def check_module(info, values=True, skip=None):
     disagree. `values=False` compares only output shapes (random modules); inputs for which
     `skip(module_input)` is true are not run."""
     problems = []
-    for training in (True, False):
+    for training in (True, False) if info.train_and_eval_differ else (True,):
         inputs = info.module_inputs_func(info, device="cpu", dtype=torch.float64,
                                          requires_grad=True, training=training)
-        for i, module_input in enumerate(inputs):
+        picked = sorted({i * len(inputs) // MAX_INPUTS for i in range(MAX_INPUTS)})
+        for i in picked if len(inputs) > MAX_INPUTS else range(len(inputs)):
+            module_input = inputs[i]
             if skip is not None and skip(module_input):
                 continue
             problem = _run_input(info, module_input, training, values)
@@ -173,22 +215,25 @@ def check_module(info, values=True, skip=None):
 
 def check_module_errors(info):
     """Each of torch's error inputs for a module must raise the same builtin error type in
-    tinygen, at construction or at the forward call as in torch."""
+    tinygen, at construction or at the forward call as in torch. As in torch's own test, the
+    inputs are float32 and the module is used as constructed (NLLLoss's float16 weight must
+    stay float16)."""
     if info.module_error_inputs_func is None:
         return
-    inputs = info.module_error_inputs_func(info, device="cpu", dtype=torch.float64,
+    inputs = info.module_error_inputs_func(info, device="cpu", dtype=torch.float32,
                                            requires_grad=False, training=True)
     for error_input in inputs:
         module_input = error_input.module_error_input
-        cargs = module_input.constructor_input
         memo = {}
         expected = builtin_error(error_input.error_type())
         ours_cls = getattr(tg.nn, info.module_cls.__name__)
         if error_input.error_on == ModuleErrorEnum.CONSTRUCTION_ERROR:
             with pytest.raises(expected):
-                ours_cls(*to_tinygen(cargs.args, memo), **to_tinygen(cargs.kwargs, memo))
+                args, kwargs = _constructor_args(module_input.constructor_input, memo)
+                ours_cls(*args, **kwargs)
             continue
-        ours = ours_cls(*to_tinygen(cargs.args, memo), **to_tinygen(cargs.kwargs, memo))
+        args, kwargs = _constructor_args(module_input.constructor_input, memo)
+        ours = ours_cls(*args, **kwargs)
         fwd = module_input.forward_input
         with pytest.raises(expected):
-            ours.to(tg.float64)(*to_tinygen(fwd.args, memo), **to_tinygen(fwd.kwargs, memo))
+            ours(*to_tinygen(fwd.args, memo), **to_tinygen(fwd.kwargs, memo))

@@ -60,3 +60,13 @@ def test_bilinear_shape_errors(rng):
         F.bilinear(tg.randn(5, 3), tg.randn(6, 4), w)
     with pytest.raises(RuntimeError, match=r"weight of shape \(2, 3, 4\)"):
         F.bilinear(tg.randn(5, 3), tg.randn(5, 5), w)
+
+
+def test_integer_inputs_keep_their_dtype():
+    # PyTorch's bilinear on int32 gives int32, not the int64 that a plain sum promotes to
+    x1 = np.array([[1, 2]], dtype=np.int32)
+    x2 = np.array([[3, -1, 2]], dtype=np.int32)
+    w = np.arange(12, dtype=np.int32).reshape(2, 2, 3)
+    y = F.bilinear(tg.tensor(x1), tg.tensor(x2), tg.tensor(w))
+    assert y.dtype == tg.int32
+    np.testing.assert_array_equal(host(y), np.einsum("bi,oij,bj->bo", x1, w, x2))

@@ -76,6 +76,14 @@ def test_alpha_dropout_keeps_selu_statistics():
     np.testing.assert_array_equal(host(F.alpha_dropout(x, 1.0, training=True)), 0.0)
 
 
+@pytest.mark.parametrize("fn", [F.alpha_dropout, F.feature_alpha_dropout])
+def test_inplace_alpha_dropout_with_p_one_zeroes_the_input_itself(fn):
+    x = tg.ones(2, 3)
+    assert fn(x, 1.0, training=True, inplace=True) is x
+    np.testing.assert_array_equal(host(x), 0.0)
+    assert x._version == 1
+
+
 def test_inplace_channel_dropout():
     tg.manual_seed(0)
     x = tg.ones(10, 8, 3)

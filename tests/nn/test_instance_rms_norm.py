@@ -48,6 +48,9 @@ def test_modules_defaults_state_dict_and_repr():
     tracked = nn.InstanceNorm1d(3, affine=True, track_running_stats=True)
     assert list(tracked.state_dict()) == ["weight", "bias", "running_mean", "running_var",
                                           "num_batches_tracked"]
+    no_bias = nn.InstanceNorm1d(3, affine=True, bias=False)  # keyword-only, as PyTorch's
+    assert list(no_bias.state_dict()) == ["weight"] and no_bias.bias is None
+    assert "affine=True, bias=False" in repr(no_bias)
     rms = nn.RMSNorm(8)
     assert list(rms.state_dict()) == ["weight"] and np.all(host(rms.weight) == 1)
     assert repr(rms) == "RMSNorm((8,), eps=None, elementwise_affine=True)"
@@ -82,6 +85,16 @@ def test_rms_norm_closed_form_and_gradcheck(rng, device):
 def test_rms_norm_default_eps_is_the_dtypes():
     x = tg.tensor([[0.0, 0.0]], dtype=tg.float32)
     assert np.all(np.isfinite(host(F.rms_norm(x, 2))))
+
+
+def test_rms_norm_float16_squares_in_float32():
+    # 400^2 overflows float16; PyTorch squares in float32 and rounds the result once
+    x = np.array([[400.0, -300.0]], dtype=np.float16)
+    y = F.rms_norm(tg.tensor(x), 2, tg.tensor(np.array([2.0, 3.0], dtype=np.float16)))
+    x32 = x.astype(np.float32)
+    want = x32 / np.sqrt((x32 * x32).mean(-1, keepdims=True) + np.finfo(np.float16).eps)
+    assert y.dtype == tg.float16
+    np.testing.assert_allclose(host(y), (want * [2, 3]).astype(np.float16), rtol=1e-3)
 
 
 def _copy(module, torch_module):

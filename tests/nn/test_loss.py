@@ -69,6 +69,28 @@ def test_reduction_options_and_errors():
     assert repr(nn.L1Loss(reduction="sum")) == "L1Loss()"             # as PyTorch prints it
 
 
+def test_class_index_loss_errors_match_pytorch_types():
+    """Batch-size mismatches are ValueErrors, other target-shape mismatches, long targets of
+    the input's shape and class weights of another dtype RuntimeErrors, as in PyTorch."""
+    x, labels = tg.zeros(2, 3, dtype=tg.float64), tg.tensor([0, 1])
+    with pytest.raises(ValueError, match=r"input batch_size \(2\) to match target batch_size"):
+        nn.CrossEntropyLoss()(x, tg.tensor([0, 1, 2]))
+    with pytest.raises(RuntimeError, match="needs a target of shape"):
+        nn.NLLLoss()(tg.zeros(2, 3, 5), tg.zeros(2, 4, dtype=tg.int64))
+    with pytest.raises(RuntimeError, match="Expected floating point type for target"):
+        nn.CrossEntropyLoss()(x, tg.zeros(2, 3, dtype=tg.int64))
+    for loss in (nn.CrossEntropyLoss, nn.NLLLoss):
+        with pytest.raises(RuntimeError, match="expected scalar type float64 but found float32"):
+            loss(weight=tg.ones(3, dtype=tg.float32))(x, labels)
+    soft = tg.full((2, 3), 1 / 3, dtype=tg.float64)  # probability targets promote the weight
+    assert nn.CrossEntropyLoss(weight=tg.ones(3, dtype=tg.float32))(x, soft).dtype == tg.float64
+
+
+def test_huber_delta_must_be_a_real_number():
+    with pytest.raises(TypeError, match="delta must be a float or int, got: <class 'complex'>"):
+        nn.HuberLoss(delta=1.0 + 0.0j)
+
+
 def test_against_torch_modules(rng):
     torch = pytest.importorskip("torch")
     for name, kwargs, x, t in cases(rng):

@@ -139,3 +139,27 @@ def test_errors():
         F.triplet_margin_with_distance_loss(x, x, tg.zeros(3))
     with pytest.raises(ValueError, match="reduction"):
         nn.MultiLabelMarginLoss(reduction="avg")
+
+
+def test_margin_losses_of_one_row_take_0d_and_one_element_targets():
+    # PyTorch: a 0-d input is one class; a single row's target may be 0-d or of shape (1,)
+    x = tg.tensor([0.3, -1.2, 0.8, 0.1, 2.0], dtype=tg.float64, requires_grad=True)
+    rows = x.reshape(1, 5)
+    for target in (tg.tensor(2), tg.tensor([2])):
+        loss = F.multi_margin_loss(x, target, p=2, reduction="none")
+        assert loss.shape == target.shape
+        np.testing.assert_allclose(host(loss).reshape(1),
+                                   host(F.multi_margin_loss(rows, tg.tensor([2]), p=2)))
+    assert gradcheck(lambda t: F.multi_margin_loss(t, tg.tensor([2]), p=2), (x,))
+    scalar = tg.tensor(0.7, dtype=tg.float64, requires_grad=True)
+    for loss in (F.multi_margin_loss(scalar, tg.tensor(0)),
+                 F.multilabel_margin_loss(scalar, tg.tensor(0), reduction="none")):
+        assert loss.shape == () and float(loss) == 0.0
+    with pytest.raises(RuntimeError, match="inconsistent target size"):
+        F.multi_margin_loss(x, tg.tensor([2, 1]))
+
+
+@pytest.mark.parametrize("shape", [(), (5, 4)])
+def test_multi_margin_loss_weight_must_be_a_vector(shape):
+    with pytest.raises(ValueError, match="one-dimensional"):
+        F.multi_margin_loss(tg.zeros(5, 4), tg.zeros(5, dtype=tg.int64), weight=tg.ones(*shape))

@@ -100,6 +100,19 @@ def test_errors():
         nn.GroupNorm(3, 4)
 
 
+@pytest.mark.parametrize("eps", [0.0, -1.0])
+def test_batch_norm_eps_must_be_positive_in_training(eps):
+    """As in PyTorch: eps <= 0 is a ValueError when training, eps < 0 also in eval."""
+    x = tg.ones(2, 3)
+    with pytest.raises(ValueError, match="eps must be positive during training"):
+        nn.BatchNorm1d(3, eps=eps)(x)
+    if eps < 0:
+        with pytest.raises(ValueError, match="eps must be non-negative"):
+            nn.BatchNorm1d(3, eps=eps).eval()(x)
+    else:
+        assert nn.BatchNorm1d(3, eps=eps).eval()(x).shape == (2, 3)
+
+
 def test_batch_norm_loads_a_state_dict_without_num_batches_tracked():
     state = {"weight": np.full(3, 2.0), "bias": np.zeros(3), "running_mean": np.ones(3),
              "running_var": np.ones(3)}

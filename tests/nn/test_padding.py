@@ -19,8 +19,8 @@ NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 ])
 def test_copy_modes_match_numpy_and_gradcheck(rng, device, layer, mode, dims):
     padding = (1, 2, 3, 0)[:2 * dims]
-    x = leaf64(rng, 2, 3, 4, 5, device=device)
-    widths = [(0, 0)] * (4 - dims) + [(padding[2 * i], padding[2 * i + 1])
+    x = leaf64(rng, *(2, 3, 4, 5)[2 - dims:], device=device)  # batched: N, C, *dims
+    widths = [(0, 0)] * 2 + [(padding[2 * i], padding[2 * i + 1])
                                       for i in range(dims)][::-1]
     y = layer(padding)(x)
     np.testing.assert_allclose(host(y), np.pad(host(x), widths, mode=NUMPY_MODE[mode]))
@@ -56,6 +56,18 @@ def test_errors():
         nn.ReflectionPad2d((1, 2))
     with pytest.raises(RuntimeError, match="smaller than the input size"):
         nn.ReflectionPad2d(3)(tg.zeros(1, 1, 3, 3))
+
+
+@pytest.mark.parametrize("layer, bad_shape, message", [
+    (nn.CircularPad1d, (2, 3, 4, 5), "expected 2D or 3D input \\(got 4D input\\)"),
+    (nn.CircularPad2d, (2, 3), "expected 3D or 4D input \\(got 2D input\\)"),
+    (nn.CircularPad3d, (2, 3, 4), "expected 4D or 5D input \\(got 3D input\\)"),
+])
+def test_circular_pad_modules_check_input_dims(layer, bad_shape, message):
+    """As in PyTorch the circular pad modules take only (un)batched inputs of their rank."""
+    with pytest.raises(ValueError, match=message):
+        layer(1)(tg.zeros(*bad_shape))
+    assert layer(1)(tg.zeros(*bad_shape[:1], *(3,) * layer.dims)).ndim == 1 + layer.dims
 
 
 @pytest.mark.parametrize("name, padding", [

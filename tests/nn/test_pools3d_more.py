@@ -142,6 +142,24 @@ def test_fractional_max_pool3d_matches_loop_reference_and_indices():
     assert unbatched.shape == (2, 3, 2, 3)
 
 
+def test_fractional_max_pool_uses_the_first_rows_of_longer_random_samples():
+    """As PyTorch: _random_samples may have more rows than the batch (the module inputs of
+    PyTorch's unbatched tests pass two rows); only the first N are used."""
+    rng = np.random.default_rng(7)
+    x = _distinct(rng, 1, 2, 9, 9, 9)
+    samples = tg.tensor(rng.random((3, 2, 3)), dtype=tg.float64)
+    want = F.fractional_max_pool3d(x, 2, output_size=4, _random_samples=samples[:1])
+    for inp, squeeze in ((x, False), (x[0], True)):
+        got = F.fractional_max_pool3d(inp, 2, output_size=4, _random_samples=samples)
+        np.testing.assert_array_equal(host(got), host(want[0] if squeeze else want))
+    planes = x[:, :, 0]
+    got = F.fractional_max_pool2d(planes, 2, output_size=4, _random_samples=samples[..., :2])
+    np.testing.assert_array_equal(host(got), host(F.fractional_max_pool2d(
+        planes, 2, output_size=4, _random_samples=samples[:1, :, :2])))
+    with pytest.raises(RuntimeError, match="or more rows"):
+        F.fractional_max_pool3d(tg.cat([x, x]), 2, output_size=4, _random_samples=samples[:1])
+
+
 def test_fractional_max_pool3d_gradients():
     rng = np.random.default_rng(6)
     x = _distinct(rng, 1, 2, 4, 4, 4)
@@ -150,6 +168,14 @@ def test_fractional_max_pool3d_gradients():
                                            _random_samples=samples)
     assert gradcheck(fn, (x,))
     assert gradgradcheck(fn, (x,))
+
+
+def test_fractional_max_pool3d_empty_batch():
+    x = tg.zeros((0, 2, 5, 5, 5), dtype=tg.float64, requires_grad=True)
+    values, indices = F.fractional_max_pool3d(x, 2, output_size=(2, 3, 2), return_indices=True)
+    assert values.shape == indices.shape == (0, 2, 2, 3, 2)
+    values.sum().backward()
+    assert x.grad.shape == x.shape
 
 
 @pytest.mark.parametrize("kernel, out", [(2, (3, 4, 5)), ((2, 3, 2), (5, 3, 4)),

@@ -192,3 +192,34 @@ def test_against_torch(rng):
                                    err_msg=name)
         np.testing.assert_allclose(host(x.grad), t.grad.numpy(), rtol=1e-5, atol=1e-5,
                                    err_msg=name)
+
+
+def test_integer_inputs_keep_their_dtype_with_truncated_bounds():
+    # PyTorch clamps integer tensors in their own dtype, its float arguments truncated to ints
+    x = tg.arange(-3, 4)
+    for y, expected in [(F.hardtanh(x, -1.5, 2.5), [-1, -1, -1, 0, 1, 2, 2]),
+                        (F.relu6(x * 3), [0, 0, 0, 0, 3, 6, 6]),
+                        (F.threshold(x, -1.5, 9), [9, 9, 9, 0, 1, 2, 3]),
+                        (F.threshold(x, 0.5, 2.7), [2, 2, 2, 2, 1, 2, 3])]:
+        assert y.dtype == tg.int64
+        np.testing.assert_array_equal(host(y), expected)
+    F.relu6(x, inplace=True)
+    np.testing.assert_array_equal(host(x), [0, 0, 0, 0, 1, 2, 3])
+
+
+def test_silu_of_complex_input():
+    z = np.array([0.5 + 1j, -2 - 0.3j, 0j])
+    np.testing.assert_allclose(host(F.silu(tg.tensor(z))), z / (1 + np.exp(-z)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, slope", [("hardtanh", 1.0), ("relu6", 1.0), ("elu", 1.0),
+                                         ("celu", 1.0), ("selu", SELU_SCALE),
+                                         ("hardswish", 1.0), ("hardsigmoid", 0.0)])
+def test_gradient_at_nan_follows_pytorch_formulas(name, slope):
+    # PyTorch's backward formulas test "x <= lo" (not "x > lo"), so nan takes the upper branch;
+    # hardsigmoid's tests "-3 < x < 3", so nan gets 0
+    x = tg.tensor([float("nan"), 0.5], dtype=tg.float64, requires_grad=True)
+    y = getattr(F, name)(x)
+    assert np.isnan(host(y)[0])
+    y.sum().backward()
+    assert host(x.grad)[0] == slope

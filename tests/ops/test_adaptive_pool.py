@@ -128,3 +128,11 @@ def test_modules_match_torch(rng, layer):
     y_theirs.backward(torch.tensor(g))
     np.testing.assert_allclose(host(x_ours.grad), x_theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
     assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("fn, shape", [
+    (F.adaptive_avg_pool2d, (2, 2)), (F.adaptive_max_pool2d, (2, 2)),
+    (F.adaptive_avg_pool3d, (2, 2, 2)), (F.adaptive_max_pool3d, (2, 2, 2))])
+def test_tuple_output_size_needs_a_channel_dim(fn, shape):
+    with pytest.raises(ValueError, match="Input dimension should be at least"):
+        fn(tg.zeros(*shape), shape)

@@ -180,3 +180,17 @@ def test_interpolate_bicubic_gradient_matches_torch(rng, align_corners):
         y.backward(lib.tensor(np.linspace(-1, 1, y.numel()).reshape(y.shape)))
         grads.append(host(leaf.grad))
     np.testing.assert_allclose(*grads, rtol=1e-12, atol=1e-12)
+
+
+def test_bilinear_uint8_and_float16_blend_in_float32():
+    # the blend weights were built in the input's dtype: all 0 for uint8
+    x = np.array([[[[0, 10], [20, 30]]]], dtype=np.uint8)
+    y = F.interpolate(tg.tensor(x), size=(3, 3), mode="bilinear", align_corners=True)
+    assert y.dtype == tg.uint8
+    np.testing.assert_array_equal(host(y)[0, 0], [[0, 5, 10], [10, 15, 20], [20, 25, 30]])
+    half = x.astype(np.float16) / 7
+    h = F.interpolate(tg.tensor(half), size=(3, 3), mode="bilinear", align_corners=True)
+    want = F.interpolate(tg.tensor(half.astype(np.float32)), size=(3, 3), mode="bilinear",
+                         align_corners=True)
+    assert h.dtype == tg.float16
+    np.testing.assert_array_equal(host(h), host(want).astype(np.float16))

@@ -223,3 +223,15 @@ def test_bce_with_logits_create_graph_gradient_equals_fused(rng, pos_weight_shap
     (composite,) = tg.autograd.grad([loss], [x], [upstream], create_graph=True)
     assert composite.requires_grad
     np.testing.assert_allclose(host(composite), host(fused), rtol=1e-12, atol=1e-15)
+
+
+def test_l1_mse_promote_the_target_dtype():
+    # PyTorch promotes input and target: float64 wins, and a complex target's |x - y| is real
+    x, y64 = tg.ones(2), tg.full((2,), 0.5, dtype=tg.float64)
+    assert F.l1_loss(x, y64).dtype == F.mse_loss(x, y64).dtype == tg.float64
+    assert F.smooth_l1_loss(x, y64).dtype == tg.float64
+    z = tg.tensor([0.3 + 2j, 1 - 1j], dtype=tg.complex128)
+    x64 = tg.tensor([1.5, 1.0], dtype=tg.float64)
+    loss = F.l1_loss(x64, z, reduction="none")
+    assert loss.dtype == tg.float64
+    np.testing.assert_allclose(host(loss), np.abs(host(x64) - host(z)))

@@ -180,3 +180,13 @@ def test_against_torch(rng):
     y = F.huber_loss(tg.tensor(a), tg.tensor(b), weight=tg.tensor(w))
     ty = tf.huber_loss(torch.tensor(a), torch.tensor(b), weight=torch.tensor(w))
     np.testing.assert_allclose(y.item(), ty.item(), rtol=1e-12)
+
+
+def test_gaussian_nll_broadcasts_the_target(rng):
+    # PyTorch computes (input - target) ** 2 with broadcasting: a (1,) target serves every row
+    x = tg.tensor(rng.standard_normal(5), requires_grad=True)
+    y = tg.tensor(rng.standard_normal(1), requires_grad=True)
+    var = tg.tensor(rng.random(5) + 0.5, requires_grad=True)
+    expected = 0.5 * (np.log(host(var)) + (host(x) - host(y)) ** 2 / host(var))
+    np.testing.assert_allclose(host(F.gaussian_nll_loss(x, y, var, reduction="none")), expected)
+    assert gradcheck(lambda a, b, v: F.gaussian_nll_loss(a, b, v), (x, y, var))

@@ -170,3 +170,22 @@ def test_against_torch(rng):
         ty.backward(torch.tensor(g))
         np.testing.assert_allclose(host(y), ty.detach().cpu().numpy(), rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(host(x.grad), t.grad.cpu().numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_passes_an_empty_batch_through(training):
+    # PyTorch returns an empty input as it is (any rank), running stats untouched
+    mean, var = tg.zeros(3), tg.ones(3)
+    for x, stats in ((tg.zeros(0, 3, requires_grad=True), (mean, var)),
+                     (tg.zeros(0, requires_grad=True), (tg.zeros(0), tg.ones(0)))):
+        y = F.batch_norm(x, *stats, training=training)
+        assert y.shape == x.shape
+        y.sum().backward()
+        assert x.grad.shape == x.shape
+    np.testing.assert_array_equal(host(mean), 0)
+    np.testing.assert_array_equal(host(var), 1)
+
+
+def test_group_norm_of_a_vector_is_a_runtime_error():
+    with pytest.raises(RuntimeError, match="at least 2"):
+        F.group_norm(tg.zeros(1), 1)

@@ -83,3 +83,11 @@ PAD_ERRORS = [
 def test_pad_errors(kwargs, error, match):
     with pytest.raises(error, match=match):
         F.pad(tg.randn(2, 3, 4, 5), **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "circular"])
+def test_reflect_and_circular_pad_an_empty_batch(mode):
+    # the size limit applies only to the dims padded, not to an empty batch dim
+    x = tg.zeros((0, 3, 3), dtype=tg.float64, requires_grad=True)
+    assert F.pad(x, (1, 2), mode).shape == (0, 3, 6)
+    assert F.pad(tg.zeros((0, 3, 3, 3)), (0, 2, 0, 1), mode).shape == (0, 3, 4, 5)

@@ -135,3 +135,46 @@ POOL_ERRORS = [
 def test_pooling_errors(pool, shape, kwargs, error, match):
     with pytest.raises(error, match=match):
         pool(tg.randn(*shape), **kwargs)
+
+
+@pytest.mark.parametrize("divisor_override", [None, 3, -3])
+def test_avg_pool_of_integers_truncates_toward_zero(divisor_override):
+    # PyTorch keeps the integer dtype: the exact window sum, divided as C++ ints (toward zero)
+    x = -tg.arange(16).reshape(1, 1, 4, 4)
+    y = F.avg_pool2d(x, 2, divisor_override=divisor_override)
+    sums = np.array([[-10, -18], [-42, -50]])
+    assert y.dtype == tg.int64
+    np.testing.assert_array_equal(host(y)[0, 0], np.trunc(sums / (divisor_override or 4)))
+    z = F.avg_pool1d(-tg.arange(9).reshape(1, 1, 9), 2)
+    np.testing.assert_array_equal(host(z), [[[0, -2, -4, -6]]])
+    assert F.avg_pool3d(tg.ones((1, 1, 2, 2, 2), dtype=tg.int64), 2).dtype == tg.int64
+
+
+def test_pool_arguments_as_one_tuples():
+    x = leaf64(np.random.default_rng(0), 1, 2, 6, 6)
+    np.testing.assert_array_equal(host(F.avg_pool2d(x, (3,), (1,), (1,))),
+                                  host(F.avg_pool2d(x, 3, 1, 1)))
+    np.testing.assert_array_equal(host(F.max_pool2d(x, (2,), padding=(1,))),
+                                  host(F.max_pool2d(x, 2, padding=1)))
+
+
+@pytest.mark.parametrize("fn, shape, batch_of_none", [
+    (F.max_pool1d, (0, 10), (0, 1, 10)), (F.max_pool1d, (2, 0, 10), (0, 2, 10)),
+    (F.max_pool2d, (0, 2, 10), (0, 1, 2, 10)), (F.avg_pool2d, (1, 0, 2, 10), (0, 1, 2, 10)),
+    (F.max_pool3d, (0, 1, 2, 10), (0, 1, 1, 2, 10))])
+def test_only_the_batch_dim_may_be_empty(fn, shape, batch_of_none):
+    with pytest.raises(RuntimeError, match="non-batch dimensions to have positive length"):
+        fn(tg.zeros(*shape), 1)
+    assert fn(tg.zeros(*batch_of_none), 1).shape == batch_of_none
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.int8, np.int32])
+def test_max_pool_pads_small_ints_with_their_minimum(dtype):
+    # padding must never win: -inf cast to int16 is 0, which beat windows of negatives
+    x = -np.arange(1, 13, dtype=dtype).reshape(1, 1, 3, 4)
+    y, idx = F.max_pool2d(tg.tensor(x), 2, padding=1, return_indices=True)
+    want = np.array([[-1, -2, -4], [-5, -6, -8]])
+    np.testing.assert_array_equal(host(y)[0, 0], want)
+    np.testing.assert_array_equal(host(idx)[0, 0], [[0, 1, 3], [4, 5, 7]])
+    y3 = F.max_pool3d(tg.tensor(x[:, None]), (1, 2, 2), padding=(0, 1, 1))
+    np.testing.assert_array_equal(host(y3)[0, 0, 0], want)

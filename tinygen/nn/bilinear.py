@@ -22,7 +22,8 @@ def bilinear(input1, input2, weight, bias=None):
     out, in1, in2 = weight.shape
     # one matmul: x1 @ W as (in1, out * in2), then a product with x2 summed over j
     x1w = input1 @ weight.permute(1, 0, 2).reshape(in1, out * in2)      # (*, out * in2)
-    y = (x1w.reshape(*input1.shape[:-1], out, in2) * input2.unsqueeze(-2)).sum(-1)  # (*, out)
+    products = x1w.reshape(*input1.shape[:-1], out, in2) * input2.unsqueeze(-2)
+    y = products.sum(-1, dtype=products.dtype)     # (*, out); ints stay in their dtype
     return y if bias is None else y + bias
 
 

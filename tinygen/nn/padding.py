@@ -103,14 +103,26 @@ class ReplicationPad2d(_PadNd):
     mode = "replicate"
 
 
-class CircularPad1d(_PadNd):
-    """Wraps the last dim around (periodic padding)."""
-    dims, mode = 1, "circular"
+class _CircularPadNd(_PadNd):
+    """Periodic padding; as in PyTorch the module (unlike F.pad) takes only inputs of
+    ``dims + 1`` (unbatched) or ``dims + 2`` dims."""
 
-
-class CircularPad2d(_PadNd):
-    """Wraps the last two dims around (periodic padding)."""
     mode = "circular"
+
+    def forward(self, input):
+        if input.ndim not in (self.dims + 1, self.dims + 2):
+            raise ValueError(f"expected {self.dims + 1}D or {self.dims + 2}D input "
+                             f"(got {input.ndim}D input)")
+        return super().forward(input)
+
+
+class CircularPad1d(_CircularPadNd):
+    """Wraps the last dim around (periodic padding)."""
+    dims = 1
+
+
+class CircularPad2d(_CircularPadNd):
+    """Wraps the last two dims around (periodic padding)."""
 
 
 class ReflectionPad3d(_PadNd):
@@ -123,6 +135,6 @@ class ReplicationPad3d(_PadNd):
     dims, mode = 3, "replicate"
 
 
-class CircularPad3d(_PadNd):
+class CircularPad3d(_CircularPadNd):
     """Wraps the last three dims around (periodic padding)."""
-    dims, mode = 3, "circular"
+    dims = 3

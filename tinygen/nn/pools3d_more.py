@@ -59,7 +59,7 @@ def _window_index(xp, samples, sizes, out_sizes, kernel):
         offsets = xp.arange(kernel[d]).reshape(tuple(kernel[d] if j == d else 1
                                                      for j in range(k)))
         flat = flat + (starts + offsets) * math.prod(sizes[d + 1:])
-    return flat.reshape((n, c) + tuple(out_sizes) + (-1,))
+    return flat.reshape((n, c) + tuple(out_sizes) + (math.prod(kernel),))   # n may be 0
 
 
 def _fractional_nd(op, input, kernel, output_size, output_ratio, samples, names):
@@ -80,16 +80,19 @@ def _fractional_nd(op, input, kernel, output_size, output_ratio, samples, names)
     if samples.ndim == 3 and samples.shape[2] != len(kernel):
         raise RuntimeError(f"Expect _random_samples.size(2) equals to {len(kernel)}; got "
                            f"{samples.shape[2]}.")
-    if samples.ndim != 3 or tuple(samples.shape[:2]) != (n, c):
-        raise RuntimeError(f"{op}(): expected _random_samples of shape {(n, c, len(kernel))}, "
-                           f"got {tuple(samples.shape)}")
+    if samples.ndim != 3 or samples.shape[0] < n or samples.shape[1] != c:
+        raise RuntimeError(f"{op}(): expected _random_samples of shape {(n, c, len(kernel))} "
+                           f"(or more rows), got {tuple(samples.shape)}")
+    samples = samples[:n]                         # PyTorch uses the first N rows
     xp = get_array_module(input.array)
     flat = _window_index(xp, xp.asarray(samples, dtype=input.dtype), sizes, out_sizes, kernel)
     volume = math.prod(sizes)
+    outputs = math.prod(out_sizes)                 # written out: n may be 0
     windows = xp.take_along_axis(input.array.reshape(n, c, 1, volume),
-                                 flat.reshape(n, c, 1, -1), axis=3).reshape(flat.shape)
+                                 flat.reshape(n, c, 1, outputs * math.prod(kernel)),
+                                 axis=3).reshape(flat.shape)
     best = xp.take_along_axis(flat, windows.argmax(-1)[..., None], axis=-1)[..., 0]
-    values = gather(input.reshape(n, c, volume), 2, best.reshape(n, c, -1))
+    values = gather(input.reshape(n, c, volume), 2, best.reshape(n, c, outputs))
     return values.reshape(n, c, *out_sizes), Tensor(best)
 
 

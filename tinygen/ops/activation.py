@@ -18,7 +18,7 @@ from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.autograd.inplace import modify
 from tinygen.backend import get_array_module
 from tinygen.errors import ArgumentError
-from tinygen.ops.compare import where
+from tinygen.ops.compare import isnan, le, where
 from tinygen.ops.convert import constant_like, float_input
 from tinygen.ops.elementwise import Relu, exp, sigmoid, tanh
 from tinygen.ops.reduce import softmax
@@ -123,9 +123,12 @@ def relu(input, inplace=False):
 
 
 def silu(input, inplace=False):
-    """x * sigmoid(x) (also called swish); composed, so its derivatives come for free."""
+    """x * sigmoid(x) (also called swish); composed, so its derivatives come for free.
+    Complex inputs take the form x / (1 + exp(-x)), as PyTorch's."""
     if inplace:
         return modify(input, "silu_", silu)
+    if input.dtype.kind == "c":
+        return input / (exp(-input) + 1)
     return input * sigmoid(input)
 
 
@@ -135,7 +138,7 @@ class Elu(ArrayFunction):
     @staticmethod
     def forward(ctx, x, alpha, scale, input_scale):
         xp = get_array_module(x)
-        positive = x > 0
+        positive = ~(x <= 0)             # nan takes the linear slope, as PyTorch's elu_backward
         # exp only ever sees x <= 0, so x = 1e4 gives no inf in the unused branch
         negative = (scale * alpha) * xp.expm1(input_scale * xp.minimum(x, 0))
         y = xp.where(positive, scale * x, negative).astype(x.dtype, copy=False)
@@ -173,16 +176,19 @@ class Softplus(ArrayFunction):
 
 class Hardtanh(ArrayFunction):
     """y = clip(x, min_val, max_val);  dy/dx = 1 strictly inside, 0 elsewhere (as PyTorch's
-    hardtanh_backward, so relu6 and hardsigmoid have gradient 0 at their kinks)."""
+    hardtanh_backward, so relu6 and hardsigmoid have gradient 0 at their kinks). At nan the
+    gradient is 1 (PyTorch's hardtanh), or 0 with ``nan_passes=False`` (its hardsigmoid)."""
     @staticmethod
-    def forward(ctx, x, min_val, max_val):
-        ctx.save_for_backward((x > min_val) & (x < max_val))
+    def forward(ctx, x, min_val, max_val, nan_passes=True):
+        inside = ~((x <= min_val) | (x >= max_val)) if nan_passes else \
+            (x > min_val) & (x < max_val)
+        ctx.save_for_backward(inside)
         return get_array_module(x).clip(x, min_val, max_val).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad_y):
         (inside,) = ctx.saved_tensors
-        return where(inside, grad_y, 0), None, None
+        return where(inside, grad_y, 0), None, None, None
 
 
 class Threshold(ArrayFunction):
@@ -205,6 +211,15 @@ def _pointwise(name, function, input, inplace, *args):
     if inplace:
         return modify(input, name + "_", function, *args)
     return function(float_input(input), *args)
+
+
+def _integer_pointwise(name, function, input, inplace, *args):
+    """``function`` of an integer input in its own dtype, as PyTorch's clamping activations:
+    the float arguments are truncated to integers first."""
+    args = tuple(int(a) for a in args)
+    if inplace:
+        return modify(input, name + "_", function, *args)
+    return function(input, *args)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -235,11 +250,12 @@ def logsigmoid(input):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """clip(x, min_val, max_val)."""
+    """clip(x, min_val, max_val); integer inputs keep their dtype (bounds truncated)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
                          f"({max_val})")
-    return _pointwise("hardtanh", Hardtanh.apply, input, inplace, min_val, max_val)
+    keep = _integer_pointwise if input.dtype.kind in "iu" else _pointwise
+    return keep("hardtanh", Hardtanh.apply, input, inplace, min_val, max_val)
 
 
 def relu6(input, inplace=False):
@@ -248,8 +264,10 @@ def relu6(input, inplace=False):
 
 
 def threshold(input, threshold, value, inplace=False):
-    """x where x > threshold, else value."""
-    return _pointwise("threshold", Threshold.apply, input, inplace, threshold, value)
+    """x where x > threshold, else value; integer inputs keep their dtype (threshold and value
+    truncated)."""
+    keep = _integer_pointwise if input.dtype.kind in "iu" else _pointwise
+    return keep("threshold", Threshold.apply, input, inplace, threshold, value)
 
 
 def hardsigmoid(input, inplace=False):
@@ -258,7 +276,7 @@ def hardsigmoid(input, inplace=False):
 
 
 def _hardsigmoid(x):
-    return Hardtanh.apply(x + 3, 0.0, 6.0) / 6
+    return Hardtanh.apply(x + 3, 0.0, 6.0, False) / 6
 
 
 def hardswish(input, inplace=False):
@@ -267,7 +285,10 @@ def hardswish(input, inplace=False):
 
 
 def _hardswish(x):
-    return x * _hardsigmoid(x)
+    # x itself above 3 and at nan (gradient 1 there, as PyTorch's); the product is taken of
+    # a nan-free copy, so that the branch not taken sends back 0, not 0 * nan
+    finite = where(isnan(x), 0.0, x)
+    return where(le(x, 3), finite * _hardsigmoid(finite), x)
 
 
 def mish(input, inplace=False):

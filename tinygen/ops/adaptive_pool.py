@@ -26,14 +26,18 @@ def _windows(n, out):
 
 def _output_size(op, input, output_size, n=2):
     """The output size from an int, or an n-tuple that may hold None (keep that input size)."""
-    if input.ndim not in (n + 1, n + 2) or min(input.shape[-n - 1:]) <= 0:
-        raise RuntimeError(f"{op}: expected {n + 1}D or {n + 2}D (batch mode) tensor with "
-                           f"non-zero sizes for the spatial dims, but got input of size "
-                           f"{list(input.shape)}")
     size = (output_size,) * n if isinstance(output_size, int) else tuple(output_size)
     if len(size) != n:
         kind = "a pair" if n == 2 else f"a tuple of {n}"
         raise ArgumentError(f"{op}: output_size must be an int or {kind}, got {output_size!r}")
+    if n > 1 and not isinstance(output_size, int) and input.ndim <= n:
+        # PyTorch's Python wrapper fills the Nones from the input's sizes first, a ValueError
+        raise ValueError(f"{op}: Input dimension should be at least {n + 1}, got input of "
+                         f"size {list(input.shape)}")
+    if input.ndim not in (n + 1, n + 2) or min(input.shape[-n - 1:]) <= 0:
+        raise RuntimeError(f"{op}: expected {n + 1}D or {n + 2}D (batch mode) tensor with "
+                           f"non-zero sizes for the spatial dims, but got input of size "
+                           f"{list(input.shape)}")
     size = tuple(m if o is None else o for m, o in zip(input.shape[-n:], size))
     if min(size) < 0:
         raise RuntimeError(f"{op}: output_size must be non-negative, got {output_size!r}")

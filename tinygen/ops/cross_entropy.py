@@ -18,7 +18,7 @@ from tinygen import kernels
 from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
-from tinygen.errors import ArgumentError
+from tinygen.errors import ArgumentError, DtypeError
 from tinygen.ops.indexing import gather
 from tinygen.ops.loss import legacy_reduction
 from tinygen.ops.reduce import log_softmax, softmax
@@ -77,8 +77,11 @@ def _check_targets(input, target, ignore_index, name):
             f"class probabilities of the input's shape {tuple(input.shape)}), got {target.dtype} "
             f"of shape {tuple(target.shape)}; convert class indices with .long()")
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
-    if target.shape != expected:
-        raise ValueError(f"{name}: input of shape {tuple(input.shape)} needs a target of shape "
+    if class_dim and target.ndim and target.shape[0] != input.shape[0]:
+        raise ValueError(f"{name}: Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0]}).")
+    if target.shape != expected:           # ValueError before; RuntimeError in PyTorch
+        raise ArgumentError(f"{name}: input of shape {tuple(input.shape)} needs a target of shape "
                          f"{tuple(expected)}, got {tuple(target.shape)}")
     kernels.reference.check_class_indices(target.array, input.shape[class_dim], ignore_index,
                                           name)
@@ -94,6 +97,9 @@ def _target_weights(t, weight, ignore_index, input, C, name):
     if weight is None:
         return kept.astype(input.dtype), safe
     _check_class_weight(weight, input, C, name)
+    if weight.dtype != input.dtype:        # PyTorch does not promote here (it does for probs)
+        raise DtypeError(f"{name}: expected scalar type {input.dtype} but found {weight.dtype} "
+                         f"(the class weights' dtype must be the input's)")
     return weight.array.astype(input.dtype, copy=False)[safe] * kept, safe
 
 
@@ -157,6 +163,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if isinstance(target, Tensor) and target.dtype.kind == "f" and target.shape == input.shape:
         return _probability_targets(input, target, weight, ignore_index, reduction,
                                     label_smoothing, class_dim)
+    if isinstance(target, Tensor) and target.shape == input.shape:
+        raise ArgumentError(f"cross_entropy: Expected floating point type for target with class "
+                            f"probabilities, got {target.dtype} (target of the input's shape "
+                            f"{tuple(input.shape)})")
     t = _check_targets(input, target, ignore_index, "cross_entropy")
     C = input.shape[class_dim]
     w, safe = _target_weights(t, weight, ignore_index, input, C, "cross_entropy")

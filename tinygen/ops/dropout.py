@@ -89,8 +89,8 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     if not training or p == 0:
         return input
     input = float_input(input)
-    if p == 1:
-        return input * 0.0
+    if p == 1:                                       # in place too: the input, zeroed
+        return modify(input, "alpha_dropout_", lambda t: t * 0.0) if inplace else input * 0.0
     keep = random_array("uniform", input.shape, input.dtype, input.device) >= p
     keep = Tensor(keep.astype(input.dtype))                                     # 0 or 1
     a = ((SELU_ALPHA_SCALE ** 2 * p + 1) * (1 - p)) ** -0.5

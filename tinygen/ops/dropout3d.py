@@ -44,8 +44,9 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
         raise RuntimeError(f"feature_alpha_dropout: Feature dropout requires at least 2 "
                            f"dimensions in the input, got input of size {list(input.shape)}")
     input = float_input(input)
-    if p == 1:
-        return input * 0.0
+    if p == 1:                                       # in place too: the input, zeroed
+        return (modify(input, "feature_alpha_dropout_", lambda t: t * 0.0) if inplace
+                else input * 0.0)
     shape = _per_channel(tuple(input.shape), 1)
     keep = Tensor((random_array("uniform", shape, input.dtype, input.device) >= p)
                   .astype(input.dtype))                                        # 0 or 1

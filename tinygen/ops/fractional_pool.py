@@ -76,9 +76,10 @@ def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=Non
     if _random_samples is None:
         _random_samples = creation.rand(n, c, 2, dtype=input.dtype, device=input.device)
     samples = _random_samples.array if isinstance(_random_samples, Tensor) else _random_samples
-    if tuple(samples.shape) != (n, c, 2):
+    if samples.ndim != 3 or samples.shape[0] < n or samples.shape[1:] != (c, 2):
         raise RuntimeError(f"fractional_max_pool2d(): expected _random_samples of shape "
-                           f"{(n, c, 2)}, got {tuple(samples.shape)}")
+                           f"{(n, c, 2)} (or more rows), got {tuple(samples.shape)}")
+    samples = samples[:n]                         # PyTorch uses the first N rows
     xp = get_array_module(input.array)
     samples = xp.asarray(samples, dtype=input.dtype)
     rows = _starts(samples[..., 1], h, oh, kh)[:, :, :, None, None, None] + \

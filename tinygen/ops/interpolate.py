@@ -205,12 +205,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         return _adaptive_avg(op, input, out_size, spatial)
     xp = get_array_module(input.array)
-    out = input
+    # blends of uint8 or float16 are computed in float32 and rounded once, as PyTorch
+    low = mode in _MODE_DIMS and input.dtype in (np.dtype(np.float16), np.dtype(np.uint8))
+    out = input.float() if low else input
     for axis, (n_in, n_out, scale) in enumerate(zip(input.shape[2:], out_size, scales)):
         if n_in == n_out and scale in (None, 1.0):
             continue
         a = Tensor(xp.asarray(_resize_matrix(n_in, n_out, mode, scale, bool(align_corners),
-                                             input.dtype, antialias)))
+                                             out.dtype, antialias)))
         dim = axis + 2 - input.ndim                                    # from the end
         if dim == -1:
             out = out @ a.transpose(0, 1)                              # (..., W) @ A_w^T
@@ -218,4 +220,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             out = a @ out                                              # A_h @ (H, W)
         else:
             out = (out.movedim(dim, -1) @ a.transpose(0, 1)).movedim(-1, dim)
-    return out
+    if low and input.dtype == np.uint8:
+        out = out.round().clamp(0, 255)
+    return out.to(input.dtype) if low else out

@@ -62,10 +62,17 @@ def _check_same_shape(input, target, name):
 
 def _float_target(input, target, name):
     """The target as a tensor of the input's floating dtype, after checking its shape."""
+    target = _checked_target(input, target, name)
+    return target if target.dtype == input.dtype else target.to(input.dtype)
+
+
+def _checked_target(input, target, name):
+    """The target, checked to be a tensor of the input's shape. The losses that take it as it
+    is promote the two dtypes in ``input - target``, as PyTorch's (l1, mse, smooth_l1)."""
     if not isinstance(target, Tensor):
         raise TypeError(f"{name}: target must be a Tensor, got {type(target).__name__}")
     _check_same_shape(input, target, name)
-    return target if target.dtype == input.dtype else target.to(input.dtype)
+    return target
 
 
 def _check_weight(weight, input, name):
@@ -79,14 +86,14 @@ def _check_weight(weight, input, name):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (x - y)^2; with ``weight`` the mean is sum(w e) / sum(w) (PyTorch)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    error = input - _float_target(input, target, "mse_loss")
+    error = input - _checked_target(input, target, "mse_loss")
     return _weighted(error * error, weight, input, reduction, "mse_loss")
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error |x - y|; with ``weight`` the mean is sum(w e) / sum(w) (PyTorch)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    error = (input - _float_target(input, target, "l1_loss")).abs()
+    error = (input - _checked_target(input, target, "l1_loss")).abs()
     return _weighted(error, weight, input, reduction, "l1_loss")
 
 
@@ -97,7 +104,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got "
                            f"{beta}.")
-    error = input - _float_target(input, target, "smooth_l1_loss")
+    error = input - _checked_target(input, target, "smooth_l1_loss")
     loss = _huber(error, beta) / beta if beta > 0 else error.abs()
     return reduce_loss(loss, reduction)
 
@@ -128,9 +135,12 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     """0.5 (log v + (x - y)^2 / v) (+ 0.5 log(2 pi) when ``full``), the negative log likelihood
     of y under N(x, v) (Nix & Weigend 1994). v is clamped to at least ``eps`` for the value only:
     its gradient flows as if unclamped, as in PyTorch. ``var`` may be a number, have the input's
-    shape, lack its last dimension, or have size 1 in one dimension (one variance shared)."""
+    shape, lack its last dimension, or have size 1 in one dimension (one variance shared).
+    ``target`` broadcasts against ``input``, as PyTorch's."""
     reduction = legacy_reduction(None, None, reduction)
-    target = _float_target(input, target, "gaussian_nll_loss")
+    if not isinstance(target, Tensor):
+        raise TypeError(f"gaussian_nll_loss: target must be a Tensor, got "
+                        f"{type(target).__name__}")
     if not isinstance(var, Tensor):
         var = Tensor(get_array_module(input.array).full(input.shape, var, dtype=input.dtype))
     if var.shape == input.shape[:-1] and var.shape != input.shape:

@@ -101,17 +101,22 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 
 def _class_targets(input, target, name):
-    """input (N, C) or (C,) and integer class targets (N,) or 0-d, as (N, C) and an (N,) array."""
-    if input.ndim not in (1, 2) or target.ndim != input.ndim - 1:
-        raise RuntimeError(f"{name}: expected input (N, C) with target (N,) or input (C,) with a "
-                           f"0-d target, got input {list(input.shape)} and target "
-                           f"{list(target.shape)}")
+    """input (N, C), (C,) or 0-d (one class) and integer class targets, one per row ((N,), or
+    0-d or (1,) for a single row), as (N, C) and an (N,) array (PyTorch's shape check)."""
+    rows = input.shape[0] if input.ndim == 2 else 1
+    if input.ndim > 2 or 0 in input.shape[1:] or (input.ndim == 1 and input.shape[0] == 0):
+        raise RuntimeError(f"{name}: Expected non-empty vector or matrix with optional 0-dim "
+                           f"batch size, but got: {list(input.shape)}")
+    if target.ndim > 1 or target.numel() != rows:
+        raise RuntimeError(f"{name}: inconsistent target size, expected {rows} but got "
+                           f"{list(target.shape)} for input of size {list(input.shape)}")
     if target.dtype.kind not in "iu":
         raise RuntimeError(f"{name}: expected an integer target, got {target.dtype}")
+    x = input.reshape(rows, -1)
     labels = target.array.reshape(-1)
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= input.shape[-1]):
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= x.shape[1]):
         raise RuntimeError("target out of range")
-    return input.reshape(-1, input.shape[-1]), labels
+    return x, labels
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
@@ -121,10 +126,12 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = legacy_reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    scalar = input.ndim == 1
+    if weight is not None and weight.ndim != 1:
+        raise ValueError(f"multi_margin_loss: weight must be one-dimensional, got shape "
+                         f"{list(weight.shape)}")
     x, labels = _class_targets(input, target, "multi_margin_loss")
     C = x.shape[1]
-    if weight is not None and (weight.ndim != 1 or weight.shape[0] != C):
+    if weight is not None and weight.shape[0] != C:
         raise RuntimeError(f"multi_margin_loss: expected weight to be a 1-D tensor of size {C}, "
                            f"got {list(weight.shape)}")
     xp = get_array_module(labels)
@@ -136,7 +143,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         hinge = hinge * weight[Tensor(labels)].unsqueeze(1)
     others = Tensor((xp.arange(C)[None, :] != labels[:, None]).astype(x.dtype))
     loss = (hinge * others).sum(1) / C
-    return reduce_loss(loss.reshape(()) if scalar else loss, reduction)
+    return reduce_loss(loss.reshape(()) if target.ndim == 0 else loss, reduction)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -144,14 +151,21 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     max(0, 1 - (x_j - x_i)) / C. Each row of ``target`` lists class indices, ended by the
     first -1 (the rest is ignored)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    if input.ndim not in (1, 2) or tuple(target.shape) != tuple(input.shape):
+    if input.ndim > 2 or 0 in input.shape[1:] or (input.ndim == 1 and input.shape[0] == 0):
+        raise RuntimeError(f"multilabel_margin_loss: Expected non-empty vector or matrix with "
+                           f"optional 0-dim batch size, but got: {list(input.shape)}")
+    single = input.ndim <= 1                        # one row: a 0-d input is one class
+    if single:
+        consistent = target.ndim <= 1 and target.numel() == input.numel()
+    else:
+        consistent = tuple(target.shape) == tuple(input.shape)
+    if not consistent:
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
                            f"{list(input.shape)}")
     if target.dtype.kind not in "iu":
         raise RuntimeError(f"multilabel_margin_loss: expected an integer target, got "
                            f"{target.dtype}")
-    scalar = input.ndim == 1
-    x = input.reshape(-1, input.shape[-1])
+    x = input.reshape(1, -1) if single else input
     C = x.shape[1]
     labels = target.array.reshape(-1, C)
     xp = get_array_module(labels)
@@ -165,7 +179,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     x_j = gather(x, 1, labels).unsqueeze(2)
     hinge = clamp(1 - x_j + x.unsqueeze(1), min=0) * Tensor(pairs.astype(x.dtype))
     loss = hinge.sum((1, 2)) / C
-    return reduce_loss(loss.reshape(()) if scalar else loss, reduction)
+    return reduce_loss(loss.reshape(()) if single else loss, reduction)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,

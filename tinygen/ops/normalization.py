@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from tinygen import kernels
+from tinygen import dtypes, kernels
 from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled, no_grad
 from tinygen.ops.shape import reshape
@@ -174,10 +174,19 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     updates them in place: r = (1 - momentum) r + momentum s, with the UNBIASED batch variance
     for running_var (as PyTorch). training=False uses running_mean/running_var.
     """
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if input.numel() == 0:               # an empty batch passes through, stats untouched
+        channels = input.shape[1] if input.ndim > 1 else 0
+        for name, param in (("running_mean", running_mean), ("running_var", running_var)):
+            _check_affine(name, param, (channels,), f"batch_norm (input has {channels} channels)")
+        return input.clone()
     x = _channels_first(input, "batch_norm")
     n, c, length = x.shape
     count = n * length
-    if training and count <= 1:                  # checked first, as torch does
+    if training and count == 1:                  # checked first, as torch does
         raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                          f"training, got input size {list(input.shape)}")
     for name, param in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
@@ -198,8 +207,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def _update_running(running, batch_value, momentum):
+    """Move a running statistic towards the batch's; the batch value's tangent, under forward
+    AD, is not carried into the buffer (as in torch)."""
     if running is not None:
-        running.mul_(1.0 - momentum).add_(batch_value.to(running.dtype) * momentum)
+        running.mul_(1.0 - momentum).add_(batch_value.detach().to(running.dtype) * momentum)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -207,8 +218,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     group of each sample, then apply the per-channel weight and bias. Runs as a layer norm of
     (N * G, C / G * L) rows."""
     if input.ndim < 2:
-        raise ValueError(f"group_norm: expected an input of shape (N, C, *), got shape "
-                         f"{tuple(input.shape)}")
+        raise RuntimeError(f"group_norm: expected an input of shape (N, C, *) with at least 2 "
+                           f"dimensions, got shape {tuple(input.shape)}")
     n, c = input.shape[:2]
     if num_groups > 0 and n * c // num_groups * math.prod(input.shape[2:]) == 1:   # as torch
         raise ValueError(f"group_norm: expected more than 1 value per channel when training, "
@@ -255,11 +266,15 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """y = x / sqrt(mean(x^2) + eps) * weight over the last ``len(normalized_shape)`` dims
-    (Zhang & Sennrich, 2019); eps=None is the machine epsilon of the input's dtype, as PyTorch."""
+    (Zhang & Sennrich, 2019); eps=None is the machine epsilon of the input's dtype, as PyTorch.
+    float16 is computed in float32 and rounded once, as PyTorch (x^2 overflows float16 at 256)."""
     shape = _trailing_shape("rms_norm", input, normalized_shape)
     _check_affine("weight", weight, shape, "rms_norm")
     if eps is None:
         eps = float(np.finfo(input.array.dtype).eps)
     dims = tuple(range(input.ndim - len(shape), input.ndim))
-    y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
-    return y if weight is None else y * weight
+    half = input.dtype == dtypes.float16
+    x = input.float() if half else input
+    y = x * ((x * x).mean(dims, keepdim=True) + eps).rsqrt()
+    y = y if weight is None else y * weight
+    return y.to(dtypes.float16) if half else y

@@ -49,7 +49,7 @@ def _widths(input, pad, mode):
             raise RuntimeError(f"pad: the input size {n}, plus negative padding {a} and {b}, "
                                f"resulted in a negative output size (input shape "
                                f"{tuple(input.shape)}, pad {pad})")
-        if mode in ("reflect", "circular") and max(a, b) > n - (mode == "reflect"):
+        if mode in ("reflect", "circular") and (a or b) and max(a, b) > n - (mode == "reflect"):
             limit = "smaller than" if mode == "reflect" else "at most"
             raise RuntimeError(f"pad: {mode} padding must be {limit} the input size of its "
                                f"dim, got pad {pad} for input shape {tuple(input.shape)}")

@@ -15,6 +15,7 @@ from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.errors import ArgumentError
 from tinygen.ops.conv import Im2col, ntuple, pair
+from tinygen.ops.elementwise import div
 from tinygen.ops.pad import pad
 from tinygen.tensor import Tensor
 
@@ -58,8 +59,13 @@ def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode,
     if input.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"{op}: expected {n + 1}D or {n + 2}D (batch mode) input, but got "
                            f"input of size: {list(input.shape)}")
+    if 0 in input.shape[-n - 1:]:                      # only a batch dim may be empty
+        raise RuntimeError(f"{op}: Expected input's non-batch dimensions to have positive "
+                           f"length, but input has a shape of {list(input.shape)}")
 
     def as_tuple(value, name):
+        if isinstance(value, (tuple, list)) and len(value) == 1:   # PyTorch reads (k,) as k
+            value = value[0]
         return pair(value, name, op) if n == 2 else ntuple(value, n, name, op)
     kernel = as_tuple(kernel_size, "kernel_size")
     stride = (kernel if stride is None or stride == [] or stride == ()
@@ -87,6 +93,13 @@ def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode,
     return kernel, stride, padding, dilation, tuple(size), tuple(extra)
 
 
+def lowest(input):
+    """The padding a max never picks: -inf, or the smallest value of an integer dtype (-inf cast
+    to int16 is 0, which would beat a window of negatives)."""
+    kind = input.dtype.kind
+    return int(np.iinfo(input.dtype).min) if kind in "iu" else -math.inf
+
+
 def _windows(input, kernel, stride, padding, dilation, extra, value):
     """im2col of every plane of the padded input: (N*C, kh*kw, OH*OW)."""
     (ph, pw), (eh, ew) = padding, extra
@@ -103,7 +116,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     op = "max_pool2d"
     kernel, stride, padding, dilation, size, extra = _pool_geometry(
         op, input, kernel_size, stride, padding, dilation, ceil_mode)
-    cols = _windows(input, kernel, stride, padding, dilation, extra, -math.inf)
+    cols = _windows(input, kernel, stride, padding, dilation, extra, lowest(input))
     argmax = get_array_module(cols.array).argmax(cols.array, axis=1)          # (N*C, L)
     out = WindowPick.apply(cols, argmax).reshape(*input.shape[:-2], *size)
     if not return_indices:
@@ -127,15 +140,23 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     kernel, stride, padding, _, size, extra = _pool_geometry(
         op, input, kernel_size, stride, padding, 1, ceil_mode)
     cols = _windows(input, kernel, stride, padding, (1, 1), extra, 0.0)
-    if divisor_override is not None:
-        divisor = float(divisor_override)
-    else:
+    divisor = divisor_override
+    if divisor is None:
         xp = get_array_module(cols.array)
         per_axis = [_window_counts(xp, n, k, s, p, o, count_include_pad)
                     for n, k, s, p, o in zip(input.shape[-2:], kernel, stride, padding, size)]
         divisor = Tensor((per_axis[0][:, None] * per_axis[1][None, :]).reshape(-1)
                          .astype(input.dtype))
-    return (cols.sum(1) / divisor).reshape(*input.shape[:-2], *size)
+    return window_means(cols, divisor).reshape(*input.shape[:-2], *size)
+
+
+def window_means(cols, divisor):
+    """Each window's (column's) sum over its divisor. Integer inputs keep their dtype, as
+    PyTorch's: the exact sum divided with truncation toward zero (C++ integer division)."""
+    total = cols.sum(1)
+    if total.dtype.kind in "fc":
+        return total / divisor
+    return div(total, divisor, rounding_mode="trunc")
 
 
 def _window_counts(xp, n, k, s, p, out, count_include_pad):

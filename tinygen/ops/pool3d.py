@@ -15,7 +15,8 @@ from tinygen.errors import ArgumentError
 from tinygen.ops.conv3d import _flat_pad
 from tinygen.ops.conv_nd import Im2colNd
 from tinygen.ops.pad import pad
-from tinygen.ops.pool import WindowPick, _pool_geometry, _window_counts
+from tinygen.ops.pool import (WindowPick, _pool_geometry, _window_counts, lowest,
+                              window_means)
 from tinygen.tensor import Tensor
 
 
@@ -34,7 +35,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     op = "max_pool3d"
     kernel, stride, padding, dilation, size, extra = _pool_geometry(
         op, input, kernel_size, stride, padding, dilation, ceil_mode, 3)
-    cols = _windows(input, kernel, stride, padding, dilation, extra, -math.inf)
+    cols = _windows(input, kernel, stride, padding, dilation, extra, lowest(input))
     xp = get_array_module(cols.array)
     argmax = xp.argmax(cols.array, axis=1)                                     # (planes, L)
     out = WindowPick.apply(cols, argmax).reshape(*input.shape[:-3], *size)
@@ -69,12 +70,11 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         raise RuntimeError(f"{op}: input image (T: {t} H: {h} W: {w}) smaller than kernel size "
                            f"(kT: {kt} kH: {kh} kW: {kw})")
     cols = _windows(input, kernel, stride, padding, (1, 1, 1), extra, 0.0)
-    if divisor_override is not None:
-        divisor = float(divisor_override)
-    else:
+    divisor = divisor_override
+    if divisor is None:
         xp = get_array_module(cols.array)
         d, h, w = [_window_counts(xp, m, k, s, p, o, count_include_pad)
                    for m, k, s, p, o in zip(input.shape[-3:], kernel, stride, padding, size)]
         counts = d[:, None, None] * h[None, :, None] * w[None, None, :]
         divisor = Tensor(counts.reshape(-1).astype(input.dtype))
-    return (cols.sum(1) / divisor).reshape(*input.shape[:-3], *size)
+    return window_means(cols, divisor).reshape(*input.shape[:-3], *size)
