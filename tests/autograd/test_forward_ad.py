@@ -40,9 +40,20 @@ CASES = {
                   [(2, 3), (2, 3)]),
     "where": (lambda m, x, y: m.where(x > 0, x * y, 0.5) + m.where(y > 0, 1.0, x), [(3,), (3,)]),
     "conv2d": (_conv, [(1, 2, 4, 4), (3, 2, 3, 3), (3,)]),
-    # no rule: the double-vjp fallback on the op
+    # no rule: the double-vjp fallback on the op (and the cases in FALLBACK)
     "fallback": (lambda m, x: m.nn.functional.layer_norm(x, (4,)) + x.clamp(-0.5, 0.5)
                  + x.amax(1, keepdim=True), [(3, 4)]),
+    # step functions: the fallback's J^T u does not depend on u, so the tangent is 0
+    "steps": (lambda m, x: m.ceil(x) + x.sign() * x + m.div(x, 0.7, rounding_mode="floor")
+              + x.round(decimals=1), [(3, 4)]),
+    # its backward reads the sign of its incoming gradient: a rule of its own
+    "logcumsumexp": (lambda m, x: m.logcumsumexp(x, 1) + m.logcumsumexp(x * 0.5, 0), [(3, 4)]),
+    # the running statistics are updated in place with the batch's, tangent left out
+    "batch_norm_train": (lambda m, x: m.nn.functional.batch_norm(
+        x, m.zeros(3, dtype=m.float64), m.ones(3, dtype=m.float64), training=True), [(4, 3)]),
+    # an input that does not require grad used to take a graph-free path, losing its tangent
+    "as_strided": (lambda m, x: x.as_strided((2, 2), (1, 2), 1) + m.as_strided(x, (2, 2), (2, 1)),
+                   [(2, 3)]),
 }
 
 
@@ -203,7 +214,21 @@ def test_linearize():
         jvp_fn(tg.tensor(_rand(3)))
 
 
-@pytest.mark.parametrize("name", sorted(set(CASES) - {"fallback"}))
+def test_abs_of_complex_has_a_real_tangent():
+    """|z| is real: its tangent is Re(conj(sgn z) dz), not the complex dz sgn z."""
+    z = _rand(2, 3) + 1j * _rand(2, 3, seed=1)
+    dz = _rand(2, 3, seed=2) + 1j * _rand(2, 3, seed=3)
+    value, tangent = _tg_jvp(lambda m, x: x.abs(), [z], [dz])
+    eps = 1e-6
+    expected = (np.abs(z + eps * dz) - np.abs(z - eps * dz)) / (2 * eps)
+    assert tangent.dtype == np.float64
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)
+
+
+FALLBACK = {"fallback", "steps", "batch_norm_train", "as_strided"}
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - FALLBACK))
 def test_ops_with_rules_skip_the_fallback(name, monkeypatch):
     def refuse(cls, *args):
         raise AssertionError(f"{cls.__name__} took the double-vjp fallback")

@@ -158,6 +158,12 @@ def tangent_of(t):
     return None
 
 
+def is_dual(t):
+    """Whether Tensor ``t`` carries a tangent at the live level (an op that skips the graph
+    for inputs not requiring grad must not skip it for these)."""
+    return bool(_levels) and tangent_of(t) is not None
+
+
 def _set_tangent(t, tangent):
     key = id(t)
     box = t._shared_version()
@@ -229,11 +235,13 @@ def _double_vjp(cls, args, tangents, outputs):
         us = [u for _, u in pairs]
         back = _autograd_grad([o for o, _ in pairs], inputs, us, create_graph=True,
                               allow_unused=True)
-        used = [(g, t) for g, t in zip(back, ins_tangents) if g is not None]
-        if not used:
-            return (None,) * len(outputs)
-        jvps = _autograd_grad([g for g, _ in used], us, [t for _, t in used],
-                              create_graph=keep, allow_unused=True, materialize_grads=True)
+        # g = J^T u is linear in u: a g that does not depend on u is 0 (a step function's)
+        used = [(g, t) for g, t in zip(back, ins_tangents) if g is not None and g.requires_grad]
+        if used:
+            jvps = _autograd_grad([g for g, _ in used], us, [t for _, t in used],
+                                  create_graph=keep, allow_unused=True, materialize_grads=True)
+        else:
+            jvps = [zeros_like(u) for u in us]
     by_output = dict(zip([id(o) for o, _ in pairs], jvps))
     return tuple(by_output.get(id(o)) for o in again)
 

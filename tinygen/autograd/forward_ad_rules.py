@@ -17,8 +17,9 @@ itself: a subclass may compute something else, and is registered on its own).
 import math
 
 from tinygen.creation import zeros_like
-from tinygen.ops.compare import Where, sign
-from tinygen.ops import activation, conv, elementwise as ew, indexing, linalg, reduce, shape
+from tinygen.ops.compare import Where, sign, where
+from tinygen.ops import (activation, complex_ops, conv, elementwise as ew, indexing, linalg,
+                         reduce, shape, special, statistics)
 from tinygen.ops.elementwise import exp, log
 from tinygen.tensor import Tensor
 
@@ -122,7 +123,11 @@ def _relu(ctx, t):
 
 
 def _abs(ctx, t):
-    return t * sign(ctx.inputs[0])
+    """Complex x: d|x| = Re(conj(sgn x) dx), a real tangent for the real output."""
+    x = ctx.inputs[0]
+    if x.dtype.kind == "c":
+        return complex_ops.real(complex_ops.conj(special.sgn(x)) * t)
+    return t * sign(x)
 
 
 def _gelu(ctx, t, _):
@@ -142,6 +147,24 @@ def _log_softmax(ctx, t, _):
     return t - reduce.sum(exp(y) * t, dim, keepdim=True)
 
 
+def _logcumsumexp(ctx, t, _):
+    """y = logcumsumexp(x):  dy_i = sum_{j<=i} exp(x_j - y_i) dx_j. Real x: summed in log
+    space with the op itself, positive and negative dx apart, as its backward does (the
+    double-vjp trick fails there: backward reads the sign of its incoming gradient). Complex
+    x: shifted by the largest real part."""
+    (x, axis), (y,) = ctx.inputs, ctx.outputs
+    if x.dtype.kind == "c":
+        w = exp(x - reduce.amax(x.real, axis, keepdim=True).detach())
+        return reduce.cumsum(w * t, axis) / reduce.cumsum(w, axis)
+    total = 0
+    for sign_ in (1, -1):
+        part = t * sign_
+        positive = Tensor(part.array > 0)
+        log_part = where(positive, log(where(positive, part, 1)), float("-inf"))
+        total = total + exp(statistics.LogCumSumExp.apply(x + log_part, axis) - y) * sign_
+    return total
+
+
 _LINEAR = [ew.Neg, reduce.Sum, reduce.Cumsum, shape.Reshape, shape.View, shape.Permute,
            shape.Expand, shape.SumTo, shape.Cat, shape.Split, shape.Unbind, indexing.GetItem,
            indexing.BasicGetItem, indexing.IndexAdd, indexing.AsStrided, conv.Im2col,
@@ -152,7 +175,8 @@ _MULTILINEAR = [ew.Mul, linalg.MatMul, linalg.Einsum, conv.GroupedGemm]
 _RULES = {ew.Div: _div, ew.Pow: _pow, ew.Exp: _exp, ew.Log: _log, ew.Log1p: _log1p,
           ew.Sqrt: _sqrt, ew.Sin: _sin, ew.Cos: _cos, ew.Tanh: _tanh, ew.Sigmoid: _sigmoid,
           ew.Relu: _relu, ew.Abs: _abs, activation.Gelu: _gelu, reduce.Softmax: _softmax,
-          reduce.LogSoftmax: _log_softmax}
+          reduce.LogSoftmax: _log_softmax,
+          statistics.LogCumSumExp: _logcumsumexp}
 
 
 def install():

@@ -13,9 +13,12 @@ from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import maximum, minimum, where
+from tinygen.ops.complex_ops import conj, real
 from tinygen.ops.convert import constant_like, float_input
 from tinygen.ops.elementwise import exp
-from tinygen.ops.shape import expand, flip, normalize_dim, normalize_dims, reshape
+from tinygen.ops.out_param import accepts_out
+from tinygen.ops.shape import (
+    expand, flip, normalize_dim, normalize_dims, reshape, unsqueeze)
 from tinygen.tensor import Tensor
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -57,6 +60,8 @@ class Prod(ArrayFunction):
     @staticmethod
     def backward(ctx, grad_y):
         (x,) = ctx.saved_tensors
+        if is_grad_enabled() and (x.array == 0).any():     # recorded: exact at every zero
+            return grad_y * _product_of_others_pairwise(x, ctx.axis), None
         return grad_y * _product_of_others(x, ctx.axis), None
 
 
@@ -79,6 +84,17 @@ def _product_of_others(x, axis):
     zero_value = sum(where(is_zero, x, 0), axis, keepdim=True)     # x_k when it is the only 0
     one_zero = where(is_zero, full, rest * zero_value)
     return where(Tensor(zeros == 0), rest, where(Tensor(zeros == 1), one_zero, 0))
+
+
+def _product_of_others_pairwise(x, axis):
+    """prod_{j != i} x_j as the product of row i of x with x_i set to 1: exact at any number
+    of zeros and differentiable again (the masks above hide how the value depends on a second
+    zero), at O(n^2) cost along ``axis``."""
+    from tinygen.ops.rearrange import movedim
+    xm = movedim(x, axis, -1)
+    n = xm.shape[-1]
+    skip_self = where(Tensor(get_array_module(x.array).eye(n, dtype=bool)), 1, unsqueeze(xm, -2))
+    return movedim(reshape(Prod.apply(skip_self, xm.ndim), xm.shape), -1, axis)
 
 
 class Cumsum(ArrayFunction):
@@ -239,14 +255,22 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
 
 
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    """Variance over ``dim``, divided by N - correction (default 1, Bessel's correction)."""
+    """Variance over ``dim``, divided by N - correction (default 1, Bessel's correction); of
+    |x - mean|^2, so complex input gives a real variance. ``var(x, False)`` is PyTorch's legacy
+    overload whose second argument is ``unbiased``."""
+    dim, unbiased = legacy_unbiased(dim, unbiased)
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     axes = _reduced_axes(dim, x.ndim, "var")
     centred = x - mean(x, axes, keepdim=True)
     # PyTorch divides by max(0, N - correction): inf (or 0 / 0 = nan) when that is 0
     n = _count(x, axes) - correction
-    return sum(centred * centred, axes, keepdim) / (n if n > 0 else 0)
+    return sum(real(centred * conj(centred)), axes, keepdim) / (n if n > 0 else 0)
+
+
+def legacy_unbiased(dim, unbiased):
+    """(dim, unbiased), reading ``var(x, True)`` as PyTorch's overload var(input, unbiased)."""
+    return (None, dim) if isinstance(dim, bool) else (dim, unbiased)
 
 
 def _count(x, axes):
@@ -267,12 +291,14 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return StdFromVar.apply(var(x, dim, unbiased, keepdim, correction))
 
 
+@accepts_out(overlap_ok=True)
 def amax(x, dim=None, keepdim=False):
     axes = _reduced_axes(dim, x.ndim, "amax")
     _refuse_empty(x, axes, "amax")
     return Amax.apply(x, axes, keepdim)
 
 
+@accepts_out(overlap_ok=True)
 def amin(x, dim=None, keepdim=False):
     axes = _reduced_axes(dim, x.ndim, "amin")
     _refuse_empty(x, axes, "amin")
@@ -367,10 +393,11 @@ def _arg(x, dim, keepdim, name):
 
 def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, computed as m + log(sum(exp(x - m))) so it never
-    overflows (m = the max, held constant: the total derivative with respect to m is 0)."""
+    overflows (m = the max, held constant: the total derivative with respect to m is 0). Of
+    complex x, m is the max real part, so the imaginary part of the result is in (-pi, pi]."""
     x = float_input(x)
     axes = _reduced_axes(dim, x.ndim, "logsumexp")
-    m = amax(x.detach(), axes, keepdim=True) if x.numel() else Tensor(
+    m = amax(real(x.detach()), axes, keepdim=True) if x.numel() else Tensor(
         get_array_module(x.array).zeros(_kept_shape(x.shape, axes), x.dtype))
     m = where(m.isfinite(), m, 0)
     out = (x - m).exp().sum(axes, keepdim=True).log() + m
