@@ -44,6 +44,13 @@ def test_full_infers_dtype_from_the_fill_value(value, dtype):
     assert tg.full((2,), value, dtype=tg.float64).dtype == tg.float64
 
 
+def test_full_wraps_ints_around_small_int_dtypes():
+    # as PyTorch (and a C cast): -9 as uint8 is 256 - 9, 300 as int8 is 300 - 256
+    assert tg.full_like(tg.zeros(2, dtype=tg.uint8), -9).tolist() == [247, 247]
+    assert tg.full((1,), 300, dtype=tg.int8).tolist() == [44]
+    assert tg.scalar_tensor(-5, dtype=tg.uint8).item() == 251
+
+
 @pytest.mark.parametrize("args, kwargs, values, dtype", [
     ((4,), {}, [0, 1, 2, 3], tg.int64),
     ((1, 7, 2), {}, [1, 3, 5], tg.int64),
@@ -75,6 +82,8 @@ def test_arange_errors(args, match):
 
 def test_linspace_eye_and_likes():
     assert tg.linspace(0, 1, 5).tolist() == [0, 0.25, 0.5, 0.75, 1]
+    assert tg.linspace(tg.tensor(0), tg.tensor(1.0), 3).tolist() == [0, 0.5, 1]
+    assert tg.logspace(tg.tensor(0), 2, 3, dtype=tg.int64).tolist() == [1, 10, 100]
     assert tg.eye(2, 3).tolist() == [[1, 0, 0], [0, 1, 0]]
     base = tg.ones(2, 3, dtype=tg.float64)
     for like in (tg.zeros_like(base), tg.ones_like(base), tg.empty_like(base),
@@ -554,6 +563,10 @@ def test_new_full_zeros_ones_tensor_keep_dtype_and_device():
         assert t.shape == (2, 3) and t.dtype == tg.float64 and t.device == x.device
     assert x.new_full((2,), 1.5).tolist() == [1.5, 1.5]
     assert x.new_tensor([1, 2]).dtype == tg.float64
+    made = x.new_zeros((2,), dtype=tg.int32, device="cpu", requires_grad=False)
+    assert made.dtype == tg.int32 and made.tolist() == [0, 0]
+    assert x.new_ones(1, dtype=tg.float32, requires_grad=True).requires_grad
+    assert x.new_full((1,), 2, dtype=tg.int64).tolist() == [2]
 
 
 @pytest.mark.parametrize("method, args, expected", [

@@ -74,6 +74,8 @@ def test_resize():
     assert x.resize_(2, 2).tolist() == [[0, 1], [2, 3]]
     assert x.resize_(3, 2).tolist() == [[0, 1], [2, 3], [0, 0]]
     assert x.resize_as_(tg.zeros(2)).tolist() == [0, 1]
+    version = x._version
+    assert x.resize_(2) is x and x._version == version      # no change, no new version
     with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
         tg.zeros(2, requires_grad=True).resize_(3)
 
@@ -109,6 +111,9 @@ def test_small_methods():
     assert x.sum_to_size(1, 3).tolist() == [[3, 5, 7]] and x.sum_to_size(2, 1).shape == (2, 1)
     with pytest.raises(RuntimeError, match="expandable"):
         x.sum_to_size(2)
+    flags = tg.tensor([[True, False, True]])           # a sum of bools counts, in int64
+    assert flags.sum_to_size(1, 1).dtype == tg.int64 and flags.sum_to_size(1, 3) is flags
+    assert tg.tensor(True).sum_to_size(()).dtype == tg.int64
     assert x.broadcast_to((2, 2, 3)).shape == (2, 2, 3) and x.positive() is x
     assert x.byte().dtype == tg.uint8 and str(x.char().dtype) == "int8"
     assert str(x.short().dtype) == "int16"
@@ -211,3 +216,16 @@ def test_top_level_losses_default_reduction_matches_torch():
     b = np.abs(a[::-1]) + 0.1
     ref = torch.kl_div(torch.tensor(a), torch.tensor(b))
     np.testing.assert_allclose(tg.kl_div(tg.tensor(a), tg.tensor(b)).numpy(), ref.numpy())
+
+
+@pytest.mark.parametrize("name, other, expected", [
+    ("__ipow__", 2, [25, 36]), ("__imod__", 4, [1, 2]), ("__ifloordiv__", 4, [1, 1]),
+    ("__iand__", 3, [1, 2]), ("__ior__", 1, [5, 7]), ("__ixor__", 1, [4, 7]),
+    ("__ilshift__", 1, [10, 12]), ("__irshift__", 1, [2, 3])])
+def test_augmented_assignments_write_in_place(name, other, expected):
+    x = tg.tensor([5, 6])
+    view = x[:1]
+    assert getattr(x, name)(other) is x and x.tolist() == expected and x._version == 1
+    assert view.tolist() == expected[:1]                         # the memory itself changed
+    with pytest.raises(RuntimeError, match="broadcast shape"):   # growing x is refused
+        getattr(tg.tensor([5, 6]), name)(tg.tensor([[1], [2]]))

@@ -58,6 +58,36 @@ def test_prelu_and_float_power_():
         tg.ones(2).float_power_(2)
 
 
+def test_float_power_keeps_a_complex128_base_and_refuses_a_real_one_with_complex_exponent():
+    z = tg.tensor([1j, 2.0], dtype=tg.complex128)
+    assert z.float_power_(2) is z
+    np.testing.assert_allclose(z.numpy(), [-1.0, 4.0])
+    with pytest.raises(RuntimeError, match="float64 but the operation's result requires "
+                                           "dtype complex128"):
+        tg.ones(2, dtype=tg.float64).float_power_(tg.tensor([1j], dtype=tg.complex128))
+
+
+def test_abs_in_place_refuses_a_complex_tensor():
+    z = tg.tensor([3 + 4j], dtype=tg.complex128)
+    for method in (z.abs_, z.absolute_):
+        with pytest.raises(RuntimeError, match="In-place abs is not supported for complex"):
+            method()
+    np.testing.assert_array_equal(z.numpy(), [3 + 4j])
+    x = tg.tensor([-2.0, 1.0])
+    assert x.abs_() is x and x._version == 1
+    np.testing.assert_array_equal(x.numpy(), [2.0, 1.0])
+
+
+def test_conj_physical_in_place_conjugates_and_counts_a_version():
+    z = tg.tensor([1 + 2j, -3j], dtype=tg.complex128)
+    assert z.conj_physical_() is z
+    np.testing.assert_array_equal(z.numpy(), [1 - 2j, 3j])
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    y = x.clone()
+    assert y.conj_physical_() is y and y._version == 1
+    assert gradcheck(lambda a: a.clone().conj_physical_() * a, (x,))
+
+
 def test_index_reduce_():
     x = tg.tensor([1.0, 2.0, 3.0])
     out = x.index_reduce_(0, tg.tensor([0, 0, 2]), tg.tensor([5.0, 7.0, 2.0]), "amax")
@@ -70,11 +100,21 @@ def test_index_reduce_():
 def test_as_strided_():
     x = tg.arange(6.0)
     assert x.as_strided_((2, 2), (1, 2), 1) is x
+    assert x._version == 1                                  # as PyTorch counts it
     np.testing.assert_array_equal(x.numpy(), [[1.0, 3.0], [2.0, 4.0]])
     with pytest.raises(RuntimeError, match="out of bounds"):
         tg.arange(4.0).as_strided_((2,), (1,), 3)
     with pytest.raises(RuntimeError, match="requires grad"):
         tg.ones(2, requires_grad=True).as_strided_((2,), (1,))
+
+
+def test_as_strided_on_a_non_leaf_joins_the_graph():
+    x = tg.arange(9.0, dtype=tg.float64).requires_grad_()
+    assert gradcheck(lambda a: a.clone().as_strided_((2, 2), (1, 2), 1) * 3.0, (x,))
+    y = x.clone()
+    assert y.as_strided_((2, 2), (1, 2), 1) is y and y.tolist() == [[1, 3], [2, 4]]
+    (grad,) = tg.autograd.grad(y.sum(), x)
+    assert grad.tolist() == [0, 1, 1, 1, 1, 0, 0, 0, 0]
 
 
 def test_new_resize_and_output_nr():
@@ -135,6 +175,18 @@ def test_real_tensor_queries():
         tg.ones(2).mH
     with pytest.raises(TypeError, match="bfloat16 is not supported"):
         x.bfloat16()
+    with pytest.raises(TypeError, match="complex32 is not supported"):
+        x.chalf()
+
+
+def test_complex_casts_and_rdiv():
+    x = tg.tensor([1.0, -2.0], requires_grad=True)
+    assert x.cfloat().dtype == tg.complex64 and x.cdouble().dtype == tg.complex128
+    np.testing.assert_array_equal(x.cdouble().detach().numpy(), [1 + 0j, -2 + 0j])
+    y = x.__rdiv__(3.0)                            # 3 / x, as torch.Tensor.__rdiv__
+    np.testing.assert_allclose(y.detach().numpy(), [3.0, -1.5])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [-3.0, -0.75])
 
 
 def test_angle():

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tinygen as tg
+from tests.helpers import host
 from tinygen.autograd import gradcheck, gradgradcheck
 
 
@@ -162,6 +163,10 @@ def test_positive_threshold_fill_empty_strided():
     assert out.dtype == tg.float32
     out.sum().backward()
     assert v.grad.item() == 3.0
+    x.requires_grad_()
+    filled = tg.fill(x, True)                     # in the graph, with a zero gradient for x
+    assert filled.requires_grad and filled.dtype == x.dtype
+    assert tg.autograd.grad(filled.sum(), x)[0].tolist() == [0.0, 0.0, 0.0]
     e = tg.empty_strided((2, 3), (1, 2), dtype=tg.float64)
     assert e.shape == (2, 3) and e.stride() == (1, 2) and e.dtype == tg.float64
     assert tg.empty_strided((0, 3), (3, 1)).shape == (0, 3)
@@ -267,6 +272,19 @@ def test_gradient_matches_torch(kwargs, edge_order):
         np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-5, atol=1e-5)
 
 
+def test_gradient_of_complex_input_and_spacing_none():
+    a = np.random.default_rng(5).standard_normal(6)
+    z = a + 1j * a[::-1]
+    (got,) = tg.gradient(tg.tensor(z), spacing=None)                  # None: unit steps
+    assert got.dtype == tg.complex128
+    np.testing.assert_allclose(host(got), np.gradient(z), rtol=1e-12)
+    coords = np.array([0.0, 1, 3, 4, 7, 8]) + 1j * np.array([0.0, 1, 0, 2, 1, 0])
+    for edge_order in (1, 2):
+        (got,) = tg.gradient(tg.tensor(z), spacing=(tg.tensor(coords),), edge_order=edge_order)
+        np.testing.assert_allclose(host(got), np.gradient(z, coords, edge_order=edge_order),
+                                   rtol=1e-12)
+
+
 def test_gradient_errors():
     with pytest.raises(RuntimeError, match="at least edge_order\\+1"):
         tg.gradient(tg.ones(2), edge_order=2)
@@ -292,3 +310,11 @@ def test_set_default_tensor_type():
             tg.set_default_tensor_type("torch.IntTensor")
     finally:
         tg.set_default_dtype(before)
+
+
+def test_gradient_checks_its_dims():
+    x = tg.zeros(3, 3)
+    with pytest.raises(RuntimeError, match="multiple times"):
+        tg.gradient(x, spacing=0.1, dim=(1, 1))
+    with pytest.raises(IndexError):
+        tg.gradient(x, dim=3)

@@ -147,8 +147,15 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = dtypes.as_dtype(type(fill_value)) if isinstance(fill_value, (bool, int)) \
             else None
-    return _make(lambda xp, dt: xp.full(_shape((size,)), fill_value, dt), dtype, device,
-                 requires_grad)
+    return _make(lambda xp, dt: xp.full(_shape((size,)), _wrapped(fill_value, dt), dt), dtype,
+                 device, requires_grad)
+
+
+def _wrapped(value, dtype):
+    """An int as ``dtype`` wraps around as in PyTorch (-9 as uint8 is 247); NumPy refuses it."""
+    if isinstance(value, int) and not isinstance(value, bool) and dtype.kind in "iu":
+        return np.int64(value).astype(dtype)
+    return value
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
@@ -158,9 +165,15 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _make(lambda xp, dt: xp.eye(n, m, dtype=dt), dtype, device, requires_grad)
 
 
-def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False, *,
+           out=None):
     """[start, end) in steps: ``arange(end)`` or ``arange(start, end, step)``. Integer arguments
-    (0-d integer tensors included) give int64, others the default float, as in PyTorch."""
+    (0-d integer tensors included) give int64, others the default float, as in PyTorch.
+    ``out=`` gives the dtype and receives the values (it is not resized, see write_out)."""
+    if out is not None:
+        from tinygen.ops.convert import write_out
+        made = arange(start, end, step, dtype=dtype or out.dtype, device=out.device)
+        return write_out(made, out, "arange")
     if end is None:
         start, end = 0, start
     start, end, step = (_arange_number(v) for v in (start, end, step))
@@ -186,8 +199,8 @@ def _integer_arange(xp, start, end, step, dtype):
     int(step), wrapping around (``arange(0, 5, 1.5, dtype=int32)`` is [0, 1, 2, 3])."""
     if dtype == dtypes.int64:
         start, end, step = int(start), int(end), int(step)
-        if step == 0:
-            raise RuntimeError("arange: step must be nonzero (the step truncated to int64)")
+        if step == 0:     # ValueError in PyTorch, unlike a zero step given as such
+            raise ArgumentError("arange: step must be nonzero (the step truncated to int64)")
         return xp.arange(start, end, step, dtype=dtype)
     length = max(math.ceil((end - start) / step), 0)
     return (int(start) + xp.arange(length, dtype=dtypes.int64) * int(step)).astype(dtype)
@@ -205,14 +218,21 @@ def _arange_number(value):
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     """``steps`` values from start to end; an integer dtype truncates start and end first, and
     then each value, as PyTorch."""
-    if steps < 0:
-        raise ArgumentError(f"linspace: number of steps must be non-negative, got {steps}")
+    _check_steps("linspace", steps)
     start, end = _integer_bounds(start, end, dtype)
     return _make(lambda xp, dt: xp.linspace(start, end, steps).astype(dt), dtype, device,
                  requires_grad)
 
 
+def _check_steps(op, steps):
+    if steps < 0:
+        raise RuntimeError(f"{op}: number of steps must be non-negative, got {steps}")
+
+
 def _integer_bounds(start, end, dtype):
+    """start and end as Python numbers (they may be 0-d tensors), truncated for an integer
+    dtype."""
+    start, end = (v.item() if isinstance(v, (Tensor, np.generic)) else v for v in (start, end))
     if dtype is not None and dtypes.as_dtype(dtype).kind in "iu":
         return int(start), int(end)
     return start, end
@@ -221,6 +241,7 @@ def _integer_bounds(start, end, dtype):
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
     """``steps`` values from base**start to base**end, evenly spaced in the exponent (integer
     exponents for an integer dtype, as in ``linspace``)."""
+    _check_steps("logspace", steps)
     start, end = _integer_bounds(start, end, dtype)
     return _make(lambda xp, dt: (base ** xp.linspace(start, end, steps)).astype(dt), dtype,
                  device, requires_grad)
@@ -250,8 +271,14 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
 
 def random_array(kind, shape, dtype, device, a=0.0, b=1.0, generator=None):
     """An array of ``kind`` 'normal' (mean a, std b) or 'uniform' ([a, b)) from ``generator``
-    or the device's, drawn in ``dtype`` directly (no float64 detour)."""
+    or the device's, drawn in ``dtype`` directly (no float64 detour). A complex dtype draws both
+    parts alike, a normal's variance split evenly between them (as PyTorch: std / sqrt 2)."""
     dtype = dtypes.as_dtype(dtype)
+    if dtype.kind == "c":
+        scale = 0.5 ** 0.5 if kind == "normal" else 1.0
+        parts = random_array(kind, (*shape, 2), dtypes.to_real(dtype), device, a, b * scale,
+                             generator)
+        return parts.view(dtype)[..., 0]
     if dtype.kind != "f":
         raise TypeError(f"random {kind} numbers need a floating dtype, got {dtype}")
     gen = generators.rng(device, generator)

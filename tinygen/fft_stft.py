@@ -48,6 +48,9 @@ def _checked(name, input, n_fft, hop_length):
 def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
          pad_mode="reflect", normalized=False, onesided=None, return_complex=None):
     """The STFT of a (batch?, time) signal: (batch?, n_fft // 2 + 1 or n_fft, frames)."""
+    if return_complex is None and (input.dtype.kind == "c" or getattr(window, "dtype",
+                                                                      dtypes.float32).kind == "c"):
+        return_complex = True                   # the only form a complex signal has
     if return_complex is None:
         raise RuntimeError("stft requires the return_complex parameter be given for real "
                            "inputs, and will further require that return_complex=True in a "

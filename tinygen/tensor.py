@@ -314,8 +314,8 @@ class Tensor(ToShortcuts):
     def mul_(self, other):
         return inplace.modify(self, "mul_", ops.mul, other)
 
-    def div_(self, other):
-        return inplace.modify(self, "div_", ops.div, other)
+    def div_(self, other, *, rounding_mode=None):
+        return inplace.modify(self, "div_", ops.div, other, rounding_mode)
 
     def pow_(self, exponent):
         return inplace.modify(self, "pow_", ops.pow, exponent)
@@ -389,17 +389,25 @@ class Tensor(ToShortcuts):
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def new_tensor(self, data):
-        return creation.tensor(data, dtype=self.dtype, device=self.device)
+    def _made_like(self, make, *args, dtype=None, device=None, requires_grad=False,
+                   layout=None, pin_memory=False):
+        """``make(*args)`` in this tensor's dtype and on its device unless told otherwise
+        (layout and pin_memory are accepted, as PyTorch's, and have no effect)."""
+        return make(*args, dtype=self.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device,
+                    requires_grad=requires_grad)
 
-    def new_zeros(self, *shape):
-        return creation.zeros(*shape, dtype=self.dtype, device=self.device)
+    def new_tensor(self, data, **kwargs):
+        return self._made_like(creation.tensor, data, **kwargs)
 
-    def new_ones(self, *shape):
-        return creation.ones(*shape, dtype=self.dtype, device=self.device)
+    def new_zeros(self, *shape, **kwargs):
+        return self._made_like(creation.zeros, *shape, **kwargs)
 
-    def new_full(self, size, fill_value):
-        return creation.full(size, fill_value, dtype=self.dtype, device=self.device)
+    def new_ones(self, *shape, **kwargs):
+        return self._made_like(creation.ones, *shape, **kwargs)
+
+    def new_full(self, size, fill_value, **kwargs):
+        return self._made_like(creation.full, size, fill_value, **kwargs)
 
     def is_contiguous(self):
         """Whether the array is laid out in C (row-major) order without gaps."""

@@ -1,8 +1,9 @@
 """The remaining ``torch.Tensor`` methods that scripts still call: ``nanquantile``, a few in-place
-forms (``float_power_``, ``index_reduce_``, ``as_strided_``), legacy ones (``new``, ``resize``),
-Python-callable maps (``apply_``, ``map_``, ``map2_``, CPU only), and the complex/layout queries,
-which for tinygen's real, dense, strided tensors have fixed answers (``conj`` is the tensor
-itself, ``is_sparse`` is False, ``layout`` is ``tg.strided``), as PyTorch gives for real tensors.
+forms (``float_power_``, ``index_reduce_``, ``as_strided_``, ``conj_physical_``, ``abs_``),
+legacy ones (``new``, ``resize``), Python-callable maps (``apply_``, ``map_``, ``map2_``, CPU
+only), and the complex/layout queries, which for tinygen's real, dense, strided tensors have
+fixed answers (``conj`` is the tensor itself, ``is_sparse`` is False, ``layout`` is
+``tg.strided``), as PyTorch gives for real tensors.
 
 ``install(Tensor)`` attaches them (tensor_methods.py calls it).
 """
@@ -38,10 +39,28 @@ triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_co
 
 
 def _float_power_(self, exponent):
-    if self.dtype != np.float64:
+    """In place, so the base must already have the result's dtype: complex128 where either
+    operand is complex, else float64."""
+    complex_ = self.dtype.kind == "c" or (exponent.dtype.kind == "c" if isinstance(
+        exponent, Tensor) else isinstance(exponent, complex))
+    dtype = np.complex128 if complex_ else np.float64
+    if self.dtype != dtype:
         raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the "
-                           f"operation's result requires dtype float64")
+                           f"operation's result requires dtype {np.dtype(dtype)}")
     return inplace.modify(self, "float_power_", ops.float_power, exponent)
+
+
+def _abs_(self):
+    """|x| in place; a complex tensor cannot hold its real result, as PyTorch refuses."""
+    if self.dtype.kind == "c":
+        raise RuntimeError(f"In-place abs is not supported for complex tensors "
+                           f"(got {self.dtype})")
+    return inplace.modify(self, "abs_", ops.abs)
+
+
+def _conj_physical_(self):
+    """Conjugate in place: a real tensor keeps its values but, as in PyTorch, is written."""
+    return inplace.modify(self, "conj_physical_", ops.conj_physical)
 
 
 def _index_reduce_(self, dim, index, source, reduce, *, include_self=True):
@@ -50,11 +69,15 @@ def _index_reduce_(self, dim, index, source, reduce, *, include_self=True):
 
 
 def _as_strided_(self, size, stride, storage_offset=None):
-    """Make this tensor the strided view ``as_strided`` describes, of its own memory."""
-    if self.requires_grad:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation (as_strided_): call it on .detach()")
-    self.array = storage_view(self, size, stride, storage_offset)     # checks the bounds
+    """Make this tensor the strided view ``as_strided`` describes, of its own memory. While
+    recording, it takes ``as_strided``'s place in the graph (a leaf that requires grad is
+    refused), as the in-place shape methods do."""
+    view = storage_view(self, size, stride, storage_offset)             # checks the bounds
+    if inplace._recording(self, ()):
+        inplace._refuse_while_recording(self, "as_strided_")
+        inplace._take_place(self, self.as_strided(size, stride, storage_offset))
+    self.array = view
+    self._shared_version()[0] += 1                                      # as PyTorch counts it
     return self
 
 
@@ -142,8 +165,17 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     return triangular_solve_result(solution, A.clone())
 
 
-def _bfloat16(self, memory_format=None):
-    return self.to(dtypes.bfloat16)
+def _to_dtype(dtype):
+    """The ``x.bfloat16()``-style shorthand for ``x.to(dtype)`` (bfloat16 and complex32 raise:
+    NumPy has neither)."""
+    def method(self, memory_format=None):
+        return self.to(dtype)
+    return method
+
+
+def _rdiv(self, other):
+    """``other / self`` written as PyTorch's ``Tensor.__rdiv__`` is: reciprocal, then product."""
+    return self.reciprocal() * other
 
 
 def _itself(self, *args, **kwargs):
@@ -154,8 +186,7 @@ def _false(self, *args, **kwargs):
     return False
 
 
-_ITSELF = ("conj", "resolve_conj", "resolve_neg", "conj_physical", "conj_physical_",
-           "pin_memory", "share_memory_")
+_ITSELF = ("conj", "resolve_conj", "resolve_neg", "conj_physical", "pin_memory", "share_memory_")
 _FALSE = ("is_conj", "is_neg", "is_pinned", "is_shared")
 _FALSE_PROPERTIES = ("is_sparse", "is_quantized", "is_meta", "is_nested", "is_mkldnn")
 
@@ -179,6 +210,8 @@ def install(cls):
     cls.nanquantile = nanquantile
     cls.float_power_, cls.index_reduce_ = _float_power_, _index_reduce_
     cls.as_strided_ = _as_strided_
+    cls.abs_ = cls.absolute_ = _abs_
+    cls.conj_physical_ = _conj_physical_
     cls.new = _new
     cls.resize = _resize
     cls.resize_as = lambda self, other: _resize(self, *other.shape)
@@ -188,4 +221,6 @@ def install(cls):
     cls.unsafe_chunk, cls.unsafe_split = cls.chunk, cls.split
     cls.unsafe_split_with_sizes = cls.split_with_sizes
     cls.triangular_solve = triangular_solve
-    cls.bfloat16 = _bfloat16
+    cls.bfloat16, cls.chalf = _to_dtype(dtypes.bfloat16), _to_dtype(dtypes.complex32)
+    cls.cfloat, cls.cdouble = _to_dtype(dtypes.complex64), _to_dtype(dtypes.complex128)
+    cls.__rdiv__ = _rdiv

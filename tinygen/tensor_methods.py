@@ -133,6 +133,15 @@ Tensor.__rrshift__ = _reflected(ops.bitwise_right_shift)
 Tensor.bitwise_left_shift_ = _in_place("bitwise_left_shift")
 Tensor.bitwise_right_shift_ = _in_place("bitwise_right_shift")
 
+# The augmented assignments beyond tensor.py's += -= *= /=: without them Python would rebind
+# x to a new tensor, leaving x's memory (and every view of it) unchanged.
+for _name, _method in {"__ipow__": "pow_", "__imod__": "remainder_",
+                       "__ifloordiv__": "floor_divide_", "__iand__": "bitwise_and_",
+                       "__ior__": "bitwise_or_", "__ixor__": "bitwise_xor_",
+                       "__ilshift__": "bitwise_left_shift_",
+                       "__irshift__": "bitwise_right_shift_"}.items():
+    setattr(Tensor, _name, getattr(Tensor, _method))
+
 # The special functions (ops/special_functions.py); polygamma takes n first, so its methods
 # pass the tensor second, as PyTorch's x.polygamma(n).
 for _name in ("lgamma", "digamma", "erfinv", "i0", "mvlgamma"):

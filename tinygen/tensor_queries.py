@@ -84,13 +84,17 @@ def narrow_copy(self, dim, start, length):
 
 
 def sum_to_size(self, *size):
-    """Sum to ``size``, which ``self`` must be expandable from (the reverse of ``expand``)."""
+    """Sum to ``size``, which ``self`` must be expandable from (the reverse of ``expand``);
+    bool and integer sums are int64, as PyTorch's, unless ``size`` is already self's shape."""
     size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     lead = self.ndim - len(size)
     if lead < 0 or any(n != 1 and n != m for n, m in zip(size, self.shape[lead:])):
         raise RuntimeError(f"size {list(size)} is not expandable to size "
                            f"{list(self.shape)}")
-    return ops.sum_to(self, size)
+    if tuple(self.shape) == size and size:
+        return self
+    # a real sum (PyTorch's at::sum_to sums a 0-d tensor to () too): bool and ints give int64
+    return ops.sum_to(self.long() if self.dtype.kind in "biu" else self, size)
 
 
 def positive(self):

@@ -9,9 +9,11 @@ its input; coordinates given as ``spacing`` are taken as constants.
 import numbers
 
 from tinygen import creation, dtypes, linalg
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops import cat
 from tinygen.ops.layer_ops import pdist, threshold_
+from tinygen.ops.shape import normalize_dim
 from tinygen.ops.shape_inplace import as_strided
 from tinygen.tensor import Tensor
 
@@ -44,6 +46,20 @@ def frobenius_norm(input, dim, keepdim=False):
     return linalg.vector_norm(input, 2, dim, keepdim)
 
 
+class Fill(ArrayFunction):
+    """y = value everywhere, in x's shape and dtype;  dy/dx = 0 (x gives only its shape, yet
+    y is in the graph, as PyTorch's), dy/dvalue = 1 at every element."""
+    @staticmethod
+    def forward(ctx, x, value):
+        return get_array_module(x).full(x.shape, value, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        zero = Tensor(get_array_module(grad_y.array).zeros(grad_y.shape, dtype=grad_y.dtype))
+        return (zero if ctx.needs_input_grad[0] else None,
+                grad_y.sum() if ctx.needs_input_grad[1] else None)
+
+
 def fill(input, value):
     """A new tensor shaped like ``input`` holding ``value`` (a number or a 0-dim tensor, through
     which the gradient flows); the out-of-place form of ``input.fill_(value)``."""
@@ -51,8 +67,8 @@ def fill(input, value):
         if value.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions.")
-        return value.to(input.dtype).expand(*input.shape).clone()
-    return creation.full_like(input, value)
+        value = value.to(input.dtype)
+    return Fill.apply(input, value)
 
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
@@ -121,7 +137,7 @@ def _coefficient(c, d, ndim, dtype):
 def _coordinate_diff(f, d, x, edge_order):
     """Second-order differences on coordinates x (numpy.gradient's formulas), along dim d."""
     n, ndim, dt = f.shape[d], f.ndim, f.dtype
-    x = x.astype("float64")
+    x = x.astype("complex128" if x.dtype.kind == "c" else "float64")
     dx = x[1:] - x[:-1]
     h1, h2 = dx[:-1], dx[1:]
     a, b, c = -h2 / (h1 * (h1 + h2)), (h2 - h1) / (h1 * h2), h1 / (h2 * (h1 + h2))
@@ -130,13 +146,13 @@ def _coordinate_diff(f, d, x, edge_order):
              + _coefficient(c, d, ndim, dt) * _along(f, d, 2, n))
     f0, f1, fl, fm = (_along(f, d, i % n, i % n + 1) for i in (0, 1, -1, -2))
     if edge_order == 1:
-        first, last = (f1 - f0) / float(dx[0]), (fl - fm) / float(dx[-1])
+        first, last = (f1 - f0) / dx[0].item(), (fl - fm) / dx[-1].item()
     else:
         f2, fk = _along(f, d, 2, 3), _along(f, d, n - 3, n - 2)
-        h1, h2 = float(dx[0]), float(dx[1])
+        h1, h2 = dx[0].item(), dx[1].item()
         first = (-(2 * h1 + h2) / (h1 * (h1 + h2)) * f0 + (h1 + h2) / (h1 * h2) * f1
                  - h1 / (h2 * (h1 + h2)) * f2)
-        h1, h2 = float(dx[-2]), float(dx[-1])
+        h1, h2 = dx[-2].item(), dx[-1].item()
         last = (h2 / (h1 * (h1 + h2)) * fk - (h1 + h2) / (h1 * h2) * fm
                 + (2 * h2 + h1) / (h2 * (h1 + h2)) * fl)
     return cat([first, inner, last], d)
@@ -146,22 +162,25 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     """The derivative of ``input`` estimated along each dim in ``dim`` (all by default), as
     ``torch.gradient``: a tuple of tensors shaped like ``input``. Interior points use central
     differences (second order); the ends one-sided differences of ``edge_order`` 1 or 2.
-    ``spacing`` is a number (the step of every dim), a list of numbers (one step per dim) or
-    a list of 1-D tensors (the coordinates of each dim's points)."""
+    ``spacing`` is a number (the step of every dim; None means 1), a list of numbers (one
+    step per dim) or a list of 1-D tensors (the coordinates of each dim's points, complex
+    ones too)."""
     if edge_order not in (1, 2):
         raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2, "
                            f"but got edge_order={edge_order}.")
     dims = list(range(input.ndim)) if dim is None else (
         [dim] if isinstance(dim, int) else list(dim))
-    dims = [d % input.ndim for d in dims]
+    dims = [normalize_dim(d, input.ndim, "gradient") for d in dims]
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"gradient: a dim appears multiple times in the list of dims {dim}")
     for d in dims:
         if input.shape[d] < edge_order + 1:
             raise RuntimeError("torch.gradient expected each dimension size to be at least "
                                "edge_order+1")
-    if input.dtype.kind not in "f":
+    if input.dtype.kind not in "fc":
         input = input.to(dtypes.get_default_dtype())
     out = []
-    for d, h in zip(dims, _spacings(spacing, dims, input)):
+    for d, h in zip(dims, _spacings(1 if spacing is None else spacing, dims, input)):
         if isinstance(h, numbers.Number):
             out.append(_uniform_diff(input, d, h, edge_order))
         else:

@@ -24,6 +24,10 @@ from torch.testing._internal.common_methods_invocations import op_db  # noqa: E4
 from torch.testing._internal.opinfo.core import (  # noqa: E402
     BinaryUfuncInfo, ReductionOpInfo, UnaryUfuncInfo)
 
+# Importing torch's test utilities freezes torch.backends' flags (common_utils calls
+# disable_global_flags()); the scripts in tests/ports set cudnn flags, so thaw them again.
+torch.backends.flags_frozen.__globals__["__allow_nonbracketed_mutation_flag"] = True
+
 MAX_SAMPLES = 24
 TOLERANCE = {"float64": (1e-7, 1e-7), "complex128": (1e-7, 1e-7),
              "float32": (1e-4, 1e-4), "complex64": (1e-4, 1e-4)}
@@ -72,8 +76,10 @@ def ours(op):
         return resolve(op.name)
     names = {"torch": tg, "F": tg.nn.functional}
     scope = {**op.op.__globals__, **{k: v for k, v in names.items() if k in op.op.__globals__}}
-    return types.FunctionType(op.op.__code__, scope, op.op.__name__, op.op.__defaults__,
-                              op.op.__closure__)
+    wrapper = types.FunctionType(op.op.__code__, scope, op.op.__name__, op.op.__defaults__,
+                                 op.op.__closure__)
+    wrapper.__kwdefaults__ = op.op.__kwdefaults__
+    return wrapper
 
 
 LINALG = {"cholesky", "cholesky_inverse", "cholesky_solve", "det", "logdet", "slogdet",
@@ -150,7 +156,21 @@ def to_tinygen(value, memo):
         return {k: to_tinygen(v, memo) for k, v in value.items()}
     if isinstance(value, (torch.Generator, torch.memory_format, torch.layout)):
         raise Unsupported(type(value).__name__)
+    if isinstance(value, torch.nn.Module):
+        return _module_to_tinygen(value)
     return value
+
+
+def _module_to_tinygen(module):
+    """A parameter-free torch module (a distance_function=nn.PairwiseDistance(), say) as
+    tinygen's module of the same class, with the same number, bool and string settings."""
+    if any(True for _ in module.parameters()) or not hasattr(tg.nn, type(module).__name__):
+        raise Unsupported(type(module).__name__)
+    ours = getattr(tg.nn, type(module).__name__)()
+    for key, setting in vars(module).items():
+        if isinstance(setting, (bool, int, float, str)) and hasattr(ours, key):
+            setattr(ours, key, setting)
+    return ours
 
 
 def _flatten(out):
@@ -280,7 +300,9 @@ def check_op(op, dtypes=("float64", "float32", "int64", "bool", "complex128"), v
         dtype = getattr(torch, name)
         with_grad = grads and name == "float64" and op.supports_autograd
         torch.manual_seed(0)
-        samples = op.sample_inputs("cpu", dtype, requires_grad=with_grad)
+        # sample_inputs_func, not sample_inputs: the latter's tracking wrapper calls
+        # inspect.stack() for every sample, about 1 s per op under pytest.
+        samples = op.sample_inputs_func(op, "cpu", dtype, with_grad)
         for i, sample in enumerate(samples):
             if i == MAX_SAMPLES:
                 break
@@ -299,7 +321,7 @@ def check_op_errors(op):
         return
     ours_fn = ours(op)
     problems = []
-    for i, error in enumerate(op.error_inputs("cpu")):
+    for i, error in enumerate(op.error_inputs_func(op, "cpu")):
         sample = error.sample_input
         try:
             op.op(sample.input, *sample.args, **sample.kwargs)

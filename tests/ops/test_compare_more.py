@@ -1,5 +1,5 @@
 """signbit, isposinf, isneginf, isreal, isin, gcd, lcm, nextafter: values against NumPy and
-PyTorch's dtypes and errors (none of them has a gradient)."""
+PyTorch's dtypes and errors (only nextafter has a gradient: 1 for input, 0 for other)."""
 
 import numpy as np
 import pytest
@@ -21,6 +21,21 @@ def test_sign_and_infinity_tests(device):
     np.testing.assert_equal(host(tg.isreal(x)), np.ones(7, dtype=bool))
     np.testing.assert_equal(host(tg.signbit(tg.tensor([-3, 0, 4], device=device))),
                             [True, False, False])
+
+
+def test_isreal_of_complex_looks_at_the_imaginary_part(device):
+    z = tg.tensor(np.array([1 + 0j, 2 - 1j, -0.0 + 0j, 1e-300j]), device=device)
+    np.testing.assert_equal(host(tg.isreal(z)), [True, False, True, False])
+
+
+def test_nextafter_gradient_is_one_for_input_zero_for_other(device):
+    x = tg.tensor([1.0, 0.0, -2.0], dtype=tg.float64, device=device, requires_grad=True)
+    other = tg.tensor([2.0, -1.0, 5.0], dtype=tg.float64, device=device, requires_grad=True)
+    weight = tg.tensor([3.0, -1.0, 0.5], dtype=tg.float64, device=device)
+    gx, go = tg.autograd.grad((tg.nextafter(x, other) * weight).sum(), [x, other])
+    np.testing.assert_equal(host(gx), host(weight))
+    np.testing.assert_equal(host(go), [0.0, 0.0, 0.0])
+    assert tg.nextafter(x, 0.0).requires_grad
 
 
 def test_isin(device):

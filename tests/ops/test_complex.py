@@ -143,6 +143,9 @@ def test_complex_polar_and_views_against_numpy():
     z = tg.view_as_complex(tg.tensor(pairs))
     assert z.dtype == tg.complex64 and z.numpy().tolist() == [1 + 2j, 3 + 4j]
     assert tg.view_as_real(z).shape == (2, 2)
+    scalar = tg.tensor(1 + 2j)
+    tg.view_as_real(scalar)[0] = 5.0                # 0-d: a (2,) view of the same memory
+    assert tg.view_as_real(scalar).tolist() == [5.0, 2.0] and scalar.item() == 5 + 2j
     assert tg.tensor([1.0, 2.0]).to(tg.cdouble).numpy().tolist() == [1 + 0j, 2 + 0j]
     assert tg.tensor([1 + 2j]).to(tg.float32).numpy().tolist() == [1.0]
 
@@ -187,7 +190,19 @@ GRADIENTS = {
     "bmm": (lambda a, b: tg.bmm(a.reshape(1, 2, 2), b.reshape(1, 2, 2)), (4,)),
     "index_views": (lambda a: a[[0, 0]] * a.T[1:].reshape(-1), (2,)),
     "mH": (lambda a: a.reshape(2, 2).mH @ a.reshape(2, 2), (4,)),
+    "sigmoid": (tg.sigmoid, (3,)),
+    "silu": (lambda a: tg.nn.functional.silu(a), (3,)),
+    "logaddexp": (tg.logaddexp, (2, 2)),
 }
+
+
+def test_sigmoid_and_logaddexp_values():
+    z, w = (RNG.standard_normal(5) + 1j * RNG.standard_normal(5) for _ in range(2))
+    w[0] = 800 + 1j                            # exp(800) overflows: the larger real part leads
+    np.testing.assert_allclose(tg.sigmoid(tg.tensor(z)).numpy(), 1 / (1 + np.exp(-z)))
+    expected = np.log(np.exp(z) + np.exp(w))
+    expected[0] = w[0] + np.log1p(np.exp(z[0] - w[0]))
+    np.testing.assert_allclose(tg.logaddexp(tg.tensor(z), tg.tensor(w)).numpy(), expected)
 
 
 @pytest.mark.parametrize("name", sorted(GRADIENTS))

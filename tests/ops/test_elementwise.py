@@ -457,3 +457,9 @@ def test_pow_tensor_exponent_zero_at_base_zero(device):
     dx, de = tg.autograd.grad((x ** e).sum(), (x, e))
     np.testing.assert_array_equal(host(dx), [0.0, 0.0])         # d/dx x**0 = 0, as PyTorch
     np.testing.assert_allclose(host(de), [0.0, np.log(2.0)], rtol=1e-12)
+
+
+def test_square_of_bool_is_int64(device):
+    y = tg.square(tg.tensor([True, False], device=device))
+    assert y.dtype == tg.int64 and host(y).tolist() == [1, 0]
+    assert tg.square(tg.tensor([3], dtype=tg.int32, device=device)).dtype == tg.int32

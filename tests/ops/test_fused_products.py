@@ -59,6 +59,39 @@ def test_beta_zero_ignores_input(device):
     np.testing.assert_equal(host(tg.addmm(c, a, a, beta=0)), np.eye(2))
 
 
+def test_integer_products_keep_their_dtype(device):
+    """As PyTorch: int stays int with alpha and beta truncated (0.6 -> 0, 2.5 -> 2)."""
+    c = tg.tensor([3, 4, 5], device=device)
+    m, v = tg.arange(6, device=device).reshape(3, 2), tg.tensor([1, 2], device=device)
+    y = tg.addmv(c, m, v, beta=1.7, alpha=2.5)
+    assert y.dtype == tg.int64
+    np.testing.assert_array_equal(host(y), [7, 20, 33])
+    np.testing.assert_array_equal(host(tg.addmv(c, m, v, beta=0.2, alpha=0.6)), [0, 0, 0])
+    batch = tg.ones(2, 3, 3, dtype=tg.int64, device=device)
+    assert tg.addbmm(c, batch, batch, beta=0.5).dtype == tg.int64
+    assert tg.baddbmm(c, batch, batch, alpha=0.5).dtype == tg.int64
+    small = batch.to(tg.int32)                    # the sum over the batch keeps int32 too
+    assert tg.addbmm(c.to(tg.int32), small, small).dtype == tg.int32
+
+
+def test_boolean_addr_is_logical(device):
+    """(beta and input) or (alpha and outer(vec1, vec2)), a bool tensor."""
+    c = tg.tensor([[True, False], [False, True]], device=device)
+    v = tg.tensor([True, False], device=device)
+    y = tg.addr(c, v, v, beta=3, alpha=2)
+    assert y.dtype == tg.bool
+    np.testing.assert_array_equal(host(y), [[True, False], [False, True]])
+    np.testing.assert_array_equal(host(tg.addr(c, v, v, beta=0)), [[True, False], [False, False]])
+    np.testing.assert_array_equal(host(tg.addr(c, v, v, alpha=0)), host(c))
+
+
+def test_vdot_conjugates_the_first_argument(device):
+    a = tg.tensor([1 + 2j, 3j], dtype=tg.complex128, device=device)
+    b = tg.tensor([2 - 1j, 1 + 1j], dtype=tg.complex128, device=device)
+    np.testing.assert_allclose(host(tg.vdot(a, b)), np.vdot(host(a), host(b)), rtol=1e-12)
+    np.testing.assert_allclose(host(b.vdot(a)), np.vdot(host(b), host(a)), rtol=1e-12)
+
+
 def test_in_place_forms(device, rng, leaf):
     a, b = leaf(rng, 3, 5, device=device), leaf(rng, 5, 4, device=device)
     y = tg.zeros(3, 4, dtype=tg.float64, device=device) + 1

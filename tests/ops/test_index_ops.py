@@ -235,3 +235,34 @@ def test_in_place_forms(device, rng, leaf):
     y.index_fill_(0, _ints([1], device), -1.0)       # changes what amax's backward saved
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         y.sum().backward()                            # as PyTorch
+
+
+def test_index_ops_take_a_0d_input_as_a_one_element_vector():
+    x = tg.tensor(2.0, dtype=tg.float64, requires_grad=True)
+    src, one = tg.tensor(5.0, dtype=tg.float64), tg.tensor([0])
+    assert tg.index_add(x.detach(), 0, one, src, alpha=2).tolist() == 12.0
+    assert tg.index_copy(x.detach(), -1, one, src).tolist() == 5.0
+    assert tg.index_fill(x.detach(), 0, one, 3.0).tolist() == 3.0
+    assert tg.index_select(x.detach(), 0, tg.tensor(0)).shape == ()
+    assert gradcheck(lambda a: tg.index_add(a, 0, one, a * a), (x,))
+
+
+def test_index_fill_value_gets_each_position_once():
+    """A position named twice is filled once, so its gradient reaches value once."""
+    x = tg.zeros(2, 3, dtype=tg.float64, requires_grad=True)
+    value = tg.tensor(1.5, dtype=tg.float64, requires_grad=True)
+    x.index_fill(-1, tg.tensor([2, 2, -1, 0]), value).sum().backward()
+    assert value.grad.tolist() == 4.0
+    assert x.grad.tolist() == [[0.0, 1.0, 0.0]] * 2
+    assert gradcheck(lambda a, v: a.index_fill(1, tg.tensor([2, 2]), v), (x, value))
+
+
+def test_bool_index_add_and_scatter_reduce_combine_with_or_and_and():
+    x = tg.tensor([False, False, True])
+    src = tg.tensor([True, False, False])
+    assert tg.index_add(x, 0, tg.tensor([0, 0, 1]), src).tolist() == [True, False, True]
+    index = tg.tensor([0, 0, 2])
+    assert tg.scatter_reduce(x, 0, index, src, "amax", include_self=False).tolist() == \
+        [True, False, False]
+    assert tg.scatter_reduce(x, 0, index, src, "amin", include_self=False).tolist() == \
+        [False, False, False]

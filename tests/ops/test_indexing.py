@@ -464,3 +464,21 @@ def test_copy_slices_and_as_strided_gradients(device, rng):
     expected = host(base).copy()
     expected.reshape(-1)[[4, 0]] = host(value)
     np.testing.assert_array_equal(host(y), expected)
+
+
+def test_gather_of_an_empty_index_or_a_0d_input():
+    x = tg.arange(5.0, dtype=tg.float64, requires_grad=True)
+    empty = tg.gather(x, 0, tg.zeros(2, 0, dtype=tg.uint8))   # PyTorch checks no empty index
+    assert empty.shape == (2, 0) and empty.dtype == tg.float64
+    scalar = tg.tensor(3.0, dtype=tg.float64, requires_grad=True)
+    assert tg.gather(scalar, 0, tg.tensor([0, 0])).tolist() == [3.0, 3.0]
+    assert gradcheck(lambda s: tg.gather(s, 0, tg.tensor([0, 0])), (scalar,))
+
+
+def test_masked_fill_refuses_a_complex_value_for_a_real_tensor():
+    mask = tg.tensor(True)
+    with pytest.raises(RuntimeError, match="cannot be converted"):
+        tg.zeros(2).masked_fill(mask, 1j)
+    with pytest.raises(RuntimeError, match="cannot be converted"):
+        tg.zeros(2, dtype=tg.int64).masked_fill(mask, tg.tensor(1 + 2j))
+    np.testing.assert_array_equal(host(tg.zeros(2).masked_fill(mask, 2 + 0j)), [2.0, 2.0])

@@ -60,6 +60,8 @@ def test_tril_masks_the_gradient(device):
     (lambda: tg.ones(2).repeat(-1), "non-negative"),
     (lambda: tg.ones(3).repeat_interleave(-1), "non-negative"),
     (lambda: tg.ones(3).repeat_interleave(tg.tensor([1, 2])), "3 entries"),
+    (lambda: tg.ones(3).repeat_interleave(2, output_size=5), "expected 6 but got 5"),
+    (lambda: tg.ones(2).repeat_interleave(tg.tensor([1, 2]), 0, output_size=4), "output_size"),
     (lambda: tg.ones(3).roll((1, 2), (0,)), "same length"),
     (lambda: tg.ones(3).roll((1, 2)), "one number"),
 ])
@@ -74,6 +76,8 @@ def test_matches_torch(rng):
     x, t = tg.tensor(a), torch.tensor(a)
     pairs = [(x.repeat(2, 3), t.repeat(2, 3)), (x.tile((2,)), t.tile((2,))),
              (x.repeat_interleave(2, 0), t.repeat_interleave(2, 0)),
+             (x.repeat_interleave(tg.tensor([1, 0, 2]), 0, output_size=3),
+              t.repeat_interleave(torch.tensor([1, 0, 2]), 0, output_size=3)),
              (x.roll(-1), t.roll(-1)), (x.roll((1, 2), (1, 0)), t.roll((1, 2), (1, 0))),
              (x.tril(1), t.tril(1)), (x.triu(-1), t.triu(-1))]
     for ours, theirs in pairs:

@@ -97,9 +97,45 @@ def test_norm_float32_stays_float32(device):
     assert x.norm().dtype == tg.float32 and x.norm().item() == 2.0
 
 
+def test_half_norm_accumulates_without_overflow(device):
+    """|x|^4 = 160000 is beyond float16's 65504; the sum is taken in float32, as PyTorch."""
+    x = tg.full((4,), 20.0, dtype=tg.float16, device=device)
+    y = tg.linalg.vector_norm(x, 4)
+    assert y.dtype == tg.float16 and abs(y.item() - 20 * 4 ** 0.25) < 0.01
+
+
+def test_complex_norm_is_the_norm_of_the_moduli(device):
+    """|z| first, so the norm is real; d||z||_2 / d conj(z) gives PyTorch's grad z / ||z||."""
+    z = tg.tensor([3 + 4j, -12j, 0j], dtype=tg.complex128, device=device, requires_grad=True)
+    y = tg.norm(z)
+    assert y.dtype == tg.float64 and y.item() == 13.0
+    y.backward()
+    np.testing.assert_allclose(host(z.grad), np.array([3 + 4j, -12j, 0j]) / 13, rtol=1e-12)
+    assert tg.dist(z, tg.zeros_like(z), 1).item() == 17.0
+
+
+def test_zero_norm_counts_and_has_a_zero_gradient(device):
+    """ord 0 is a step function: PyTorch keeps it in the graph with gradient 0."""
+    x = tg.tensor([[0.0, 2.0], [-1.0, 3.0]], dtype=tg.float64, device=device,
+                  requires_grad=True)
+    y = tg.linalg.vector_norm(x, 0, dim=1)
+    assert y.requires_grad
+    np.testing.assert_array_equal(host(y), [1.0, 2.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(host(x.grad), np.zeros((2, 2)))
+
+
+def test_nuclear_norm_sums_the_singular_values(device, rng, leaf):
+    x = leaf(rng, 2, 3, 4, device=device)
+    y = tg.norm(x, "nuc", dim=(1, 2))
+    expected = np.linalg.svd(host(x), compute_uv=False).sum(-1)
+    np.testing.assert_allclose(host(y), expected, rtol=1e-12)
+    assert gradcheck(lambda a: tg.norm(a[0], "nuc"), (x,))
+
+
 def test_norm_errors():
     x = tg.ones(3)
-    with pytest.raises(ValueError, match="nuc"):
+    with pytest.raises(RuntimeError, match="2 dimensions"):
         x.norm("nuc")
     with pytest.raises(RuntimeError, match="floating point"):
         tg.linalg.vector_norm(tg.ones(3, dtype=tg.int64))

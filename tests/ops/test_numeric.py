@@ -66,6 +66,15 @@ def test_mode(device, rng):
     np.testing.assert_equal(host(x.grad), want)
 
 
+def test_cov_and_corrcoef_of_one_row_and_of_complex_rows():
+    a = np.random.default_rng(4).standard_normal((3, 6))
+    assert tg.cov(tg.tensor(a[:1])).shape == () and tg.corrcoef(tg.tensor(a[:1])).shape == ()
+    np.testing.assert_allclose(host(tg.cov(tg.tensor(a[:1]))), np.cov(a[0]), rtol=1e-12)
+    z = a + 1j * a[::-1]
+    np.testing.assert_allclose(host(tg.cov(tg.tensor(z))), np.cov(z), rtol=1e-12)
+    np.testing.assert_allclose(host(tg.corrcoef(tg.tensor(z))), np.corrcoef(z), rtol=1e-12)
+
+
 def test_matches_torch():
     torch = pytest.importorskip("torch")
     values = np.random.default_rng(5).integers(0, 4, (5, 6)).astype(float)
@@ -78,3 +87,26 @@ def test_matches_torch():
     np.testing.assert_allclose(host(tg.corrcoef(x)), torch.corrcoef(t).numpy(), atol=1e-12)
     np.testing.assert_allclose(host(tg.cumulative_trapezoid(x, dx=2.0, dim=0)),
                                torch.cumulative_trapezoid(t, dx=2.0, dim=0).numpy())
+
+
+def test_cov_refuses_bad_weights_and_renorm_a_vector():
+    x = tg.tensor([1.0, 2.0, 4.0])
+    with pytest.raises(RuntimeError, match="fweights to have integral dtype"):
+        tg.cov(x, fweights=tg.tensor([1.0, 1.0, 1.0]))
+    with pytest.raises(RuntimeError, match="fweights cannot be negative"):
+        tg.cov(x, fweights=tg.tensor([1, -1, 1]))
+    with pytest.raises(RuntimeError, match="aweights cannot be negative"):
+        tg.cov(x, aweights=tg.tensor([1.0, -0.5, 1.0]))
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        tg.renorm(x, 2, 0, 1.0)
+
+
+def test_cov_promotes_with_the_aweights_dtype():
+    # as PyTorch: the weights take part in the result dtype (float16 rows, float32 weights)
+    x = np.array([[1.0, 2.0, 4.0], [0.5, -1.0, 3.0]], dtype=np.float16)
+    w = np.array([1.0, 2.0, 0.5], dtype=np.float32)
+    y = tg.cov(tg.tensor(x), aweights=tg.tensor(w))
+    assert y.dtype == tg.float32
+    np.testing.assert_allclose(host(y), np.cov(x.astype(np.float64), aweights=w), rtol=1e-5)
+    ints = tg.tensor(np.array([[1, 2, 4]]))
+    assert tg.cov(ints, aweights=tg.tensor(w.astype(np.float16))).dtype == tg.float16

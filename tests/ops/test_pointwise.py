@@ -163,6 +163,9 @@ def test_div_rounding_mode(mode, ints, floats, device):
     dx, dd = tg.autograd.grad(y, (x, d), tg.ones_like(y))   # a step function: gradient 0
     assert dx.tolist() == [0.0] * 4 and dd.tolist() == [0.0] * 4
     assert tg.div(x, 2, rounding_mode=mode).tolist() == floats[:2] * 2
+    z = tg.tensor(a, device=device)
+    assert z.div_(tg.tensor(b, device=device), rounding_mode=mode) is z    # keeps int64
+    assert z.dtype == tg.int64 and z.tolist() == ints and z._version == 1
 
 
 def test_div_rounding_mode_is_checked():
@@ -252,3 +255,13 @@ def test_integer_division_by_zero_matches_torch(name):
     for module in (torch, tg):
         with pytest.raises(RuntimeError, match="ZeroDivisionError"):
             getattr(module, name)(module.tensor([5, 7]), module.tensor([1, 0]))
+
+
+def test_frexp_mantissa_gradient(device):
+    x = tg.tensor([3.0, -0.7, 5.5, 1e-3], dtype=tg.float64, device=device, requires_grad=True)
+    mantissa, exponent = tg.frexp(x)
+    assert mantissa.requires_grad and not exponent.requires_grad
+    (grad,) = tg.autograd.grad(mantissa.sum(), x)
+    np.testing.assert_array_equal(host(grad), 2.0 ** -host(exponent))     # d m / dx = 2**-e
+    assert gradcheck(lambda t: tg.frexp(t)[0], (x,))
+    assert gradgradcheck(lambda t: tg.frexp(t)[0], (x,))

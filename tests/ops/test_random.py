@@ -140,6 +140,18 @@ def test_normal_statistics_follow_mean_and_std():
     np.testing.assert_allclose(x.std(0), [0.5, 2], rtol=0.03)
 
 
+def test_complex_normal_splits_the_variance_between_the_parts(device):
+    """As PyTorch: both parts have the mean and std / sqrt 2, so E|z - mean|^2 = std^2."""
+    tg.manual_seed(2)
+    z = tg.empty(40000, dtype=tg.complex128, device=device)
+    assert z.normal_(3.0, 2.0) is z
+    values = host(z)
+    for part in (values.real, values.imag):
+        np.testing.assert_allclose([part.mean(), part.std()], [3.0, 2 ** 0.5], rtol=0.03)
+    z = tg.randn(3, 2, dtype=tg.complex64, device=device)
+    assert z.shape == (3, 2) and z.dtype == tg.complex64 and host(z).imag.any()
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda: tg.normal(0.0, 1.0), TypeError, "needs size"),
     (lambda: tg.normal(tg.zeros(3), -1.0), RuntimeError, "std >= 0.0"),

@@ -33,6 +33,9 @@ VIEWS = [
      lambda a: np.tensordot(a, a[0], axes=([1, 2], [0, 1]))),
     ("tensordot int", lambda x: tg.tensordot(x, x.permute(2, 0, 1), 1),
      lambda a: np.tensordot(a, a.transpose(2, 0, 1), 1)),
+    ("tensordot size-1 dims broadcast",       # as PyTorch: the size-2 dims are summed
+     lambda x: tg.tensordot(x[:1, :, :1], x[:2, :2], dims=([0, 2], [1, 0])),
+     lambda a: a[0, :, :1] * a[:2, :2].sum((0, 1))),
     ("cross", lambda x: tg.cross(x[:, :, :3], x[:, 1:, :3].sum(1, keepdim=True), dim=2),
      lambda a: np.cross(a[:, :, :3], a[:, 1:, :3].sum(1, keepdims=True), axis=2)),
     ("cdist", lambda x: tg.cdist(x, x[:, :2] + 0.5),
@@ -97,6 +100,15 @@ def test_take_along_dim(device, rng, leaf):
     flat = tg.take_along_dim(x, tg.tensor([0, 11], device=device))
     np.testing.assert_equal(host(flat), host(x).reshape(-1)[[0, 11]])
     assert gradcheck(lambda t: t.take_along_dim(idx, 1), (x,))
+
+
+def test_take_along_dim_counts_negative_indices_from_the_end(device):
+    x = tg.arange(6.0, device=device).reshape(2, 3)
+    idx = tg.tensor([[-3, -1], [2, -2]], device=device)
+    assert x.take_along_dim(idx, 1).tolist() == [[0.0, 2.0], [5.0, 4.0]]
+    assert tg.take_along_dim(x, tg.tensor([-1], device=device)).tolist() == [5.0]
+    with pytest.raises(IndexError, match="out of bounds"):
+        x.take_along_dim(tg.tensor([[-4]], device=device), 1)
 
 
 def test_scatter_and_scatter_add(device, rng, leaf):
@@ -181,3 +193,15 @@ def test_matches_torch():
     for got, want in zip(x.tensor_split(3, 1), t.tensor_split(3, 1)):
         assert got.shape == tuple(want.shape)
     np.testing.assert_allclose(host(x.diagonal(0, 1, 2)), t.diagonal(0, 1, 2).numpy())
+
+
+def test_refused_arguments_raise_as_pytorch():
+    x = tg.zeros(2, 3, 4, 5, 6)
+    with pytest.raises(RuntimeError, match="repeated dim in `source`"):
+        tg.movedim(x, (1, 0, -4), (0, 4, -5))
+    with pytest.raises(RuntimeError, match="order to be non-negative"):
+        tg.diff(tg.zeros(1, 3), -1)
+    with pytest.raises(RuntimeError, match="0-dim integral Tensor"):
+        tg.narrow(x, 0, tg.tensor(True), 1)
+    with pytest.raises(RuntimeError, match="number of steps must be non-negative"):
+        tg.logspace(0, 3, -1)

@@ -153,6 +153,26 @@ def test_var_unbiased_flag(device, rng, leaf):
     np.testing.assert_allclose(host(tg.var(x, 0)), np.var(host(x), 0, ddof=1), rtol=1e-12)
 
 
+def test_var_legacy_unbiased_overload_and_complex_input():
+    a = np.random.default_rng(0).standard_normal((4, 5))
+    x = tg.tensor(a)
+    assert tg.var(x, False).shape == () and x.std(True).shape == ()      # var(input, unbiased)
+    np.testing.assert_allclose(host(x.var(False)), np.var(a), rtol=1e-12)
+    z = tg.tensor(a + 1j * a[::-1])
+    v = z.var(1)                                       # of |z - mean|^2: real, as PyTorch's
+    assert v.dtype == tg.float64
+    np.testing.assert_allclose(host(v), np.var(host(z), 1, ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(host(tg.std(z, 0)), np.std(host(z), 0, ddof=1), rtol=1e-12)
+
+
+def test_logsumexp_of_complex_keeps_the_principal_branch():
+    a = np.random.default_rng(1).standard_normal((3, 4)) * 3
+    z = a + 1j * a[::-1] * 2
+    got = host(tg.tensor(z).logsumexp(1))
+    np.testing.assert_allclose(got, np.log(np.exp(z).sum(1)), rtol=1e-12)
+    assert (np.abs(got.imag) <= np.pi).all()
+
+
 @pytest.mark.parametrize("which", ["max", "min"])
 @pytest.mark.parametrize("dim", [0, 1, -1, -3], ids=str)
 @pytest.mark.parametrize("keepdim", [False, True], ids=["drop", "keepdim"])

@@ -104,6 +104,14 @@ def test_dtypes():
     np.testing.assert_allclose(host(tg.log2(ints)), [0, 1, 2])
 
 
+def test_float_power_of_complex_is_complex128():
+    z = tg.tensor(np.array([1 + 1j, -2 + 0.5j]), dtype=tg.complex64)
+    for y in (tg.float_power(z, 2), tg.float_power(tg.tensor([2.0, 3.0]), z),
+              tg.float_power(tg.tensor([2.0]), 1j)):
+        assert y.dtype == tg.complex128
+    np.testing.assert_allclose(host(tg.float_power(z, 2)), host(z).astype(np.complex128) ** 2)
+
+
 def test_matches_torch():
     torch = pytest.importorskip("torch")
     values = np.array([0.1, 0.5, 0.9])
@@ -113,3 +121,9 @@ def test_matches_torch():
                                    rtol=1e-6, err_msg=name)
     np.testing.assert_allclose(host(tg.logit(x, eps=0.3)), torch.logit(t, eps=0.3).numpy(),
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("tol", ["rtol", "atol"])
+def test_isclose_refuses_a_negative_tolerance(tol):
+    with pytest.raises(RuntimeError, match=f"{tol} must be greater than or equal to zero"):
+        tg.isclose(tg.tensor(1.0), tg.tensor(1.0), **{tol: -0.4})

@@ -97,3 +97,8 @@ def test_matches_torch():
     assert tuple(torch.combinations(t[0, 0], 0).shape) == tg.combinations(x[0, 0], 0).shape
     np.testing.assert_equal(host(tg.column_stack([x[0, 0], x[0, 1]])),
                             torch.column_stack([t[0, 0], t[0, 1]]).numpy())
+
+
+def test_rot90_of_a_vector_is_a_runtime_error():
+    with pytest.raises(RuntimeError, match="total dims >= 2"):
+        tg.rot90(tg.zeros(5))

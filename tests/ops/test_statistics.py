@@ -20,6 +20,15 @@ def test_var_mean_and_std_mean(device, rng, leaf):
     assert gradcheck(lambda t: tg.std_mean(t, 1)[0], (x,))
 
 
+def test_var_mean_legacy_unbiased_and_complex():
+    a = np.random.default_rng(2).standard_normal(5)
+    v, m = tg.var_mean(tg.tensor(a), False)                  # var_mean(input, unbiased)
+    np.testing.assert_allclose(host(v), np.var(a), rtol=1e-12)
+    s, m = tg.std_mean(tg.tensor(a + 2j * a[::-1]), 0)
+    assert s.dtype == tg.float64 and m.dtype == tg.complex128
+    np.testing.assert_allclose(host(s), np.std(a + 2j * a[::-1], ddof=1), rtol=1e-12)
+
+
 def test_aminmax(device, rng, leaf):
     x = leaf(rng, 3, 4, device=device)
     lo, hi = x.aminmax(dim=1)
@@ -108,6 +117,34 @@ def test_logcumsumexp_values_and_gradients(device, rng, leaf):
                                np.log(np.cumsum(np.exp(host(x)), 1)), rtol=1e-12)
     assert gradcheck(lambda t: tg.logcumsumexp(t, 1), (x,))
     assert gradgradcheck(lambda t: tg.logcumsumexp(t, 0), (x,))
+
+
+def test_quantile_of_a_0d_tensor_is_itself():
+    x = tg.tensor(2.5, dtype=tg.float64)
+    for op in (tg.quantile, tg.nanquantile):
+        assert op(x, 0.3, dim=0, keepdim=True).shape == () and op(x, 0.3).item() == 2.5
+        assert op(x, tg.tensor([0.2, 0.9], dtype=tg.float64), dim=-1).tolist() == [2.5, 2.5]
+
+
+def test_logcumsumexp_of_complex():
+    a = np.random.default_rng(3).standard_normal((3, 5))
+    z = tg.tensor(a + 1j * a[::-1], requires_grad=True)
+    y = tg.logcumsumexp(z, 1)
+    # as PyTorch's, the imaginary part is not wrapped into (-pi, pi]: compare exp(y)
+    np.testing.assert_allclose(np.exp(host(y)), np.cumsum(np.exp(host(z)), 1), rtol=1e-12)
+    weight = a[:, ::-1] - 1j * a
+    (grad,) = tg.autograd.grad((y * tg.tensor(weight)).real.sum(), z)
+
+    def loss(v):
+        return (np.log(np.cumsum(np.exp(v), 1)) * weight).real.sum()
+    want = np.zeros_like(host(z))                 # PyTorch's convention: dL/dRe + i dL/dIm
+    for index in np.ndindex(*want.shape):
+        for step in (1e-6, 1e-6j):
+            bump = np.zeros_like(want)
+            bump[index] = step
+            slope = (loss(host(z) + bump) - loss(host(z) - bump)) / 2e-6
+            want[index] += slope * (step / abs(step))
+    np.testing.assert_allclose(host(grad), want, rtol=1e-6, atol=1e-8)
 
 
 def test_logcumsumexp_is_stable():

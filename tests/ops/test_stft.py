@@ -81,3 +81,8 @@ def test_bad_arguments_raise():
     with pytest.warns(UserWarning, match="deprecated"):
         pairs = tg.stft(x, 4, return_complex=False)
     assert pairs.shape == (3, 17, 2)
+
+
+def test_complex_signal_needs_no_return_complex():
+    z = tg.tensor(SIGNAL[0, :16] * (1 + 1j))
+    assert tg.stft(z, 4).shape == (4, 17) and tg.stft(z, 4).dtype == tg.complex128

@@ -108,3 +108,10 @@ def test_top_level_adapters_gradcheck():
     assert gradcheck(lambda a: tg.rsub(a, 2.0, alpha=3), (x,))
     target = tg.tensor(rng.normal(size=(2, 3, 4)))
     assert gradcheck(lambda a: tg.kl_div(a, target, 2, log_target=True), (x,))
+
+
+def test_unravel_index_of_small_int_indices_in_a_large_shape():
+    # the shape's size (2**32) does not fit int16; negative indices wrap in int64
+    idx = tg.tensor(np.array([5, -1], dtype=np.int16))
+    rows, cols = tg.unravel_index(idx, (4, 2 ** 30))
+    assert rows.tolist() == [0, 3] and cols.tolist() == [5, 2 ** 30 - 1]

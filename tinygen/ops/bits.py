@@ -1,9 +1,11 @@
-"""Bit shifts (``<<``, ``>>``) and ``frexp``: ops with no gradient (integer results)."""
+"""Bit shifts (``<<``, ``>>``), with no gradient (integer results), and ``frexp``, whose
+mantissa has one."""
 
 import numpy as np
 
+from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
-from tinygen.ops.convert import binary_operands
+from tinygen.ops.convert import binary_operands, constant_like
 from tinygen.tensor import Tensor
 
 
@@ -30,10 +32,23 @@ def bitwise_right_shift(input, other):
     return Tensor(xp.right_shift(a, b))
 
 
+class Frexp(ArrayFunction):
+    """(m, e) with x = m 2**e;  dm/dx = 2**-e (as PyTorch: the jumps at powers of two are
+    ignored), and the int32 exponent has no gradient."""
+    @staticmethod
+    def forward(ctx, x):
+        mantissa, exponent = get_array_module(x).frexp(x)
+        ctx.scale = get_array_module(x).exp2(exponent.astype(x.dtype))
+        return mantissa, exponent.astype(np.int32)
+
+    @staticmethod
+    def backward(ctx, grad_mantissa, grad_exponent):
+        return grad_mantissa / constant_like(ctx.scale, grad_mantissa)
+
+
 def frexp(input):
     """(mantissa, exponent) with input = mantissa * 2 ** exponent, |mantissa| in [0.5, 1)."""
     if input.dtype.kind != "f":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got "
                            f"{input.dtype}")
-    mantissa, exponent = get_array_module(input.array).frexp(input.array)
-    return Tensor(mantissa), Tensor(exponent.astype(np.int32))
+    return Frexp.apply(input)

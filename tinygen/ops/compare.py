@@ -214,15 +214,28 @@ gcd, lcm = (
     _not_differentiable(name, name, f"The elementwise {name} of integer tensors (always >= 0).",
                         True)
     for name in ("gcd", "lcm"))
-_nextafter = _not_differentiable("nextafter", "nextafter", "Elementwise nextafter.")
+
+
+class NextAfter(ArrayFunction):
+    """y = nextafter(a, b), one ulp from a;  dy/da = 1, dy/db = 0, as PyTorch."""
+    @staticmethod
+    def forward(ctx, a, b):
+        return get_array_module(a).nextafter(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        zero = Tensor(get_array_module(grad_y.array).zeros(grad_y.shape, dtype=grad_y.dtype))
+        return (grad_y if ctx.needs_input_grad[0] else None,
+                zero if ctx.needs_input_grad[1] else None)
 
 
 def nextafter(input, other):
-    """The next floating-point value after input in the direction of other (no gradient)."""
+    """The next floating-point value after input in the direction of other."""
     if input.dtype.kind != "f":
         raise RuntimeError(f"nextafter is only implemented for floating point tensors, got "
                            f"{input.dtype}")
-    return _nextafter(input, other)
+    input, other = binary_operands(input, other)
+    return NextAfter.apply(input, other)
 
 
 def bitwise_not(x):
@@ -286,7 +299,9 @@ def isneginf(x):
 
 
 def isreal(x):
-    """Whether each element is real: all true, as tinygen has no complex tensors."""
+    """Whether each element is real: its imaginary part is 0 (always, for a real dtype)."""
+    if x.dtype.kind == "c":
+        return Tensor(x.array.imag == 0)
     return Tensor(get_array_module(x.array).ones(x.shape, dtype=dtypes.bool))
 
 

@@ -16,6 +16,7 @@ from tinygen.autograd import function
 from tinygen.autograd.function import ArrayFunction, note_complex
 from tinygen.backend import get_array_module
 from tinygen.ops.convert import cast
+from tinygen.ops.out_param import accepts_out
 from tinygen.tensor import Tensor
 
 
@@ -88,7 +89,8 @@ class ViewAsReal(ArrayFunction):
     def forward(ctx, z):
         if z.ndim and z.strides[-1] != z.itemsize:
             raise RuntimeError("view_as_real: tensor must have a last dimension with stride 1")
-        return z.view(dtypes.to_real(z.dtype)).reshape(z.shape + (2,))
+        vector = z.reshape(z.shape or (1,))     # NumPy changes no 0-d array's itemsize
+        return vector.view(dtypes.to_real(z.dtype)).reshape(z.shape + (2,))
 
     @staticmethod
     def backward(ctx, grad_y):
@@ -131,6 +133,7 @@ def imag(input):
     return Imag.apply(input)
 
 
+@accepts_out(overlap_ok=True)
 def complex(real, imag):
     """real + i imag; both float tensors of one dtype (float32 -> complex64)."""
     if real.dtype.kind != "f" or imag.dtype != real.dtype:

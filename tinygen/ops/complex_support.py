@@ -23,6 +23,11 @@ SUPPORTED = (
 for _op in SUPPORTED:
     _op.supports_complex = True
 
+from tinygen.ops import special  # noqa: E402  (complex128 gradchecks in tests/ops/test_complex.py)
+
+for _op in (elementwise.Sigmoid, special.LogAddExp):
+    _op.supports_complex = True
+
 from tinygen.ops import index_ops, pad  # noqa: E402  (linear ops used by stft/istft)
 
 for _op in (index_ops.Unfold, pad.ConstantPad):

@@ -236,14 +236,19 @@ class Sigmoid(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         xp = get_array_module(x)
-        y = xp.exp(-xp.logaddexp(0, -x))       # = 1 / (1 + exp(-x)) without overflow at -1e4
-        y = xp.asarray(y, dtype=x.dtype)
+        if x.dtype.kind == "c":                 # no complex logaddexp; inf -> 0 as PyTorch's
+            with np.errstate(**IEEE_QUIET):
+                y = 1 / (1 + xp.exp(-x))
+        else:                                   # 1 / (1 + exp(-x)) without overflow at -1e4
+            y = xp.asarray(xp.exp(-xp.logaddexp(0, -x)), dtype=x.dtype)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
+        if y.dtype.kind == "c":
+            return grad_y * conj(y * (1 - y))
         return SigmoidBackward.apply(grad_y, y)
 
 
@@ -412,4 +417,7 @@ def abs(x):
 
 
 def square(x):
+    """x * x; a bool tensor is squared as int64, as PyTorch's (it is x ** 2)."""
+    if x.dtype == np.bool_:
+        x = x.long()
     return x * x

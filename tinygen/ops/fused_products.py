@@ -11,12 +11,18 @@ from tinygen.ops.shape import reshape, unsqueeze
 
 
 def _scaled_sum(op, input, product, beta, alpha):
-    """beta * input + alpha * product, where input must broadcast to product's shape."""
+    """beta * input + alpha * product, where input must broadcast to product's shape. Integer
+    products keep their dtype (alpha and beta truncated to ints, as PyTorch); boolean ones are
+    logical: (beta and input) or (alpha and product)."""
     shape = tuple(input.shape)
     if len(shape) > product.ndim or any(n not in (1, m) for n, m in zip(
             shape[::-1], product.shape[::-1])):
         raise RuntimeError(f"{op}: input of shape {shape} cannot be broadcast to the product's "
                            f"shape {tuple(product.shape)}")
+    if product.dtype.kind == "b":
+        return (product & bool(alpha)) | (input & bool(beta))
+    if product.dtype.kind in "iu":
+        alpha, beta = int(alpha), int(beta)
     product = product if alpha == 1 else product * alpha
     if beta == 0:
         return product
@@ -36,7 +42,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]: the batch of products summed."""
-    return _scaled_sum("addbmm", input, bmm(batch1, batch2).sum(0), beta, alpha)
+    products = bmm(batch1, batch2)
+    return _scaled_sum("addbmm", input, products.sum(0, dtype=products.dtype), beta, alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
@@ -90,11 +97,11 @@ def inner(input, other):
 
 
 def vdot(input, other):
-    """The dot product of two 1-D tensors (tinygen has no complex numbers to conjugate)."""
+    """The dot product of two 1-D tensors, the first conjugated: sum(conj(input) * other)."""
     if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
         raise RuntimeError(f"vdot: expected two 1-D tensors of the same length, got shapes "
                            f"{tuple(input.shape)} and {tuple(other.shape)}")
-    return matmul(input, other)
+    return matmul(input.conj() if input.dtype.kind == "c" else input, other)
 
 
 def dist(input, other, p=2):

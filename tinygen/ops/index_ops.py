@@ -14,7 +14,8 @@ from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.errors import DtypeError, IndexArgumentError
 from tinygen.ops.compare import nonzero
-from tinygen.ops.indexing import IndexAdd, check_in_range, getitem, index_put
+from tinygen.ops.indexing import IndexAdd, check_in_range, getitem, index_put, masked_fill
+from tinygen.ops.out_param import accepts_out
 from tinygen.ops.shape import broadcast_to, normalize_dim, reshape, strided_view
 from tinygen.tensor import Tensor
 
@@ -46,9 +47,18 @@ def _check_source(input, axis, index, source, op):
     return source
 
 
+def _as_vector(op, input, dim, *args, **kwargs):
+    """``op`` on a 0-d input as on a 1-element vector (PyTorch's rule for the index_* ops),
+    the result back to 0-d."""
+    normalize_dim(dim, 0, op.__name__)
+    return reshape(op(reshape(input, (1,)), 0, *args, **kwargs), ())
+
+
 def index_add(input, dim, index, source, *, alpha=1):
     """input with alpha * source[..., i, ...] added at [..., index[i], ...] along ``dim``;
     repeated indices add up."""
+    if input.ndim == 0:
+        return _as_vector(index_add, input, dim, index, reshape(source, (-1,)), alpha=alpha)
     axis, where = _index_along(input, dim, index, "index_add")
     source = _check_source(input, axis, where[-1], source, "index_add")
     source = source if alpha == 1 else source * alpha
@@ -59,6 +69,8 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 def index_copy(input, dim, index, source):
     """input with source[..., i, ...] written to [..., index[i], ...] along ``dim``."""
+    if input.ndim == 0:
+        return _as_vector(index_copy, input, dim, index, reshape(source, (-1,)))
     axis, where = _index_along(input, dim, index, "index_copy")
     source = _check_source(input, axis, where[-1], source, "index_copy")
     return index_put(input, where, reshape(source, input.shape[:axis] + where[-1].shape
@@ -66,12 +78,21 @@ def index_copy(input, dim, index, source):
 
 
 def index_fill(input, dim, index, value):
-    """input with ``value`` (a number or a 0-d tensor) at the positions ``index`` along dim."""
-    _, where = _index_along(input, dim, index, "index_fill")
+    """input with ``value`` (a number or a 0-d tensor) at the positions ``index`` along dim.
+    Written as masked_fill, so a position named twice takes (and passes back) value once."""
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"index_fill(): only supports a 0-dimensional value tensor, but got "
                            f"one of shape {tuple(value.shape)}")
-    return index_put(input, where, value)
+    if input.ndim == 0:
+        return _as_vector(index_fill, input, dim, index, value)
+    axis, where = _index_along(input, dim, index, "index_fill")
+    size, xp = input.shape[axis], get_array_module(input.array)
+    ids = xp.where(where[-1] < 0, where[-1] + size, where[-1])   # negative ones count back
+    check_in_range(ids, size, axis, "index_fill")
+    mask = xp.zeros(size, dtype=bool)
+    mask[ids] = True
+    return masked_fill(input, Tensor(mask.reshape((size,) + (1,) * (input.ndim - axis - 1))),
+                       value)
 
 
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
@@ -95,6 +116,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     return scatter_reduce(input, axis, Tensor(full), source, reduce, include_self=include_self)
 
 
+@accepts_out()
 def take(input, index):
     """input's elements at the flat (row-major) positions ``index``, in index's shape."""
     return getitem(reshape(input, -1), index)

@@ -18,6 +18,7 @@ from tinygen.backend import get_array_module, to_device
 from tinygen.errors import DtypeError, IndexArgumentError
 from tinygen.ops.compare import where
 from tinygen.ops.convert import cast
+from tinygen.ops.out_param import accepts_out
 from tinygen.tensor import Tensor
 
 
@@ -44,6 +45,8 @@ class IndexAdd(ArrayFunction):
     def forward(ctx, values, shape, index):
         ctx.index = index
         xp = get_array_module(values)
+        if values.dtype == bool:                  # a sum of bools is their `or`, as in PyTorch
+            return IndexAdd.forward(ctx, values.astype(np.int64), shape, index) != 0
         out = xp.zeros(shape, dtype=values.dtype)
         if _has_repeats(index):
             _scatter_add(xp, out, index, values)
@@ -350,11 +353,17 @@ def check_in_range(index, size, axis, op):
             low, high, op=op)
 
 
+@accepts_out()
 def gather(x, dim, index):
     """out[i][j][k] = x[i][index[i][j][k]][k] for dim=1 (PyTorch's gather)."""
     from tinygen.ops.shape import normalize_dim, reshape
     axis = normalize_dim(dim, x.ndim, "gather")
     index = index.array if isinstance(index, Tensor) else index
+    if index.size == 0:                      # PyTorch checks nothing else of an empty index
+        none = get_array_module(index).zeros(0, dtype=np.int64)
+        return reshape(getitem(reshape(x, -1), none), index.shape)
+    if x.ndim == 0 and index.ndim <= 1:      # as a 1-element vector, in the index's shape
+        return reshape(gather(reshape(x, 1), 0, index.reshape(-1)), index.shape)
     if index.ndim != x.ndim:
         raise RuntimeError(f"gather: index has {index.ndim} dims but input has {x.ndim}")
     if index.dtype.kind not in "iu":
@@ -365,8 +374,6 @@ def gather(x, dim, index):
         raise IndexArgumentError(f"gather(): size does not match: expected index "
                                  f"{list(index.shape)} to be no larger than self "
                                  f"{list(x.shape)} apart from dimension {axis}")
-    if x.ndim == 0:                          # as a 1-element vector, back to 0-d
-        return reshape(gather(reshape(x, 1), 0, index.reshape(1)), ())
     check_in_range(index, x.shape[axis], axis, "gather")
     xp = get_array_module(index)
     grid = list(xp.ogrid[tuple(slice(0, n) for n in index.shape)]) if index.ndim else []
@@ -383,25 +390,32 @@ def masked_fill(x, mask, value):
     if mask.dtype != dtypes.bool:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype "
                            f"{mask.dtype}; use mask.bool() or a comparison such as mask != 0")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got "
+                           f"one of shape {tuple(value.shape)}")
+    number = value.item() if isinstance(value, Tensor) else value
+    if x.dtype.kind != "c" and isinstance(number, complex) and number.imag != 0:
+        raise RuntimeError(f"masked_fill: value {number} cannot be converted to type {x.dtype} "
+                           f"without overflow")
     if isinstance(value, Tensor):
-        if value.ndim != 0:
-            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but "
-                               f"got one of shape {tuple(value.shape)}")
         value = value if value.dtype == x.dtype else cast(value, x.dtype)
     else:
-        value = x.dtype.type(value).item()          # a Python number: it never widens x
+        # a Python number never widens x; a complex one with no imaginary part fits a real x
+        value = x.dtype.type(value if x.dtype.kind == "c" else value.real).item()
     return where(mask, value, x)
 
 
+@accepts_out()
 def index_select(input, dim, index):
     """The entries at ``index`` (a 1-D or 0-d integer tensor) along ``dim``; repeated entries are
     copied, and their gradients add up."""
-    from tinygen.ops.shape import normalize_dim
+    from tinygen.ops.shape import normalize_dim, reshape
     axis = normalize_dim(dim, input.ndim, "index_select")
     array = index.array if isinstance(index, Tensor) else np.asarray(index)
     if array.ndim > 1 or array.dtype.kind not in "iu":
         raise IndexArgumentError(f"index_select: index must be a 1-D integer tensor, got "
                                  f"shape {tuple(array.shape)} and dtype {array.dtype}")
-    if input.ndim:
-        check_in_range(array, input.shape[axis], axis, "index_select")
+    if input.ndim == 0:                      # as a 1-element vector, back to 0-d
+        return reshape(index_select(reshape(input, 1), 0, array), ())
+    check_in_range(array, input.shape[axis], axis, "index_select")
     return getitem(input, (slice(None),) * axis + (array.reshape(-1),))

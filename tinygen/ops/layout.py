@@ -71,9 +71,10 @@ def tile(input, dims):
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-def repeat_interleave(input, repeats, dim=None):
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
     """Repeat each element ``repeats`` times along ``dim`` (the flattened input when None):
-    [a, b] -> [a, a, b, b]. ``repeats`` is an int, or a 1-D tensor of one count per element."""
+    [a, b] -> [a, a, b, b]. ``repeats`` is an int, or a 1-D tensor of one count per element.
+    ``output_size``, the length of the result along dim, is checked when given."""
     if dim is None:
         input, dim = reshape(input, -1), 0
     axis = normalize_dim(dim, input.ndim, "repeat_interleave")
@@ -83,6 +84,7 @@ def repeat_interleave(input, repeats, dim=None):
         if repeats < 0:
             raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
         shape = input.shape
+        _check_output_size(output_size, shape[axis] * repeats)
         y = expand(unsqueeze(input, axis + 1),
                    shape[:axis + 1] + (repeats,) + shape[axis + 1:])
         return reshape(y, shape[:axis] + (shape[axis] * repeats,) + shape[axis + 1:])
@@ -91,8 +93,15 @@ def repeat_interleave(input, repeats, dim=None):
         raise RuntimeError(f"repeat_interleave: repeats must be an int or a 1-D tensor of "
                            f"non-negative counts with {input.shape[axis]} entries (the size of "
                            f"dim {dim}), got shape {tuple(counts.shape)}")
+    _check_output_size(output_size, int(counts.sum()))
     index = np.repeat(np.arange(input.shape[axis]), counts)
     return index_select(input, axis, Tensor(index))
+
+
+def _check_output_size(output_size, length):
+    if output_size is not None and output_size != length:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {length} but got "
+                           f"{output_size}")
 
 
 def roll(input, shifts, dims=None):

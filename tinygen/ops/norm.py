@@ -13,33 +13,41 @@ from tinygen import dtypes
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import sign, where
-from tinygen.ops.convert import constant_like
 from tinygen.ops.elementwise import abs
-from tinygen.ops.reduce import _reduced_axes, amax, amin, sum
+from tinygen.ops.reduce import _reduced_axes, amax, amin
 from tinygen.ops.shape import reshape
+from tinygen.tensor import Tensor
 
 
 class PNorm(ArrayFunction):
-    """y = (sum |x|^p)^(1/p) over ``axes`` (kept with size 1), for finite p != 0;
+    """y = (sum |x|^p)^(1/p) over ``axes`` (kept with size 1), for finite p;
     dy/dx = sign(x) |x|^(p-1) / y^(p-1) (= x / y for p = 2), and 0 where y = 0 (PyTorch's
     subgradient). At x = 0 the factor |x|^(p-1) (infinite for p < 1) is taken as 0 (and for
-    p < 0 any zero makes y = 0)."""
+    p < 0 any zero makes y = 0). For p = 0, y counts the non-zero elements and dy/dx = 0 (a
+    step function; PyTorch still puts y in the graph)."""
     @staticmethod
     def forward(ctx, x, p, axes):
         ctx.p = p
+        if p == 0:
+            ctx.save_for_backward(x)
+            return (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+        wide = x.astype(np.float32) if x.dtype == np.float16 else x   # |x|^p overflows half
         if p == 2:
-            y = (x * x).sum(axis=axes, keepdims=True) ** 0.5
+            y = (wide * wide).sum(axis=axes, keepdims=True) ** 0.5
         else:
             with np.errstate(divide="ignore"):      # |0|^p = inf for p < 0: the norm is 0
-                y = (get_array_module(x).abs(x) ** p).sum(axis=axes, keepdims=True) ** (1 / p)
+                y = (get_array_module(x).abs(wide) ** p).sum(axis=axes, keepdims=True) ** (1 / p)
         y = y.astype(x.dtype, copy=False)
         ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
-        x, y = ctx.saved_tensors
         p = ctx.p
+        if p == 0:
+            (x,) = ctx.saved_tensors
+            return Tensor(get_array_module(x.array).zeros(x.shape, x.dtype)), None, None
+        x, y = ctx.saved_tensors
         zero = y == 0
         safe_y = where(zero, 1, y)
         scale = where(zero, 0, grad_y / (safe_y if p == 2 else safe_y ** (p - 1)))
@@ -52,9 +60,12 @@ class PNorm(ArrayFunction):
 def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):
     """The ``ord``-norm of x over ``dim`` (all dims when None), as ``torch.linalg.vector_norm``:
     (sum |x|^ord)^(1/ord) for other ord (also negative), max |x| for inf, min |x| for -inf, the
-    number of non-zero elements for 0 (a constant: no gradient flows through it)."""
+    number of non-zero elements for 0 (with a zero gradient). A complex x gives the (real) norm
+    of |x|, so its gradient follows PyTorch's convention for |z|."""
     if dtype is not None:
         x = x.to(dtype)
+    if x.dtype.kind == "c":
+        x = abs(x)
     if x.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: expected a floating point input, got "
                            f"{x.dtype}; convert with .float() first")
@@ -64,19 +75,21 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None):
         return amax(abs(x), axes, keepdim)          # ties share the gradient, as in PyTorch
     if ord == -math.inf:
         return amin(abs(x), axes, keepdim)
-    if ord == 0:
-        return sum(constant_like(x.array != 0, x), axes, keepdim)
     y = PNorm.apply(x, ord, axes)             # reduced dims kept, so backward broadcasts
     return y if keepdim else reshape(y, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """``torch.norm``: the Frobenius (2-)norm by default, or the vector ``p``-norm, over ``dim``
-    (all elements when None). Matrix norms such as 'nuc' are not provided."""
-    if p == "fro":
-        p = 2
-    elif isinstance(p, str):
-        raise ValueError(f"norm: p={p!r} is not supported; use 'fro' or a number")
+    (all elements when None); other string p ('nuc') are matrix norms over the 2 dims ``dim``
+    (both dims of a matrix when None)."""
     if dtype is not None:
         input = input.to(dtypes.as_dtype(dtype))
+    dims = (dim,) if isinstance(dim, int) else dim
+    if p == "fro" and (dims is None or len(dims) <= 2) or p is None:
+        p = 2
+    if isinstance(p, str):
+        from tinygen.ops.linalg_norms import matrix_norm     # it builds on this module
+        return matrix_norm(input, p, tuple(range(input.ndim)) if dims is None else dims,
+                           keepdim)
     return vector_norm(input, p, dim, keepdim)

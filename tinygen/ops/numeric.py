@@ -70,7 +70,10 @@ def vander(x, N=None, increasing=False):
 def renorm(input, p, dim, maxnorm):
     """input with each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm
     maxnorm (PyTorch's 1e-7 guards the division)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} "
+                           f"dimensions")
     axis = normalize_dim(dim, input.ndim, "renorm")
     others = tuple(d for d in range(input.ndim) if d != axis)
-    norms = vector_norm(input, p, dim=others, keepdim=True) if others else input.abs()
+    norms = vector_norm(input, p, dim=others, keepdim=True)
     return input * where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)

@@ -12,9 +12,11 @@ import numpy as np
 
 from tinygen import backend, creation, device_checks, dtypes, generator as generators
 from tinygen.backend import get_array_module
+from tinygen.ops.out_param import accepts_out
 from tinygen.tensor import Tensor
 
 
+@accepts_out(overlap_ok=True)
 def multinomial(input, num_samples, replacement=False, generator=None):
     """Category indices drawn with probabilities proportional to the rows of ``input`` (1-D: one
     distribution, 2-D: one per row; rows need not sum to 1). Returns int64 of shape
@@ -78,6 +80,7 @@ def _without_replacement(xp, gen, probs, num_samples):
     return xp.take_along_axis(top, order, axis=1)       # in the order they were drawn
 
 
+@accepts_out()
 def bernoulli(input, p=None, generator=None):
     """1 with probability ``input`` (or ``p``, when given), else 0, elementwise; the result has
     input's shape and dtype."""

@@ -12,6 +12,7 @@ from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import _result_dtype
 from tinygen.ops.indexing import IndexAdd, gather, getitem
+from tinygen.ops.out_param import accepts_out
 from tinygen.ops.scatter_ops import _combine_at, scatter, scatter_add, scatter_reduce
 from tinygen.ops.shape import (
     broadcast_to, cat, expand, normalize_dim, permute, reshape, strided_view, transpose)
@@ -27,6 +28,10 @@ def movedim(input, source, destination):
                            f"({destination} dims)")
     source = [normalize_dim(d, input.ndim, "movedim") for d in source]
     destination = [normalize_dim(d, input.ndim, "movedim") for d in destination]
+    for name, dims in (("source", source), ("destination", destination)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims}) for a tensor of "
+                               f"{input.ndim} dims")
     rest = iter(d for d in range(input.ndim) if d not in source)
     placed = dict(zip(destination, source))
     return permute(input, *(placed[d] if d in placed else next(rest)
@@ -49,6 +54,9 @@ def narrow(input, dim, start, length):
     if input.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     axis = normalize_dim(dim, input.ndim, "narrow")
+    if isinstance(start, Tensor) and (start.ndim != 0 or start.dtype.kind not in "iu"):
+        raise RuntimeError(f"narrow(): start must be an 0-dim integral Tensor, got shape "
+                           f"{tuple(start.shape)} and dtype {start.dtype}")
     start = int(start)
     size = input.shape[axis]
     if not -size <= start <= size:
@@ -164,6 +172,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     and ``append`` are concatenated there; with n = 0 the input itself, as in PyTorch."""
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"diff expects order to be non-negative but got {n}")
     axis = normalize_dim(dim, input.ndim, "diff")
     if n == 0:
         return input
@@ -218,10 +228,14 @@ def block_diag(*tensors):
 
 def take_along_dim(input, indices, dim=None):
     """input's entries at ``indices`` along ``dim`` (the two broadcast against each other in the
-    other dims); with dim None, of the flattened input."""
+    other dims); with dim None, of the flattened input. Negative indices count from the end,
+    as in PyTorch (gather takes none)."""
     if dim is None:
-        return gather(reshape(input, -1), 0, reshape(indices, -1))
+        return take_along_dim(reshape(input, -1), reshape(indices, -1), 0)
     axis = normalize_dim(dim, input.ndim, "take_along_dim")
+    if input.ndim:
+        size, ids = input.shape[axis], indices.array
+        indices = Tensor(get_array_module(ids).where(ids < 0, ids + size, ids))
     if indices.ndim != input.ndim:
         raise RuntimeError(f"take_along_dim: input and indices should have the same number of "
                            f"dimensions, but got {input.ndim} and {indices.ndim}")
@@ -231,6 +245,7 @@ def take_along_dim(input, indices, dim=None):
     return gather(broadcast_to(input, input_shape), axis, broadcast_to(indices, index_shape))
 
 
+@accepts_out()
 def masked_select(input, mask):
     """The 1-D tensor of input's entries where the bool ``mask`` is True (both broadcast)."""
     if mask.dtype.kind != "b":

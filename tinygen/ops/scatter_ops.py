@@ -147,6 +147,8 @@ def _identity(ufunc, dtype):
         return 1
     if dtype.kind == "f":
         return -np.inf if ufunc == "maximum" else np.inf
+    if dtype.kind == "b":
+        return ufunc == "minimum"
     return np.iinfo(dtype).min if ufunc == "maximum" else np.iinfo(dtype).max
 
 

@@ -12,6 +12,7 @@ from tinygen import dtypes
 from tinygen.autograd.function import ArrayFunction, memory_owner
 from tinygen.backend import get_array_module
 from tinygen.errors import ArgumentError
+from tinygen.ops.out_param import accepts_out
 
 
 def normalize_dim(dim, ndim, op="op"):
@@ -290,6 +291,7 @@ def unsqueeze(x, dim):
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
+@accepts_out()
 def cat(tensors, dim=0):
     """Join tensors along an existing dim; all other dims must match."""
     tensors = list(tensors)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from tinygen import ops
-from tinygen.autograd import inplace
+from tinygen.autograd import forward_ad, inplace
 from tinygen.autograd.function import ArrayFunction, memory_owner
 from tinygen.autograd.grad_mode import no_grad, state
 from tinygen.backend import get_array_module
@@ -49,6 +49,8 @@ def resize_(self, *size):
     size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     if any(int(n) < 0 for n in size):
         raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
+    if tuple(size) == tuple(self.shape):          # as PyTorch: no change, no new version
+        return self
     n = math.prod(size)
     if n <= self.array.size and self.array.flags.c_contiguous:
         self.array = self.array.reshape(-1)[:n].reshape(size)
@@ -150,7 +152,7 @@ def as_strided(input, size, stride, storage_offset=None):
     view, offset, base, in_strides = _strided(input, size, stride, storage_offset)
     size, stride = view.shape, tuple(int(s) for s in stride)
     xp = get_array_module(view)
-    if not (input.requires_grad and state.grad_enabled):
+    if not (input.requires_grad and state.grad_enabled) and not forward_ad.is_dual(input):
         if isinstance(view, np.ndarray):
             view.flags.writeable = False        # one element of memory may appear twice
         return Tensor(view)

@@ -13,6 +13,7 @@ from tinygen import dtypes
 from tinygen.autograd.function import ArrayFunction
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import clamp, ge, isfinite, isnan, le, logical_or, sign, where
+from tinygen.ops.complex_ops import conj
 from tinygen.ops.convert import binary_operands, cast, constant_like, float_input
 from tinygen.ops.elementwise import IEEE_QUIET, abs, cos, exp, log, log1p
 from tinygen.ops.pointwise import special_function, trunc
@@ -186,10 +187,32 @@ def hypot(input, other):
         a / y if needs[0] else None, b / y if needs[1] else None))
 
 
+def _logaddexp_array(a, b):
+    """log(exp(a) + exp(b)); for complex inputs as PyTorch: m + log1p(exp(n - m)), where m is
+    the operand of larger real part (NumPy's ufunc is real only)."""
+    xp = get_array_module(a)
+    if a.dtype.kind != "c":
+        return xp.logaddexp(a, b)
+    first = a.real >= b.real
+    big, small = xp.where(first, a, b), xp.where(first, b, a)
+    with np.errstate(**IEEE_QUIET):
+        return big + xp.log1p(xp.exp(small - big))
+
+
+class LogAddExp(Binary):
+    """logaddexp's Binary: its derivatives are conjugated, so it is right for complex inputs
+    (registered in ops/complex_support.py)."""
+
+
+def _logaddexp_derivatives(a, b, y, needs):
+    """d/da = exp(a - y), d/db = exp(b - y), conjugated for complex inputs (PyTorch's
+    convention, as every complex gradient in tinygen)."""
+    return (conj(exp(a - y)) if needs[0] else None), (conj(exp(b - y)) if needs[1] else None)
+
+
 def logaddexp(input, other):
-    """log(exp(a) + exp(b)) without overflow;  d/da = exp(a - y), d/db = exp(b - y)."""
-    return binary(input, other, "logaddexp", lambda a, b, y, needs: (
-        exp(a - y) if needs[0] else None, exp(b - y) if needs[1] else None))
+    """log(exp(a) + exp(b)) without overflow, for real and complex inputs."""
+    return LogAddExp.apply(*_tensor_pair(input, other), _logaddexp_array, _logaddexp_derivatives)
 
 
 def logaddexp2(input, other):
@@ -218,8 +241,12 @@ def xlogy(input, other):
 
 
 def float_power(input, exponent):
-    """input ** exponent computed in float64 (the result is float64, as in PyTorch)."""
-    input, exponent = (cast(t, dtypes.float64) if isinstance(t, Tensor) else float(t)
+    """input ** exponent computed in float64, or complex128 when either is complex (the
+    result's dtype, as in PyTorch)."""
+    complex_ = any(t.dtype.kind == "c" if isinstance(t, Tensor) else isinstance(t, complex)
+                   for t in (input, exponent))
+    dtype, number = (dtypes.complex128, complex) if complex_ else (dtypes.float64, float)
+    input, exponent = (cast(t, dtype) if isinstance(t, Tensor) else number(t)
                        for t in (input, exponent))
     return input ** exponent
 
@@ -269,6 +296,10 @@ def heaviside(input, values):
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol |other| elementwise, as a bool tensor (broadcasts)."""
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol < 0:
+            raise RuntimeError(f"isclose(): {name} must be greater than or equal to zero, "
+                               f"but got {tol}")
     a, b = binary_operands(input, other)
     like = a if isinstance(a, Tensor) else b
     arrays = [t.array if isinstance(t, Tensor) else t for t in (a, b)]

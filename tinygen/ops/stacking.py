@@ -135,6 +135,8 @@ def rot90(input, k=1, dims=(0, 1)):
     if len(dims) != 2:
         raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = "
                            f"{len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {input.ndim}")
     a, b = (normalize_dim(d, input.ndim, "rot90") for d in dims)
     if a == b:
         raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = "

@@ -7,16 +7,21 @@ Order statistics find their positions on the raw array (no gradient) and read th
 
 from collections import namedtuple
 
+import numpy as np
+
 from tinygen import dtypes
 from tinygen.autograd.function import ArrayFunction
 from tinygen.autograd.grad_mode import is_grad_enabled
 from tinygen.backend import get_array_module
 from tinygen.ops.compare import where
+from tinygen.ops.complex_ops import complex, conj, imag, real
 from tinygen.ops.convert import float_input
 from tinygen.ops.elementwise import exp, log
 from tinygen.ops.indexing import gather
+from tinygen.ops.out_param import accepts_out
 from tinygen.ops.reduce import (
-    acc_dtype, accumulation_input, amax, amin, cumsum, mean, std, sum, values_indices, var)
+    acc_dtype, accumulation_input, amax, amin, cumsum, legacy_unbiased, mean, std, sum,
+    values_indices, var)
 from tinygen.ops.shape import flip, normalize_dim, reshape, squeeze, unsqueeze
 from tinygen.tensor import Tensor
 
@@ -25,14 +30,17 @@ min_max = namedtuple("min_max", ["min", "max"])
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over ``dim``; var divides by N - correction (default 1)."""
+    dim, unbiased = legacy_unbiased(dim, unbiased)
     return var(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim``; std divides by N - correction (default 1)."""
+    dim, unbiased = legacy_unbiased(dim, unbiased)
     return std(input, dim, unbiased, keepdim, correction), mean(input, dim, keepdim)
 
 
+@accepts_out()
 def aminmax(input, *, dim=None, keepdim=False):
     """(min, max) over ``dim`` (all dims when None)."""
     return min_max(amin(input, dim, keepdim), amax(input, dim, keepdim))
@@ -67,6 +75,7 @@ def _refuse_bool(x, op):
         raise NotImplementedError(f"{op}(): not implemented for bool input; call .long() first")
 
 
+@accepts_out()
 def kthvalue(input, k, dim=-1, keepdim=False):
     """(values, indices) of the k-th smallest entry (k counts from 1) along ``dim``."""
     n = input.shape[normalize_dim(dim, input.ndim, "kthvalue")] if input.ndim else 1
@@ -136,6 +145,8 @@ def _quantile(op, input, q, dim, keepdim, interpolation, skip_nan):
     if qs.size and bool(((qs < 0) | (qs > 1)).any()):
         raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
     axis = None if dim is None else normalize_dim(dim, input.ndim, op)
+    if input.ndim == 0:                      # one value: its quantiles are itself, shape ()
+        return _quantile(op, reshape(input, 1), q, None, False, interpolation, skip_nan)
     x = reshape(input, -1) if axis is None else input.movedim(axis, -1)
     if x.shape[-1] == 0:
         raise IndexError(f"{op}() input tensor must be non-empty (shape {input.shape})")
@@ -241,11 +252,21 @@ class LogCumSumExp(ArrayFunction):
     """y_i = log(exp(x_0) + ... + exp(x_i)) along ``axis``;
     dx_i = sum_{j>=i} dy_j exp(x_i - y_j) = exp(x_i) * (reversed cumsum of dy exp(-y))_i. That
     sum is taken in log space, positive and negative dy apart (PyTorch's formula), with this op
-    itself, so it neither overflows nor underflows and can be differentiated again."""
+    itself, so it neither overflows nor underflows and can be differentiated again. Complex x:
+    dx_i = exp(conj x_i) * exp(reversed logcumsumexp of log(dy) - conj y)_i, no split needed."""
+    supports_complex = True
+
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        y = get_array_module(x).logaddexp.accumulate(x, axis=axis)
+        xp = get_array_module(x)
+        if x.dtype.kind == "c":
+            y = xp.moveaxis(x.copy(), axis, 0)
+            for i in range(1, y.shape[0]):
+                y[i] = _log_add_exp_complex(xp, y[i - 1], y[i])
+            y = xp.moveaxis(y, 0, axis)
+        else:
+            y = xp.logaddexp.accumulate(x, axis=axis)
         ctx.save_for_backward(x, y)
         return y
 
@@ -253,6 +274,10 @@ class LogCumSumExp(ArrayFunction):
     def backward(ctx, grad_y):
         x, y = ctx.saved_tensors
         axis = ctx.axis
+        if x.dtype.kind == "c":
+            log_part = log(grad_y) - conj(y)
+            reverse = flip(LogCumSumExp.apply(flip(log_part, axis), axis), axis)
+            return exp(conj(x) + reverse), None
         grad_x = 0
         for sign in (1, -1):
             part = grad_y * sign
@@ -261,6 +286,17 @@ class LogCumSumExp(ArrayFunction):
             reverse = flip(LogCumSumExp.apply(flip(log_part, axis), axis), axis)
             grad_x = grad_x + exp(x + reverse) * sign
         return grad_x, None
+
+
+def _log_add_exp_complex(xp, a, b):
+    """log(exp(a) + exp(b)) of complex arrays, shifted by the one of larger real part (as
+    PyTorch's); two infinite real parts of one sign give that one."""
+    swap = a.real > b.real
+    low, high = xp.where(swap, b, a), xp.where(swap, a, b)
+    with np.errstate(invalid="ignore"):
+        out = xp.log1p(xp.exp(low - high)) + high
+    same_inf = xp.isinf(low.real) & (low.real == high.real)
+    return xp.where(same_inf, low, out)
 
 
 def logcumsumexp(input, dim):
@@ -310,18 +346,27 @@ def msort(input):
 
 def cov(input, *, correction=1, fweights=None, aweights=None):
     """The covariance matrix of the variables in input's rows (observations in its columns;
-    a 1-D input is one variable, giving a 0-d variance), with integer frequency weights
-    ``fweights`` and observation weights ``aweights`` as NumPy's cov."""
+    a 1-D input or a single row is one variable, giving a 0-d variance, as PyTorch), with
+    integer frequency weights ``fweights`` and observation weights ``aweights`` as NumPy's cov
+    (complex rows: conjugated in the product, as both)."""
     if input.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                            f"input with {input.ndim} dimensions")
-    x = float_input(reshape(input, (1, -1)) if input.ndim < 2 else input)
+    x = reshape(input, (1, -1)) if input.ndim < 2 else input
+    if aweights is not None:        # the weights take part in the dtype, as in PyTorch
+        x = x.to(dtypes.promote_types(x.dtype, aweights.dtype))
+    x = float_input(x)
+    if fweights is not None and fweights.dtype.kind not in "iu":
+        raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights "
+                           f"with {fweights.dtype} dtype")
     weight = None
-    for w in (fweights, aweights):
+    for name, w in (("fweights", fweights), ("aweights", aweights)):
         if w is not None:
             if w.ndim != 1 or w.shape[0] != x.shape[1]:
                 raise RuntimeError(f"cov(): weights must be 1-D with one entry per observation "
                                    f"({x.shape[1]}), got shape {tuple(w.shape)}")
+            if bool((w < 0).any()):
+                raise RuntimeError(f"cov(): {name} cannot be negative")
             w = w.to(x.dtype)
             weight = w if weight is None else weight * w
     if weight is None:
@@ -336,15 +381,18 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     centered = x - average
     weighted = centered if weight is None else centered * weight
     scale = scale.clamp(min=0) if isinstance(scale, Tensor) else max(scale, 0)   # as PyTorch
-    out = (weighted @ centered.T) / scale
-    return reshape(out, ()) if input.ndim < 2 else out
+    out = (weighted @ conj(centered).T) / scale
+    return reshape(out, ()) if x.shape[0] == 1 else out
 
 
 def corrcoef(input):
     """Pearson's correlation coefficients of the variables in input's rows, clipped to
-    [-1, 1] as NumPy's corrcoef."""
+    [-1, 1] as NumPy's corrcoef (complex ones: their real and imaginary parts, as PyTorch)."""
     c = cov(input)
     if c.ndim == 0:
         return c / c
-    d = c.diagonal().sqrt()
-    return (c / unsqueeze(d, 1) / unsqueeze(d, 0)).clamp(-1, 1)
+    d = real(c.diagonal()).sqrt()
+    c = c / unsqueeze(d, 1) / unsqueeze(d, 0)
+    if c.dtype.kind == "c":
+        return complex(real(c).clamp(-1, 1), imag(c).clamp(-1, 1))
+    return c.clamp(-1, 1)

@@ -85,7 +85,8 @@ def unravel_index(indices, shape):
     xp = backend.get_array_module(array)
     if array.size and (int(array.min()) < -size or int(array.max()) >= size):
         raise ValueError(f"'indices' must be in range [{-size}, {size - 1}] for shape {shape}")
-    array = xp.where(array < 0, array + size, array).astype(np.int64)
+    array = array.astype(np.int64)             # int64 first: size may not fit indices' dtype
+    array = xp.where(array < 0, array + size, array)
     return tuple(Tensor(a.astype(np.int64)) for a in xp.unravel_index(array, shape))
 
 
