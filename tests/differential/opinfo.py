@@ -245,13 +245,19 @@ def _compare_grads(sample, t_out, o_out, memo):
         o_grads = tg.autograd.grad(o_loss, o_leaves, allow_unused=True)
     except Exception as exc:
         return f"backward raised {type(exc).__name__}: {exc}"[:300]
-    for i, (o, t, leaf) in enumerate(zip(o_grads, t_grads, o_leaves)):
-        t = np.zeros(tuple(leaf.shape)) if t is None else t.numpy(force=True)
-        o = np.zeros(tuple(leaf.shape)) if o is None else host(o)
+    return grads_differ(o_grads, t_grads, o_leaves, "grad of input")
+
+
+def grads_differ(ours, theirs, leaves, what, tol=1e-6):
+    """None when tinygen's gradients `ours` equal torch's `theirs` (None counts as zeros),
+    else what differs: `what` and the input's position."""
+    for i, (o, t, leaf) in enumerate(zip(ours, theirs, leaves)):
+        t = np.zeros(tuple(leaf.shape)) if t is None else t.detach().numpy(force=True)
+        o = np.zeros(tuple(leaf.shape)) if o is None else host(o.detach())
         try:
-            np.testing.assert_allclose(o, t, rtol=1e-6, atol=1e-6, equal_nan=True)
+            np.testing.assert_allclose(o, t, rtol=tol, atol=tol, equal_nan=True)
         except AssertionError as exc:
-            return f"grad of input {i} differs: " + " ".join(str(exc).split())[:300]
+            return f"{what} {i} differs: " + " ".join(str(exc).split())[:300]
     return None
 
 

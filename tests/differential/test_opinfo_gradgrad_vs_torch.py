@@ -12,13 +12,13 @@ import pytest
 
 import tinygen as tg
 from tests.differential.opinfo import (
-    RANDOM_OPS, _compare_values, _flatten, op_db, op_id, ours, resolve, to_tinygen)
-from tests.helpers import host
+    RANDOM_OPS, _compare_values, _flatten, grads_differ, op_db, op_id, ours, resolve,
+    to_tinygen)
 
 torch = pytest.importorskip("torch")
 
 MAX_SAMPLES = 6                                         # keeps the file near 60 s
-RTOL = ATOL = 1e-6
+TOLERANCE = 1e-6
 NOT_RANDOM = "nn.functional.normalize"                  # its name contains "normal"
 
 # Ops whose second derivatives differ from torch's, knowingly: op id -> what differs.
@@ -51,14 +51,7 @@ def _grads(lib, loss, leaves, create_graph):
 
 def _close(ours_grads, theirs_grads, leaves):
     """None when two lists of gradients agree (None counts as zeros), else what differs."""
-    for i, (o, t, leaf) in enumerate(zip(ours_grads, theirs_grads, leaves)):
-        t = np.zeros(tuple(leaf.shape)) if t is None else t.detach().numpy(force=True)
-        o = np.zeros(tuple(leaf.shape)) if o is None else host(o.detach())
-        try:
-            np.testing.assert_allclose(o, t, rtol=RTOL, atol=ATOL, equal_nan=True)
-        except AssertionError as exc:
-            return f"input {i}: " + " ".join(str(exc).split())[:300]
-    return None
+    return grads_differ(ours_grads, theirs_grads, leaves, "input", tol=TOLERANCE)
 
 
 def _weighted_sum(lib, outputs, seed):
