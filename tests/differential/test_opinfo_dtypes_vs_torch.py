@@ -11,6 +11,8 @@ from tests.differential import test_opinfo_reduce_sort_vs_torch as sort_area
 from tests.differential import test_opinfo_rest_vs_torch as rest_area
 from tests.differential.opinfo import check_op, op_db, op_id, resolve
 
+pytestmark = pytest.mark.slow  # a minute or more: deselect with -m "not slow"
+
 DTYPES = ("int32", "int16", "int8", "uint8", "float16", "complex64")
 # torch computes float16 ops in float32 and rounds once; tinygen may round once more.
 FLOAT16_TOLERANCE = (2e-3, 1e-3)

@@ -17,6 +17,9 @@ from tests.differential.opinfo import (RANDOM_OPS, Unsupported, _flatten, _run_s
 from tests.helpers import host
 
 torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.slow  # a minute or more: deselect with -m "not slow"
+
 torch_fwad = torch.autograd.forward_ad
 
 MAX_SAMPLES = 8

@@ -17,6 +17,8 @@ from tests.differential.opinfo import (
 
 torch = pytest.importorskip("torch")
 
+pytestmark = pytest.mark.slow  # a minute or more: deselect with -m "not slow"
+
 MAX_SAMPLES = 6                                         # keeps the file near 60 s
 TOLERANCE = 1e-6
 NOT_RANDOM = "nn.functional.normalize"                  # its name contains "normal"

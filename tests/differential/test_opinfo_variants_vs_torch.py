@@ -26,7 +26,8 @@ DTYPES = ("float64", "float32", "int64", "bool", "complex128")
 SAMPLES = 16          # per dtype: fewer than the value sweep's, which checks the values at length
 # The samples call deprecated torch ops (cholesky, lu, stft without a window) and tinygen warns
 # where torch does: the warnings are each library's, not findings of this test.
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
+pytestmark = [pytest.mark.slow,  # about a minute: deselect with -m "not slow"
+              pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")]
 
 DIVERGES = {
     "bfloat16": "x.bfloat16() raises TypeError: NumPy has no bfloat16 dtype, so tinygen has none "
