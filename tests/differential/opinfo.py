@@ -261,6 +261,18 @@ def grads_differ(ours, theirs, leaves, what, tol=1e-6):
     return None
 
 
+def outputs_differ(ours, theirs, exact_values=True):
+    """None when tinygen's outputs match torch's one by one, else what differs."""
+    t_flat, o_flat = _flatten(theirs), _flatten(ours)
+    if len(t_flat) != len(o_flat):
+        return f"{len(o_flat)} outputs, torch {len(t_flat)}"
+    for o, t in zip(o_flat, t_flat):
+        problem = _compare_values(o, t, exact_values)
+        if problem:
+            return problem
+    return None
+
+
 def _run_sample(op, ours_fn, sample, with_grad, values):
     """None when tinygen agrees with torch on one sample, else what went wrong."""
     random = not values or any(word in op.name for word in RANDOM_OPS)
@@ -279,13 +291,9 @@ def _run_sample(op, ours_fn, sample, with_grad, values):
         o_out = ours_fn(o_in, *o_args, **o_kwargs)
     except Exception as exc:
         return f"raised {type(exc).__name__}: {exc}"[:300]
-    t_flat, o_flat = _flatten(t_out), _flatten(o_out)
-    if len(t_flat) != len(o_flat):
-        return f"{len(o_flat)} outputs, torch {len(t_flat)}"
-    for o, t in zip(o_flat, t_flat):
-        problem = _compare_values(o, t, exact_values=not random)
-        if problem:
-            return problem
+    problem = outputs_differ(o_out, t_out, exact_values=not random)
+    if problem:
+        return problem
     if with_grad and not random:
         return _compare_grads(sample, t_out, o_out, memo)
     return None

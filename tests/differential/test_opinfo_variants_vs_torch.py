@@ -18,7 +18,7 @@ import tinygen as tg
 from tests.differential.nn_compare import builtin_error
 from tests.differential.opinfo import (
     RANDOM_OPS, Unsupported, _compare_values, _describe, _flatten, grads_differ, op_db,
-    op_id, resolve, to_tinygen)
+    op_id, outputs_differ, resolve, to_tinygen)
 
 torch = pytest.importorskip("torch")
 
@@ -110,14 +110,8 @@ def _method_problem(variant, sample, exact):
         o_out = counterpart(variant)(o_in, *o_args, **o_kwargs)
     except Exception as exc:
         return f"method raised {type(exc).__name__}: {exc}"[:300]
-    t_flat, o_flat = _flatten(t_out), _flatten(o_out)
-    if len(t_flat) != len(o_flat):
-        return f"method: {len(o_flat)} outputs, torch {len(t_flat)}"
-    for o, t in zip(o_flat, t_flat):
-        problem = _compare_values(o, t, exact)
-        if problem:
-            return "method: " + problem
-    return None
+    problem = outputs_differ(o_out, t_out, exact)
+    return None if problem is None else "method: " + problem
 
 
 def _inplace_values_problem(variant, sample, exact):
