@@ -29,12 +29,8 @@ _MATRIX_ORDS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
-    """``torch.linalg.vector_norm``; a complex x gives the (real) norm of |x|, as PyTorch."""
-    if dtype is not None:
-        x = x.to(dtype)
-    if isinstance(x, Tensor) and x.dtype.kind == "c":
-        x = abs(x)
-    return _vector_norm(x, ord, dim, keepdim)
+    """``torch.linalg.vector_norm`` (ops/norm.py does the work, complex input included)."""
+    return _vector_norm(x, ord, dim, keepdim, dtype)
 
 
 def _to_last_two(A, dim, op):
